@@ -1,0 +1,96 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "blemon/ports.h"
+#include "blemon/time.h"
+
+namespace blemon {
+
+// Settings of blemon.toml. Keys follow the original tool's config.ini; every key has a default,
+// so an empty file is a valid configuration (simulated scanner aside, that is the embedded
+// default: SQLite next to the process).
+
+struct MonitorSettings {
+  std::string name;  // empty: the application uses the host name
+  std::string location;
+  std::string description;
+  Seconds scan_interval{300};
+  Seconds scan_duration{10};
+  Seconds scan_offset{0};
+  bool process_intervals = false;
+  bool processor_standby = false;
+  Seconds processor_wait{60};
+  Seconds processor_lease_ttl{600};
+  LogLevel log_level = LogLevel::kInfo;
+  std::string log_file;         // empty: console (and the journal under systemd) only
+  std::string adapter;          // BlueZ adapter, e.g. "hci0"; empty: the first one found
+  std::string state_directory;  // spool location; empty: the application decides
+};
+
+enum class Backend { kSqlite, kMariaDb };
+
+struct DatabaseSettings {
+  bool configured = false;  // a [database] section was present
+  Backend backend = Backend::kSqlite;
+  // MariaDB
+  std::string host = "localhost";  // "localhost" means the socket, as the mysql client does
+  int port = 3306;
+  std::string socket;
+  std::string user = "ble_user";
+  std::string password;
+  std::string password_file;
+  std::string database = "ble_monitor";
+  Seconds connect_timeout{10};
+  bool ssl = false;
+  std::string ssl_ca;
+  std::string ssl_cert;
+  std::string ssl_key;
+  bool ssl_verify_server_cert = true;
+  // SQLite
+  std::string path = "blemon.db";
+};
+
+struct SpoolSettings {
+  Seconds max_age{72 * 3600};
+  std::int64_t max_batches = 10'000;
+};
+
+struct SimulationSettings {
+  std::uint64_t seed = 1;
+  int devices = 60;
+  double noise_db = 5.0;
+};
+
+struct Config {
+  MonitorSettings monitor;
+  DatabaseSettings database;
+  SpoolSettings spool;
+  SimulationSettings simulation;
+};
+
+// A configuration mistake, located: "blemon.toml:7: monitor.scan_interval_seconds must divide
+// 86400 (got 7000)". Applications print what() and exit 78 (EX_CONFIG).
+class ConfigError : public std::runtime_error {
+ public:
+  ConfigError(std::string source, int line, std::string key, const std::string& problem);
+  const std::string& source() const { return source_; }
+  int line() const { return line_; }  // 0 when the mistake is not on one line
+  const std::string& key() const { return key_; }
+
+ private:
+  std::string source_;
+  int line_;
+  std::string key_;
+};
+
+// Parses TOML text; `source` names it in errors (usually the file path). Unknown sections and
+// keys, wrong types and out-of-range values throw ConfigError. Pure: reading the file is the
+// caller's job.
+Config ParseConfig(std::string_view toml_text, std::string_view source);
+
+}  // namespace blemon

@@ -1,0 +1,89 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stop_token>
+#include <string>
+
+#include "blemon/config.h"
+#include "blemon/interval.h"
+#include "blemon/lease_policy.h"
+#include "blemon/ports.h"
+
+namespace blemon {
+
+// What a cycle did, for STATUS lines, tests and the log.
+struct CycleReport {
+  std::optional<UtcTime> interval_start;  // the interval scanned (nullopt: no scan, e.g. stopped)
+  int readings = 0;
+  std::optional<std::string> scan_error;
+  int batches_sent = 0;
+  std::int64_t spool_pending = 0;
+  int spool_dropped = 0;
+  int intervals_processed = 0;
+  bool processor = false;
+  bool store_reachable = false;
+};
+
+enum class StartOutcome {
+  kReady,
+  // process_intervals without standby, and another live monitor holds the lease.
+  kProcessorHeldElsewhere,
+};
+
+// The monitor's loop: register → scan → spool and send → process due intervals if processor →
+// heartbeat → sleep to the next aligned scan. Store outages are survived: scans go to the spool
+// and are sent, oldest first, once the store is back; registration is retried each cycle.
+class MonitorCycle {
+ public:
+  struct Ports {
+    Scanner& scanner;
+    ScanStore& store;
+    ProcessorStore* processor_store;  // null unless process_intervals
+    Spool& spool;
+    Clock& clock;
+    Logger& log;
+  };
+
+  MonitorCycle(const Config& config, const Schedule& schedule, Ports ports);
+
+  // Registers and, if configured, claims the processor lease. A store that is down is not an
+  // error here (the monitor scans into its spool); Refused (for instance a fleet interval that
+  // differs from ours) propagates. Returns kProcessorHeldElsewhere with holder() filled in when
+  // the refusal message should be given.
+  StartOutcome Start();
+  // The lease holder's name when Start() refused.
+  const std::string& holder() const { return holder_name_; }
+
+  // Waits for the next aligned scan window, scans, sends, processes, heartbeats.
+  CycleReport RunOnce(std::stop_token stop);
+  // One cycle right now, not aligned (--single): scan, send, and as processor process every
+  // pending interval including the one just scanned.
+  CycleReport RunImmediately(std::stop_token stop);
+  // RunOnce until stopped.
+  void Run(std::stop_token stop);
+  // Best effort on the way out: send what the spool holds, release the lease, mark inactive.
+  void Shutdown();
+
+  std::optional<MonitorId> monitor_id() const { return monitor_id_; }
+  bool is_processor() const;
+
+ private:
+  CycleReport Cycle(UtcTime interval_start, bool process_everything, std::stop_token stop);
+  bool EnsureRegistered();
+  void RenewLeaseIfDue();
+  int SendSpool(CycleReport& report);
+  int ProcessDue(UtcTime latest_due);
+  void Heartbeat(bool active);
+
+  Config config_;
+  Schedule schedule_;
+  Ports ports_;
+  LeasePolicy lease_;
+  std::optional<MonitorId> monitor_id_;
+  bool fleet_interval_checked_ = false;
+  std::optional<UtcTime> last_scanned_;
+  std::string holder_name_;
+};
+
+}  // namespace blemon

@@ -1,0 +1,225 @@
+#pragma once
+
+// The ports through which the domain reaches the outside world. Adapters implement them; tests
+// swap them for fakes. Each port has one job and is used from one thread at a time (the monitor
+// cycle's), unless its comment says otherwise. Failures are reported with the exceptions of
+// blemon/errors.h.
+
+#include <cstdint>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "blemon/best_rssi.h"
+#include "blemon/reading.h"
+#include "blemon/time.h"
+
+namespace blemon {
+
+// --- Scanner ------------------------------------------------------------------------------------
+
+struct ScanResult {
+  std::vector<Reading> readings;  // one per device heard in the window, ordered by MAC
+  ScanStats stats;
+  // Set when the scan ended early or could not run (adapter gone, bluetoothd restarted). The
+  // readings gathered until then are still valid and are kept.
+  std::optional<std::string> error;
+};
+
+class Scanner {
+ public:
+  virtual ~Scanner() = default;
+  Scanner() = default;
+  Scanner(const Scanner&) = delete;
+  Scanner& operator=(const Scanner&) = delete;
+
+  // Listens for `window` and returns what was heard in it. Returns early, with what it has, when
+  // `stop` is requested. Never throws for a radio or bus fault: that goes into `error`, and the
+  // next call tries to reconnect. `scan_time` labels are the caller's business.
+  virtual ScanResult Scan(Seconds window, std::stop_token stop) = 0;
+};
+
+// --- Clock --------------------------------------------------------------------------------------
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  Clock() = default;
+  Clock(const Clock&) = delete;
+  Clock& operator=(const Clock&) = delete;
+
+  // Wall-clock time, for labelling intervals.
+  virtual UtcTime UtcNow() = 0;
+  // Monotonic time, for the cadence.
+  virtual SteadyTime SteadyNow() = 0;
+  // Blocks until `deadline` or until `stop` is requested; returns false in the second case.
+  virtual bool SleepUntil(SteadyTime deadline, std::stop_token stop) = 0;
+};
+
+// --- Logger -------------------------------------------------------------------------------------
+
+enum class LogLevel { kDebug, kInfo, kWarning, kError };
+std::string_view ToString(LogLevel level);  // "DEBUG", "INFO", "WARNING", "ERROR"
+
+class Logger {
+ public:
+  virtual ~Logger() = default;
+  Logger() = default;
+  Logger(const Logger&) = delete;
+  Logger& operator=(const Logger&) = delete;
+
+  virtual void Log(LogLevel level, std::string_view message) = 0;
+};
+
+// --- Stores -------------------------------------------------------------------------------------
+
+struct MonitorInfo {
+  std::string name;
+  std::string location;
+  std::string description;
+};
+
+// One scan of one monitor, as it travels from the spool to the store. (monitor_id, batch_seq)
+// identifies it: storing the same batch twice stores it once.
+struct Batch {
+  MonitorId monitor_id = 0;
+  std::int64_t batch_seq = 0;
+  UtcTime interval_start;
+  UtcTime scan_time;
+  std::vector<Reading> readings;
+};
+
+// The writing side every monitor uses.
+class ScanStore {
+ public:
+  virtual ~ScanStore() = default;
+  ScanStore() = default;
+  ScanStore(const ScanStore&) = delete;
+  ScanStore& operator=(const ScanStore&) = delete;
+
+  // Creates or updates the monitor by name (location, description, active) and returns its id.
+  virtual MonitorId RegisterMonitor(const MonitorInfo& info) = 0;
+  // The fleet's interval length. Records `configured` if the fleet has none yet; returns what the
+  // store holds, which the caller compares with its own.
+  virtual Seconds FleetInterval(Seconds configured) = 0;
+  // Marks the monitor alive now (last_seen = store's clock) and active or, on shutdown, inactive.
+  virtual void Heartbeat(MonitorId monitor, bool active) = 0;
+  // Stores the batch's readings as unprocessed staging rows, atomically. Returns false (and
+  // changes nothing) when (monitor_id, batch_seq) was stored before.
+  virtual bool StageBatch(const Batch& batch) = 0;
+};
+
+// The processor lease as the store answered a claim.
+struct LeaseAnswer {
+  bool granted = false;  // the claimer holds the lease now
+  std::int64_t epoch = 0;  // fencing token (granted) or the holder's epoch (refused)
+  std::optional<MonitorId> holder;
+  std::string holder_name;
+  Seconds remaining{0};  // time to expiry by the store's clock; 0 when nobody holds it
+};
+
+struct LeaseStatus {
+  std::optional<MonitorId> holder;
+  std::string holder_name;
+  std::int64_t epoch = 0;
+  std::optional<UtcTime> claimed_at;  // store's clock
+  std::optional<UtcTime> expires_at;  // store's clock
+  UtcTime store_now;
+};
+
+struct ProcessOutcome {
+  int staging_rows = 0;     // rows of the interval marked processed
+  int sightings_changed = 0;  // device_sightings rows inserted or improved
+  int devices_added = 0;    // MACs new to ble_devices
+};
+
+// The processor's side.
+class ProcessorStore {
+ public:
+  virtual ~ProcessorStore() = default;
+  ProcessorStore() = default;
+  ProcessorStore(const ProcessorStore&) = delete;
+  ProcessorStore& operator=(const ProcessorStore&) = delete;
+
+  // Takes the lease if nobody holds it or it has expired, renews it if `monitor` holds it — one
+  // atomic step on the store's clock, so of any number of simultaneous claimers exactly one wins.
+  // A new holder gets a new, higher epoch; a renewal keeps it.
+  virtual LeaseAnswer ClaimLease(MonitorId monitor, Seconds ttl) = 0;
+  // Gives the lease up if `monitor` holds it under `epoch`; otherwise does nothing.
+  virtual void ReleaseLease(MonitorId monitor, std::int64_t epoch) = 0;
+  virtual LeaseStatus Lease() = 0;
+
+  // Interval starts, oldest first, that have unprocessed staging rows and start at or before
+  // `latest_due`.
+  virtual std::vector<UtcTime> PendingIntervals(UtcTime latest_due) = 0;
+  // Merges the interval's unprocessed rows into device_sightings with the BestRssiMerge rules and
+  // marks them processed, in one transaction that commits only if `monitor` still holds the lease
+  // under `epoch` (else throws LeaseLost and changes nothing).
+  virtual ProcessOutcome ProcessInterval(UtcTime interval_start, MonitorId monitor,
+                                         std::int64_t epoch) = 0;
+};
+
+// What was kept for one device in one interval, read back from device_sightings.
+struct StoredSighting {
+  MacAddress mac;
+  UtcTime interval_start;
+  Sighting sighting;
+};
+
+// The reading side: what reports, the dashboard and the contract tests look at.
+class ReadStore {
+ public:
+  virtual ~ReadStore() = default;
+  ReadStore() = default;
+  ReadStore(const ReadStore&) = delete;
+  ReadStore& operator=(const ReadStore&) = delete;
+
+  // device_sightings with from <= interval_start < to, ordered by (interval_start, mac).
+  virtual std::vector<StoredSighting> Sightings(UtcTime from, UtcTime to) = 0;
+  // ble_devices' name for the MAC: nullopt when the device is unknown, an empty optional name
+  // when it is known without one.
+  virtual std::optional<std::optional<std::string>> DeviceName(const MacAddress& mac) = 0;
+};
+
+// A complete store, as the adapters provide it.
+class Store : public ScanStore, public ProcessorStore, public ReadStore {};
+
+// --- Spool --------------------------------------------------------------------------------------
+
+struct SpooledBatch {
+  std::int64_t batch_seq = 0;
+  UtcTime interval_start;
+  UtcTime scan_time;
+  std::vector<Reading> readings;
+};
+
+struct SpoolLimits {
+  Seconds max_age{72 * 3600};
+  std::int64_t max_batches = 10'000;
+};
+
+// The monitor's local, durable queue of scans not yet committed by the store.
+class Spool {
+ public:
+  virtual ~Spool() = default;
+  Spool() = default;
+  Spool(const Spool&) = delete;
+  Spool& operator=(const Spool&) = delete;
+
+  // Durably records a scan and returns its batch_seq. Sequence numbers increase strictly for the
+  // life of the monitor, even if the spool file is lost and recreated (they start from the wall
+  // clock in microseconds), so the store's (monitor_id, batch_seq) key never collides.
+  virtual std::int64_t Append(UtcTime interval_start, UtcTime scan_time,
+                              const std::vector<Reading>& readings) = 0;
+  // The oldest batch still waiting, if any.
+  virtual std::optional<SpooledBatch> Oldest() = 0;
+  // Forgets a batch the store has committed.
+  virtual void Remove(std::int64_t batch_seq) = 0;
+  // Drops, oldest first, the batches beyond the limits; returns how many were dropped.
+  virtual int Trim(const SpoolLimits& limits, UtcTime now) = 0;
+  virtual std::int64_t Pending() = 0;
+};
+
+}  // namespace blemon

@@ -1,0 +1,78 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "blemon/mac_address.h"
+#include "blemon/time.h"
+
+namespace blemon {
+
+inline constexpr int kMinRssi = -127;
+inline constexpr int kMaxRssi = 20;
+// BlueZ and HCI report 127 when the controller did not measure the signal.
+inline constexpr int kUnknownRssi = 127;
+inline constexpr std::size_t kMaxNameCharacters = 200;
+
+enum class RssiVerdict { kValid, kUnknown, kOutOfRange };
+RssiVerdict CheckRssi(int rssi);
+
+// Names come from the radio and are untrusted: invalid UTF-8 becomes U+FFFD, control characters
+// (C0, DEL, C1) are removed, the result is cut at 200 characters on a character boundary, and an
+// empty result means "no name".
+std::optional<std::string> SanitizeDeviceName(std::string_view raw);
+
+// One advertisement as a scanner heard it, before validation. Scanners fill what they know.
+struct Advert {
+  std::string address;       // as reported; parsed and normalised by the aggregator
+  std::string address_type;  // "public" or "random" (BlueZ); empty when unknown → public
+  std::optional<int> rssi;   // nullopt when the advert carried none
+  std::optional<std::string> name;
+  std::optional<int> tx_power;
+  std::vector<std::uint16_t> company_ids;
+};
+
+// One device in one scan: the aggregate of all its adverts in the window.
+struct Reading {
+  MacAddress mac;
+  AddressClass address_class = AddressClass::kPublic;
+  int rssi = kMinRssi;  // the strongest valid RSSI heard
+  int advert_count = 0;
+  std::optional<std::string> name;  // latest non-empty, sanitised
+  std::optional<int> tx_power;
+  std::vector<std::uint16_t> company_ids;  // sorted, unique
+
+  friend bool operator==(const Reading&, const Reading&) = default;
+};
+
+// Counters of what a scan threw away, so nothing is dropped silently.
+struct ScanStats {
+  int adverts = 0;
+  int dropped_unknown_rssi = 0;
+  int dropped_invalid_rssi = 0;
+  int dropped_invalid_address = 0;
+  int dropped_no_rssi = 0;
+
+  friend bool operator==(const ScanStats&, const ScanStats&) = default;
+};
+
+// Folds many adverts per device into one Reading per device (strongest RSSI, advert count, latest
+// non-empty name, address class). Adverts with an unknown (127) or out-of-range RSSI, or an
+// unparsable address, are counted in stats() and otherwise ignored.
+class ScanAggregator {
+ public:
+  void Add(const Advert& advert);
+  // Readings ordered by MAC address.
+  std::vector<Reading> Readings() const;
+  const ScanStats& stats() const { return stats_; }
+
+ private:
+  std::map<MacAddress, Reading> readings_;
+  ScanStats stats_;
+};
+
+}  // namespace blemon

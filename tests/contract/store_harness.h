@@ -1,0 +1,29 @@
+#pragma once
+
+// How the Store contract suite reaches a backend. Each backend's test file provides a harness and
+// instantiates the suite with it (Kea's generic lease manager tests are the model):
+//
+//   INSTANTIATE_TEST_SUITE_P(MariaDb, AStore, ::testing::Values(&MakeMariaDbHarness));
+
+#include <memory>
+#include <string>
+
+#include "blemon/ports.h"
+
+namespace blemon::testing {
+
+class StoreHarness {
+ public:
+  virtual ~StoreHarness() = default;
+  // Creates an empty database with the current schema (dropping whatever a previous test left).
+  virtual void Reset() = 0;
+  // A new connection to that database. Several may be open at once (one per simulated monitor).
+  virtual std::unique_ptr<Store> Open() = 0;
+  // Runs one SQL statement directly, for arranging things no port method does (aging a lease,
+  // inspecting a table). Returns the first column of the first row, or "" when none.
+  virtual std::string QueryScalar(const std::string& sql) = 0;
+};
+
+using StoreHarnessFactory = std::unique_ptr<StoreHarness> (*)();
+
+}  // namespace blemon::testing
