@@ -29,7 +29,9 @@ class MacAddress {
   // throughout) or not separated at all. On failure returns nullopt and, if `why` is given, a
   // reason a user can act on ("octet 3 'G1' is not hexadecimal").
   static std::optional<MacAddress> Parse(std::string_view text, std::string* why = nullptr);
-  static MacAddress FromBytes(const std::array<std::uint8_t, 6>& bytes) { return MacAddress(bytes); }
+  static MacAddress FromBytes(const std::array<std::uint8_t, 6>& bytes) {
+    return MacAddress(bytes);
+  }
 
   // Canonical form "AA:BB:CC:DD:EE:FF": what every store keeps in ble_devices.mac_address.
   std::string ToString() const;

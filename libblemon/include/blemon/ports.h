@@ -113,7 +113,7 @@ class ScanStore {
 
 // The processor lease as the store answered a claim.
 struct LeaseAnswer {
-  bool granted = false;  // the claimer holds the lease now
+  bool granted = false;    // the claimer holds the lease now
   std::int64_t epoch = 0;  // fencing token (granted) or the holder's epoch (refused)
   std::optional<MonitorId> holder;
   std::string holder_name;
@@ -130,9 +130,9 @@ struct LeaseStatus {
 };
 
 struct ProcessOutcome {
-  int staging_rows = 0;     // rows of the interval marked processed
+  int staging_rows = 0;       // rows of the interval marked processed
   int sightings_changed = 0;  // device_sightings rows inserted or improved
-  int devices_added = 0;    // MACs new to ble_devices
+  int devices_added = 0;      // MACs new to ble_devices
 };
 
 // The processor's side.

@@ -1,0 +1,328 @@
+#include "blemon/config.h"
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <functional>
+#include <map>
+
+#include "blemon/interval.h"
+
+namespace blemon {
+
+std::string_view ToString(LogLevel level) {
+  switch (level) {
+    case LogLevel::kDebug:
+      return "DEBUG";
+    case LogLevel::kInfo:
+      return "INFO";
+    case LogLevel::kWarning:
+      return "WARNING";
+    case LogLevel::kError:
+      return "ERROR";
+  }
+  return "INFO";
+}
+
+namespace {
+
+std::string Describe(const std::string& source, int line, const std::string& key,
+                     const std::string& problem) {
+  const std::string where = line > 0 ? fmt::format("{}:{}", source, line) : source;
+  return key.empty() ? fmt::format("{}: {}", where, problem)
+                     : fmt::format("{}: {} {}", where, key, problem);
+}
+
+std::string TypeName(const toml::node& node) {
+  switch (node.type()) {
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a number with a fraction";
+    case toml::node_type::boolean:
+      return "a boolean";
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    default:
+      return "a date or time";
+  }
+}
+
+// Reads one section's keys into settings, knowing the type and range of each. The table of
+// readers doubles as the list of known keys, so a key cannot be parsed without being known.
+class SectionReader {
+ public:
+  SectionReader(std::string source, std::string section, const toml::table& table)
+      : source_(std::move(source)), section_(std::move(section)), table_(table) {}
+
+  using Reader = std::function<void(const toml::node&)>;
+
+  void String(const char* key, std::string& out) {
+    readers_[key] = [this, key, &out](const toml::node& node) {
+      const auto* value = node.as_string();
+      if (value == nullptr)
+        Throw(node, key, fmt::format("must be a string (got {})", TypeName(node)));
+      out = value->get();
+    };
+  }
+
+  void Bool(const char* key, bool& out) {
+    readers_[key] = [this, key, &out](const toml::node& node) {
+      const auto* value = node.as_boolean();
+      if (value == nullptr) {
+        Throw(node, key, fmt::format("must be true or false (got {})", TypeName(node)));
+      }
+      out = value->get();
+    };
+  }
+
+  template <typename T>
+  void Integer(const char* key, T& out, std::int64_t min, std::int64_t max) {
+    readers_[key] = [this, key, &out, min, max](const toml::node& node) {
+      const std::int64_t value = ReadInteger(node, key, min, max);
+      out = static_cast<T>(value);
+    };
+  }
+
+  void Duration(const char* key, Seconds& out, std::int64_t min, std::int64_t max,
+                std::int64_t unit = 1) {
+    readers_[key] = [this, key, &out, min, max, unit](const toml::node& node) {
+      out = Seconds{ReadInteger(node, key, min, max) * unit};
+    };
+  }
+
+  void Double(const char* key, double& out, double min, double max) {
+    readers_[key] = [this, key, &out, min, max](const toml::node& node) {
+      double value = 0;
+      if (const auto* f = node.as_floating_point()) {
+        value = f->get();
+      } else if (const auto* i = node.as_integer()) {
+        value = static_cast<double>(i->get());
+      } else {
+        Throw(node, key, fmt::format("must be a number (got {})", TypeName(node)));
+      }
+      if (!(value >= min && value <= max)) {
+        Throw(node, key, fmt::format("must be between {} and {} (got {})", min, max, value));
+      }
+      out = value;
+    };
+  }
+
+  void Custom(const char* key, Reader reader) { readers_[key] = std::move(reader); }
+
+  // Applies the readers to the section's keys; any key without a reader is an error.
+  void Read() {
+    for (const auto& [key, node] : table_) {
+      const auto reader = readers_.find(std::string(key.str()));
+      if (reader == readers_.end()) {
+        Throw(node, std::string(key.str()), "is not a known key" + Suggestion(key.str()));
+      }
+      reader->second(node);
+    }
+  }
+
+  [[noreturn]] void Throw(const toml::node& node, const std::string& key,
+                          const std::string& problem) const {
+    throw ConfigError(source_, static_cast<int>(node.source().begin.line), section_ + "." + key,
+                      problem);
+  }
+
+ private:
+  std::int64_t ReadInteger(const toml::node& node, const std::string& key, std::int64_t min,
+                           std::int64_t max) const {
+    const auto* value = node.as_integer();
+    if (value == nullptr) {
+      Throw(node, key, fmt::format("must be an integer (got {})", TypeName(node)));
+    }
+    if (value->get() < min || value->get() > max) {
+      Throw(node, key, fmt::format("must be between {} and {} (got {})", min, max, value->get()));
+    }
+    return value->get();
+  }
+
+  // A near miss ("scan_intervall") is usually a typo of a known key: say which.
+  std::string Suggestion(std::string_view key) const {
+    for (const auto& [known, reader] : readers_) {
+      const std::size_t common =
+          std::mismatch(known.begin(), known.end(), key.begin(), key.end()).first - known.begin();
+      if (common >= 6 && common + 3 >= std::max(known.size(), key.size())) {
+        return fmt::format(" (did you mean {}?)", known);
+      }
+    }
+    return "";
+  }
+
+  std::string source_;
+  std::string section_;
+  const toml::table& table_;
+  std::map<std::string, Reader> readers_;
+};
+
+std::optional<LogLevel> ParseLogLevel(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  if (text == "DEBUG") return LogLevel::kDebug;
+  if (text == "INFO") return LogLevel::kInfo;
+  if (text == "WARNING" || text == "WARN") return LogLevel::kWarning;
+  if (text == "ERROR") return LogLevel::kError;
+  return std::nullopt;
+}
+
+constexpr std::int64_t kDaySeconds = 86400;
+
+void ReadMonitor(SectionReader& r, MonitorSettings& m) {
+  r.String("name", m.name);
+  r.String("location", m.location);
+  r.String("description", m.description);
+  r.Duration("scan_interval_seconds", m.scan_interval, 1, kDaySeconds);
+  r.Duration("scan_duration_seconds", m.scan_duration, 1, 3600);
+  r.Duration("scan_offset_seconds", m.scan_offset, 0, kDaySeconds);
+  r.Bool("process_intervals", m.process_intervals);
+  r.Bool("processor_standby", m.processor_standby);
+  r.Duration("processor_wait_seconds", m.processor_wait, 0, kDaySeconds);
+  r.Duration("processor_lease_ttl_seconds", m.processor_lease_ttl, 2, 7 * kDaySeconds);
+  r.Custom("log_level", [&r, &m](const toml::node& node) {
+    const auto* value = node.as_string();
+    const auto level = value != nullptr ? ParseLogLevel(value->get()) : std::nullopt;
+    if (!level) r.Throw(node, "log_level", "must be one of DEBUG, INFO, WARNING, ERROR");
+    m.log_level = *level;
+  });
+  r.String("log_file", m.log_file);
+  r.String("adapter", m.adapter);
+  r.String("state_directory", m.state_directory);
+}
+
+void ReadDatabase(SectionReader& r, DatabaseSettings& d) {
+  r.Custom("backend", [&r, &d](const toml::node& node) {
+    const auto* value = node.as_string();
+    if (value != nullptr && value->get() == "mariadb") {
+      d.backend = Backend::kMariaDb;
+    } else if (value != nullptr && value->get() == "sqlite") {
+      d.backend = Backend::kSqlite;
+    } else {
+      r.Throw(node, "backend", "must be \"mariadb\" or \"sqlite\"");
+    }
+  });
+  r.String("host", d.host);
+  r.Integer("port", d.port, 1, 65535);
+  r.String("socket", d.socket);
+  r.String("user", d.user);
+  r.String("password", d.password);
+  r.String("password_file", d.password_file);
+  r.String("database", d.database);
+  r.Duration("connect_timeout_seconds", d.connect_timeout, 1, 600);
+  r.Bool("ssl", d.ssl);
+  r.String("ssl_ca", d.ssl_ca);
+  r.String("ssl_cert", d.ssl_cert);
+  r.String("ssl_key", d.ssl_key);
+  r.Bool("ssl_verify_server_cert", d.ssl_verify_server_cert);
+  r.String("path", d.path);
+}
+
+void ReadSpool(SectionReader& r, SpoolSettings& s) {
+  r.Duration("max_age_hours", s.max_age, 1, 24 * 365, 3600);
+  r.Integer("max_batches", s.max_batches, 1, 10'000'000);
+}
+
+void ReadSimulation(SectionReader& r, SimulationSettings& s) {
+  r.Integer("seed", s.seed, 0, std::numeric_limits<std::int64_t>::max());
+  r.Integer("devices", s.devices, 0, 100'000);
+  r.Double("noise_db", s.noise_db, 0.0, 30.0);
+}
+
+int LineOf(const toml::table& root, std::string_view section, std::string_view key) {
+  if (const auto* node = root.at_path(fmt::format("{}.{}", section, key)).node()) {
+    return static_cast<int>(node->source().begin.line);
+  }
+  return 0;
+}
+
+// Rules that tie several keys together.
+void CheckConsistency(const std::string& source, const toml::table& root, const Config& config) {
+  const MonitorSettings& m = config.monitor;
+  const auto fail = [&](std::string_view section, std::string_view key,
+                        const std::string& problem) {
+    throw ConfigError(source, LineOf(root, section, key), fmt::format("{}.{}", section, key),
+                      problem);
+  };
+  if (kDaySeconds % m.scan_interval.count() != 0) {
+    fail("monitor", "scan_interval_seconds",
+         fmt::format("must divide 86400 (got {})", m.scan_interval.count()));
+  }
+  std::string why;
+  if (!Schedule::Make({m.scan_interval, m.scan_offset, m.scan_duration, m.processor_wait}, &why)) {
+    fail("monitor", "scan_interval_seconds", "does not fit the scan: " + why);
+  }
+  if (m.process_intervals && m.processor_lease_ttl <= m.scan_interval) {
+    fail("monitor", "processor_lease_ttl_seconds",
+         fmt::format("must be longer than scan_interval_seconds ({}), so the lease survives "
+                     "from one renewal to the next (got {})",
+                     m.scan_interval.count(), m.processor_lease_ttl.count()));
+  }
+  if (!config.database.password.empty() && !config.database.password_file.empty()) {
+    fail("database", "password_file", "and database.password are both set: keep one");
+  }
+}
+
+}  // namespace
+
+ConfigError::ConfigError(std::string source, int line, std::string key, const std::string& problem)
+    : std::runtime_error(Describe(source, line, key, problem)),
+      source_(std::move(source)),
+      line_(line),
+      key_(std::move(key)) {}
+
+Config ParseConfig(std::string_view toml_text, std::string_view source_name) {
+  const std::string source(source_name);
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, source_name);
+  } catch (const toml::parse_error& e) {
+    throw ConfigError(source, static_cast<int>(e.source().begin.line), "",
+                      fmt::format("is not valid TOML: {}", e.description()));
+  }
+
+  Config config;
+  using SectionFill = std::function<void(SectionReader&)>;
+  const std::map<std::string, SectionFill, std::less<>> sections = {
+      {"monitor", [&](SectionReader& r) { ReadMonitor(r, config.monitor); }},
+      {"database",
+       [&](SectionReader& r) {
+         // A [database] section without a backend is the original tool's MySQL/MariaDB setup.
+         config.database.configured = true;
+         config.database.backend = Backend::kMariaDb;
+         ReadDatabase(r, config.database);
+       }},
+      {"spool", [&](SectionReader& r) { ReadSpool(r, config.spool); }},
+      {"simulation", [&](SectionReader& r) { ReadSimulation(r, config.simulation); }},
+  };
+
+  for (const auto& [key, node] : root) {
+    const auto section = sections.find(key.str());
+    const int line = static_cast<int>(node.source().begin.line);
+    if (section == sections.end()) {
+      throw ConfigError(source, line, std::string(key.str()),
+                        "is not a known section (known: [monitor], [database], [spool], "
+                        "[simulation])");
+    }
+    const auto* table = node.as_table();
+    if (table == nullptr) {
+      throw ConfigError(
+          source, line, std::string(key.str()),
+          fmt::format("must be a section like [{}] (got {})", key.str(), TypeName(node)));
+    }
+    SectionReader reader(source, std::string(key.str()), *table);
+    section->second(reader);
+    reader.Read();
+  }
+  CheckConsistency(source, root, config);
+  return config;
+}
+
+}  // namespace blemon

@@ -1,0 +1,285 @@
+#include "blemon/monitor_cycle.h"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include "blemon/errors.h"
+
+namespace blemon {
+namespace {
+
+std::string FormatUtc(UtcTime t) { return fmt::format("{:%Y-%m-%d %H:%M:%S} UTC", t); }
+
+}  // namespace
+
+MonitorCycle::MonitorCycle(const Config& config, const Schedule& schedule, Ports ports)
+    : config_(config),
+      schedule_(schedule),
+      ports_(ports),
+      lease_(config.monitor.processor_lease_ttl) {}
+
+bool MonitorCycle::is_processor() const { return lease_.IsProcessor(ports_.clock.SteadyNow()); }
+
+StartOutcome MonitorCycle::Start() {
+  if (!EnsureRegistered()) return StartOutcome::kReady;  // scanning into the spool until it's back
+  if (ports_.processor_store == nullptr) return StartOutcome::kReady;
+
+  const SteadyTime sent_at = ports_.clock.SteadyNow();
+  LeaseAnswer answer;
+  try {
+    answer = ports_.processor_store->ClaimLease(*monitor_id_, lease_.ttl());
+  } catch (const Unavailable& e) {
+    ports_.log.Log(LogLevel::kWarning,
+                   fmt::format("Could not claim the processor role yet: {}", e.what()));
+    return StartOutcome::kReady;
+  }
+  lease_.OnAnswer(sent_at, answer);
+  if (answer.granted) {
+    ports_.log.Log(LogLevel::kInfo,
+                   fmt::format("Claimed the interval processor role (epoch {})", answer.epoch));
+    return StartOutcome::kReady;
+  }
+  holder_name_ = answer.holder_name;
+  if (!config_.monitor.processor_standby) return StartOutcome::kProcessorHeldElsewhere;
+  ports_.log.Log(LogLevel::kInfo,
+                 fmt::format("Standing by: {} is the interval processor for another {} s",
+                             answer.holder_name, answer.remaining.count()));
+  return StartOutcome::kReady;
+}
+
+CycleReport MonitorCycle::RunOnce(std::stop_token stop) {
+  Clock& clock = ports_.clock;
+  const IntervalClock& intervals = schedule_.intervals();
+  UtcTime now = clock.UtcNow();
+  UtcTime target = schedule_.NextScanStart(now);
+  // Never scan an interval twice, even if the wall clock was set back.
+  if (last_scanned_ && intervals.StartOf(target) <= *last_scanned_) {
+    target = *last_scanned_ + intervals.length() + config_.monitor.scan_offset;
+  }
+  // Sleep on the steady clock, re-reading the wall clock after each wake-up: a wall-clock jump
+  // then changes which interval we are in, but never makes us sleep through or repeat one.
+  while ((now = clock.UtcNow()) < target) {
+    if (!clock.SleepUntil(clock.SteadyNow() + (target - now), stop)) return CycleReport{};
+  }
+  const UtcTime interval_start = intervals.StartOf(now);
+  last_scanned_ = interval_start;
+  return Cycle(interval_start, /*process_everything=*/false, stop);
+}
+
+CycleReport MonitorCycle::RunImmediately(std::stop_token stop) {
+  const UtcTime interval_start = schedule_.intervals().StartOf(ports_.clock.UtcNow());
+  last_scanned_ = interval_start;
+  return Cycle(interval_start, /*process_everything=*/true, stop);
+}
+
+void MonitorCycle::Run(std::stop_token stop) {
+  while (!stop.stop_requested()) RunOnce(stop);
+}
+
+CycleReport MonitorCycle::Cycle(UtcTime interval_start, bool process_everything,
+                                std::stop_token stop) {
+  Logger& log = ports_.log;
+  CycleReport report;
+  report.interval_start = interval_start;
+
+  log.Log(LogLevel::kInfo,
+          fmt::format("Starting scan cycle for interval: {}", FormatUtc(interval_start)));
+  log.Log(LogLevel::kInfo, fmt::format("Starting BLE scan for {} seconds...",
+                                       config_.monitor.scan_duration.count()));
+  const UtcTime scan_time = ports_.clock.UtcNow();
+  ScanResult scan = ports_.scanner.Scan(config_.monitor.scan_duration, stop);
+  report.readings = static_cast<int>(scan.readings.size());
+  report.scan_error = scan.error;
+  if (scan.error) log.Log(LogLevel::kWarning, fmt::format("Scan incomplete: {}", *scan.error));
+  log.Log(LogLevel::kInfo, fmt::format("Scan complete. Found {} devices", scan.readings.size()));
+  const ScanStats& s = scan.stats;
+  if (s.dropped_unknown_rssi + s.dropped_invalid_rssi + s.dropped_invalid_address +
+          s.dropped_no_rssi >
+      0) {
+    log.Log(LogLevel::kDebug,
+            fmt::format("Adverts: {} heard, dropped {} with unknown RSSI, {} with RSSI out of "
+                        "range, {} without RSSI, {} with a bad address",
+                        s.adverts, s.dropped_unknown_rssi, s.dropped_invalid_rssi,
+                        s.dropped_no_rssi, s.dropped_invalid_address));
+  }
+
+  // The scan is committed locally before anything is sent, so a database outage or a crash from
+  // here on loses nothing.
+  if (!scan.readings.empty()) {
+    try {
+      ports_.spool.Append(interval_start, scan_time, scan.readings);
+    } catch (const std::exception& e) {
+      log.Log(LogLevel::kError,
+              fmt::format("Could not write the scan to the spool, {} readings lost: {}",
+                          scan.readings.size(), e.what()));
+    }
+  }
+  report.batches_sent = SendSpool(report);
+  try {
+    report.spool_dropped = ports_.spool.Trim({config_.spool.max_age, config_.spool.max_batches},
+                                             ports_.clock.UtcNow());
+    if (report.spool_dropped > 0) {
+      log.Log(LogLevel::kWarning,
+              fmt::format("Spool over its limits: dropped the {} oldest unsent scans",
+                          report.spool_dropped));
+    }
+    report.spool_pending = ports_.spool.Pending();
+  } catch (const std::exception& e) {
+    log.Log(LogLevel::kError, fmt::format("Spool maintenance failed: {}", e.what()));
+  }
+
+  if (ports_.processor_store != nullptr && !stop.stop_requested()) {
+    UtcTime latest_due = interval_start;
+    if (!process_everything) {
+      // Give the other monitors' scans time to arrive before this interval is decided.
+      const UtcTime at = schedule_.ProcessableAt(interval_start);
+      Clock& clock = ports_.clock;
+      for (UtcTime now = clock.UtcNow(); now < at && !stop.stop_requested(); now = clock.UtcNow()) {
+        clock.SleepUntil(clock.SteadyNow() + (at - now), stop);
+      }
+      latest_due = schedule_.LatestDueInterval(clock.UtcNow());
+    }
+    if (!stop.stop_requested()) {
+      RenewLeaseIfDue();
+      if (is_processor()) report.intervals_processed = ProcessDue(latest_due);
+    }
+  }
+  report.processor = is_processor();
+  Heartbeat(true);
+  return report;
+}
+
+bool MonitorCycle::EnsureRegistered() {
+  if (monitor_id_) return true;
+  const MonitorSettings& m = config_.monitor;
+  try {
+    const MonitorId id = ports_.store.RegisterMonitor({m.name, m.location, m.description});
+    if (!fleet_interval_checked_) {
+      const Seconds fleet = ports_.store.FleetInterval(m.scan_interval);
+      if (fleet != m.scan_interval) {
+        throw Refused(fmt::format(
+            "the fleet's interval is {} s (kept in the database) but this monitor is configured "
+            "for {} s: set monitor.scan_interval_seconds = {} (every monitor must use the same)",
+            fleet.count(), m.scan_interval.count(), fleet.count()));
+      }
+      fleet_interval_checked_ = true;
+    }
+    monitor_id_ = id;
+    ports_.log.Log(LogLevel::kInfo, fmt::format("Monitor registered: {} (ID: {})", m.name, id));
+    return true;
+  } catch (const Unavailable& e) {
+    ports_.log.Log(LogLevel::kWarning,
+                   fmt::format("Database unavailable, scans are kept in the spool: {}", e.what()));
+    return false;
+  }
+}
+
+int MonitorCycle::SendSpool(CycleReport& report) {
+  if (!EnsureRegistered()) return 0;
+  report.store_reachable = true;
+  int sent = 0;
+  try {
+    while (auto spooled = ports_.spool.Oldest()) {
+      const Batch batch{.monitor_id = *monitor_id_,
+                        .batch_seq = spooled->batch_seq,
+                        .interval_start = spooled->interval_start,
+                        .scan_time = spooled->scan_time,
+                        .readings = std::move(spooled->readings)};
+      const bool fresh = ports_.store.StageBatch(batch);
+      // Only now, with the store's commit behind us, may the spool forget the batch.
+      ports_.spool.Remove(batch.batch_seq);
+      ++sent;
+      ports_.log.Log(LogLevel::kInfo,
+                     fresh ? fmt::format("Stored {} sightings in staging for interval {}",
+                                         batch.readings.size(), FormatUtc(batch.interval_start))
+                           : fmt::format("Scan of interval {} was already stored; not stored again",
+                                         FormatUtc(batch.interval_start)));
+    }
+  } catch (const Unavailable& e) {
+    report.store_reachable = false;
+    ports_.log.Log(LogLevel::kWarning,
+                   fmt::format("Database unavailable, scans are kept in the spool: {}", e.what()));
+  } catch (const Refused& e) {
+    // Kept in the spool (its age limit drops it eventually, logged): never silently discarded.
+    ports_.log.Log(
+        LogLevel::kError,
+        fmt::format("The database refused a spooled scan; kept for retry: {}", e.what()));
+  }
+  return sent;
+}
+
+void MonitorCycle::RenewLeaseIfDue() {
+  if (!monitor_id_ || ports_.processor_store == nullptr) return;
+  const SteadyTime now = ports_.clock.SteadyNow();
+  if (lease_.IsProcessor(now) && !lease_.ShouldRenew(now)) return;
+  const bool was_processor = lease_.IsProcessor(now);
+  try {
+    const LeaseAnswer answer = ports_.processor_store->ClaimLease(*monitor_id_, lease_.ttl());
+    lease_.OnAnswer(now, answer);
+    if (answer.granted && !was_processor) {
+      ports_.log.Log(LogLevel::kInfo,
+                     fmt::format("Took the interval processor role (epoch {})", answer.epoch));
+    } else if (!answer.granted && was_processor) {
+      ports_.log.Log(LogLevel::kWarning,
+                     fmt::format("Lost the interval processor role to {}", answer.holder_name));
+    }
+  } catch (const Unavailable& e) {
+    ports_.log.Log(LogLevel::kWarning,
+                   fmt::format("Could not renew the processor role: {}", e.what()));
+  }
+}
+
+int MonitorCycle::ProcessDue(UtcTime latest_due) {
+  int processed = 0;
+  try {
+    for (const UtcTime interval : ports_.processor_store->PendingIntervals(latest_due)) {
+      if (!lease_.IsProcessor(ports_.clock.SteadyNow())) break;
+      const ProcessOutcome outcome =
+          ports_.processor_store->ProcessInterval(interval, *monitor_id_, lease_.epoch());
+      ++processed;
+      ports_.log.Log(LogLevel::kInfo,
+                     fmt::format("Processed interval {} - selected best RSSI per device ({} "
+                                 "readings, {} sightings written, {} new devices)",
+                                 FormatUtc(interval), outcome.staging_rows,
+                                 outcome.sightings_changed, outcome.devices_added));
+    }
+  } catch (const LeaseLost& e) {
+    lease_.OnLost();
+    ports_.log.Log(
+        LogLevel::kWarning,
+        fmt::format("No longer the interval processor, stopped processing: {}", e.what()));
+  } catch (const Unavailable& e) {
+    ports_.log.Log(
+        LogLevel::kWarning,
+        fmt::format("Database unavailable, processing resumes next cycle: {}", e.what()));
+  }
+  return processed;
+}
+
+void MonitorCycle::Heartbeat(bool active) {
+  if (!monitor_id_) return;
+  try {
+    ports_.store.Heartbeat(*monitor_id_, active);
+  } catch (const Unavailable& e) {
+    ports_.log.Log(LogLevel::kDebug, fmt::format("Heartbeat not recorded: {}", e.what()));
+  }
+}
+
+void MonitorCycle::Shutdown() {
+  CycleReport ignored;
+  SendSpool(ignored);
+  if (monitor_id_ && ports_.processor_store != nullptr &&
+      lease_.IsProcessor(ports_.clock.SteadyNow())) {
+    try {
+      ports_.processor_store->ReleaseLease(*monitor_id_, lease_.epoch());
+      lease_.OnLost();
+      ports_.log.Log(LogLevel::kInfo, "Released the interval processor role");
+    } catch (const std::exception& e) {
+      ports_.log.Log(LogLevel::kWarning,
+                     fmt::format("Could not release the processor role: {}", e.what()));
+    }
+  }
+  Heartbeat(false);
+}
+
+}  // namespace blemon

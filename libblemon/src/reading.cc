@@ -1,0 +1,150 @@
+#include "blemon/reading.h"
+
+#include <algorithm>
+#include <cstdint>
+
+namespace blemon {
+namespace {
+
+constexpr char32_t kReplacement = 0xFFFD;
+
+// Decodes one UTF-8 sequence at `text[i]`, advancing `i`. Anything not well-formed (stray
+// continuation bytes, truncated sequences, overlong forms, surrogates, values past U+10FFFF)
+// decodes to U+FFFD and consumes one byte, so the rest of the string is still read.
+char32_t DecodeOne(std::string_view text, std::size_t& i) {
+  const auto byte = [&](std::size_t k) { return static_cast<std::uint8_t>(text[k]); };
+  const std::uint8_t lead = byte(i);
+  if (lead < 0x80) {
+    ++i;
+    return lead;
+  }
+  int length = 0;
+  char32_t value = 0;
+  char32_t minimum = 0;
+  if ((lead & 0xE0) == 0xC0) {
+    length = 2, value = lead & 0x1F, minimum = 0x80;
+  } else if ((lead & 0xF0) == 0xE0) {
+    length = 3, value = lead & 0x0F, minimum = 0x800;
+  } else if ((lead & 0xF8) == 0xF0) {
+    length = 4, value = lead & 0x07, minimum = 0x10000;
+  } else {
+    ++i;
+    return kReplacement;
+  }
+  if (i + static_cast<std::size_t>(length) > text.size()) {
+    ++i;
+    return kReplacement;
+  }
+  for (int k = 1; k < length; ++k) {
+    const std::uint8_t next = byte(i + static_cast<std::size_t>(k));
+    if ((next & 0xC0) != 0x80) {
+      ++i;
+      return kReplacement;
+    }
+    value = (value << 6) | (next & 0x3F);
+  }
+  if (value < minimum || value > 0x10FFFF || (value >= 0xD800 && value <= 0xDFFF)) {
+    ++i;
+    return kReplacement;
+  }
+  i += static_cast<std::size_t>(length);
+  return value;
+}
+
+void AppendUtf8(std::string& out, char32_t c) {
+  if (c < 0x80) {
+    out.push_back(static_cast<char>(c));
+  } else if (c < 0x800) {
+    out.push_back(static_cast<char>(0xC0 | (c >> 6)));
+    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+  } else if (c < 0x10000) {
+    out.push_back(static_cast<char>(0xE0 | (c >> 12)));
+    out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+  } else {
+    out.push_back(static_cast<char>(0xF0 | (c >> 18)));
+    out.push_back(static_cast<char>(0x80 | ((c >> 12) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+  }
+}
+
+// C0 controls, DEL and C1 controls: removing them (ESC above all) makes a name safe to print.
+bool IsControl(char32_t c) { return c < 0x20 || (c >= 0x7F && c <= 0x9F); }
+
+}  // namespace
+
+RssiVerdict CheckRssi(int rssi) {
+  if (rssi == kUnknownRssi) return RssiVerdict::kUnknown;
+  if (rssi < kMinRssi || rssi > kMaxRssi) return RssiVerdict::kOutOfRange;
+  return RssiVerdict::kValid;
+}
+
+std::optional<std::string> SanitizeDeviceName(std::string_view raw) {
+  std::string out;
+  out.reserve(std::min(raw.size(), kMaxNameCharacters * 4));
+  std::size_t characters = 0;
+  for (std::size_t i = 0; i < raw.size() && characters < kMaxNameCharacters;) {
+    const char32_t c = DecodeOne(raw, i);
+    if (IsControl(c)) continue;
+    AppendUtf8(out, c);
+    ++characters;
+  }
+  if (out.empty()) return std::nullopt;
+  return out;
+}
+
+void ScanAggregator::Add(const Advert& advert) {
+  ++stats_.adverts;
+  const auto mac = MacAddress::Parse(advert.address);
+  if (!mac) {
+    ++stats_.dropped_invalid_address;
+    return;
+  }
+  if (!advert.rssi) {
+    ++stats_.dropped_no_rssi;
+    return;
+  }
+  switch (CheckRssi(*advert.rssi)) {
+    case RssiVerdict::kUnknown:
+      ++stats_.dropped_unknown_rssi;
+      return;
+    case RssiVerdict::kOutOfRange:
+      ++stats_.dropped_invalid_rssi;
+      return;
+    case RssiVerdict::kValid:
+      break;
+  }
+
+  const auto type = AddressTypeFromString(advert.address_type).value_or(AddressType::kPublic);
+  auto it = readings_
+                .try_emplace(*mac, Reading{.mac = *mac,
+                                           .address_class = AddressClass::kPublic,
+                                           .rssi = *advert.rssi,
+                                           .advert_count = 0,
+                                           .name = std::nullopt,
+                                           .tx_power = std::nullopt,
+                                           .company_ids = {}})
+                .first;
+  Reading& reading = it->second;
+  reading.address_class = mac->Classify(type);
+  reading.rssi = std::max(reading.rssi, *advert.rssi);
+  ++reading.advert_count;
+  if (advert.name) {
+    if (auto name = SanitizeDeviceName(*advert.name)) reading.name = std::move(name);
+  }
+  if (advert.tx_power) reading.tx_power = advert.tx_power;
+  for (const std::uint16_t id : advert.company_ids) {
+    const auto pos = std::lower_bound(reading.company_ids.begin(), reading.company_ids.end(), id);
+    if (pos == reading.company_ids.end() || *pos != id) reading.company_ids.insert(pos, id);
+  }
+}
+
+std::vector<Reading> ScanAggregator::Readings() const {
+  std::vector<Reading> out;
+  out.reserve(readings_.size());
+  for (const auto& [mac, reading] : readings_) out.push_back(reading);
+  return out;
+}
+
+}  // namespace blemon
