@@ -1,0 +1,291 @@
+// blemon-monitor: scans Bluetooth LE advertisements once per interval and stores them, through a
+// local spool, in the configured store; the processor monitor also keeps the best-RSSI sightings.
+// Everything here is wiring: the cycle itself is blemon::MonitorCycle.
+
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <stop_token>
+#include <string>
+
+#include "blemon/app/config_file.h"
+#include "blemon/app/exit_codes.h"
+#include "blemon/app/log.h"
+#include "blemon/app/state_directory.h"
+#include "blemon/app/store_factory.h"
+#include "blemon/app/system_clock.h"
+#include "blemon/app/systemd.h"
+#include "blemon/config.h"
+#include "blemon/errors.h"
+#include "blemon/interval.h"
+#include "blemon/monitor_cycle.h"
+#include "observed_spool.h"
+#include "scan_only.h"
+#include "signals.h"
+#if defined(BLEMON_HAVE_SIMULATED)
+#include "blemon/simulated/simulated_scanner.h"
+#endif
+#if defined(BLEMON_HAVE_BLUEZ)
+#include "blemon/bluez/bluez_scanner.h"
+#endif
+#if defined(BLEMON_HAVE_SQLITE)
+#include "blemon/sqlite/sqlite_spool.h"
+#endif
+
+namespace blemon::monitor {
+namespace {
+
+using app::kExitConfig;
+using app::kExitOk;
+using app::kExitTryLater;
+using app::kExitUnavailable;
+using app::kExitUsage;
+
+// SIGTERM must end the process within 5 s (systemd's and the promise); past this grace
+// the spool, which is durable, keeps whatever the shutdown could not send.
+constexpr std::chrono::milliseconds kShutdownGrace{4500};
+
+struct Options {
+  std::string config_path;
+  bool single = false;
+  bool simulate = false;
+  bool check_config = false;
+  bool scan_only = false;
+  bool debug = false;
+};
+
+void PrintError(const std::string& message) {
+  std::fprintf(stderr, "blemon-monitor: %s\n", message.c_str());
+}
+
+std::unique_ptr<Scanner> MakeScanner(const Options& options, const Config& config, Clock& clock) {
+  if (options.simulate) {
+#if defined(BLEMON_HAVE_SIMULATED)
+    return simulated::MakeScanner(config.simulation, config.monitor.location, clock);
+#else
+    throw Refused("this build has no simulated scanner");
+#endif
+  }
+#if defined(BLEMON_HAVE_BLUEZ)
+  (void)clock;
+  return bluez::MakeScanner(config.monitor.adapter);
+#else
+  (void)config;
+  (void)clock;
+  throw Refused(
+      "this build has no BlueZ scanner (built with BLEMON_WITH_BLUEZ=OFF); use --simulate");
+#endif
+}
+
+std::unique_ptr<Spool> OpenSpoolFor(const Config& config, std::string* path_out) {
+  const std::string dir = config.monitor.state_directory.empty() ? app::DefaultStateDirectory()
+                                                                 : config.monitor.state_directory;
+  *path_out = fmt::format("{}/spool-{}.db", dir, app::FileNameSafe(config.monitor.name));
+#if defined(BLEMON_HAVE_SQLITE)
+  return sqlite::OpenSpool(*path_out);
+#else
+  throw Unavailable("this build has no SQLite spool (adapters/sqlite is missing)");
+#endif
+}
+
+std::string StatusLine(const CycleReport& r) {
+  std::string status = r.interval_start ? fmt::format("Interval {}: {} devices",
+                                                      app::FormatUtc(*r.interval_start), r.readings)
+                                        : std::string("No scan");
+  if (r.scan_error) status += " (scan error)";
+  status += fmt::format("; spool {} pending", r.spool_pending);
+  if (r.spool_dropped > 0) status += fmt::format(", {} dropped", r.spool_dropped);
+  if (r.processor)
+    status += fmt::format("; processor, {} interval(s) processed", r.intervals_processed);
+  status += r.store_reachable ? "; store reachable" : "; store UNREACHABLE";
+  return status;
+}
+
+int Run(const Options& options) {
+  // Configuration first: its mistakes are the most common and exit 78 before anything starts.
+  app::LoadedConfig loaded;
+  std::optional<Schedule> schedule;
+  try {
+    loaded = app::LoadConfig(options.config_path);
+  } catch (const ConfigError& e) {
+    PrintError(e.what());
+    return kExitConfig;
+  }
+  Config& config = loaded.config;
+  if (config.monitor.name.empty()) config.monitor.name = app::HostName();
+  {
+    std::string why;
+    schedule =
+        Schedule::Make(ScheduleConfig{config.monitor.scan_interval, config.monitor.scan_offset,
+                                      config.monitor.scan_duration, config.monitor.processor_wait},
+                       &why);
+    if (!schedule) {
+      PrintError(fmt::format("{}: [monitor] timings do not fit: {}", loaded.source, why));
+      return kExitConfig;
+    }
+  }
+
+  if (options.check_config) {
+    std::printf("%s: configuration OK\n", loaded.source.c_str());
+    std::printf("  monitor %s (%s), interval %llds, scan %llds at +%llds, %s\n",
+                config.monitor.name.c_str(),
+                config.monitor.location.empty() ? "no location" : config.monitor.location.c_str(),
+                static_cast<long long>(config.monitor.scan_interval.count()),
+                static_cast<long long>(config.monitor.scan_duration.count()),
+                static_cast<long long>(config.monitor.scan_offset.count()),
+                config.monitor.process_intervals
+                    ? (config.monitor.processor_standby ? "processor (standby)" : "processor")
+                    : "scanner only");
+    std::printf("  store: %s\n", app::DescribeStore(config.database).c_str());
+    return kExitOk;
+  }
+
+  std::unique_ptr<Logger> log;
+  try {
+    app::LogOptions log_options;
+    log_options.identifier = "blemon-monitor";
+    log_options.level = options.debug ? LogLevel::kDebug : config.monitor.log_level;
+    log_options.file = config.monitor.log_file;
+    log = app::MakeLogger(log_options);
+  } catch (const std::exception& e) {
+    PrintError(fmt::format("{}: monitor.log_file: {}", loaded.source, e.what()));
+    return kExitConfig;
+  }
+
+  std::stop_source stop;
+  SignalWatcher signals(
+      [&](int signo) {
+        log->Log(LogLevel::kInfo,
+                 fmt::format("Received {}, shutting down", signo == SIGINT ? "SIGINT" : "SIGTERM"));
+        stop.request_stop();
+      },
+      kShutdownGrace,
+      [&] {
+        log->Log(LogLevel::kWarning,
+                 "Shutdown did not finish in time; exiting now (unsent scans stay in the spool)");
+        std::_Exit(kExitTryLater);
+      });
+
+  const app::SystemdNotifier systemd;
+  std::unique_ptr<Clock> clock;
+  if (auto every = systemd.watchdog_ping_interval()) {
+    clock = app::MakeSystemClock([&systemd] { systemd.Watchdog(); }, *every);
+  } else {
+    clock = app::MakeSystemClock();
+  }
+
+  std::unique_ptr<Scanner> scanner;
+  try {
+    scanner = MakeScanner(options, config, *clock);
+  } catch (const std::exception& e) {
+    log->Log(LogLevel::kError, e.what());
+    return kExitUnavailable;
+  }
+  if (options.scan_only) {
+    return ScanOnly(*scanner, config.monitor.scan_duration, stop.get_token(), stdout);
+  }
+
+  std::unique_ptr<Store> store;
+  std::unique_ptr<Spool> spool;
+  std::string spool_path;
+  try {
+    store = app::OpenConfiguredStore(config.database);
+    spool = ObserveSpool(OpenSpoolFor(config, &spool_path), *log);
+  } catch (const std::exception& e) {
+    log->Log(LogLevel::kError, e.what());
+    return kExitUnavailable;
+  }
+  log->Log(LogLevel::kInfo,
+           fmt::format("Monitor {} ({}): config {}, store {}, spool {}{}", config.monitor.name,
+                       config.monitor.location.empty() ? "no location" : config.monitor.location,
+                       loaded.source, app::DescribeStore(config.database), spool_path,
+                       options.simulate ? ", simulated scanner" : ""));
+
+  MonitorCycle cycle(config, *schedule,
+                     MonitorCycle::Ports{*scanner, *store,
+                                         config.monitor.process_intervals ? store.get() : nullptr,
+                                         *spool, *clock, *log});
+  try {
+    if (cycle.Start() == StartOutcome::kProcessorHeldElsewhere) {
+      log->Log(LogLevel::kError,
+               fmt::format("Another monitor is already the interval processor: {}. Only one "
+                           "monitor may have process_intervals = true; set it to false here, or "
+                           "set processor_standby = true to take over when {} stops.",
+                           cycle.holder(), cycle.holder()));
+      return kExitTryLater;
+    }
+  } catch (const Refused& e) {
+    log->Log(LogLevel::kError, fmt::format("The store refused this monitor: {}", e.what()));
+    return kExitUnavailable;
+  } catch (const std::exception& e) {
+    log->Log(LogLevel::kError, fmt::format("Start-up failed: {}", e.what()));
+    return kExitUnavailable;
+  }
+
+  systemd.Ready();
+  int exit_code = kExitOk;
+  try {
+    if (options.single) {
+      log->Log(LogLevel::kInfo, "Running single scan mode");
+      const CycleReport report = cycle.RunImmediately(stop.get_token());
+      log->Log(LogLevel::kDebug, StatusLine(report));
+      log->Log(LogLevel::kInfo, "Single scan complete");
+    } else {
+      log->Log(LogLevel::kInfo, "Starting continuous monitoring");
+      while (!stop.stop_requested()) {
+        const CycleReport report = cycle.RunOnce(stop.get_token());
+        const std::string status = StatusLine(report);
+        log->Log(LogLevel::kDebug, status);
+        systemd.Status(status);
+        systemd.Watchdog();
+      }
+    }
+  } catch (const std::exception& e) {
+    // The cycle survives store outages on its own; what reaches here (the spool's disk gone, a
+    // bug) is not something to retry in-process. systemd restarts us.
+    log->Log(LogLevel::kError, fmt::format("Monitor cycle failed: {}", e.what()));
+    exit_code = kExitUnavailable;
+  }
+  systemd.Stopping();
+  cycle.Shutdown();
+  log->Log(LogLevel::kInfo, "Monitor stopped");
+  return exit_code;
+}
+
+}  // namespace
+}  // namespace blemon::monitor
+
+int main(int argc, char** argv) {
+  using namespace blemon;
+  monitor::SignalWatcher::BlockSignals();
+
+  monitor::Options options;
+  CLI::App cli{
+      "Scans Bluetooth LE advertisements once per interval and stores them, keeping per device "
+      "and interval the reading of the monitor that heard it best.",
+      "blemon-monitor"};
+  cli.set_version_flag("--version", "blemon-monitor " BLEMON_VERSION);
+  cli.add_option("-c,--config", options.config_path,
+                 "Configuration file (default: /etc/blemon/blemon.toml if present, else built-in "
+                 "defaults)");
+  cli.add_flag("--single", options.single, "Run one cycle now (scan, store, process), then exit");
+  cli.add_flag("--simulate", options.simulate, "Use the simulated scanner instead of BlueZ");
+  cli.add_flag("--check-config", options.check_config,
+               "Check the configuration and exit (0 when valid, 78 when not)");
+  cli.add_flag("--scan-only", options.scan_only,
+               "Scan once and print the devices heard; no database is used");
+  cli.add_flag("--debug", options.debug, "Log at DEBUG level whatever log_level says");
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = cli.exit(e);  // prints help/version to stdout, mistakes to stderr
+    return code == 0 ? app::kExitOk : app::kExitUsage;
+  }
+  return monitor::Run(options);
+}

@@ -1,0 +1,56 @@
+#include "observed_spool.h"
+
+#include <fmt/format.h>
+
+#include <utility>
+
+#include "blemon/app/log.h"
+
+namespace blemon::monitor {
+namespace {
+
+class ObservedSpool final : public Spool {
+ public:
+  ObservedSpool(std::unique_ptr<Spool> inner, Logger& log) : inner_(std::move(inner)), log_(log) {}
+
+  std::int64_t Append(UtcTime interval_start, UtcTime scan_time,
+                      const std::vector<Reading>& readings) override {
+    const std::int64_t seq = inner_->Append(interval_start, scan_time, readings);
+    log_.Log(LogLevel::kDebug, fmt::format("Spooled batch {} for interval {}: {} readings", seq,
+                                           app::FormatUtc(interval_start), readings.size()));
+    return seq;
+  }
+
+  std::optional<SpooledBatch> Oldest() override { return inner_->Oldest(); }
+
+  void Remove(std::int64_t batch_seq) override {
+    inner_->Remove(batch_seq);
+    log_.Log(LogLevel::kDebug,
+             fmt::format("Batch {} committed by the store, removed from the spool", batch_seq));
+  }
+
+  int Trim(const SpoolLimits& limits, UtcTime now) override {
+    const int dropped = inner_->Trim(limits, now);
+    if (dropped > 0) {
+      log_.Log(LogLevel::kWarning,
+               fmt::format("Spool over its limits (max {} batches, max age {} s): dropped the {} "
+                           "oldest batch(es)",
+                           limits.max_batches, limits.max_age.count(), dropped));
+    }
+    return dropped;
+  }
+
+  std::int64_t Pending() override { return inner_->Pending(); }
+
+ private:
+  std::unique_ptr<Spool> inner_;
+  Logger& log_;
+};
+
+}  // namespace
+
+std::unique_ptr<Spool> ObserveSpool(std::unique_ptr<Spool> inner, Logger& log) {
+  return std::make_unique<ObservedSpool>(std::move(inner), log);
+}
+
+}  // namespace blemon::monitor

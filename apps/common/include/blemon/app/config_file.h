@@ -1,0 +1,26 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "blemon/config.h"
+
+namespace blemon::app {
+
+// Where an installed blemon looks when no -c/--config is given.
+inline constexpr std::string_view kDefaultConfigPath = "/etc/blemon/blemon.toml";
+
+struct LoadedConfig {
+  Config config;
+  // The file read, or "built-in defaults" when none was: what messages name as the source.
+  std::string source;
+};
+
+// Reads and parses the configuration. An empty `path` means `default_path` if that file exists,
+// else the built-in defaults (an empty TOML document). A file that cannot be read, and every
+// mistake ParseConfig finds, throws ConfigError naming the file (and line and key where known);
+// applications print what() and exit kExitConfig.
+LoadedConfig LoadConfig(const std::string& path,
+                        std::string_view default_path = kDefaultConfigPath);
+
+}  // namespace blemon::app
