@@ -11,6 +11,7 @@ BLEMON_TEST_PACKAGES=(
   dbus python3-dbusmock python3-dbus python3-gi
   debhelper devscripts fakeroot lintian systemd
 )
+BLEMON_DEMO_PACKAGES=(sqlite3)
 
 # Installs what is missing, with sudo when not root. Quiet when everything is there already.
 blemon_install_packages() {
