@@ -1,0 +1,525 @@
+#include "blemon/sqlite/sqlite_store.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <string>
+#include <utility>
+
+#include "blemon/errors.h"
+#include "connection.h"
+#include "embedded_schema.h"
+#include "timestamps.h"
+
+namespace blemon::sqlite {
+namespace {
+
+using internal::Connection;
+using internal::FormatUtc;
+using internal::ParseUtc;
+using internal::Statement;
+using internal::WriteTransaction;
+
+// Brings the file to the newest embedded schema version, or refuses one newer than we know. Runs
+// in one immediate transaction, so several monitors opening a fresh file at once apply each
+// migration exactly once: the first creates, the others find it done.
+void Migrate(Connection& db) {
+  const auto migrations = internal::EmbeddedMigrations();
+  const int latest = migrations.back().version;
+  WriteTransaction tx(db);
+  int current = 0;
+  bool versioned = false;
+  {
+    auto has = db.Prepare(
+        "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'schema_version'");
+    has.Step();
+    versioned = has.Int(0) > 0;
+  }
+  if (versioned) {
+    auto version = db.Prepare("SELECT coalesce(max(version), 0) FROM schema_version");
+    version.Step();
+    current = static_cast<int>(version.Int(0));
+  } else {
+    auto tables = db.Prepare(
+        "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'");
+    tables.Step();
+    if (tables.Int(0) > 0) {
+      throw Refused(fmt::format(
+          "SQLite database {} has tables but no schema_version: it was not made by blemon; "
+          "point database.path at a new file",
+          db.path()));
+    }
+  }
+  if (current > latest) {
+    throw Refused(fmt::format(
+        "SQLite database {} has schema version {}, newer than this blemon knows ({}); upgrade "
+        "blemon",
+        db.path(), current, latest));
+  }
+  for (const auto& migration : migrations) {
+    if (migration.version <= current) continue;
+    db.Execute(migration.sql, fmt::format("applying schema {}", migration.file_name));
+  }
+  tx.Commit();
+}
+
+UtcTime ReadTime(const Statement& row, int column, const Connection& db) {
+  const auto text = row.Text(column);
+  const auto t = ParseUtc(text);
+  if (!t) {
+    throw Refused(fmt::format("SQLite database {}: '{}' is not a 'YYYY-MM-DD HH:MM:SS' time",
+                              db.path(), text));
+  }
+  return *t;
+}
+
+std::optional<UtcTime> ReadOptionalTime(const Statement& row, int column, const Connection& db) {
+  if (row.IsNull(column)) return std::nullopt;
+  return ReadTime(row, column, db);
+}
+
+// What ProcessInterval learns about one device from the interval's staging rows.
+struct DeviceFacts {
+  UtcTime first_seen;
+  UtcTime last_seen;
+  std::optional<std::string> address_class;  // from the latest row
+  std::optional<std::string> name;           // latest non-empty
+  std::optional<UtcTime> name_seen_at;
+};
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(std::unique_ptr<Connection> db) : db_(std::move(db)) { Migrate(*db_); }
+
+  // --- ScanStore ---
+
+  MonitorId RegisterMonitor(const MonitorInfo& info) override {
+    WriteTransaction tx(*db_);
+    MonitorId id = 0;
+    {
+      auto upsert = db_->Prepare(
+          "INSERT INTO monitors (monitor_name, location, description, is_active, last_seen) "
+          "VALUES (?1, ?2, ?3, 1, datetime('now')) "
+          "ON CONFLICT (monitor_name) DO UPDATE SET location = excluded.location, "
+          "description = excluded.description, is_active = 1, last_seen = excluded.last_seen "
+          "RETURNING monitor_id");
+      upsert.Bind(1, info.name).Bind(2, info.location).Bind(3, info.description);
+      upsert.Step();
+      id = upsert.Int(0);
+      upsert.Run();
+    }
+    tx.Commit();
+    return id;
+  }
+
+  Seconds FleetInterval(Seconds configured) override {
+    WriteTransaction tx(*db_);
+    db_->Prepare(
+           "INSERT INTO fleet_settings (setting_name, setting_value) "
+           "VALUES ('interval_seconds', ?1) ON CONFLICT (setting_name) DO NOTHING")
+        .Bind(1, std::to_string(configured.count()))
+        .Run();
+    std::int64_t stored = 0;
+    {
+      auto read = db_->Prepare(
+          "SELECT CAST(setting_value AS INTEGER) FROM fleet_settings "
+          "WHERE setting_name = 'interval_seconds'");
+      read.Step();
+      stored = read.Int(0);
+    }
+    tx.Commit();
+    return Seconds(stored);
+  }
+
+  void Heartbeat(MonitorId monitor, bool active) override {
+    WriteTransaction tx(*db_);
+    db_->Prepare(
+           "UPDATE monitors SET last_seen = datetime('now'), is_active = ?2 "
+           "WHERE monitor_id = ?1")
+        .Bind(1, monitor)
+        .Bind(2, active ? 1 : 0)
+        .Run();
+    tx.Commit();
+  }
+
+  bool StageBatch(const Batch& batch) override {
+    WriteTransaction tx(*db_);
+    const auto interval_start = FormatUtc(batch.interval_start);
+    const auto scan_time = FormatUtc(batch.scan_time);
+    db_->Prepare(
+           "INSERT INTO staging_batches (monitor_id, batch_seq, interval_start, scan_timestamp, "
+           "readings) VALUES (?1, ?2, ?3, ?4, ?5) "
+           "ON CONFLICT (monitor_id, batch_seq) DO NOTHING")
+        .Bind(1, batch.monitor_id)
+        .Bind(2, batch.batch_seq)
+        .Bind(3, interval_start)
+        .Bind(4, scan_time)
+        .Bind(5, static_cast<std::int64_t>(batch.readings.size()))
+        .Run();
+    if (db_->Changes() == 0) return false;  // stored before: a resend after a lost answer
+    for (const auto& r : batch.readings) {
+      db_->Prepare(
+             "INSERT INTO sighting_staging (mac_address, device_name, monitor_id, rssi, "
+             "interval_start, scan_timestamp, processed, batch_seq, address_class, advert_count, "
+             "tx_power) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8, ?9, ?10)")
+          .Bind(1, r.mac.ToString())
+          .Bind(2, r.name)
+          .Bind(3, batch.monitor_id)
+          .Bind(4, r.rssi)
+          .Bind(5, interval_start)
+          .Bind(6, scan_time)
+          .Bind(7, batch.batch_seq)
+          .Bind(8, ToString(r.address_class))
+          .Bind(9, r.advert_count)
+          .Bind(10, r.tx_power)
+          .Run();
+    }
+    tx.Commit();
+    return true;
+  }
+
+  // --- ProcessorStore ---
+
+  LeaseAnswer ClaimLease(MonitorId monitor, Seconds ttl) override {
+    WriteTransaction tx(*db_);
+    // One conditional UPDATE on the store's clock decides: free, expired or ours. The SET
+    // expressions see the old row, so the epoch moves on exactly when the holder changes (or our
+    // own lease had already expired, when another term may have begun in our absence).
+    db_->Prepare(
+           "UPDATE processor_lease SET "
+           "epoch = CASE WHEN holder_monitor_id = ?1 AND expires_at > datetime('now') "
+           "THEN epoch ELSE epoch + 1 END, "
+           "holder_monitor_id = ?1, claimed_at = datetime('now'), "
+           "expires_at = datetime('now', ?2) "
+           "WHERE lease_id = 1 AND (holder_monitor_id IS NULL OR holder_monitor_id = ?1 "
+           "OR expires_at IS NULL OR expires_at <= datetime('now'))")
+        .Bind(1, monitor)
+        .Bind(2, fmt::format("+{} seconds", ttl.count()))
+        .Run();
+    const bool granted = db_->Changes() == 1;
+    if (granted) {
+      // Keep the seed's columns true to the lease: the holder is the only processor, and its
+      // processor_claimed_at is its latest claim or renewal, as the original tool's heartbeat.
+      db_->Prepare(
+             "UPDATE monitors SET is_processor = (monitor_id = ?1), "
+             "processor_claimed_at = CASE WHEN monitor_id = ?1 THEN datetime('now') END "
+             "WHERE is_processor <> 0 OR monitor_id = ?1")
+          .Bind(1, monitor)
+          .Run();
+    }
+    LeaseAnswer answer;
+    answer.granted = granted;
+    {
+      auto lease = db_->Prepare(
+          "SELECT l.holder_monitor_id, m.monitor_name, l.epoch, "
+          "max(0, unixepoch(l.expires_at) - unixepoch('now')) "
+          "FROM processor_lease l LEFT JOIN monitors m ON m.monitor_id = l.holder_monitor_id "
+          "WHERE l.lease_id = 1 AND l.expires_at > datetime('now')");
+      if (lease.Step()) {
+        answer.holder = lease.OptionalInt(0);
+        answer.holder_name = lease.OptionalText(1).value_or("");
+        answer.epoch = lease.Int(2);
+        answer.remaining = Seconds(lease.Int(3));
+      }
+    }
+    tx.Commit();
+    return answer;
+  }
+
+  void ReleaseLease(MonitorId monitor, std::int64_t epoch) override {
+    WriteTransaction tx(*db_);
+    // The epoch stays, so the next holder's is higher than any this one used.
+    db_->Prepare(
+           "UPDATE processor_lease SET holder_monitor_id = NULL, claimed_at = NULL, "
+           "expires_at = NULL WHERE lease_id = 1 AND holder_monitor_id = ?1 AND epoch = ?2")
+        .Bind(1, monitor)
+        .Bind(2, epoch)
+        .Run();
+    if (db_->Changes() == 1) {
+      db_->Prepare(
+             "UPDATE monitors SET is_processor = 0, processor_claimed_at = NULL "
+             "WHERE monitor_id = ?1")
+          .Bind(1, monitor)
+          .Run();
+    }
+    tx.Commit();
+  }
+
+  LeaseStatus Lease() override {
+    auto lease = db_->Prepare(
+        "SELECT l.holder_monitor_id, m.monitor_name, l.epoch, l.claimed_at, l.expires_at, "
+        "datetime('now') "
+        "FROM processor_lease l LEFT JOIN monitors m ON m.monitor_id = l.holder_monitor_id "
+        "WHERE l.lease_id = 1");
+    LeaseStatus status;
+    if (!lease.Step()) {
+      throw Refused(
+          fmt::format("SQLite database {}: the processor_lease row is missing; run "
+                      "blemon-admin check",
+                      db_->path()));
+    }
+    status.holder = lease.OptionalInt(0);
+    status.holder_name = lease.OptionalText(1).value_or("");
+    status.epoch = lease.Int(2);
+    status.claimed_at = ReadOptionalTime(lease, 3, *db_);
+    status.expires_at = ReadOptionalTime(lease, 4, *db_);
+    status.store_now = ReadTime(lease, 5, *db_);
+    return status;
+  }
+
+  std::vector<UtcTime> PendingIntervals(UtcTime latest_due) override {
+    auto pending = db_->Prepare(
+        "SELECT DISTINCT interval_start FROM sighting_staging "
+        "WHERE processed = 0 AND interval_start <= ?1 ORDER BY interval_start");
+    pending.Bind(1, FormatUtc(latest_due));
+    std::vector<UtcTime> intervals;
+    while (pending.Step()) intervals.push_back(ReadTime(pending, 0, *db_));
+    return intervals;
+  }
+
+  ProcessOutcome ProcessInterval(UtcTime interval_start, MonitorId monitor,
+                                 std::int64_t epoch) override {
+    WriteTransaction tx(*db_);
+    CheckFence(monitor, epoch);
+    const auto interval = FormatUtc(interval_start);
+
+    // Recompute the interval from all its staging rows, processed or not, so a late row (replayed
+    // from a spool after the interval was processed) is judged against every reading the interval
+    // ever had, exactly as the domain's BestRssiMerge judges it.
+    BestRssiMerge merge;
+    std::map<MacAddress, DeviceFacts> devices;
+    {
+      auto rows = db_->Prepare(
+          "SELECT monitor_id, mac_address, rssi, scan_timestamp, device_name, address_class "
+          "FROM sighting_staging WHERE interval_start = ?1 ORDER BY staging_id");
+      rows.Bind(1, interval);
+      while (rows.Step()) {
+        const auto mac_text = rows.Text(1);
+        const auto mac = MacAddress::Parse(mac_text);
+        if (!mac) {
+          throw Refused(fmt::format(
+              "SQLite database {}: sighting_staging holds '{}', not a MAC address; fix or delete "
+              "the row",
+              db_->path(), mac_text));
+        }
+        const auto scan_time = ReadTime(rows, 3, *db_);
+        merge.Add(StagedReading{.monitor_id = rows.Int(0),
+                                .mac = *mac,
+                                .interval_start = interval_start,
+                                .rssi = static_cast<int>(rows.Int(2)),
+                                .scan_time = scan_time});
+        auto name = rows.OptionalText(4);
+        if (name && name->empty()) name.reset();
+        auto [it, fresh] = devices.try_emplace(*mac, DeviceFacts{scan_time, scan_time, {}, {}, {}});
+        DeviceFacts& facts = it->second;
+        facts.first_seen = std::min(facts.first_seen, scan_time);
+        // Rows come in insertion order, so on equal times the later-stored row wins.
+        if (fresh || scan_time >= facts.last_seen) {
+          facts.last_seen = scan_time;
+          facts.address_class = rows.OptionalText(5);
+        }
+        if (name && (!facts.name_seen_at || scan_time >= *facts.name_seen_at)) {
+          facts.name = std::move(name);
+          facts.name_seen_at = scan_time;
+        }
+      }
+    }
+
+    ProcessOutcome outcome;
+    std::map<MacAddress, std::int64_t> device_ids;
+    for (const auto& [mac, facts] : devices) {
+      auto [id, added] = UpsertDevice(mac, facts);
+      device_ids.emplace(mac, id);
+      if (added) ++outcome.devices_added;
+    }
+    for (const auto& [key, computed] : merge.Result()) {
+      if (MergeSighting(device_ids.at(key.first), key.first, interval, computed)) {
+        ++outcome.sightings_changed;
+      }
+    }
+    db_->Prepare(
+           "UPDATE sighting_staging SET processed = 1 WHERE interval_start = ?1 AND processed = 0")
+        .Bind(1, interval)
+        .Run();
+    outcome.staging_rows = db_->Changes();
+
+    // The lease could have run out while we worked: fence again right before committing.
+    CheckFence(monitor, epoch);
+    tx.Commit();
+    return outcome;
+  }
+
+  // --- ReadStore ---
+
+  std::vector<StoredSighting> Sightings(UtcTime from, UtcTime to) override {
+    auto rows = db_->Prepare(
+        "SELECT d.mac_address, s.interval_start, s.monitor_id, s.rssi, s.sighting_timestamp, "
+        "s.margin_db, s.monitors_heard "
+        "FROM device_sightings s JOIN ble_devices d ON d.device_id = s.device_id "
+        "WHERE s.interval_start >= ?1 AND s.interval_start < ?2 "
+        "ORDER BY s.interval_start, d.mac_address");
+    rows.Bind(1, FormatUtc(from)).Bind(2, FormatUtc(to));
+    std::vector<StoredSighting> sightings;
+    while (rows.Step()) {
+      const auto mac_text = rows.Text(0);
+      const auto mac = MacAddress::Parse(mac_text);
+      if (!mac) {
+        throw Refused(fmt::format("SQLite database {}: ble_devices holds '{}', not a MAC address",
+                                  db_->path(), mac_text));
+      }
+      Sighting sighting;
+      sighting.monitor_id = rows.Int(2);
+      sighting.rssi = static_cast<int>(rows.Int(3));
+      sighting.scan_time = ReadTime(rows, 4, *db_);
+      if (auto margin = rows.OptionalInt(5)) sighting.margin_db = static_cast<int>(*margin);
+      sighting.monitors_heard = static_cast<int>(rows.Int(6));
+      sightings.push_back(StoredSighting{
+          .mac = *mac, .interval_start = ReadTime(rows, 1, *db_), .sighting = sighting});
+    }
+    return sightings;
+  }
+
+  std::optional<std::optional<std::string>> DeviceName(const MacAddress& mac) override {
+    auto row = db_->Prepare("SELECT device_name FROM ble_devices WHERE mac_address = ?1");
+    row.Bind(1, mac.ToString());
+    if (!row.Step()) return std::nullopt;
+    return row.OptionalText(0);
+  }
+
+ private:
+  // Throws LeaseLost unless `monitor` holds an unexpired lease under `epoch` (store's clock).
+  void CheckFence(MonitorId monitor, std::int64_t epoch) {
+    auto fence = db_->Prepare(
+        "SELECT 1 FROM processor_lease WHERE lease_id = 1 AND holder_monitor_id = ?1 "
+        "AND epoch = ?2 AND expires_at > datetime('now')");
+    fence.Bind(1, monitor).Bind(2, epoch);
+    if (!fence.Step()) {
+      throw LeaseLost(fmt::format(
+          "monitor {} no longer holds the processor lease under epoch {}; nothing was processed",
+          monitor, epoch));
+    }
+  }
+
+  // Adds the device if it is new (true) or folds in what this interval says about it: the
+  // earliest first_seen, the latest last_seen and address class, and the name heard latest, so
+  // a late row from an old interval never overwrites a newer name.
+  std::pair<std::int64_t, bool> UpsertDevice(const MacAddress& mac, const DeviceFacts& facts) {
+    const auto mac_text = mac.ToString();
+    const auto first_seen = FormatUtc(facts.first_seen);
+    const auto last_seen = FormatUtc(facts.last_seen);
+    std::optional<std::string> name_seen_at;
+    if (facts.name_seen_at) name_seen_at = FormatUtc(*facts.name_seen_at);
+    std::optional<std::int64_t> id;
+    {
+      auto find = db_->Prepare("SELECT device_id FROM ble_devices WHERE mac_address = ?1");
+      find.Bind(1, mac_text);
+      if (find.Step()) id = find.Int(0);
+    }
+    if (!id) {
+      db_->Prepare(
+             "INSERT INTO ble_devices (mac_address, device_name, address_class, first_seen, "
+             "last_seen, name_seen_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+          .Bind(1, mac_text)
+          .Bind(2, facts.name)
+          .Bind(3, facts.address_class)
+          .Bind(4, first_seen)
+          .Bind(5, last_seen)
+          .Bind(6, name_seen_at)
+          .Run();
+      return {db_->LastInsertRowId(), true};
+    }
+    db_->Prepare(
+           "UPDATE ble_devices SET "
+           "device_name = CASE WHEN ?2 IS NOT NULL AND (name_seen_at IS NULL OR ?6 >= "
+           "name_seen_at) THEN ?2 ELSE device_name END, "
+           "name_seen_at = CASE WHEN ?2 IS NOT NULL AND (name_seen_at IS NULL OR ?6 >= "
+           "name_seen_at) THEN ?6 ELSE name_seen_at END, "
+           "address_class = CASE WHEN ?5 >= last_seen OR address_class IS NULL "
+           "THEN coalesce(?3, address_class) ELSE address_class END, "
+           "first_seen = min(first_seen, ?4), last_seen = max(last_seen, ?5) "
+           "WHERE device_id = ?1")
+        .Bind(1, *id)
+        .Bind(2, facts.name)
+        .Bind(3, facts.address_class)
+        .Bind(4, first_seen)
+        .Bind(5, last_seen)
+        .Bind(6, name_seen_at)
+        .Run();
+    return {*id, false};
+  }
+
+  // Writes the recomputed sighting unless the stored one is better (possible only when cleanup
+  // removed staging rows the stored winner came from). Returns whether the row changed.
+  bool MergeSighting(std::int64_t device_id, const MacAddress& mac, const std::string& interval,
+                     const Sighting& computed) {
+    std::optional<std::int64_t> sighting_id;
+    Sighting stored;
+    {
+      auto find = db_->Prepare(
+          "SELECT sighting_id, monitor_id, rssi, sighting_timestamp, margin_db, monitors_heard "
+          "FROM device_sightings WHERE device_id = ?1 AND interval_start = ?2");
+      find.Bind(1, device_id).Bind(2, interval);
+      if (find.Step()) {
+        sighting_id = find.Int(0);
+        stored.monitor_id = find.Int(1);
+        stored.rssi = static_cast<int>(find.Int(2));
+        stored.scan_time = ReadTime(find, 3, *db_);
+        if (auto margin = find.OptionalInt(4)) stored.margin_db = static_cast<int>(*margin);
+        stored.monitors_heard = static_cast<int>(find.Int(5));
+      }
+    }
+    if (!sighting_id) {
+      db_->Prepare(
+             "INSERT INTO device_sightings (device_id, monitor_id, rssi, interval_start, "
+             "interval_end, sighting_timestamp, margin_db, monitors_heard) "
+             "VALUES (?1, ?2, ?3, ?4, (SELECT datetime(?4, '+' || setting_value || ' seconds') "
+             "FROM fleet_settings WHERE setting_name = 'interval_seconds'), ?5, ?6, ?7)")
+          .Bind(1, device_id)
+          .Bind(2, computed.monitor_id)
+          .Bind(3, computed.rssi)
+          .Bind(4, interval)
+          .Bind(5, FormatUtc(computed.scan_time))
+          .Bind(6, computed.margin_db)
+          .Bind(7, computed.monitors_heard)
+          .Run();
+      return true;
+    }
+    if (stored == computed) return false;
+    const auto as_reading = [&](const Sighting& s) {
+      return StagedReading{.monitor_id = s.monitor_id,
+                           .mac = mac,
+                           .interval_start = {},
+                           .rssi = s.rssi,
+                           .scan_time = s.scan_time};
+    };
+    const bool same_winner = stored.monitor_id == computed.monitor_id &&
+                             stored.rssi == computed.rssi && stored.scan_time == computed.scan_time;
+    const bool better = Beats(as_reading(computed), as_reading(stored));
+    // Same winner: the recomputation saw at least as many monitors unless staging was cleaned.
+    if (!better && !(same_winner && computed.monitors_heard >= stored.monitors_heard)) {
+      return false;
+    }
+    db_->Prepare(
+           "UPDATE device_sightings SET monitor_id = ?2, rssi = ?3, sighting_timestamp = ?4, "
+           "margin_db = ?5, monitors_heard = ?6 WHERE sighting_id = ?1")
+        .Bind(1, *sighting_id)
+        .Bind(2, computed.monitor_id)
+        .Bind(3, computed.rssi)
+        .Bind(4, FormatUtc(computed.scan_time))
+        .Bind(5, computed.margin_db)
+        .Bind(6, computed.monitors_heard)
+        .Run();
+    return true;
+  }
+
+  std::unique_ptr<Connection> db_;
+};
+
+}  // namespace
+
+std::unique_ptr<Store> OpenStore(const std::string& path) {
+  return std::make_unique<SqliteStore>(Connection::Open(path));
+}
+
+}  // namespace blemon::sqlite
