@@ -54,9 +54,9 @@ CREATE TABLE device_sightings (
   monitors_heard     INTEGER NOT NULL DEFAULT 1,
   UNIQUE (device_id, interval_start)
 );
-CREATE INDEX idx_sightings_interval ON device_sightings (interval_start);
-CREATE INDEX idx_sightings_monitor ON device_sightings (monitor_id, interval_start);
-CREATE INDEX idx_sightings_timestamp ON device_sightings (sighting_timestamp);
+CREATE INDEX idx_interval ON device_sightings (interval_start);
+CREATE INDEX idx_monitor_interval ON device_sightings (monitor_id, interval_start);
+CREATE INDEX idx_sighting_timestamp ON device_sightings (sighting_timestamp);
 
 -- Every reading of every monitor, before best-RSSI selection.
 CREATE TABLE sighting_staging (
@@ -73,35 +73,41 @@ CREATE TABLE sighting_staging (
   advert_count   INTEGER,
   tx_power       INTEGER
 );
-CREATE INDEX idx_staging_pending ON sighting_staging (processed, interval_start);
-CREATE INDEX idx_staging_interval ON sighting_staging (interval_start);
+CREATE INDEX idx_pending ON sighting_staging (processed, interval_start);
+CREATE INDEX idx_interval_processed ON sighting_staging (interval_start, processed);
+CREATE INDEX idx_mac_interval ON sighting_staging (mac_address, interval_start);
 
--- One row per stored batch: makes a resent batch a no-op.
+-- One row per stored batch: (monitor_id, batch_seq) makes a resend from a monitor's spool a no-op.
 CREATE TABLE staging_batches (
   monitor_id     INTEGER NOT NULL REFERENCES monitors (monitor_id),
   batch_seq      INTEGER NOT NULL,
   interval_start TEXT    NOT NULL,
-  scan_timestamp TEXT    NOT NULL,
-  readings       INTEGER NOT NULL,
+  scan_time      TEXT    NOT NULL,
+  row_count      INTEGER NOT NULL DEFAULT 0,
   staged_at      TEXT    NOT NULL DEFAULT (datetime('now')),
   PRIMARY KEY (monitor_id, batch_seq)
 ) WITHOUT ROWID;
+CREATE INDEX idx_staged_at ON staging_batches (staged_at);
 
--- The processor lease: one row, taken and renewed by one conditional UPDATE. epoch is the
--- fencing token, incremented for every new holder and never reused.
+-- The processor lease: one row, taken and renewed by one conditional UPDATE on the store's
+-- clock. epoch is the fencing token, incremented for every new holder and never reused;
+-- granted_at is when the current holder got it, renewed_at its latest claim or renewal.
 CREATE TABLE processor_lease (
   lease_id          INTEGER PRIMARY KEY CHECK (lease_id = 1),
-  holder_monitor_id INTEGER REFERENCES monitors (monitor_id),
+  holder_monitor_id INTEGER REFERENCES monitors (monitor_id) ON DELETE SET NULL,
   epoch             INTEGER NOT NULL DEFAULT 0,
-  claimed_at        TEXT,
-  expires_at        TEXT
+  granted_at        TEXT,
+  renewed_at        TEXT,
+  expires_at        TEXT,
+  claims            INTEGER NOT NULL DEFAULT 0
 );
 INSERT INTO processor_lease (lease_id, epoch) VALUES (1, 0);
 
 -- Fleet-wide settings every monitor must agree with (interval_seconds).
 CREATE TABLE fleet_settings (
   setting_name  TEXT PRIMARY KEY,
-  setting_value TEXT NOT NULL
+  setting_value TEXT NOT NULL,
+  updated_at    TEXT NOT NULL DEFAULT (datetime('now'))
 );
 
 -- The documented way to clear a stale processor claim is
@@ -112,7 +118,7 @@ AFTER UPDATE OF is_processor ON monitors
 WHEN OLD.is_processor <> 0 AND NEW.is_processor = 0
 BEGIN
   UPDATE processor_lease
-     SET holder_monitor_id = NULL, claimed_at = NULL, expires_at = NULL
+     SET holder_monitor_id = NULL, expires_at = NULL, renewed_at = datetime('now')
    WHERE holder_monitor_id = NEW.monitor_id;
 END;
 

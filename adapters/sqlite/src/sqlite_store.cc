@@ -148,8 +148,8 @@ class SqliteStore final : public Store {
     const auto interval_start = FormatUtc(batch.interval_start);
     const auto scan_time = FormatUtc(batch.scan_time);
     db_->Prepare(
-           "INSERT INTO staging_batches (monitor_id, batch_seq, interval_start, scan_timestamp, "
-           "readings) VALUES (?1, ?2, ?3, ?4, ?5) "
+           "INSERT INTO staging_batches (monitor_id, batch_seq, interval_start, scan_time, "
+           "row_count) VALUES (?1, ?2, ?3, ?4, ?5) "
            "ON CONFLICT (monitor_id, batch_seq) DO NOTHING")
         .Bind(1, batch.monitor_id)
         .Bind(2, batch.batch_seq)
@@ -190,8 +190,10 @@ class SqliteStore final : public Store {
            "UPDATE processor_lease SET "
            "epoch = CASE WHEN holder_monitor_id = ?1 AND expires_at > datetime('now') "
            "THEN epoch ELSE epoch + 1 END, "
-           "holder_monitor_id = ?1, claimed_at = datetime('now'), "
-           "expires_at = datetime('now', ?2) "
+           "granted_at = CASE WHEN holder_monitor_id = ?1 AND expires_at > datetime('now') "
+           "THEN granted_at ELSE datetime('now') END, "
+           "holder_monitor_id = ?1, renewed_at = datetime('now'), "
+           "expires_at = datetime('now', ?2), claims = claims + 1 "
            "WHERE lease_id = 1 AND (holder_monitor_id IS NULL OR holder_monitor_id = ?1 "
            "OR expires_at IS NULL OR expires_at <= datetime('now'))")
         .Bind(1, monitor)
@@ -231,8 +233,9 @@ class SqliteStore final : public Store {
     WriteTransaction tx(*db_);
     // The epoch stays, so the next holder's is higher than any this one used.
     db_->Prepare(
-           "UPDATE processor_lease SET holder_monitor_id = NULL, claimed_at = NULL, "
-           "expires_at = NULL WHERE lease_id = 1 AND holder_monitor_id = ?1 AND epoch = ?2")
+           "UPDATE processor_lease SET holder_monitor_id = NULL, expires_at = NULL, "
+           "renewed_at = datetime('now') WHERE lease_id = 1 AND holder_monitor_id = ?1 "
+           "AND epoch = ?2")
         .Bind(1, monitor)
         .Bind(2, epoch)
         .Run();
@@ -248,7 +251,7 @@ class SqliteStore final : public Store {
 
   LeaseStatus Lease() override {
     auto lease = db_->Prepare(
-        "SELECT l.holder_monitor_id, m.monitor_name, l.epoch, l.claimed_at, l.expires_at, "
+        "SELECT l.holder_monitor_id, m.monitor_name, l.epoch, l.granted_at, l.expires_at, "
         "datetime('now') "
         "FROM processor_lease l LEFT JOIN monitors m ON m.monitor_id = l.holder_monitor_id "
         "WHERE l.lease_id = 1");
@@ -292,7 +295,9 @@ class SqliteStore final : public Store {
     {
       auto rows = db_->Prepare(
           "SELECT monitor_id, mac_address, rssi, scan_timestamp, device_name, address_class "
-          "FROM sighting_staging WHERE interval_start = ?1 ORDER BY staging_id");
+          "FROM sighting_staging WHERE interval_start = ?1 AND mac_address IN "
+          "(SELECT mac_address FROM sighting_staging WHERE interval_start = ?1 AND processed = 0) "
+          "ORDER BY staging_id");
       rows.Bind(1, interval);
       while (rows.Step()) {
         const auto mac_text = rows.Text(1);
@@ -473,8 +478,9 @@ class SqliteStore final : public Store {
       db_->Prepare(
              "INSERT INTO device_sightings (device_id, monitor_id, rssi, interval_start, "
              "interval_end, sighting_timestamp, margin_db, monitors_heard) "
-             "VALUES (?1, ?2, ?3, ?4, (SELECT datetime(?4, '+' || setting_value || ' seconds') "
-             "FROM fleet_settings WHERE setting_name = 'interval_seconds'), ?5, ?6, ?7)")
+             "VALUES (?1, ?2, ?3, ?4, datetime(?4, '+' || coalesce((SELECT setting_value FROM "
+             "fleet_settings WHERE setting_name = 'interval_seconds'), 300) || ' seconds'), "
+             "?5, ?6, ?7)")
           .Bind(1, device_id)
           .Bind(2, computed.monitor_id)
           .Bind(3, computed.rssi)
@@ -485,24 +491,30 @@ class SqliteStore final : public Store {
           .Run();
       return true;
     }
-    if (stored == computed) return false;
-    const auto as_reading = [&](const Sighting& s) {
-      return StagedReading{.monitor_id = s.monitor_id,
+    const auto as_reading = [&](const Sighting& x) {
+      return StagedReading{.monitor_id = x.monitor_id,
                            .mac = mac,
                            .interval_start = {},
-                           .rssi = s.rssi,
-                           .scan_time = s.scan_time};
+                           .rssi = x.rssi,
+                           .scan_time = x.scan_time};
     };
-    const bool same_winner = stored.monitor_id == computed.monitor_id &&
-                             stored.rssi == computed.rssi && stored.scan_time == computed.scan_time;
-    const bool better = Beats(as_reading(computed), as_reading(stored));
-    // Same winner: the recomputation saw at least as many monitors unless staging was cleaned.
-    if (!better && !(same_winner && computed.monitors_heard >= stored.monitors_heard)) {
-      return false;
+    if (Beats(as_reading(stored), as_reading(computed))) {
+      // The kept row beats everything still in staging (its rows were cleaned up): keep it; only
+      // the count of monitors that heard the device can grow.
+      if (computed.monitors_heard <= stored.monitors_heard) return false;
+      db_->Prepare("UPDATE device_sightings SET monitors_heard = ?2 WHERE sighting_id = ?1")
+          .Bind(1, *sighting_id)
+          .Bind(2, computed.monitors_heard)
+          .Run();
+      return true;
     }
+    // The recomputed winner is at least as good: take it with its exact margin and count.
+    if (stored == computed) return false;
     db_->Prepare(
            "UPDATE device_sightings SET monitor_id = ?2, rssi = ?3, sighting_timestamp = ?4, "
-           "margin_db = ?5, monitors_heard = ?6 WHERE sighting_id = ?1")
+           "margin_db = ?5, monitors_heard = ?6, interval_end = datetime(interval_start, '+' || "
+           "coalesce((SELECT setting_value FROM fleet_settings "
+           "WHERE setting_name = 'interval_seconds'), 300) || ' seconds') WHERE sighting_id = ?1")
         .Bind(1, *sighting_id)
         .Bind(2, computed.monitor_id)
         .Bind(3, computed.rssi)
