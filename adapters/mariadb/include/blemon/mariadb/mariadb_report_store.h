@@ -1,0 +1,20 @@
+#pragma once
+
+#include <memory>
+
+#include "blemon/config.h"
+#include "blemon/report_store.h"
+
+namespace blemon::mariadb {
+
+// Reports and the dashboard over MariaDB. Connects lazily and again after the server was away:
+// each call throws Unavailable while it cannot reach the server (the dashboard shows that and
+// keeps refreshing) and Refused when the server says no. Reports read only the original tool's
+// tables, so they also work on a database the original tool still writes.
+std::unique_ptr<ReportStore> OpenReportStore(const DatabaseSettings& settings);
+
+// Maintenance over MariaDB (blemon-admin). Check() never throws for connection problems: it turns
+// them into a diagnosis.
+std::unique_ptr<AdminStore> OpenAdminStore(const DatabaseSettings& settings);
+
+}  // namespace blemon::mariadb

@@ -1,0 +1,594 @@
+#include "blemon/mariadb/mariadb_report_store.h"
+
+#include <fmt/format.h>
+#include <mysqld_error.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+
+#include "blemon/errors.h"
+#include "blemon/mariadb/mariadb_store.h"
+#include "connection.h"
+#include "migrations.h"
+
+namespace blemon::mariadb {
+namespace {
+
+constexpr Seconds kDay{86400};
+
+// Times cross the wire as Unix seconds (UNIX_TIMESTAMP / FROM_UNIXTIME), like the Store does, so
+// neither the session time zone nor text formats can shift them; comparisons against
+// FROM_UNIXTIME(?) are constant on the column side and use its index.
+Value ToDb(UtcTime t) { return static_cast<long long>(t.time_since_epoch().count()); }
+UtcTime FromDb(const std::optional<std::string>& text) {
+  return UtcTime(Seconds(text ? std::stoll(*text) : 0));
+}
+std::optional<UtcTime> OptionalTime(const std::optional<std::string>& text) {
+  if (!text) return std::nullopt;
+  return FromDb(text);
+}
+long long ToInt(const std::optional<std::string>& text) { return text ? std::stoll(*text) : 0; }
+double Average(long long sum, long long count) {
+  return count == 0 ? 0.0 : static_cast<double>(sum) / static_cast<double>(count);
+}
+std::optional<std::string> NonEmpty(const std::optional<std::string>& text) {
+  if (!text || text->empty()) return std::nullopt;
+  return text;
+}
+
+std::string MonitorClause(const ReportFilter& filter) {
+  return filter.monitor ? " AND m.monitor_name = ?" : "";
+}
+std::vector<Value> FilterParams(const ReportFilter& filter) {
+  std::vector<Value> params{ToDb(filter.from), ToDb(filter.to)};
+  if (filter.monitor) params.emplace_back(*filter.monitor);
+  return params;
+}
+
+// One lazily opened connection, dropped when the server goes away so the next call reconnects.
+class Link {
+ public:
+  explicit Link(DatabaseSettings settings)
+      : settings_(std::move(settings)), where_(DescribeServer(settings_)) {}
+
+  template <class F>
+  auto Run(std::string_view doing, F&& work) {
+    try {
+      if (!db_) db_ = std::make_unique<Connection>(settings_);
+      return work(*db_);
+    } catch (const DbError& e) {
+      if (IsConnectionLost(e.code())) db_.reset();
+      ThrowTranslated(e, doing, where_);
+    }
+  }
+
+  std::vector<Row> Query(Connection& db, const std::string& sql, const std::vector<Value>& params) {
+    Statement statement(db.raw(), sql);
+    return statement.Query(params);
+  }
+  std::uint64_t Execute(Connection& db, const std::string& sql, const std::vector<Value>& params) {
+    Statement statement(db.raw(), sql);
+    return statement.Execute(params);
+  }
+
+  const DatabaseSettings& settings() const { return settings_; }
+  const std::string& where() const { return where_; }
+  void Reset() { db_.reset(); }
+
+ private:
+  DatabaseSettings settings_;
+  std::string where_;
+  std::unique_ptr<Connection> db_;
+};
+
+LeaseStatus ReadLease(Link& link, Connection& db) {
+  LeaseStatus status;
+  try {
+    const auto rows = link.Query(
+        db,
+        "SELECT l.holder_monitor_id, m.monitor_name, l.epoch, UNIX_TIMESTAMP(l.granted_at), "
+        "UNIX_TIMESTAMP(l.expires_at), UNIX_TIMESTAMP(NOW()) "
+        "FROM processor_lease l LEFT JOIN monitors m ON m.monitor_id = l.holder_monitor_id "
+        "WHERE l.lease_id = 1",
+        {});
+    if (!rows.empty()) {
+      const Row& r = rows[0];
+      if (r[0]) status.holder = ToInt(r[0]);
+      status.holder_name = r[1].value_or("");
+      status.epoch = ToInt(r[2]);
+      status.claimed_at = OptionalTime(r[3]);
+      status.expires_at = OptionalTime(r[4]);
+      status.store_now = FromDb(r[5]);
+      return status;
+    }
+  } catch (const DbError& e) {
+    if (e.code() != ER_NO_SUCH_TABLE) throw;
+  }
+  // The original tool's schema has no lease table: its claim lives in monitors, valid 10 minutes.
+  const auto rows = link.Query(
+      db,
+      "SELECT m.monitor_id, m.monitor_name, UNIX_TIMESTAMP(m.processor_claimed_at), "
+      "UNIX_TIMESTAMP(m.processor_claimed_at + INTERVAL 600 SECOND), UNIX_TIMESTAMP(NOW()) "
+      "FROM (SELECT 1) one LEFT JOIN monitors m ON m.is_processor = TRUE "
+      "ORDER BY m.processor_claimed_at DESC LIMIT 1",
+      {});
+  const Row& r = rows.at(0);
+  if (r[0]) status.holder = ToInt(r[0]);
+  status.holder_name = r[1].value_or("");
+  status.claimed_at = OptionalTime(r[2]);
+  status.expires_at = OptionalTime(r[3]);
+  status.store_now = FromDb(r[4]);
+  return status;
+}
+
+class MariaDbReportStore final : public ReportStore {
+ public:
+  explicit MariaDbReportStore(const DatabaseSettings& settings) : link_(settings) {}
+
+  std::vector<HourlyRow> Hourly(const ReportFilter& filter) override {
+    return link_.Run("reading the hourly report", [&](Connection& db) {
+      // The hour is computed from Unix seconds (whole-hour offsets only matter for display), and
+      // the range on interval_start is answered by idx_interval.
+      const auto rows = link_.Query(
+          db,
+          "SELECT m.monitor_name, COALESCE(m.location, ''), "
+          "UNIX_TIMESTAMP(ds.interval_start) DIV 3600 * 3600 AS hour_start, "
+          "COUNT(DISTINCT ds.device_id), COUNT(*), SUM(ds.rssi), MIN(ds.rssi), MAX(ds.rssi) "
+          "FROM device_sightings ds JOIN monitors m ON m.monitor_id = ds.monitor_id "
+          "WHERE ds.interval_start >= FROM_UNIXTIME(?) AND ds.interval_start < FROM_UNIXTIME(?)" +
+              MonitorClause(filter) +
+              " GROUP BY hour_start, m.monitor_id ORDER BY hour_start, m.monitor_name",
+          FilterParams(filter));
+      std::vector<HourlyRow> result;
+      for (const Row& r : rows) {
+        HourlyRow row;
+        row.monitor_name = r[0].value_or("");
+        row.location = r[1].value_or("");
+        row.hour_start = FromDb(r[2]);
+        row.unique_devices = ToInt(r[3]);
+        row.total_sightings = ToInt(r[4]);
+        row.avg_rssi = Average(ToInt(r[5]), row.total_sightings);
+        row.min_rssi = static_cast<int>(ToInt(r[6]));
+        row.max_rssi = static_cast<int>(ToInt(r[7]));
+        result.push_back(std::move(row));
+      }
+      return result;
+    });
+  }
+
+  std::vector<MonitorSummary> Monitors(const ReportFilter& filter) override {
+    return link_.Run("reading the monitor summary", [&](Connection& db) {
+      const auto rows = link_.Query(
+          db,
+          "SELECT m.monitor_name, COALESCE(m.location, ''), m.is_active, "
+          "UNIX_TIMESTAMP(m.last_seen), COUNT(DISTINCT ds.device_id), COUNT(ds.sighting_id), "
+          "UNIX_TIMESTAMP(MIN(ds.sighting_timestamp)), UNIX_TIMESTAMP(MAX(ds.sighting_timestamp)) "
+          "FROM monitors m LEFT JOIN device_sightings ds ON ds.monitor_id = m.monitor_id "
+          "AND ds.interval_start >= FROM_UNIXTIME(?) AND ds.interval_start < FROM_UNIXTIME(?) "
+          "WHERE 1 = 1" +
+              MonitorClause(filter) + " GROUP BY m.monitor_id ORDER BY m.monitor_name",
+          FilterParams(filter));
+      std::vector<MonitorSummary> result;
+      for (const Row& r : rows) {
+        MonitorSummary row;
+        row.monitor_name = r[0].value_or("");
+        row.location = r[1].value_or("");
+        row.is_active = ToInt(r[2]) != 0;
+        row.last_seen = OptionalTime(r[3]);
+        row.devices = ToInt(r[4]);
+        row.sightings = ToInt(r[5]);
+        row.first_sighting = OptionalTime(r[6]);
+        row.last_sighting = OptionalTime(r[7]);
+        result.push_back(std::move(row));
+      }
+      return result;
+    });
+  }
+
+  std::vector<DeviceSummary> Devices(const ReportFilter& filter) override {
+    return link_.Run("reading the device summary",
+                     [&](Connection& db) { return DevicesOn(db, filter); });
+  }
+
+  DashboardSnapshot Snapshot(int top_devices, int recent) override {
+    return link_.Run("reading the dashboard", [&](Connection& db) {
+      DashboardSnapshot snapshot;
+      snapshot.lease = ReadLease(link_, db);
+      snapshot.store_now = snapshot.lease.store_now;
+      const UtcTime day_ago = snapshot.store_now - kDay;
+      try {
+        const auto fleet = link_.Query(db,
+                                       "SELECT CAST(setting_value AS INTEGER) FROM fleet_settings "
+                                       "WHERE setting_name = 'interval_seconds'",
+                                       {});
+        if (!fleet.empty()) snapshot.fleet_interval = Seconds(ToInt(fleet[0][0]));
+      } catch (const DbError& e) {
+        if (e.code() != ER_NO_SUCH_TABLE) throw;  // the seed schema has no fleet settings
+      }
+      for (const Row& r : link_.Query(
+               db,
+               "SELECT m.monitor_name, COALESCE(m.location, ''), m.is_active, "
+               "UNIX_TIMESTAMP(m.last_seen), COUNT(DISTINCT ds.device_id) "
+               "FROM monitors m LEFT JOIN device_sightings ds ON ds.monitor_id = m.monitor_id "
+               "AND ds.interval_start >= FROM_UNIXTIME(?) "
+               "GROUP BY m.monitor_id ORDER BY m.monitor_name",
+               {ToDb(day_ago)})) {
+        DashboardMonitor monitor;
+        monitor.monitor_name = r[0].value_or("");
+        monitor.location = r[1].value_or("");
+        monitor.is_active = ToInt(r[2]) != 0;
+        monitor.last_seen = OptionalTime(r[3]);
+        monitor.devices_24h = ToInt(r[4]);
+        snapshot.monitors.push_back(std::move(monitor));
+      }
+      {
+        const auto staging = link_.Query(
+            db,
+            "SELECT COUNT(*), UNIX_TIMESTAMP(MIN(interval_start)) FROM sighting_staging "
+            "WHERE processed = FALSE",
+            {});
+        snapshot.unprocessed_rows = ToInt(staging.at(0)[0]);
+        snapshot.oldest_unprocessed_interval = OptionalTime(staging.at(0)[1]);
+      }
+      auto devices = DevicesOn(db, {day_ago, snapshot.store_now + Seconds(1), std::nullopt});
+      const auto keep = static_cast<std::size_t>(std::max(top_devices, 0));
+      if (devices.size() > keep) devices.resize(keep);
+      snapshot.top_devices = std::move(devices);
+      for (const Row& r : link_.Query(
+               db,
+               "SELECT UNIX_TIMESTAMP(ds.sighting_timestamp), UNIX_TIMESTAMP(ds.interval_start), "
+               "d.mac_address, d.device_name, m.monitor_name, ds.rssi "
+               "FROM device_sightings ds JOIN ble_devices d ON d.device_id = ds.device_id "
+               "JOIN monitors m ON m.monitor_id = ds.monitor_id "
+               "WHERE ds.interval_start >= FROM_UNIXTIME(?) "
+               "ORDER BY ds.sighting_timestamp DESC, d.mac_address LIMIT ?",
+               {ToDb(day_ago), static_cast<long long>(std::max(recent, 0))})) {
+        RecentSighting sighting;
+        sighting.sighting_time = FromDb(r[0]);
+        sighting.interval_start = FromDb(r[1]);
+        sighting.mac = r[2].value_or("");
+        sighting.name = NonEmpty(r[3]);
+        sighting.monitor_name = r[4].value_or("");
+        sighting.rssi = static_cast<int>(ToInt(r[5]));
+        snapshot.recent.push_back(std::move(sighting));
+      }
+      return snapshot;
+    });
+  }
+
+ private:
+  std::vector<DeviceSummary> DevicesOn(Connection& db, const ReportFilter& filter) {
+    std::map<long long, DeviceSummary> by_id;
+    std::vector<long long> order;
+    for (const Row& r :
+         link_.Query(db,
+                     "SELECT ds.device_id, d.mac_address, d.device_name, COUNT(*), MAX(ds.rssi), "
+                     "SUM(ds.rssi), UNIX_TIMESTAMP(MAX(ds.sighting_timestamp)) "
+                     "FROM device_sightings ds JOIN ble_devices d ON d.device_id = ds.device_id "
+                     "JOIN monitors m ON m.monitor_id = ds.monitor_id "
+                     "WHERE ds.interval_start >= FROM_UNIXTIME(?) AND ds.interval_start < "
+                     "FROM_UNIXTIME(?)" +
+                         MonitorClause(filter) +
+                         " GROUP BY ds.device_id ORDER BY COUNT(*) DESC, d.mac_address",
+                     FilterParams(filter))) {
+      DeviceSummary device;
+      device.mac = r[1].value_or("");
+      device.name = NonEmpty(r[2]);
+      device.sightings = ToInt(r[3]);
+      device.best_rssi = static_cast<int>(ToInt(r[4]));
+      device.avg_rssi = Average(ToInt(r[5]), device.sightings);
+      device.last_seen = FromDb(r[6]);
+      order.push_back(ToInt(r[0]));
+      by_id.emplace(ToInt(r[0]), std::move(device));
+    }
+    // Winners by name in a second query: a name may contain any separator GROUP_CONCAT would use.
+    for (const Row& r :
+         link_.Query(db,
+                     "SELECT DISTINCT ds.device_id, m.monitor_name "
+                     "FROM device_sightings ds JOIN monitors m ON m.monitor_id = ds.monitor_id "
+                     "WHERE ds.interval_start >= FROM_UNIXTIME(?) AND ds.interval_start < "
+                     "FROM_UNIXTIME(?)" +
+                         MonitorClause(filter) + " ORDER BY ds.device_id, m.monitor_name",
+                     FilterParams(filter))) {
+      auto it = by_id.find(ToInt(r[0]));
+      if (it != by_id.end()) it->second.monitors.push_back(r[1].value_or(""));
+    }
+    std::vector<DeviceSummary> result;
+    result.reserve(order.size());
+    for (auto id : order) result.push_back(std::move(by_id.at(id)));
+    return result;
+  }
+
+  Link link_;
+};
+
+// --- Maintenance ---------------------------------------------------------------------------------
+
+constexpr std::string_view kTables[] = {"monitors",         "ble_devices",     "device_sightings",
+                                        "sighting_staging", "staging_batches", "processor_lease",
+                                        "fleet_settings",   "schema_version"};
+constexpr std::string_view kSeedTables[] = {"monitors", "ble_devices", "device_sightings",
+                                            "sighting_staging"};
+constexpr std::string_view kRoutines[] = {"process_interval_best_rssi", "cleanup_old_staging"};
+constexpr std::string_view kViews[] = {"hourly_device_counts", "recent_device_activity"};
+
+// The diagnosis of a failed connection, like the original test_db.py's hints.
+std::string Diagnose(const DbError& e, const DatabaseSettings& settings) {
+  const bool socket = settings.host.empty() || settings.host == "localhost";
+  const std::string detail = fmt::format("{} (error {})", e.what(), e.code());
+  switch (e.code()) {
+    case 2002:
+      if (socket) {
+        return fmt::format(
+            "cannot connect through the local socket: {}. Is the server running "
+            "(systemctl status mariadb)? To use TCP instead, set database.host = \"127.0.0.1\"",
+            detail);
+      }
+      [[fallthrough]];
+    case 2003:
+      return fmt::format(
+          "cannot connect to {}:{}: {}. Is the server running (systemctl status mariadb)? A "
+          "server that only listens on 127.0.0.1 refuses remote monitors: set bind-address = "
+          "0.0.0.0 in /etc/mysql/mariadb.conf.d/50-server.cnf and restart it (netstat -tlnp | "
+          "grep 3306 shows 0.0.0.0:3306 when right); a firewall must let port {} through "
+          "(ufw allow {}/tcp)",
+          settings.host, settings.port, detail, settings.port, settings.port);
+    case 2005:
+      return fmt::format("unknown host {}: {}. Check database.host", settings.host, detail);
+    case ER_ACCESS_DENIED_ERROR:
+      return fmt::format(
+          "access denied for user '{}': {}. Check database.user and the password (or "
+          "password_file); the account must exist for the host you connect from, e.g. "
+          "CREATE USER '{}'@'%' IDENTIFIED BY '…'; then grant it rights (blemon-admin grants "
+          "prints them)",
+          settings.user, detail, settings.user);
+    case ER_DBACCESS_DENIED_ERROR:
+      return fmt::format(
+          "user '{}' may not use database {}: {}. Grant it rights (blemon-admin grants)",
+          settings.user, settings.database, detail);
+    case ER_BAD_DB_ERROR:
+      return fmt::format(
+          "database {} does not exist: {}. Create it (CREATE DATABASE {} CHARACTER SET "
+          "utf8mb4;) and run blemon-admin migrate",
+          settings.database, detail, settings.database);
+    case 2026:
+      return fmt::format(
+          "TLS failed: {}. Check database.ssl_ca, ssl_cert, ssl_key and the server's "
+          "certificate",
+          detail);
+    default:
+      return fmt::format("the server refused: {}", detail);
+  }
+}
+
+class MariaDbAdminStore final : public AdminStore {
+ public:
+  explicit MariaDbAdminStore(const DatabaseSettings& settings) : link_(settings) {}
+
+  StoreCheck Check() override {
+    StoreCheck check;
+    check.expected_version = LatestSchemaVersion();
+    const auto& settings = link_.settings();
+    check.server =
+        fmt::format("{}, database {}, user {}", link_.where(), settings.database, settings.user);
+    std::unique_ptr<Connection> db;
+    try {
+      db = std::make_unique<Connection>(settings);
+    } catch (const DbError& e) {
+      check.problems.push_back(Diagnose(e, settings));
+      return check;
+    } catch (const std::exception& e) {
+      check.problems.push_back(e.what());
+      return check;
+    }
+    check.connected = true;
+    try {
+      check.server =
+          fmt::format("{} (server {}), database {}, user {}", link_.where(),
+                      mysql_get_server_info(db->raw()), settings.database, settings.user);
+      const int installed = InstalledSchemaVersion(*db);
+      if (installed >= 1) check.schema_version = installed;
+      std::set<std::string> present;
+      for (const Row& r : link_.Query(*db,
+                                      "SELECT table_name FROM information_schema.tables "
+                                      "WHERE table_schema = DATABASE()",
+                                      {})) {
+        present.insert(r[0].value_or(""));
+      }
+      for (auto table : kTables) {
+        TableCount count{std::string(table), std::nullopt};
+        if (present.count(count.table)) {
+          count.rows =
+              ToInt(link_.Query(*db, fmt::format("SELECT COUNT(*) FROM `{}`", table), {}).at(0)[0]);
+        }
+        check.tables.push_back(std::move(count));
+      }
+      if (present.count("device_sightings_archive")) {
+        check.tables.push_back(
+            {"device_sightings_archive",
+             ToInt(
+                 link_.Query(*db, "SELECT COUNT(*) FROM device_sightings_archive", {}).at(0)[0])});
+      }
+      if (installed < 0) {
+        check.problems.push_back(
+            fmt::format("database {} has no blemon tables: create them with blemon-admin migrate",
+                        settings.database));
+      } else if (installed == 0) {
+        check.problems.push_back(
+            "this is the original Python tool's schema (version 0): upgrade it in place, data "
+            "kept, with blemon-admin migrate");
+      } else if (installed < check.expected_version) {
+        check.problems.push_back(fmt::format(
+            "schema version {} is older than this blemon's {}: run blemon-admin migrate", installed,
+            check.expected_version));
+      }
+      if (installed >= 0) {
+        for (auto table : kSeedTables) {
+          if (!present.count(std::string(table))) {
+            check.problems.push_back(
+                fmt::format("table {} is missing: run blemon-admin migrate to recreate it", table));
+          }
+        }
+        std::set<std::string> routines;
+        for (const Row& r : link_.Query(*db,
+                                        "SELECT routine_name FROM information_schema.routines "
+                                        "WHERE routine_schema = DATABASE()",
+                                        {})) {
+          routines.insert(r[0].value_or(""));
+        }
+        for (auto routine : kRoutines) {
+          if (!routines.count(std::string(routine))) {
+            check.problems.push_back(fmt::format(
+                "procedure {} is missing (or this user may not see it): run blemon-admin "
+                "migrate",
+                routine));
+          }
+        }
+        for (auto view : kViews) {
+          if (!present.count(std::string(view))) {
+            check.problems.push_back(
+                fmt::format("view {} is missing: run blemon-admin migrate", view));
+          }
+        }
+      }
+    } catch (const DbError& e) {
+      check.problems.push_back(Diagnose(e, settings));
+    } catch (const Refused& e) {
+      check.problems.push_back(e.what());
+    }
+    return check;
+  }
+
+  std::pair<int, int> Migrate() override {
+    const auto result = mariadb::Migrate(link_.settings());
+    return {result.from_version, result.to_version};
+  }
+
+  CleanupResult CleanupStaging(Seconds older_than) override {
+    return link_.Run("cleaning up staging", [&](Connection& db) {
+      CleanupResult result;
+      const auto cutoff =
+          ToInt(link_.Query(db, "SELECT UNIX_TIMESTAMP(NOW()) - ?", {older_than.count()}).at(0)[0]);
+      // In chunks, each its own autocommitted statement, so a big backlog never holds locks the
+      // monitors' inserts would wait on for long.
+      constexpr long long kChunk = 10'000;
+      for (;;) {
+        const auto deleted = link_.Execute(db,
+                                           "DELETE FROM sighting_staging WHERE processed = TRUE "
+                                           "AND interval_start < FROM_UNIXTIME(?) LIMIT ?",
+                                           {cutoff, kChunk});
+        result.deleted += static_cast<std::int64_t>(deleted);
+        if (deleted < static_cast<std::uint64_t>(kChunk)) break;
+      }
+      const auto left =
+          link_.Query(db,
+                      "SELECT COUNT(*), UNIX_TIMESTAMP(MIN(interval_start)) FROM sighting_staging "
+                      "WHERE processed = FALSE AND interval_start < FROM_UNIXTIME(?)",
+                      {cutoff});
+      result.unprocessed_old = ToInt(left.at(0)[0]);
+      result.oldest_unprocessed = OptionalTime(left.at(0)[1]);
+      return result;
+    });
+  }
+
+  ArchiveStep ArchiveChunk(Seconds older_than, int chunk) override {
+    return link_.Run("archiving old sightings", [&](Connection& db) {
+      // As the original README does it; LIKE copies columns and indexes (not foreign keys, so
+      // archived rows never pin devices or monitors).
+      db.ExecuteText("CREATE TABLE IF NOT EXISTS device_sightings_archive LIKE device_sightings");
+      // An archive made by hand from the seed schema lacks blemon's columns: copy the columns
+      // both tables have.
+      std::string columns;
+      for (const Row& r : link_.Query(
+               db,
+               "SELECT a.column_name FROM information_schema.columns a "
+               "JOIN information_schema.columns s ON s.table_schema = a.table_schema "
+               "AND s.table_name = 'device_sightings' AND s.column_name = a.column_name "
+               "WHERE a.table_schema = DATABASE() AND a.table_name = 'device_sightings_archive' "
+               "ORDER BY a.ordinal_position",
+               {})) {
+        if (!columns.empty()) columns += ", ";
+        columns += "`" + r[0].value_or("") + "`";
+      }
+      const auto cutoff =
+          ToInt(link_.Query(db, "SELECT UNIX_TIMESTAMP(NOW()) - ?", {older_than.count()}).at(0)[0]);
+      ArchiveStep step;
+      Transaction tx(db);
+      // Lock the chunk first, then copy and delete exactly those ids: each step moves whole rows
+      // or nothing, and a rerun picks up where an interrupted one stopped.
+      std::string ids;
+      for (const Row& r : link_.Query(db,
+                                      "SELECT sighting_id FROM device_sightings "
+                                      "WHERE interval_start < FROM_UNIXTIME(?) "
+                                      "ORDER BY interval_start, sighting_id LIMIT ? FOR UPDATE",
+                                      {cutoff, static_cast<long long>(chunk)})) {
+        if (!ids.empty()) ids += ",";
+        ids += std::to_string(ToInt(r[0]));  // integers from the server: safe to splice
+      }
+      if (!ids.empty()) {
+        link_.Execute(db,
+                      fmt::format("INSERT IGNORE INTO device_sightings_archive ({0}) SELECT {0} "
+                                  "FROM device_sightings WHERE sighting_id IN ({1})",
+                                  columns, ids),
+                      {});
+        step.moved = static_cast<std::int64_t>(link_.Execute(
+            db, fmt::format("DELETE FROM device_sightings WHERE sighting_id IN ({})", ids), {}));
+      }
+      tx.Commit();
+      step.remaining = ToInt(link_
+                                 .Query(db,
+                                        "SELECT COUNT(*) FROM device_sightings "
+                                        "WHERE interval_start < FROM_UNIXTIME(?)",
+                                        {cutoff})
+                                 .at(0)[0]);
+      return step;
+    });
+  }
+
+  LeaseStatus Lease() override {
+    return link_.Run("reading the processor lease",
+                     [&](Connection& db) { return ReadLease(link_, db); });
+  }
+
+  std::optional<std::string> ReleaseLease() override {
+    return link_.Run("releasing the processor lease", [&](Connection& db) {
+      const LeaseStatus before = ReadLease(link_, db);
+      Transaction tx(db);
+      try {
+        link_.Execute(db,
+                      "UPDATE processor_lease SET holder_monitor_id = NULL, expires_at = NULL "
+                      "WHERE lease_id = 1",
+                      {});
+      } catch (const DbError& e) {
+        if (e.code() != ER_NO_SUCH_TABLE) throw;  // the seed schema keeps the claim in monitors
+      }
+      // last_seen is kept as it was: the seed's ON UPDATE CURRENT_TIMESTAMP would otherwise make
+      // a dead processor look alive.
+      link_.Execute(db,
+                    "UPDATE monitors SET is_processor = FALSE, processor_claimed_at = NULL, "
+                    "last_seen = last_seen "
+                    "WHERE is_processor = TRUE OR processor_claimed_at IS NOT NULL",
+                    {});
+      tx.Commit();
+      return before.holder ? std::optional<std::string>(before.holder_name) : std::nullopt;
+    });
+  }
+
+ private:
+  Link link_;
+};
+
+}  // namespace
+
+std::unique_ptr<ReportStore> OpenReportStore(const DatabaseSettings& settings) {
+  return std::make_unique<MariaDbReportStore>(settings);
+}
+
+std::unique_ptr<AdminStore> OpenAdminStore(const DatabaseSettings& settings) {
+  return std::make_unique<MariaDbAdminStore>(settings);
+}
+
+}  // namespace blemon::mariadb

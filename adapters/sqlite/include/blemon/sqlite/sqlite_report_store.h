@@ -1,0 +1,20 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "blemon/report_store.h"
+
+namespace blemon::sqlite {
+
+// Reports and the dashboard on the SQLite file at `path`. Unlike OpenStore it never creates the
+// file or the schema: a report on a file that is not there throws Unavailable naming the path, and
+// one on a file without blemon's schema throws Refused saying to run a monitor or
+// `blemon-admin migrate`. Reads run in their own read transactions, beside running monitors (WAL).
+std::unique_ptr<ReportStore> OpenReportStore(const std::string& path);
+
+// Maintenance of the SQLite file (blemon-admin). Opening never fails: Check() reports a missing
+// file or schema as problems; Migrate() creates both.
+std::unique_ptr<AdminStore> OpenAdminStore(const std::string& path);
+
+}  // namespace blemon::sqlite

@@ -1,0 +1,3 @@
+# The read side (reports, dashboard) and the maintenance side (blemon-admin) of the SQLite store,
+# kept in files of their own beside the Store; included by adapters/CMakeLists.txt.
+target_sources(blemon_sqlite PRIVATE ${CMAKE_CURRENT_LIST_DIR}/src/sqlite_report_store.cc)

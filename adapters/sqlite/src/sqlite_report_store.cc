@@ -1,0 +1,474 @@
+#include "blemon/sqlite/sqlite_report_store.h"
+
+#include <fmt/format.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+
+#include "blemon/errors.h"
+#include "blemon/sqlite/sqlite_store.h"
+#include "connection.h"
+#include "embedded_schema.h"
+#include "timestamps.h"
+
+namespace blemon::sqlite {
+namespace {
+
+using internal::Connection;
+using internal::FormatUtc;
+using internal::ParseUtc;
+using internal::Statement;
+using internal::WriteTransaction;
+
+constexpr Seconds kDay{86400};
+
+bool FileExists(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+UtcTime ReadTime(const Statement& row, int column, const Connection& db) {
+  const auto text = row.Text(column);
+  const auto t = ParseUtc(text);
+  if (!t) {
+    throw Refused(fmt::format("SQLite database {}: '{}' is not a 'YYYY-MM-DD HH:MM:SS' time",
+                              db.path(), text));
+  }
+  return *t;
+}
+
+std::optional<UtcTime> ReadOptionalTime(const Statement& row, int column, const Connection& db) {
+  if (row.IsNull(column)) return std::nullopt;
+  return ReadTime(row, column, db);
+}
+
+int ToInt(std::int64_t v) { return static_cast<int>(v); }
+
+double Average(std::int64_t sum, std::int64_t count) {
+  return count == 0 ? 0.0 : static_cast<double>(sum) / static_cast<double>(count);
+}
+
+bool HasTable(Connection& db, std::string_view table) {
+  auto has = db.Prepare("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?1");
+  has.Bind(1, table);
+  has.Step();
+  return has.Int(0) > 0;
+}
+
+std::optional<int> SchemaVersion(Connection& db) {
+  if (!HasTable(db, "schema_version")) return std::nullopt;
+  auto version = db.Prepare("SELECT coalesce(max(version), 0) FROM schema_version");
+  version.Step();
+  return ToInt(version.Int(0));
+}
+
+// The monitor filter is spliced in as a fixed clause with a bound parameter, so each variant is a
+// plain statement the planner sees whole (an "?3 IS NULL OR" would hide the index choice).
+std::string MonitorClause(const ReportFilter& filter, int index) {
+  return filter.monitor ? fmt::format(" AND m.monitor_name = ?{}", index) : std::string();
+}
+
+class SqliteReportStore final : public ReportStore {
+ public:
+  explicit SqliteReportStore(std::unique_ptr<Connection> db) : db_(std::move(db)) {
+    const auto version = SchemaVersion(*db_);
+    if (!version) {
+      throw Refused(
+          fmt::format("SQLite database {} has no blemon schema; run a monitor against it or "
+                      "`blemon-admin migrate` first",
+                      db_->path()));
+    }
+  }
+
+  std::vector<HourlyRow> Hourly(const ReportFilter& filter) override {
+    auto rows = db_->Prepare(
+        "SELECT m.monitor_name, coalesce(m.location, ''), "
+        "substr(ds.interval_start, 1, 13) || ':00:00' AS hour_start, "
+        "count(DISTINCT ds.device_id), count(*), sum(ds.rssi), min(ds.rssi), max(ds.rssi) "
+        "FROM device_sightings ds JOIN monitors m ON m.monitor_id = ds.monitor_id "
+        "WHERE ds.interval_start >= ?1 AND ds.interval_start < ?2" +
+        MonitorClause(filter, 3) +
+        " GROUP BY hour_start, m.monitor_id ORDER BY hour_start, m.monitor_name");
+    BindFilter(rows, filter);
+    std::vector<HourlyRow> result;
+    while (rows.Step()) {
+      HourlyRow row;
+      row.monitor_name = rows.Text(0);
+      row.location = rows.Text(1);
+      row.hour_start = ReadTime(rows, 2, *db_);
+      row.unique_devices = rows.Int(3);
+      row.total_sightings = rows.Int(4);
+      row.avg_rssi = Average(rows.Int(5), row.total_sightings);
+      row.min_rssi = ToInt(rows.Int(6));
+      row.max_rssi = ToInt(rows.Int(7));
+      result.push_back(std::move(row));
+    }
+    return result;
+  }
+
+  std::vector<MonitorSummary> Monitors(const ReportFilter& filter) override {
+    auto rows = db_->Prepare(
+        "SELECT m.monitor_name, coalesce(m.location, ''), m.is_active, m.last_seen, "
+        "count(DISTINCT ds.device_id), count(ds.sighting_id), min(ds.sighting_timestamp), "
+        "max(ds.sighting_timestamp) "
+        "FROM monitors m LEFT JOIN device_sightings ds ON ds.monitor_id = m.monitor_id "
+        "AND ds.interval_start >= ?1 AND ds.interval_start < ?2 WHERE 1 = 1" +
+        MonitorClause(filter, 3) + " GROUP BY m.monitor_id ORDER BY m.monitor_name");
+    BindFilter(rows, filter);
+    std::vector<MonitorSummary> result;
+    while (rows.Step()) {
+      MonitorSummary row;
+      row.monitor_name = rows.Text(0);
+      row.location = rows.Text(1);
+      row.is_active = rows.Int(2) != 0;
+      row.last_seen = ReadOptionalTime(rows, 3, *db_);
+      row.devices = rows.Int(4);
+      row.sightings = rows.Int(5);
+      row.first_sighting = ReadOptionalTime(rows, 6, *db_);
+      row.last_sighting = ReadOptionalTime(rows, 7, *db_);
+      result.push_back(std::move(row));
+    }
+    return result;
+  }
+
+  std::vector<DeviceSummary> Devices(const ReportFilter& filter) override {
+    std::map<std::int64_t, DeviceSummary> by_id;
+    std::vector<std::int64_t> order;
+    {
+      auto rows = db_->Prepare(
+          "SELECT ds.device_id, d.mac_address, d.device_name, count(*), max(ds.rssi), "
+          "sum(ds.rssi), max(ds.sighting_timestamp) "
+          "FROM device_sightings ds JOIN ble_devices d ON d.device_id = ds.device_id "
+          "JOIN monitors m ON m.monitor_id = ds.monitor_id "
+          "WHERE ds.interval_start >= ?1 AND ds.interval_start < ?2" +
+          MonitorClause(filter, 3) +
+          " GROUP BY ds.device_id ORDER BY count(*) DESC, d.mac_address");
+      BindFilter(rows, filter);
+      while (rows.Step()) {
+        DeviceSummary device;
+        device.mac = rows.Text(1);
+        device.name = rows.OptionalText(2);
+        if (device.name && device.name->empty()) device.name.reset();
+        device.sightings = rows.Int(3);
+        device.best_rssi = ToInt(rows.Int(4));
+        device.avg_rssi = Average(rows.Int(5), device.sightings);
+        device.last_seen = ReadTime(rows, 6, *db_);
+        order.push_back(rows.Int(0));
+        by_id.emplace(rows.Int(0), std::move(device));
+      }
+    }
+    {
+      // Winners by name in a second pass: names may contain any separator group_concat would use.
+      auto pairs = db_->Prepare(
+          "SELECT DISTINCT ds.device_id, m.monitor_name "
+          "FROM device_sightings ds JOIN monitors m ON m.monitor_id = ds.monitor_id "
+          "WHERE ds.interval_start >= ?1 AND ds.interval_start < ?2" +
+          MonitorClause(filter, 3) + " ORDER BY ds.device_id, m.monitor_name");
+      BindFilter(pairs, filter);
+      while (pairs.Step()) {
+        auto it = by_id.find(pairs.Int(0));
+        if (it != by_id.end()) it->second.monitors.push_back(pairs.Text(1));
+      }
+    }
+    std::vector<DeviceSummary> result;
+    result.reserve(order.size());
+    for (auto id : order) result.push_back(std::move(by_id.at(id)));
+    return result;
+  }
+
+  DashboardSnapshot Snapshot(int top_devices, int recent) override {
+    DashboardSnapshot snapshot;
+    {
+      auto now = db_->Prepare("SELECT datetime('now')");
+      now.Step();
+      snapshot.store_now = ReadTime(now, 0, *db_);
+    }
+    const UtcTime day_ago = snapshot.store_now - kDay;
+    if (HasTable(*db_, "fleet_settings")) {
+      auto fleet = db_->Prepare(
+          "SELECT CAST(setting_value AS INTEGER) FROM fleet_settings "
+          "WHERE setting_name = 'interval_seconds'");
+      if (fleet.Step()) snapshot.fleet_interval = Seconds(fleet.Int(0));
+    }
+    {
+      auto rows = db_->Prepare(
+          "SELECT m.monitor_name, coalesce(m.location, ''), m.is_active, m.last_seen, "
+          "count(DISTINCT ds.device_id) "
+          "FROM monitors m LEFT JOIN device_sightings ds ON ds.monitor_id = m.monitor_id "
+          "AND ds.interval_start >= ?1 GROUP BY m.monitor_id ORDER BY m.monitor_name");
+      rows.Bind(1, FormatUtc(day_ago));
+      while (rows.Step()) {
+        DashboardMonitor monitor;
+        monitor.monitor_name = rows.Text(0);
+        monitor.location = rows.Text(1);
+        monitor.is_active = rows.Int(2) != 0;
+        monitor.last_seen = ReadOptionalTime(rows, 3, *db_);
+        monitor.devices_24h = rows.Int(4);
+        snapshot.monitors.push_back(std::move(monitor));
+      }
+    }
+    snapshot.lease = ReadLease(*db_);
+    {
+      auto staging = db_->Prepare(
+          "SELECT count(*), min(interval_start) FROM sighting_staging WHERE processed = 0");
+      staging.Step();
+      snapshot.unprocessed_rows = staging.Int(0);
+      snapshot.oldest_unprocessed_interval = ReadOptionalTime(staging, 1, *db_);
+    }
+    auto devices = Devices({day_ago, snapshot.store_now + Seconds(1), std::nullopt});
+    if (devices.size() > static_cast<std::size_t>(std::max(top_devices, 0))) {
+      devices.resize(static_cast<std::size_t>(std::max(top_devices, 0)));
+    }
+    snapshot.top_devices = std::move(devices);
+    {
+      auto rows = db_->Prepare(
+          "SELECT ds.sighting_timestamp, ds.interval_start, d.mac_address, d.device_name, "
+          "m.monitor_name, ds.rssi "
+          "FROM device_sightings ds JOIN ble_devices d ON d.device_id = ds.device_id "
+          "JOIN monitors m ON m.monitor_id = ds.monitor_id "
+          "ORDER BY ds.sighting_timestamp DESC, d.mac_address LIMIT ?1");
+      rows.Bind(1, std::max(recent, 0));
+      while (rows.Step()) {
+        RecentSighting sighting;
+        sighting.sighting_time = ReadTime(rows, 0, *db_);
+        sighting.interval_start = ReadTime(rows, 1, *db_);
+        sighting.mac = rows.Text(2);
+        sighting.name = rows.OptionalText(3);
+        if (sighting.name && sighting.name->empty()) sighting.name.reset();
+        sighting.monitor_name = rows.Text(4);
+        sighting.rssi = ToInt(rows.Int(5));
+        snapshot.recent.push_back(std::move(sighting));
+      }
+    }
+    return snapshot;
+  }
+
+  static LeaseStatus ReadLease(Connection& db) {
+    auto lease = db.Prepare(
+        "SELECT l.holder_monitor_id, m.monitor_name, l.epoch, l.claimed_at, l.expires_at, "
+        "datetime('now') "
+        "FROM processor_lease l LEFT JOIN monitors m ON m.monitor_id = l.holder_monitor_id "
+        "WHERE l.lease_id = 1");
+    LeaseStatus status;
+    if (!lease.Step()) {
+      throw Refused(fmt::format(
+          "SQLite database {}: the processor_lease row is missing; run blemon-admin check",
+          db.path()));
+    }
+    status.holder = lease.OptionalInt(0);
+    status.holder_name = lease.OptionalText(1).value_or("");
+    status.epoch = lease.Int(2);
+    status.claimed_at = ReadOptionalTime(lease, 3, db);
+    status.expires_at = ReadOptionalTime(lease, 4, db);
+    status.store_now = ReadTime(lease, 5, db);
+    return status;
+  }
+
+ private:
+  void BindFilter(Statement& statement, const ReportFilter& filter) {
+    statement.Bind(1, FormatUtc(filter.from)).Bind(2, FormatUtc(filter.to));
+    if (filter.monitor) statement.Bind(3, *filter.monitor);
+  }
+
+  std::unique_ptr<Connection> db_;
+};
+
+// The tables `check` counts: the seed's four, then blemon's own.
+constexpr std::string_view kTables[] = {"monitors",         "ble_devices",     "device_sightings",
+                                        "sighting_staging", "staging_batches", "processor_lease",
+                                        "fleet_settings",   "schema_version"};
+
+class SqliteAdminStore final : public AdminStore {
+ public:
+  explicit SqliteAdminStore(std::string path) : path_(std::move(path)) {}
+
+  StoreCheck Check() override {
+    StoreCheck check;
+    check.expected_version = internal::EmbeddedMigrations().back().version;
+    check.server = fmt::format("SQLite {} (library {})", path_, sqlite3_libversion());
+    if (!FileExists(path_)) {
+      check.problems.push_back(fmt::format(
+          "{} does not exist: check database.path (relative paths are taken from the working "
+          "directory), or create it with `blemon-admin migrate`",
+          path_));
+      return check;
+    }
+    try {
+      auto& db = Db();
+      check.connected = true;
+      check.schema_version = SchemaVersion(db);
+      for (auto table : kTables) {
+        TableCount count{std::string(table), std::nullopt};
+        if (HasTable(db, table)) {
+          auto rows = db.Prepare(fmt::format("SELECT count(*) FROM {}", table));
+          rows.Step();
+          count.rows = rows.Int(0);
+        }
+        check.tables.push_back(std::move(count));
+      }
+    } catch (const std::exception& e) {
+      check.problems.push_back(fmt::format("cannot read {}: {}", path_, e.what()));
+      return check;
+    }
+    if (!check.schema_version) {
+      check.problems.push_back(
+          "no blemon schema: create it with `blemon-admin migrate` (or start a monitor)");
+    } else if (*check.schema_version < check.expected_version) {
+      check.problems.push_back(fmt::format(
+          "schema version {} is older than this blemon's {}: run `blemon-admin migrate`",
+          *check.schema_version, check.expected_version));
+    } else if (*check.schema_version > check.expected_version) {
+      check.problems.push_back(
+          fmt::format("schema version {} is newer than this blemon knows ({}): upgrade blemon",
+                      *check.schema_version, check.expected_version));
+    }
+    for (const auto& table : check.tables) {
+      if (!table.rows && check.schema_version) {
+        check.problems.push_back(fmt::format(
+            "table {} is missing although the schema says version {}: the file was edited by "
+            "hand; restore it from a backup",
+            table.table, *check.schema_version));
+      }
+    }
+    return check;
+  }
+
+  std::pair<int, int> Migrate() override {
+    int before = -1;
+    if (FileExists(path_)) {
+      auto version = SchemaVersion(Db());
+      before = version ? *version : -1;
+    }
+    db_.reset();
+    // Opening the Store applies every missing migration in one transaction.
+    (void)sqlite::OpenStore(path_);
+    const auto after = SchemaVersion(Db());
+    return {before, after.value_or(0)};
+  }
+
+  CleanupResult CleanupStaging(Seconds older_than) override {
+    auto& db = Db();
+    const std::string cutoff = Cutoff(db, older_than);
+    CleanupResult result;
+    WriteTransaction tx(db);
+    db.Prepare("DELETE FROM sighting_staging WHERE processed = 1 AND interval_start < ?1")
+        .Bind(1, cutoff)
+        .Run();
+    result.deleted = db.Changes();
+    {
+      auto left = db.Prepare(
+          "SELECT count(*), min(interval_start) FROM sighting_staging "
+          "WHERE processed = 0 AND interval_start < ?1");
+      left.Bind(1, cutoff);
+      left.Step();
+      result.unprocessed_old = left.Int(0);
+      result.oldest_unprocessed = ReadOptionalTime(left, 1, db);
+    }
+    tx.Commit();
+    return result;
+  }
+
+  ArchiveStep ArchiveChunk(Seconds older_than, int chunk) override {
+    auto& db = Db();
+    const std::string cutoff = Cutoff(db, older_than);
+    ArchiveStep step;
+    WriteTransaction tx(db);
+    db.Execute(
+        "CREATE TABLE IF NOT EXISTS device_sightings_archive ("
+        " sighting_id INTEGER PRIMARY KEY, device_id INTEGER NOT NULL,"
+        " monitor_id INTEGER NOT NULL, rssi INTEGER NOT NULL, interval_start TEXT NOT NULL,"
+        " sighting_timestamp TEXT NOT NULL, margin_db INTEGER,"
+        " monitors_heard INTEGER NOT NULL DEFAULT 1);"
+        "CREATE INDEX IF NOT EXISTS idx_archive_interval ON device_sightings_archive "
+        "(interval_start);",
+        "creating device_sightings_archive");
+    // The same ordered chunk is selected twice in one transaction (the table does not change in
+    // between), so exactly the rows copied are deleted. OR IGNORE makes a rerun after a manual,
+    // partial archive harmless.
+    constexpr std::string_view kChunk =
+        "SELECT sighting_id FROM device_sightings WHERE interval_start < ?1 "
+        "ORDER BY interval_start, sighting_id LIMIT ?2";
+    db.Prepare(
+          fmt::format("INSERT OR IGNORE INTO device_sightings_archive (sighting_id, device_id, "
+                      "monitor_id, rssi, interval_start, sighting_timestamp, margin_db, "
+                      "monitors_heard) SELECT sighting_id, device_id, monitor_id, rssi, "
+                      "interval_start, sighting_timestamp, margin_db, monitors_heard "
+                      "FROM device_sightings WHERE sighting_id IN ({})",
+                      kChunk))
+        .Bind(1, cutoff)
+        .Bind(2, chunk)
+        .Run();
+    db.Prepare(fmt::format("DELETE FROM device_sightings WHERE sighting_id IN ({})", kChunk))
+        .Bind(1, cutoff)
+        .Bind(2, chunk)
+        .Run();
+    step.moved = db.Changes();
+    {
+      auto left = db.Prepare("SELECT count(*) FROM device_sightings WHERE interval_start < ?1");
+      left.Bind(1, cutoff);
+      left.Step();
+      step.remaining = left.Int(0);
+    }
+    tx.Commit();
+    return step;
+  }
+
+  LeaseStatus Lease() override { return SqliteReportStore::ReadLease(Db()); }
+
+  std::optional<std::string> ReleaseLease() override {
+    auto& db = Db();
+    WriteTransaction tx(db);
+    std::optional<std::string> holder;
+    {
+      auto who = db.Prepare(
+          "SELECT m.monitor_name FROM processor_lease l "
+          "JOIN monitors m ON m.monitor_id = l.holder_monitor_id WHERE l.lease_id = 1");
+      if (who.Step()) holder = who.Text(0);
+    }
+    db.Execute(
+        "UPDATE processor_lease SET holder_monitor_id = NULL, claimed_at = NULL, "
+        "expires_at = NULL WHERE lease_id = 1;"
+        "UPDATE monitors SET is_processor = 0, processor_claimed_at = NULL "
+        "WHERE is_processor <> 0 OR processor_claimed_at IS NOT NULL;",
+        "releasing the processor lease");
+    tx.Commit();
+    return holder;
+  }
+
+ private:
+  Connection& Db() {
+    if (!db_) db_ = Connection::Open(path_);
+    return *db_;
+  }
+
+  static std::string Cutoff(Connection& db, Seconds older_than) {
+    auto now = db.Prepare("SELECT datetime('now')");
+    now.Step();
+    return FormatUtc(ReadTime(now, 0, db) - older_than);
+  }
+
+  std::string path_;
+  std::unique_ptr<Connection> db_;
+};
+
+}  // namespace
+
+std::unique_ptr<ReportStore> OpenReportStore(const std::string& path) {
+  if (!FileExists(path)) {
+    throw Unavailable(fmt::format(
+        "no SQLite database at {}: check database.path in the config (relative paths are taken "
+        "from the working directory)",
+        path));
+  }
+  return std::make_unique<SqliteReportStore>(Connection::Open(path));
+}
+
+std::unique_ptr<AdminStore> OpenAdminStore(const std::string& path) {
+  return std::make_unique<SqliteAdminStore>(path);
+}
+
+}  // namespace blemon::sqlite

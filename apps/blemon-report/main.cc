@@ -1,0 +1,137 @@
+// blemon-report: the original ble_reporter.py's hourly, monitors and devices reports, as a
+// table for people or csv/json for scripts, from the store the config file names.
+
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+#include "blemon/app/config_file.h"
+#include "blemon/app/exit_codes.h"
+#include "blemon/errors.h"
+#include "blemon/report/local_time.h"
+#include "blemon/report/render.h"
+#include "blemon/report/reports.h"
+#include "blemon/report/span.h"
+#include "blemon/report/store_access.h"
+
+namespace {
+
+using blemon::ReportFilter;
+using blemon::UtcTime;
+namespace app = blemon::app;
+namespace report = blemon::report;
+
+UtcTime Now() { return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()); }
+
+int Run(int argc, char** argv) {
+  CLI::App cli{"blemon-report: hourly, monitor and device reports from the blemon database"};
+  std::string kind = "hourly";
+  std::optional<std::string> start;
+  std::optional<std::string> end;
+  std::optional<std::string> monitor;
+  int hours = 24;
+  std::string format_name = "table";
+  std::string config_path;
+  std::string now_text;
+  cli.add_option("--report", kind, "hourly, monitors or devices")
+      ->check(CLI::IsMember({"hourly", "monitors", "devices"}))
+      ->capture_default_str();
+  cli.add_option("-s,--start-date", start, "first local day, YYYY-MM-DD (inclusive)");
+  cli.add_option("-e,--end-date", end, "last local day, YYYY-MM-DD (inclusive)");
+  cli.add_option("-m,--monitor", monitor, "only this monitor (by name)");
+  cli.add_option("--hours", hours, "devices report: the last N hours (when no dates are given)")
+      ->check(CLI::Range(1, 24 * 366))
+      ->capture_default_str();
+  cli.add_option("-f,--format", format_name, "table, csv or json")
+      ->check(CLI::IsMember({"table", "csv", "json"}))
+      ->capture_default_str();
+  cli.add_option("-c,--config", config_path,
+                 fmt::format("config file (default {} if present, else built-in defaults)",
+                             app::kDefaultConfigPath));
+  cli.add_option("--now", now_text,
+                 "pretend it is this UTC instant, YYYY-MM-DDTHH:MM:SSZ (reproducible output)");
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return cli.exit(e);
+  } catch (const CLI::ParseError& e) {
+    cli.exit(e);
+    return app::kExitUsage;
+  }
+
+  UtcTime now = Now();
+  if (!now_text.empty()) {
+    const auto parsed = report::ParseUtcInstant(now_text);
+    if (!parsed) {
+      fmt::print(stderr, "blemon-report: --now '{}' is not YYYY-MM-DDTHH:MM:SSZ\n", now_text);
+      return app::kExitUsage;
+    }
+    now = *parsed;
+  }
+
+  ReportFilter filter;
+  filter.monitor = monitor;
+  bool all_time = false;
+  try {
+    report::Span fallback;
+    if (kind == "hourly") {
+      fallback = report::LastDayOfHours(now);
+    } else if (kind == "devices") {
+      fallback = {now - std::chrono::hours(hours), now + std::chrono::seconds(1)};
+    } else {
+      // Monitors cover everything unless dates narrow them.
+      all_time = !start && !end;
+      fallback = {UtcTime(), UtcTime(std::chrono::sys_days(std::chrono::year(9000) /
+                                                           std::chrono::January / 1))};
+    }
+    const auto span = report::SpanFromDates(start, end, now, fallback);
+    filter.from = span.from;
+    filter.to = span.to;
+  } catch (const std::invalid_argument& e) {
+    fmt::print(stderr, "blemon-report: {}\n", e.what());
+    return app::kExitUsage;
+  }
+
+  app::LoadedConfig loaded;
+  try {
+    loaded = app::LoadConfig(config_path);
+  } catch (const blemon::ConfigError& e) {
+    fmt::print(stderr, "blemon-report: {}\n", e.what());
+    return app::kExitConfig;
+  }
+
+  const std::map<std::string, report::Format> formats = {{"table", report::Format::kTable},
+                                                         {"csv", report::Format::kCsv},
+                                                         {"json", report::Format::kJson}};
+  try {
+    auto store = report::OpenReportStore(loaded.config.database);
+    report::Report data;
+    if (kind == "hourly") {
+      data = report::HourlyReport(store->Hourly(filter), filter);
+    } else if (kind == "monitors") {
+      data = report::MonitorsReport(store->Monitors(filter), filter, all_time);
+    } else {
+      data = report::DevicesReport(store->Devices(filter), filter);
+    }
+    const auto rendered = report::Render(data, formats.at(format_name));
+    std::fputs(rendered.out.c_str(), stdout);
+    if (!rendered.message.empty()) std::fputs(rendered.message.c_str(), stderr);
+    return std::fflush(stdout) == 0 ? app::kExitOk : 74;  // EX_IOERR: stdout went away
+  } catch (const blemon::Unavailable& e) {
+    fmt::print(stderr, "blemon-report: the database is unavailable: {}\n", e.what());
+    return app::kExitUnavailable;
+  } catch (const blemon::Refused& e) {
+    fmt::print(stderr, "blemon-report: {}\n", e.what());
+    return app::kExitUnavailable;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) { return Run(argc, argv); }

@@ -1,0 +1,170 @@
+#pragma once
+
+// The read side operators look at (reports, the dashboard) and the maintenance side they run
+// (blemon-admin). Both are ports: each store adapter implements them beside its Store
+// (adapters/<store>/src/<store>_report_store.cc). Pure declarations, no I/O.
+//
+// Threading: an instance is used from one thread at a time. Failures are reported with the
+// exceptions of blemon/errors.h: Unavailable while the store cannot be reached (the dashboard keeps
+// running and shows it), Refused when it answers no (access denied, schema missing or too old).
+// All times are UTC; turning them into local time is the presentation's job.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "blemon/ports.h"
+#include "blemon/time.h"
+
+namespace blemon {
+
+// Which sightings a report covers: from <= interval_start < to, optionally one monitor (by
+// monitor_name; a name no monitor has gives empty results, not an error).
+struct ReportFilter {
+  UtcTime from;
+  UtcTime to;
+  std::optional<std::string> monitor;
+};
+
+// One monitor in one clock hour (UTC): the meaning of the original hourly_device_counts view,
+// plus the RSSI range.
+struct HourlyRow {
+  std::string monitor_name;
+  std::string location;
+  UtcTime hour_start;
+  std::int64_t unique_devices = 0;
+  std::int64_t total_sightings = 0;
+  double avg_rssi = 0;
+  int min_rssi = 0;
+  int max_rssi = 0;
+};
+
+// One monitor over the filter's span. Monitors without sightings in the span are listed with
+// zero counts and no first/last sighting, so an idle monitor is visible.
+struct MonitorSummary {
+  std::string monitor_name;
+  std::string location;
+  bool is_active = false;
+  std::optional<UtcTime> last_seen;       // the monitor's heartbeat
+  std::int64_t devices = 0;               // distinct devices it won
+  std::int64_t sightings = 0;             // device_sightings rows it won
+  std::optional<UtcTime> first_sighting;  // of those rows, sighting_timestamp
+  std::optional<UtcTime> last_sighting;
+};
+
+// One device over the filter's span.
+struct DeviceSummary {
+  std::string mac;                    // canonical AA:BB:CC:DD:EE:FF
+  std::optional<std::string> name;    // nullopt: never heard with a name
+  std::vector<std::string> monitors;  // monitors that won it, by name, sorted
+  std::int64_t sightings = 0;
+  int best_rssi = 0;
+  double avg_rssi = 0;
+  UtcTime last_seen;  // latest sighting_timestamp in the span
+};
+
+// The dashboard's view of the fleet.
+struct DashboardMonitor {
+  std::string monitor_name;
+  std::string location;
+  bool is_active = false;
+  std::optional<UtcTime> last_seen;
+  std::int64_t devices_24h = 0;  // distinct devices it won in the 24 h before store_now
+};
+
+struct RecentSighting {
+  UtcTime sighting_time;  // sighting_timestamp
+  UtcTime interval_start;
+  std::string mac;
+  std::optional<std::string> name;
+  std::string monitor_name;
+  int rssi = 0;
+};
+
+struct DashboardSnapshot {
+  UtcTime store_now;                       // the store's clock, against which ages are measured
+  std::optional<Seconds> fleet_interval;   // nullopt when no monitor has recorded one yet
+  std::vector<DashboardMonitor> monitors;  // ordered by name
+  LeaseStatus lease;
+  std::int64_t unprocessed_rows = 0;
+  std::optional<UtcTime> oldest_unprocessed_interval;
+  std::vector<DeviceSummary> top_devices;  // most sightings in 24 h first
+  std::vector<RecentSighting> recent;      // newest first
+};
+
+class ReportStore {
+ public:
+  virtual ~ReportStore() = default;
+  ReportStore() = default;
+  ReportStore(const ReportStore&) = delete;
+  ReportStore& operator=(const ReportStore&) = delete;
+
+  // Ordered by (hour_start, monitor_name). Reads only the filter's interval_start range through
+  // an index, never the whole table.
+  virtual std::vector<HourlyRow> Hourly(const ReportFilter& filter) = 0;
+  // Ordered by monitor_name.
+  virtual std::vector<MonitorSummary> Monitors(const ReportFilter& filter) = 0;
+  // Ordered by sightings descending, then MAC.
+  virtual std::vector<DeviceSummary> Devices(const ReportFilter& filter) = 0;
+  // At most `top_devices` devices and `recent` sightings.
+  virtual DashboardSnapshot Snapshot(int top_devices, int recent) = 0;
+};
+
+// --- Maintenance
+// ----------------------------------------------------------------------------------
+
+struct TableCount {
+  std::string table;
+  std::optional<std::int64_t> rows;  // nullopt: the table is missing
+};
+
+// What `blemon-admin check` shows. Connection failures are not thrown by Check: they become
+// `connected = false` and a diagnosis, since diagnosing them is the point.
+struct StoreCheck {
+  bool connected = false;
+  std::string server;  // "MariaDB 10.11.6 on 127.0.0.1:3306, database ble_monitor" / "SQLite ..."
+  std::optional<int> schema_version;  // nullopt: no schema_version table (none or seed schema)
+  int expected_version = 0;           // what this build writes
+  std::vector<TableCount> tables;
+  // Each problem says what is wrong and what to do; empty when all is well.
+  std::vector<std::string> problems;
+};
+
+struct CleanupResult {
+  std::int64_t deleted = 0;          // processed staging rows removed
+  std::int64_t unprocessed_old = 0;  // unprocessed rows older than the cut-off, kept
+  std::optional<UtcTime> oldest_unprocessed;
+};
+
+struct ArchiveStep {
+  std::int64_t moved = 0;      // rows moved by this step; 0 when nothing is left
+  std::int64_t remaining = 0;  // rows still older than the cut-off after this step
+};
+
+class AdminStore {
+ public:
+  virtual ~AdminStore() = default;
+  AdminStore() = default;
+  AdminStore(const AdminStore&) = delete;
+  AdminStore& operator=(const AdminStore&) = delete;
+
+  virtual StoreCheck Check() = 0;
+  // Creates or upgrades the schema; safe to rerun. Returns the version before (-1: empty) and
+  // after.
+  virtual std::pair<int, int> Migrate() = 0;
+  // Deletes processed staging rows whose interval started before now - older_than (store's
+  // clock); unprocessed rows are never deleted, only counted.
+  virtual CleanupResult CleanupStaging(Seconds older_than) = 0;
+  // Moves at most `chunk` device_sightings rows with interval_start before now - older_than into
+  // device_sightings_archive (created like device_sightings when missing), in one transaction:
+  // each step is complete or not done at all, so an interrupted archive resumes where it stopped.
+  virtual ArchiveStep ArchiveChunk(Seconds older_than, int chunk) = 0;
+  virtual LeaseStatus Lease() = 0;
+  // The original's manual "clear stale claim": frees the lease whoever holds it (the epoch stays,
+  // so a fenced-out holder cannot commit). Returns the monitor that held it, if any.
+  virtual std::optional<std::string> ReleaseLease() = 0;
+};
+
+}  // namespace blemon
