@@ -1,0 +1,182 @@
+// Benchmark of blemon-monitor's cycle, in process, with an accelerated clock: the real
+// MonitorCycle, the simulated scanner with 1,000 devices, and the embedded SQLite store and
+// spool (as in the demo; the MariaDB store's client side is not measured here). Prints
+//   - CPU of one cycle outside the scan window (target <= 50 ms), and of the simulated scan;
+//   - resident memory after the first cycle and after 1,000 cycles (target <= 10 MiB, no growth).
+// The clock's SleepUntil returns at once, so 1,000 five-minute intervals take seconds, not days.
+//
+//   monitor_cycle_bench [--cycles N] [--devices N] [--dir DIR]
+
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "blemon/config.h"
+#include "blemon/interval.h"
+#include "blemon/monitor_cycle.h"
+#include "blemon/simulated/simulated_scanner.h"
+#include "blemon/sqlite/sqlite_spool.h"
+#include "blemon/sqlite/sqlite_store.h"
+
+namespace {
+
+using namespace blemon;
+using std::chrono::duration;
+using std::chrono::microseconds;
+
+// Sleeping jumps the clock to the deadline: an interval passes in no real time.
+class FastClock final : public Clock {
+ public:
+  UtcTime UtcNow() override { return std::chrono::floor<Seconds>(utc0_ + offset_); }
+  SteadyTime SteadyNow() override { return steady0_ + offset_; }
+  bool SleepUntil(SteadyTime deadline, std::stop_token stop) override {
+    if (stop.stop_requested()) return false;
+    if (deadline > SteadyNow()) offset_ += deadline - SteadyNow();
+    return true;
+  }
+
+ private:
+  // A fixed start keeps runs comparable (the simulated world depends on the time).
+  const std::chrono::sys_time<microseconds> utc0_{
+      std::chrono::sys_days{std::chrono::year{2026} / 2 / 22} + std::chrono::hours{15}};
+  const SteadyTime steady0_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::duration offset_{};
+};
+
+class NullLogger final : public Logger {
+ public:
+  void Log(LogLevel, std::string_view) override {}
+};
+
+double CpuSeconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  const auto seconds = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+// Adds up the CPU time spent inside Scan(), so the cycle's own cost can be told apart.
+class TimedScanner final : public Scanner {
+ public:
+  explicit TimedScanner(Scanner& inner) : inner_(inner) {}
+  ScanResult Scan(Seconds window, std::stop_token stop) override {
+    const double before = CpuSeconds();
+    ScanResult result = inner_.Scan(window, stop);
+    cpu_ += CpuSeconds() - before;
+    return result;
+  }
+  double cpu() const { return cpu_; }
+
+ private:
+  Scanner& inner_;
+  double cpu_ = 0;
+};
+
+double MiB(long kib) { return static_cast<double>(kib) / 1024.0; }
+
+// VmRSS / VmHWM in KiB from /proc/self/status.
+long StatusKiB(const std::string& field) {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind(field + ":", 0) == 0)
+      return std::strtol(line.c_str() + field.size() + 1, nullptr, 10);
+  }
+  return -1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int cycles = 1000;
+  int devices = 1000;
+  std::filesystem::path dir = std::filesystem::temp_directory_path() / "blemon-monitor-bench";
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i];
+    if (flag == "--cycles")
+      cycles = std::atoi(argv[i + 1]);
+    else if (flag == "--devices")
+      devices = std::atoi(argv[i + 1]);
+    else if (flag == "--dir")
+      dir = argv[i + 1];
+  }
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+
+  Config config;
+  config.monitor.name = "bench";
+  config.monitor.location = "Living Room";
+  config.monitor.process_intervals = true;  // the heavier role: it also processes every interval
+  config.simulation.devices = devices;
+  const auto schedule =
+      Schedule::Make({config.monitor.scan_interval, config.monitor.scan_offset,
+                      config.monitor.scan_duration, config.monitor.processor_wait});
+
+  FastClock clock;
+  NullLogger log;
+  auto simulated = simulated::MakeScanner(config.simulation, config.monitor.location, clock);
+  TimedScanner scanner(*simulated);
+  auto store = sqlite::OpenStore((dir / "blemon.db").string());
+  auto spool = sqlite::OpenSpool((dir / "spool.db").string());
+  MonitorCycle cycle(config, *schedule,
+                     MonitorCycle::Ports{scanner, *store, store.get(), *spool, clock, log});
+  if (cycle.Start() != StartOutcome::kReady) {
+    std::fprintf(stderr, "could not start the cycle\n");
+    return 1;
+  }
+  const long rss_start = StatusKiB("VmRSS");
+
+  std::printf("monitor cycle bench: %d simulated devices, SQLite store and spool in %s\n", devices,
+              dir.c_str());
+  double worst_outside = 0;
+  double total_outside = 0;
+  double total_scan = 0;
+  long rss_after_first = 0;
+  long rss_after_100 = 0;
+  int readings_first = 0;
+  const auto wall0 = std::chrono::steady_clock::now();
+  for (int i = 1; i <= cycles; ++i) {
+    const double scan_before = scanner.cpu();
+    const double before = CpuSeconds();
+    const CycleReport report = cycle.RunOnce(std::stop_token{});
+    const double scan = scanner.cpu() - scan_before;
+    const double outside = CpuSeconds() - before - scan;
+    total_outside += outside;
+    total_scan += scan;
+    if (outside > worst_outside) worst_outside = outside;
+    if (i == 1) {
+      rss_after_first = StatusKiB("VmRSS");
+      readings_first = report.readings;
+      std::printf(
+          "first cycle: %d readings, %d interval(s) processed; CPU outside the scan %.1f "
+          "ms, simulated scan %.1f ms; RSS %.2f MiB (%.2f MiB before it)\n",
+          report.readings, report.intervals_processed, outside * 1e3, scan * 1e3,
+          MiB(rss_after_first), MiB(rss_start));
+    }
+    if (i == 100) rss_after_100 = StatusKiB("VmRSS");
+  }
+  const double wall = duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  const long rss_end = StatusKiB("VmRSS");
+  const long hwm = StatusKiB("VmHWM");
+  cycle.Shutdown();
+
+  std::printf(
+      "%d cycles in %.1f s: CPU per cycle outside the scan: mean %.1f ms, worst %.1f ms "
+      "(target <= 50 ms); simulated scan mean %.1f ms\n",
+      cycles, wall, total_outside / cycles * 1e3, worst_outside * 1e3, total_scan / cycles * 1e3);
+  std::printf(
+      "RSS: after 1 cycle %.2f MiB, after %d %.2f MiB, after %d %.2f MiB, peak %.2f MiB "
+      "(target <= 10 MiB); growth after cycle 100: %+.2f MiB\n",
+      MiB(rss_after_first), cycles < 100 ? cycles : 100,
+      MiB(rss_after_100 ? rss_after_100 : rss_end), cycles, MiB(rss_end), MiB(hwm),
+      MiB(rss_end - (rss_after_100 ? rss_after_100 : rss_after_first)));
+  std::filesystem::remove_all(dir);
+  return readings_first > 0 ? 0 : 1;
+}

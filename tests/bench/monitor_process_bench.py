@@ -1,0 +1,79 @@
+#!/usr/bin/python3
+"""Memory and CPU of the real blemon-monitor process: one --single cycle with 1,000 simulated
+devices on the embedded SQLite store, then a continuous run of several short intervals. Reads the
+process's VmHWM (peak resident set) and CPU times from /proc while it runs.
+
+    monitor_process_bench.py BLEMON_MONITOR WORK_DIR
+"""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def status_kib(pid, field):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
+
+
+def watch(proc, until):
+    """Samples the process until it exits or `until` passes: (peak RSS KiB, CPU s, samples)."""
+    peak, cpu, rss = 0, 0.0, []
+    while proc.poll() is None and time.monotonic() < until:
+        try:
+            peak = max(peak, status_kib(proc.pid, "VmHWM"))
+            cpu = cpu_seconds(proc.pid)
+            rss.append(status_kib(proc.pid, "VmRSS"))
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            break
+        time.sleep(0.05)
+    return peak, cpu, rss
+
+
+def main():
+    binary, work = sys.argv[1], sys.argv[2]
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    config = os.path.join(work, "bench.toml")
+    with open(config, "w") as f:
+        f.write(f'[monitor]\nname = "bench"\nlocation = "Living Room"\nprocess_intervals = true\n'
+                f"scan_interval_seconds = 4\nscan_duration_seconds = 1\n"
+                f"processor_wait_seconds = 1\nprocessor_lease_ttl_seconds = 20\n"
+                f'state_directory = "{work}"\nlog_level = "WARNING"\n'
+                f'[database]\nbackend = "sqlite"\npath = "{work}/blemon.db"\n'
+                f"[simulation]\ndevices = 1000\n")
+
+    proc = subprocess.Popen([binary, "--simulate", "--single", "-c", config])
+    peak, cpu, _ = watch(proc, time.monotonic() + 60)
+    proc.wait()
+    print(f"--single, 1000 devices, 1 s scan: peak RSS {peak / 1024:.2f} MiB, CPU {cpu * 1e3:.0f} "
+          f"ms (process start, store and spool creation, scan, staging, processing)")
+
+    cycles = 10
+    proc = subprocess.Popen([binary, "--simulate", "-c", config])
+    peak, cpu, rss = watch(proc, time.monotonic() + cycles * 4)
+    proc.send_signal(signal.SIGTERM)
+    proc.wait()
+    print(f"continuous, {cycles} intervals of 4 s: peak RSS {peak / 1024:.2f} MiB, CPU "
+          f"{cpu * 1e3:.0f} ms in all ({cpu * 1e3 / cycles:.0f} ms per cycle including the "
+          f"simulated scan); RSS first/last sample {rss[0] / 1024:.2f}/{rss[-1] / 1024:.2f} MiB")
+    shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
