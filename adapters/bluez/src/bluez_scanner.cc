@@ -1,0 +1,525 @@
+// The Scanner port over BlueZ's D-Bus API (org.bluez on the system bus), with sdbus-c++ 1.2.
+//
+// Each Scan() opens its own bus connection and closes it at the end. That makes "the next scan
+// reconnects" automatic after bluetoothd or dbus-daemon restarts, and it is also BlueZ's own
+// clean-up: bluetoothd ends a client's discovery session when the client leaves the bus, so even
+// a scan that could not call StopDiscovery leaves no discovery running behind it.
+//
+// One scan: subscribe to org.bluez's signals and to NameOwnerChanged(org.bluez) → GetNameOwner →
+// GetManagedObjects (find the adapter, check Powered, remember cached devices) →
+// SetDiscoveryFilter{Transport "le", DuplicateData true, RSSI -127} → StartDiscovery → listen for
+// the window → StopDiscovery. Only InterfacesAdded and PropertiesChanged that carry RSSI count as
+// adverts: a device BlueZ merely still caches is not a reading. The RSSI filter matters: without
+// it BlueZ reports an RSSI only when it moved by 8 dB or more; with it, every advert.
+//
+// Everything runs on the caller's thread: the connection has no event loop thread, we poll its
+// fd ourselves, so signal handlers never race the code that reads their results.
+
+#include "blemon/bluez/bluez_scanner.h"
+
+#include <fmt/format.h>
+#include <poll.h>
+#include <pwd.h>
+#include <sdbus-c++/sdbus-c++.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <map>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "blemon/reading.h"
+#include "device_properties.h"
+#include "scanner_options.h"
+
+namespace blemon::bluez {
+namespace {
+
+using internal::AdapterInfo;
+using internal::DeviceState;
+using internal::DeviceUpdate;
+using internal::InterfaceMap;
+using internal::kAdapterInterface;
+using internal::kDeviceInterface;
+using internal::PropertyMap;
+using internal::ScannerOptions;
+
+constexpr char kBluezService[] = "org.bluez";
+constexpr char kObjectManagerInterface[] = "org.freedesktop.DBus.ObjectManager";
+constexpr char kPropertiesInterface[] = "org.freedesktop.DBus.Properties";
+constexpr char kBusService[] = "org.freedesktop.DBus";
+constexpr char kBusPath[] = "/org/freedesktop/DBus";
+// What sdbus-c++ names its own errors (a failing syscall rather than a D-Bus error reply).
+constexpr char kSdbusCppError[] = "org.sdbuscpp.Error";
+
+// A fault that ends the scan early; what() is the message the user sees.
+class ScanAborted : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+std::string CurrentUser() {
+  if (const passwd* entry = ::getpwuid(::geteuid()); entry && entry->pw_name) {
+    return entry->pw_name;
+  }
+  if (const char* user = std::getenv("USER"); user && *user) return user;
+  return "<user>";
+}
+
+std::string SystemBusAddress() {
+  const char* address = std::getenv("DBUS_SYSTEM_BUS_ADDRESS");
+  return address && *address ? address : "unix:path=/run/dbus/system_bus_socket";
+}
+
+std::string BluezNotRunning() {
+  return "BlueZ is not running (nobody owns org.bluez on the system bus): start it with "
+         "`sudo systemctl start bluetooth`";
+}
+
+std::string PoweredOff(std::string_view adapter) {
+  return fmt::format(
+      "Bluetooth adapter {} is powered off: run `rfkill unblock bluetooth`, then "
+      "`bluetoothctl power on`",
+      adapter);
+}
+
+bool EndsWith(std::string_view text, std::string_view suffix) {
+  return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
+}
+
+// The one translator from sdbus::Error to words a user can act on. `call` names what we were
+// doing ("StartDiscovery on hci0"), `adapter` the adapter in use (may be empty).
+std::string Explain(const sdbus::Error& error, std::string_view call, std::string_view adapter) {
+  const std::string& name = error.getName();
+  const std::string& message = error.getMessage();
+  const std::string_view subject = adapter.empty() ? std::string_view("the adapter") : adapter;
+  if (name == "org.freedesktop.DBus.Error.AccessDenied" ||
+      name == "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired" ||
+      name == "org.bluez.Error.NotAuthorized" || name == "org.bluez.Error.NotPermitted") {
+    const std::string user = CurrentUser();
+    return fmt::format(
+        "{}: access denied ({}): the user running blemon ({}) must be in group 'bluetooth': "
+        "`sudo usermod -aG bluetooth {}`, then log in again or restart the service",
+        call, message, user, user);
+  }
+  if (name == "org.freedesktop.DBus.Error.ServiceUnknown" ||
+      name == "org.freedesktop.DBus.Error.NameHasNoOwner") {
+    return BluezNotRunning();
+  }
+  if (name == "org.freedesktop.DBus.Error.NoReply" ||
+      name == "org.freedesktop.DBus.Error.Timeout" ||
+      name == "org.freedesktop.DBus.Error.TimedOut" ||
+      message.find("timed out") != std::string::npos) {
+    return fmt::format(
+        "{}: BlueZ did not answer in time: bluetoothd may be stuck; if this repeats, "
+        "`sudo systemctl restart bluetooth`",
+        call);
+  }
+  if (name == "org.freedesktop.DBus.Error.UnknownObject" ||
+      name == "org.freedesktop.DBus.Error.UnknownMethod" ||
+      name == "org.freedesktop.DBus.Error.UnknownInterface") {
+    return fmt::format(
+        "{}: Bluetooth adapter {} disappeared ({}): unplugged, or bluetoothd restarted", call,
+        subject, message);
+  }
+  if (name == "org.freedesktop.DBus.Error.Disconnected" ||
+      name == "org.freedesktop.DBus.Error.NoServer" || EndsWith(name, ".ECONNRESET") ||
+      EndsWith(name, ".ENOTCONN") || message.find("Connection reset") != std::string::npos ||
+      message.find("Transport endpoint is not connected") != std::string::npos) {
+    return fmt::format("{}: lost the connection to the D-Bus system bus ({}): is dbus running?",
+                       call, message);
+  }
+  if (name == "org.bluez.Error.NotReady") {
+    return fmt::format(
+        "{}: Bluetooth adapter {} is not ready ({}): it is powering up, or blocked; run "
+        "`rfkill unblock bluetooth`, then `bluetoothctl power on`",
+        call, subject, message);
+  }
+  if (name == "org.bluez.Error.InProgress") {
+    return fmt::format(
+        "{}: another discovery operation is in progress on {} ({}); retrying next scan", call,
+        subject, message);
+  }
+  if (name == "org.bluez.Error.NotSupported" || name == "org.bluez.Error.InvalidArguments") {
+    return fmt::format(
+        "{}: BlueZ refused LE discovery with a filter ({}): blemon needs BlueZ 5.50 or newer and "
+        "a Bluetooth LE controller",
+        call, message);
+  }
+  if (name == "org.bluez.Error.Failed") {
+    return fmt::format("{}: BlueZ reported a failure ({}): see `journalctl -u bluetooth`", call,
+                       message);
+  }
+  return fmt::format("{} failed: {}: {}", call, name, message);
+}
+
+// Wakes poll() when the caller requests a stop, so Scan returns at once rather than at the end of
+// the window.
+class StopWaker final {
+ public:
+  explicit StopWaker(const std::stop_token& stop) : fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+    if (fd_ >= 0 && stop.stop_possible()) callback_.emplace(stop, Wake{fd_});
+  }
+  ~StopWaker() {
+    callback_.reset();  // before the fd it writes to goes away
+    if (fd_ >= 0) ::close(fd_);
+  }
+  StopWaker(const StopWaker&) = delete;
+  StopWaker& operator=(const StopWaker&) = delete;
+
+  int fd() const { return fd_; }
+
+ private:
+  struct Wake {
+    int fd;
+    void operator()() const noexcept {
+      const std::uint64_t one = 1;
+      [[maybe_unused]] const auto written = ::write(fd, &one, sizeof one);
+    }
+  };
+  int fd_;
+  std::optional<std::stop_callback<Wake>> callback_;
+};
+
+// Relative time until sd-bus wants to be called again (a method call timing out), if ever.
+std::optional<std::chrono::milliseconds> BusTimeout(const sdbus::IConnection::PollData& data) {
+  if (data.timeout_usec == std::numeric_limits<std::uint64_t>::max()) return std::nullopt;
+  timespec now{};
+  ::clock_gettime(CLOCK_MONOTONIC, &now);
+  const auto now_usec = static_cast<std::uint64_t>(now.tv_sec) * 1'000'000u +
+                        static_cast<std::uint64_t>(now.tv_nsec) / 1000u;
+  if (data.timeout_usec <= now_usec) return std::chrono::milliseconds(0);
+  return std::chrono::ceil<std::chrono::milliseconds>(
+      std::chrono::microseconds(data.timeout_usec - now_usec));
+}
+
+// One scan on one bus connection. Signal handlers only record what they saw (or why the scan
+// must end); they never throw, since they are called from inside sd-bus's C code.
+class ScanSession final {
+ public:
+  ScanSession(const ScannerOptions& options, std::stop_token stop)
+      : options_(options), stop_(std::move(stop)) {}
+  ScanSession(const ScanSession&) = delete;
+  ScanSession& operator=(const ScanSession&) = delete;
+
+  // Never throws: every fault ends up in the result's error.
+  ScanResult Run(Seconds window) {
+    try {
+      Connect();
+      Subscribe();
+      FindBluez();
+      LoadObjects();
+      if (!stop_.stop_requested()) {
+        SetDiscoveryFilter();
+        StartDiscovery();
+        Listen(window);
+        // After bluetoothd left or the adapter vanished there is nobody to stop; closing the
+        // connection ends our discovery session anyway.
+        if (!abort_) StopDiscovery();
+      }
+    } catch (const ScanAborted& e) {
+      error_ = e.what();
+    } catch (const sdbus::Error& e) {
+      error_ = Explain(e, "listening to BlueZ", adapter_.name);
+    } catch (const std::exception& e) {
+      error_ = fmt::format("BlueZ scan failed unexpectedly: {}", e.what());
+    }
+    if (!error_ && abort_) error_ = abort_;
+
+    ScanResult result;
+    result.readings = aggregator_.Readings();
+    result.stats = aggregator_.stats();
+    result.error = std::move(error_);
+    return result;
+  }
+
+ private:
+  void Connect() {
+    try {
+      connection_ = sdbus::createSystemBusConnection();
+    } catch (const sdbus::Error& e) {
+      throw ScanAborted(
+          fmt::format("cannot connect to the D-Bus system bus at {} ({}): is dbus running "
+                      "(`systemctl status dbus`)?",
+                      SystemBusAddress(), e.getMessage()));
+    }
+    connection_->setMethodCallTimeout(
+        static_cast<std::uint64_t>(std::chrono::microseconds(options_.call_timeout).count()));
+  }
+
+  // Subscribes before anything is read, so nothing BlueZ says after our snapshot is missed.
+  void Subscribe() {
+    try {
+      bluez_slot_ = connection_->addMatch(fmt::format("type='signal',sender='{}'", kBluezService),
+                                          [this](sdbus::Message& m) { OnBluezSignal(m); });
+      owner_slot_ = connection_->addMatch(
+          fmt::format(
+              "type='signal',sender='{}',path='{}',interface='{}',member='NameOwnerChanged',"
+              "arg0='{}'",
+              kBusService, kBusPath, kBusService, kBluezService),
+          [this](sdbus::Message& m) { OnOwnerChanged(m); });
+    } catch (const sdbus::Error& e) {
+      if (e.getName().empty() || e.getName() == kSdbusCppError) {
+        throw ScanAborted(fmt::format(
+            "cannot talk on the D-Bus system bus at {} ({}): is dbus running (`systemctl status "
+            "dbus`), and may this user connect?",
+            SystemBusAddress(), e.getMessage()));
+      }
+      throw ScanAborted(Explain(e, "subscribing to BlueZ signals", ""));
+    }
+  }
+
+  void FindBluez() {
+    auto bus = sdbus::createProxy(*connection_, kBusService, kBusPath);
+    try {
+      bus->callMethod("GetNameOwner")
+          .onInterface(kBusService)
+          .withTimeout(options_.call_timeout)
+          .withArguments(std::string(kBluezService))
+          .storeResultsTo(bluez_owner_);
+    } catch (const sdbus::Error& e) {
+      throw ScanAborted(Explain(e, "looking for BlueZ on the system bus", ""));
+    }
+  }
+
+  void LoadObjects() {
+    std::map<sdbus::ObjectPath, InterfaceMap> objects;
+    auto root = sdbus::createProxy(*connection_, kBluezService, "/");
+    try {
+      root->callMethod("GetManagedObjects")
+          .onInterface(kObjectManagerInterface)
+          .withTimeout(options_.call_timeout)
+          .storeResultsTo(objects);
+    } catch (const sdbus::Error& e) {
+      throw ScanAborted(Explain(e, "listing BlueZ's adapters (GetManagedObjects)", ""));
+    }
+
+    std::vector<std::string> available;
+    auto adapter = internal::FindAdapter(objects, options_.adapter, &available);
+    if (!adapter) {
+      if (available.empty()) {
+        throw ScanAborted(
+            "no Bluetooth adapter found: BlueZ runs but has no controller; check `bluetoothctl "
+            "list`, `rfkill list` and `dmesg | grep -i bluetooth`");
+      }
+      std::string names;
+      for (const auto& n : available) names += (names.empty() ? "" : ", ") + n;
+      throw ScanAborted(fmt::format(
+          "Bluetooth adapter {} not found (BlueZ has: {}): set [monitor] adapter to one of "
+          "those, or leave it empty for the first",
+          options_.adapter, names));
+    }
+    adapter_ = std::move(*adapter);
+    if (adapter_.powered == false) throw ScanAborted(PoweredOff(adapter_.name));
+
+    // Cached devices: known by address and type, but not heard until an advert says so.
+    for (const auto& [path, interfaces] : objects) {
+      const auto device = interfaces.find(kDeviceInterface);
+      if (device != interfaces.end() && IsOurDevice(path)) {
+        OnDeviceProperties(path, device->second, /*heard=*/false);
+      }
+    }
+    adapter_proxy_ = sdbus::createProxy(*connection_, kBluezService, adapter_.path);
+  }
+
+  void SetDiscoveryFilter() {
+    const std::map<std::string, sdbus::Variant> filter{
+        {"Transport", sdbus::Variant(std::string("le"))},
+        {"DuplicateData", sdbus::Variant(true)},
+        {"RSSI", sdbus::Variant(static_cast<std::int16_t>(kMinRssi))},
+    };
+    try {
+      adapter_proxy_->callMethod("SetDiscoveryFilter")
+          .onInterface(kAdapterInterface)
+          .withTimeout(options_.call_timeout)
+          .withArguments(filter);
+    } catch (const sdbus::Error& e) {
+      throw ScanAborted(Explain(e, Doing("SetDiscoveryFilter"), adapter_.name));
+    }
+  }
+
+  void StartDiscovery() {
+    try {
+      adapter_proxy_->callMethod("StartDiscovery")
+          .onInterface(kAdapterInterface)
+          .withTimeout(options_.call_timeout);
+    } catch (const sdbus::Error& e) {
+      // Our own session's start is already under way: the adverts will come all the same.
+      if (e.getName() == "org.bluez.Error.InProgress") return;
+      throw ScanAborted(Explain(e, Doing("StartDiscovery"), adapter_.name));
+    }
+  }
+
+  void StopDiscovery() {
+    try {
+      adapter_proxy_->callMethod("StopDiscovery")
+          .onInterface(kAdapterInterface)
+          .withTimeout(options_.call_timeout);
+    } catch (const sdbus::Error&) {
+      // The readings are complete; closing the connection ends the discovery session anyway.
+    }
+  }
+
+  void Listen(Seconds window) {
+    const auto deadline = std::chrono::steady_clock::now() + window;
+    const StopWaker waker(stop_);
+    for (;;) {
+      while (!abort_ && connection_->processPendingRequest()) {
+      }
+      if (abort_ || stop_.stop_requested()) return;
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= deadline) return;
+
+      const auto data = connection_->getEventLoopPollData();
+      auto wait = std::chrono::ceil<std::chrono::milliseconds>(deadline - now);
+      if (const auto bus_timeout = BusTimeout(data)) wait = std::min(wait, *bus_timeout);
+      pollfd fds[2] = {{data.fd, data.events, 0}, {waker.fd(), POLLIN, 0}};
+      const nfds_t count = waker.fd() >= 0 ? 2 : 1;
+      if (::poll(fds, count, static_cast<int>(wait.count())) < 0 && errno != EINTR) {
+        throw ScanAborted(
+            fmt::format("waiting for BlueZ signals failed: {}", std::strerror(errno)));
+      }
+    }
+  }
+
+  std::string Doing(std::string_view method) const {
+    return fmt::format("{} on {}", method, adapter_.name);
+  }
+
+  bool IsOurDevice(std::string_view path) const {
+    return path.size() > adapter_.path.size() + 1 &&
+           path.substr(0, adapter_.path.size()) == adapter_.path &&
+           path[adapter_.path.size()] == '/';
+  }
+
+  void OnDeviceProperties(const std::string& path, const PropertyMap& properties, bool heard) {
+    const DeviceUpdate update = internal::ParseDeviceProperties(properties);
+    auto [device, inserted] = devices_.try_emplace(path);
+    if (inserted && !update.address) {
+      // A device we have no snapshot of (it cannot normally happen: we subscribe before the
+      // snapshot): its path still tells the address; the type stays unknown (public).
+      if (auto address = internal::AddressFromDevicePath(path)) device->second.address = *address;
+    }
+    device->second.Apply(update);
+    if (heard && update.rssi_present) aggregator_.Add(device->second.ToAdvert(update.rssi));
+  }
+
+  void OnBluezSignal(sdbus::Message& message) noexcept {
+    try {
+      // A signal still queued from a bluetoothd that has since been replaced is not ours.
+      if (message.getSender() != bluez_owner_ || adapter_.path.empty()) return;
+      const std::string interface = message.getInterfaceName();
+      const std::string member = message.getMemberName();
+      if (interface == kObjectManagerInterface && member == "InterfacesAdded") {
+        sdbus::ObjectPath path;
+        InterfaceMap interfaces;
+        message >> path >> interfaces;
+        const auto device = interfaces.find(kDeviceInterface);
+        if (device != interfaces.end() && IsOurDevice(path)) {
+          OnDeviceProperties(path, device->second, /*heard=*/true);
+        }
+      } else if (interface == kObjectManagerInterface && member == "InterfacesRemoved") {
+        // A removed device keeps the reading it already has; only the adapter matters here.
+        sdbus::ObjectPath path;
+        std::vector<std::string> interfaces;
+        message >> path >> interfaces;
+        if (path == adapter_.path && std::find(interfaces.begin(), interfaces.end(),
+                                               kAdapterInterface) != interfaces.end()) {
+          abort_ = fmt::format(
+              "Bluetooth adapter {} disappeared during the scan (unplugged, or bluetoothd "
+              "restarted); kept what was heard until then",
+              adapter_.name);
+        }
+      } else if (interface == kPropertiesInterface && member == "PropertiesChanged") {
+        const std::string path = message.getPath();
+        std::string changed_interface;
+        PropertyMap changed;
+        message >> changed_interface >> changed;
+        if (changed_interface == kDeviceInterface && IsOurDevice(path)) {
+          OnDeviceProperties(path, changed, /*heard=*/true);
+        } else if (changed_interface == kAdapterInterface && path == adapter_.path) {
+          const auto powered = changed.find("Powered");
+          if (powered != changed.end() && internal::ReadBool(powered->second) == false) {
+            abort_ = PoweredOff(adapter_.name) + " (it was switched off during the scan)";
+          }
+        }
+      }
+    } catch (...) {
+      // A signal whose body does not match its documented signature: ignore it, keep scanning.
+    }
+  }
+
+  void OnOwnerChanged(sdbus::Message& message) noexcept {
+    try {
+      std::string name, old_owner, new_owner;
+      message >> name >> old_owner >> new_owner;
+      if (name != kBluezService || new_owner == bluez_owner_) return;
+      abort_ = new_owner.empty()
+                   ? "bluetoothd left the system bus during the scan (stopped or crashed); kept "
+                     "what was heard until then"
+                   : "bluetoothd restarted during the scan; kept what was heard until then";
+    } catch (...) {
+      // Not the NameOwnerChanged we subscribed to.
+    }
+  }
+
+  const ScannerOptions& options_;
+  std::stop_token stop_;
+  // Declared before everything that refers to the connection, so it is destroyed last.
+  std::unique_ptr<sdbus::IConnection> connection_;
+  sdbus::Slot bluez_slot_;
+  sdbus::Slot owner_slot_;
+  std::unique_ptr<sdbus::IProxy> adapter_proxy_;
+
+  std::string bluez_owner_;  // unique name of bluetoothd's connection
+  AdapterInfo adapter_;
+  std::map<std::string, DeviceState> devices_;  // by object path
+  ScanAggregator aggregator_;
+  std::optional<std::string> abort_;  // set by a signal handler: end the scan now, with this error
+  std::optional<std::string> error_;
+};
+
+class BluezScanner final : public Scanner {
+ public:
+  explicit BluezScanner(ScannerOptions options) : options_(std::move(options)) {}
+
+  ScanResult Scan(Seconds window, std::stop_token stop) override {
+    ScanSession session(options_, std::move(stop));
+    return session.Run(window);
+  }
+
+ private:
+  const ScannerOptions options_;
+};
+
+}  // namespace
+
+namespace internal {
+
+std::unique_ptr<Scanner> MakeScanner(const ScannerOptions& options) {
+  return std::make_unique<BluezScanner>(options);
+}
+
+}  // namespace internal
+
+std::unique_ptr<Scanner> MakeScanner(const std::string& adapter) {
+  internal::ScannerOptions options;
+  options.adapter = adapter;
+  return internal::MakeScanner(options);
+}
+
+}  // namespace blemon::bluez

@@ -1,0 +1,415 @@
+// The BlueZ scanner against a real dbus-daemon serving python-dbusmock's BlueZ (fixture
+// `bluez_mock`). Each test resets the mock, shapes it, starts a scan on a second thread, and acts
+// on the mock once discovery is on, i.e. inside the scan window.
+
+#include "blemon/bluez/bluez_scanner.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <future>
+#include <map>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include "blemon/mac_address.h"
+#include "blemon/reading.h"
+#include "bluez_mock_client.h"
+#include "scanner_options.h"
+
+namespace blemon::bluez {
+namespace {
+
+using testing::BluezMock;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Optional;
+using testing::PropertyMap;
+
+constexpr char kHci0[] = "hci0";
+
+const Reading* Find(const ScanResult& result, const std::string& address) {
+  for (const auto& reading : result.readings) {
+    if (reading.mac.ToString() == address) return &reading;
+  }
+  return nullptr;
+}
+
+// A scan running on its own thread, so the test can play BlueZ meanwhile.
+class BackgroundScan {
+ public:
+  BackgroundScan(Scanner& scanner, Seconds window)
+      : result_(std::async(std::launch::async, [&scanner, window, token = stop_.get_token()] {
+          return scanner.Scan(window, token);
+        })) {}
+  ~BackgroundScan() {
+    stop_.request_stop();
+    if (result_.valid()) result_.wait();
+  }
+  void RequestStop() { stop_.request_stop(); }
+  ScanResult Get() { return result_.get(); }
+
+ private:
+  std::stop_source stop_;
+  std::future<ScanResult> result_;
+};
+
+class ABluezScanner : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(BluezMock::Configured())
+        << "DBUS_SYSTEM_BUS_ADDRESS is not set: run through ctest (fixture bluez_mock)";
+    mock_.Reset();
+  }
+
+  BluezMock mock_;
+};
+
+TEST_F(ABluezScanner, ReportsDevicesHeardInTheWindowWithStrongestRssiAndAdvertCount) {
+  mock_.AddAdapter(kHci0);
+  auto scanner = MakeScanner(kHci0);
+  BackgroundScan scan(*scanner, Seconds(1));
+  ASSERT_TRUE(mock_.WaitForDiscovering(kHci0));
+
+  // Stock AddDevice: InterfacesAdded with RSSI -79, and ManufacturerData of the wrong type.
+  const auto phone = mock_.AddDevice(kHci0, "00:11:22:33:44:55", "Phone");
+  mock_.Advertise(phone, -60);
+  mock_.Advertise(phone, -70);
+  // A random static address with manufacturer data, as a tag would advertise.
+  mock_.AddDeviceWithProperties(
+      kHci0, "C1:22:33:44:55:66",
+      {{"AddressType", sdbus::Variant(std::string("random"))},
+       {"Name", sdbus::Variant(std::string("Tag"))},
+       {"RSSI", sdbus::Variant(std::int16_t{-50})},
+       {"TxPower", sdbus::Variant(std::int16_t{-8})},
+       {"ManufacturerData", sdbus::Variant(std::map<std::uint16_t, sdbus::Variant>{
+                                {0x0059, sdbus::Variant(std::vector<std::uint8_t>{1, 2})},
+                                {0x004C, sdbus::Variant(std::vector<std::uint8_t>{3})}})}},
+      /*announce=*/true);
+  // No Name, and BlueZ's stand-in Alias (the address): no name to report.
+  mock_.AddDeviceWithProperties(kHci0, "4A:00:00:00:00:01",
+                                {{"AddressType", sdbus::Variant(std::string("random"))},
+                                 {"Alias", sdbus::Variant(std::string("4A-00-00-00-00-01"))},
+                                 {"RSSI", sdbus::Variant(std::int16_t{-90})}},
+                                /*announce=*/true);
+
+  const ScanResult result = scan.Get();
+  EXPECT_EQ(result.error, std::nullopt);
+  ASSERT_EQ(result.readings.size(), 3u);
+
+  const Reading* phone_reading = Find(result, "00:11:22:33:44:55");
+  ASSERT_NE(phone_reading, nullptr);
+  EXPECT_EQ(phone_reading->rssi, -60);
+  EXPECT_EQ(phone_reading->advert_count, 3);
+  EXPECT_EQ(phone_reading->address_class, AddressClass::kPublic);
+  EXPECT_THAT(phone_reading->name, Optional(std::string("Phone")));
+  EXPECT_THAT(phone_reading->company_ids, IsEmpty());
+
+  const Reading* tag = Find(result, "C1:22:33:44:55:66");
+  ASSERT_NE(tag, nullptr);
+  EXPECT_EQ(tag->rssi, -50);
+  EXPECT_EQ(tag->advert_count, 1);
+  EXPECT_EQ(tag->address_class, AddressClass::kRandomStatic);
+  EXPECT_THAT(tag->name, Optional(std::string("Tag")));
+  EXPECT_THAT(tag->tx_power, Optional(-8));
+  EXPECT_EQ(tag->company_ids, (std::vector<std::uint16_t>{0x004C, 0x0059}));
+
+  const Reading* anonymous = Find(result, "4A:00:00:00:00:01");
+  ASSERT_NE(anonymous, nullptr);
+  EXPECT_EQ(anonymous->address_class, AddressClass::kResolvablePrivate);
+  EXPECT_EQ(anonymous->name, std::nullopt);
+
+  EXPECT_EQ(result.stats.adverts, 5);
+}
+
+TEST_F(ABluezScanner, IgnoresCachedDevicesWithoutAdvertsInTheWindow) {
+  mock_.AddAdapter(kHci0);
+  mock_.AddDevice(kHci0, "00:00:00:00:00:0C", "Cached and silent");
+  const auto heard =
+      mock_.AddDeviceWithProperties(kHci0, "DA:00:00:00:00:0D",
+                                    {{"AddressType", sdbus::Variant(std::string("random"))},
+                                     {"Name", sdbus::Variant(std::string("Cached, then heard"))},
+                                     {"RSSI", sdbus::Variant(std::int16_t{-40})}},
+                                    /*announce=*/false);
+  auto scanner = MakeScanner(kHci0);
+  BackgroundScan scan(*scanner, Seconds(1));
+  ASSERT_TRUE(mock_.WaitForDiscovering(kHci0));
+  mock_.Advertise(heard, -55);
+
+  const ScanResult result = scan.Get();
+  EXPECT_EQ(result.error, std::nullopt);
+  ASSERT_EQ(result.readings.size(), 1u);
+  const Reading& reading = result.readings.front();
+  EXPECT_EQ(reading.mac.ToString(), "DA:00:00:00:00:0D");
+  // The RSSI of the advert, not the cached -40; address type and name from the cache.
+  EXPECT_EQ(reading.rssi, -55);
+  EXPECT_EQ(reading.advert_count, 1);
+  EXPECT_EQ(reading.address_class, AddressClass::kRandomStatic);
+  EXPECT_THAT(reading.name, Optional(std::string("Cached, then heard")));
+}
+
+TEST_F(ABluezScanner, DropsAndCountsAdvertsWithUnknownRssi127) {
+  mock_.AddAdapter(kHci0);
+  const auto only_unknown = mock_.AddDevice(kHci0, "00:00:00:00:01:27", "Unknown RSSI");
+  const auto mixed = mock_.AddDevice(kHci0, "00:00:00:00:00:66", "Sometimes unknown");
+  auto scanner = MakeScanner(kHci0);
+  BackgroundScan scan(*scanner, Seconds(1));
+  ASSERT_TRUE(mock_.WaitForDiscovering(kHci0));
+  mock_.Advertise(only_unknown, 127);
+  mock_.Advertise(mixed, 127);
+  mock_.Advertise(mixed, -66);
+
+  const ScanResult result = scan.Get();
+  EXPECT_EQ(result.error, std::nullopt);
+  ASSERT_EQ(result.readings.size(), 1u);
+  EXPECT_EQ(result.readings.front().mac.ToString(), "00:00:00:00:00:66");
+  EXPECT_EQ(result.readings.front().rssi, -66);
+  EXPECT_EQ(result.readings.front().advert_count, 1);
+  EXPECT_EQ(result.stats.dropped_unknown_rssi, 2);
+}
+
+TEST_F(ABluezScanner, KeepsTheReadingOfADeviceRemovedMidScan) {
+  mock_.AddAdapter(kHci0);
+  auto scanner = MakeScanner(kHci0);
+  BackgroundScan scan(*scanner, Seconds(1));
+  ASSERT_TRUE(mock_.WaitForDiscovering(kHci0));
+  const auto device = mock_.AddDevice(kHci0, "00:00:00:00:00:0E", "Leaving");
+  mock_.Advertise(device, -61);
+  mock_.RemoveDevice(kHci0, device);
+
+  const ScanResult result = scan.Get();
+  EXPECT_EQ(result.error, std::nullopt);
+  ASSERT_EQ(result.readings.size(), 1u);
+  EXPECT_EQ(result.readings.front().mac.ToString(), "00:00:00:00:00:0E");
+  EXPECT_EQ(result.readings.front().rssi, -61);
+  EXPECT_EQ(result.readings.front().advert_count, 2);
+}
+
+TEST_F(ABluezScanner, SurvivesPropertiesOfTheWrongType) {
+  mock_.AddAdapter(kHci0);
+  const auto device = mock_.AddDevice(kHci0, "00:00:00:00:00:BA", "Odd");
+  auto scanner = MakeScanner(kHci0);
+  BackgroundScan scan(*scanner, Seconds(1));
+  ASSERT_TRUE(mock_.WaitForDiscovering(kHci0));
+  mock_.UpdateDevice(device, {{"RSSI", sdbus::Variant(std::string("loud"))},
+                              {"Name", sdbus::Variant(std::int32_t{7})},
+                              {"ManufacturerData", sdbus::Variant(std::string("none"))}});
+  mock_.UpdateDevice(device, {{"RSSI", sdbus::Variant(std::int16_t{-71})},
+                              {"TxPower", sdbus::Variant(std::string("high"))}});
+
+  const ScanResult result = scan.Get();
+  EXPECT_EQ(result.error, std::nullopt);
+  ASSERT_EQ(result.readings.size(), 1u);
+  EXPECT_EQ(result.readings.front().rssi, -71);
+  EXPECT_EQ(result.readings.front().advert_count, 1);
+  EXPECT_THAT(result.readings.front().name, Optional(std::string("Odd")));
+  EXPECT_EQ(result.stats.dropped_no_rssi, 1);
+}
+
+TEST_F(ABluezScanner, ReportsThatThereIsNoAdapter) {
+  auto scanner = MakeScanner("");
+  const ScanResult result = scanner->Scan(Seconds(0), {});
+  ASSERT_TRUE(result.error.has_value());
+  EXPECT_THAT(*result.error, HasSubstr("no Bluetooth adapter found"));
+  EXPECT_THAT(result.readings, IsEmpty());
+}
+
+TEST_F(ABluezScanner, NamesTheAdaptersThereAreWhenTheConfiguredOneIsMissing) {
+  mock_.AddAdapter(kHci0);
+  auto scanner = MakeScanner("hci1");
+  const ScanResult result = scanner->Scan(Seconds(0), {});
+  ASSERT_TRUE(result.error.has_value());
+  EXPECT_THAT(*result.error, HasSubstr("adapter hci1 not found"));
+  EXPECT_THAT(*result.error, HasSubstr("BlueZ has: hci0"));
+}
+
+TEST_F(ABluezScanner, ScansWithTheConfiguredAdapterOnly) {
+  mock_.AddAdapter(kHci0);
+  mock_.AddAdapter("hci1");
+  auto scanner = MakeScanner("hci1");
+  BackgroundScan scan(*scanner, Seconds(1));
+  ASSERT_TRUE(mock_.WaitForDiscovering("hci1"));
+  EXPECT_FALSE(mock_.Discovering(kHci0));
+  mock_.AddDevice(kHci0, "00:00:00:00:00:01", "Heard by hci0");
+  mock_.AddDevice("hci1", "00:00:00:00:00:02", "Heard by hci1");
+
+  const ScanResult result = scan.Get();
+  EXPECT_EQ(result.error, std::nullopt);
+  ASSERT_EQ(result.readings.size(), 1u);
+  EXPECT_EQ(result.readings.front().mac.ToString(), "00:00:00:00:00:02");
+}
+
+TEST_F(ABluezScanner, SaysHowToPowerOnAPoweredOffAdapter) {
+  mock_.AddAdapter(kHci0);
+  mock_.SetAdapterProperty(kHci0, "Powered", sdbus::Variant(false));
+  auto scanner = MakeScanner(kHci0);
+  const ScanResult result = scanner->Scan(Seconds(1), {});
+  ASSERT_TRUE(result.error.has_value());
+  EXPECT_THAT(*result.error, HasSubstr("hci0 is powered off"));
+  EXPECT_THAT(*result.error, HasSubstr("rfkill unblock bluetooth"));
+  EXPECT_THAT(*result.error, HasSubstr("bluetoothctl power on"));
+  EXPECT_FALSE(mock_.Discovering(kHci0));
+}
+
+TEST_F(ABluezScanner, NamesTheBluetoothGroupWhenAccessIsDenied) {
+  mock_.AddAdapter(kHci0);
+  mock_.FailAdapterMethod(kHci0, "SetDiscoveryFilter", "a{sv}",
+                          "org.freedesktop.DBus.Error.AccessDenied");
+  auto scanner = MakeScanner(kHci0);
+  const ScanResult result = scanner->Scan(Seconds(1), {});
+  ASSERT_TRUE(result.error.has_value());
+  EXPECT_THAT(*result.error, HasSubstr("access denied"));
+  EXPECT_THAT(*result.error, HasSubstr("group 'bluetooth'"));
+  EXPECT_THAT(*result.error, HasSubstr("usermod -aG bluetooth"));
+}
+
+TEST_F(ABluezScanner, ExplainsNotReadyAndFailedFromStartDiscovery) {
+  mock_.AddAdapter(kHci0);
+  auto scanner = MakeScanner(kHci0);
+
+  mock_.FailAdapterMethod(kHci0, "StartDiscovery", "", "org.bluez.Error.NotReady");
+  ScanResult result = scanner->Scan(Seconds(1), {});
+  ASSERT_TRUE(result.error.has_value());
+  EXPECT_THAT(*result.error, HasSubstr("StartDiscovery on hci0"));
+  EXPECT_THAT(*result.error, HasSubstr("not ready"));
+
+  mock_.FailAdapterMethod(kHci0, "StartDiscovery", "", "org.bluez.Error.Failed");
+  result = scanner->Scan(Seconds(1), {});
+  ASSERT_TRUE(result.error.has_value());
+  EXPECT_THAT(*result.error, HasSubstr("BlueZ reported a failure"));
+  EXPECT_THAT(*result.error, HasSubstr("journalctl -u bluetooth"));
+}
+
+TEST_F(ABluezScanner, KeepsListeningWhenStartDiscoveryIsAlreadyInProgress) {
+  mock_.AddAdapter(kHci0);
+  mock_.FailAdapterMethod(kHci0, "StartDiscovery", "", "org.bluez.Error.InProgress",
+                          /*then_discovering=*/true);
+  auto scanner = MakeScanner(kHci0);
+  BackgroundScan scan(*scanner, Seconds(1));
+  ASSERT_TRUE(mock_.WaitForDiscovering(kHci0));
+  mock_.AddDevice(kHci0, "00:00:00:00:00:1F", "Heard anyway");
+
+  const ScanResult result = scan.Get();
+  EXPECT_EQ(result.error, std::nullopt);
+  ASSERT_EQ(result.readings.size(), 1u);
+}
+
+TEST_F(ABluezScanner, EndsEarlyWithItsReadingsWhenTheAdapterVanishes) {
+  mock_.AddAdapter(kHci0);
+  auto scanner = MakeScanner(kHci0);
+  const auto started = std::chrono::steady_clock::now();
+  BackgroundScan scan(*scanner, Seconds(10));
+  ASSERT_TRUE(mock_.WaitForDiscovering(kHci0));
+  const auto device = mock_.AddDevice(kHci0, "00:00:00:00:00:2A", "Before the unplug");
+  mock_.Advertise(device, -45);
+  mock_.RemoveAdapter(kHci0);
+
+  const ScanResult result = scan.Get();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+  ASSERT_TRUE(result.error.has_value());
+  EXPECT_THAT(*result.error, HasSubstr("adapter hci0 disappeared"));
+  ASSERT_EQ(result.readings.size(), 1u);
+  EXPECT_EQ(result.readings.front().rssi, -45);
+}
+
+TEST_F(ABluezScanner, EndsEarlyWhenTheAdapterIsPoweredOffMidScan) {
+  mock_.AddAdapter(kHci0);
+  auto scanner = MakeScanner(kHci0);
+  const auto started = std::chrono::steady_clock::now();
+  BackgroundScan scan(*scanner, Seconds(10));
+  ASSERT_TRUE(mock_.WaitForDiscovering(kHci0));
+  mock_.AddDevice(kHci0, "00:00:00:00:00:2B", "Before the power cut");
+  mock_.SetAdapterProperty(kHci0, "Powered", sdbus::Variant(false));
+
+  const ScanResult result = scan.Get();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+  ASSERT_TRUE(result.error.has_value());
+  EXPECT_THAT(*result.error, HasSubstr("powered off"));
+  EXPECT_EQ(result.readings.size(), 1u);
+}
+
+TEST_F(ABluezScanner, ReturnsAnErrorWhenBluetoothdDiesMidScanAndRecoversOnceItIsBack) {
+  mock_.AddAdapter(kHci0);
+  auto scanner = MakeScanner(kHci0);
+  {
+    BackgroundScan scan(*scanner, Seconds(10));
+    ASSERT_TRUE(mock_.WaitForDiscovering(kHci0));
+    const auto device = mock_.AddDevice(kHci0, "00:00:00:00:00:3A", "Heard before the crash");
+    mock_.Advertise(device, -52);
+    ASSERT_TRUE(BluezMock::KillMock());
+
+    const ScanResult result = scan.Get();
+    ASSERT_TRUE(result.error.has_value());
+    EXPECT_THAT(*result.error, HasSubstr("bluetoothd left the system bus"));
+    ASSERT_EQ(result.readings.size(), 1u);
+    EXPECT_EQ(result.readings.front().rssi, -52);
+  }
+
+  // While it is down, scans say so and return at once.
+  const ScanResult while_down = scanner->Scan(Seconds(1), {});
+  ASSERT_TRUE(while_down.error.has_value());
+  EXPECT_THAT(*while_down.error, HasSubstr("BlueZ is not running"));
+  EXPECT_THAT(*while_down.error, HasSubstr("systemctl start bluetooth"));
+
+  // bluetoothd is back (a new owner of org.bluez): the same scanner works again.
+  ASSERT_TRUE(mock_.StartMock());
+  mock_.AddAdapter(kHci0);
+  BackgroundScan scan(*scanner, Seconds(1));
+  ASSERT_TRUE(mock_.WaitForDiscovering(kHci0));
+  mock_.AddDevice(kHci0, "00:00:00:00:00:3B", "Heard after the restart");
+  const ScanResult after = scan.Get();
+  EXPECT_EQ(after.error, std::nullopt);
+  ASSERT_EQ(after.readings.size(), 1u);
+  EXPECT_EQ(after.readings.front().mac.ToString(), "00:00:00:00:00:3B");
+}
+
+TEST_F(ABluezScanner, SaysWhenThereIsNoSystemBus) {
+  const std::string bus = testing::Env("DBUS_SYSTEM_BUS_ADDRESS");
+  ::setenv("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent/blemon-test-bus", 1);
+  auto scanner = MakeScanner(kHci0);
+  const ScanResult result = scanner->Scan(Seconds(1), {});
+  ::setenv("DBUS_SYSTEM_BUS_ADDRESS", bus.c_str(), 1);
+  ASSERT_TRUE(result.error.has_value());
+  EXPECT_THAT(*result.error, HasSubstr("D-Bus system bus"));
+  EXPECT_THAT(*result.error, HasSubstr("/nonexistent/blemon-test-bus"));
+}
+
+TEST_F(ABluezScanner, GivesUpOnAStuckBluetoothdAfterTheCallTimeout) {
+  mock_.AddAdapter(kHci0);
+  mock_.ReplaceAdapterMethod(kHci0, "StartDiscovery", "", "import time\ntime.sleep(1.5)");
+  internal::ScannerOptions options;
+  options.adapter = kHci0;
+  options.call_timeout = std::chrono::milliseconds(300);
+  auto scanner = internal::MakeScanner(options);
+
+  const auto started = std::chrono::steady_clock::now();
+  const ScanResult result = scanner->Scan(Seconds(1), {});
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(1200));
+  ASSERT_TRUE(result.error.has_value());
+  EXPECT_THAT(*result.error, HasSubstr("StartDiscovery on hci0: BlueZ did not answer in time"));
+}
+
+TEST_F(ABluezScanner, ReturnsAtOnceWithWhatItHasWhenStopped) {
+  mock_.AddAdapter(kHci0);
+  auto scanner = MakeScanner(kHci0);
+  const auto started = std::chrono::steady_clock::now();
+  BackgroundScan scan(*scanner, Seconds(30));
+  ASSERT_TRUE(mock_.WaitForDiscovering(kHci0));
+  mock_.AddDevice(kHci0, "00:00:00:00:00:4A", "Heard before the stop");
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  scan.RequestStop();
+
+  const ScanResult result = scan.Get();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(3));
+  EXPECT_EQ(result.error, std::nullopt);
+  EXPECT_EQ(result.readings.size(), 1u);
+  EXPECT_FALSE(mock_.Discovering(kHci0));  // it still stopped discovery on its way out
+}
+
+}  // namespace
+}  // namespace blemon::bluez

@@ -1,0 +1,238 @@
+// What the BlueZ adapter makes of Device1 / Adapter1 property maps, well-formed or not. A real bus
+// carries whatever bluetoothd (or a mock) puts in a variant; none of it may throw or be misread.
+
+#include "device_properties.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace blemon::bluez::internal {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+using ::testing::Optional;
+
+using ManufacturerData = std::map<std::uint16_t, sdbus::Variant>;
+
+PropertyMap WellFormedDevice() {
+  return {
+      {"Address", sdbus::Variant(std::string("C1:22:33:44:55:66"))},
+      {"AddressType", sdbus::Variant(std::string("random"))},
+      {"Name", sdbus::Variant(std::string("Tag"))},
+      {"Alias", sdbus::Variant(std::string("Tag"))},
+      {"RSSI", sdbus::Variant(std::int16_t{-67})},
+      {"TxPower", sdbus::Variant(std::int16_t{4})},
+      {"ManufacturerData",
+       sdbus::Variant(ManufacturerData{{0x0075, sdbus::Variant(std::vector<std::uint8_t>{1})},
+                                       {0x004C, sdbus::Variant(std::vector<std::uint8_t>{2})}})},
+      {"Paired", sdbus::Variant(false)},
+  };
+}
+
+TEST(ADevicePropertyParser, ReadsEveryPropertyOfAWellFormedDevice) {
+  const DeviceUpdate update = ParseDeviceProperties(WellFormedDevice());
+  EXPECT_THAT(update.address, Optional(std::string("C1:22:33:44:55:66")));
+  EXPECT_THAT(update.address_type, Optional(std::string("random")));
+  EXPECT_THAT(update.name, Optional(std::string("Tag")));
+  EXPECT_THAT(update.alias, Optional(std::string("Tag")));
+  EXPECT_TRUE(update.rssi_present);
+  EXPECT_THAT(update.rssi, Optional(-67));
+  EXPECT_THAT(update.tx_power, Optional(4));
+  ASSERT_TRUE(update.company_ids.has_value());
+  EXPECT_THAT(*update.company_ids, ElementsAre(0x004C, 0x0075));
+  EXPECT_EQ(update.malformed, 0);
+}
+
+TEST(ADevicePropertyParser, TreatsMissingPropertiesAsUnknown) {
+  const DeviceUpdate update = ParseDeviceProperties({});
+  EXPECT_EQ(update.address, std::nullopt);
+  EXPECT_EQ(update.name, std::nullopt);
+  EXPECT_FALSE(update.rssi_present);
+  EXPECT_EQ(update.rssi, std::nullopt);
+  EXPECT_EQ(update.company_ids, std::nullopt);
+  EXPECT_EQ(update.malformed, 0);
+}
+
+TEST(ADevicePropertyParser, IgnoresValuesOfTheWrongTypeAndCountsThem) {
+  const DeviceUpdate update = ParseDeviceProperties({
+      {"Address", sdbus::Variant(std::int32_t{42})},
+      {"AddressType", sdbus::Variant(true)},
+      {"Name", sdbus::Variant(std::vector<std::string>{"not", "a", "name"})},
+      {"RSSI", sdbus::Variant(std::string("-40"))},
+      {"TxPower", sdbus::Variant(3.5)},
+      {"ManufacturerData", sdbus::Variant(std::string("Apple"))},
+  });
+  EXPECT_EQ(update.address, std::nullopt);
+  EXPECT_EQ(update.address_type, std::nullopt);
+  EXPECT_EQ(update.name, std::nullopt);
+  EXPECT_EQ(update.rssi, std::nullopt);
+  EXPECT_EQ(update.tx_power, std::nullopt);
+  EXPECT_EQ(update.company_ids, std::nullopt);
+  EXPECT_EQ(update.malformed, 6);
+}
+
+TEST(ADevicePropertyParser, StillSeesAnAdvertWhenItsRssiIsMalformed) {
+  // The key says BlueZ heard the device; the value says nothing usable about how well.
+  const DeviceUpdate update = ParseDeviceProperties({{"RSSI", sdbus::Variant(std::string("?"))}});
+  EXPECT_TRUE(update.rssi_present);
+  EXPECT_EQ(update.rssi, std::nullopt);
+}
+
+TEST(ADevicePropertyParser, IgnoresTheStockMocksEmptyAdvertisingPropertiesOfTheWrongContainerType) {
+  // python-dbusmock's bluez5 template sends aa{qv} where BlueZ sends a{qv}.
+  const DeviceUpdate update = ParseDeviceProperties({
+      {"ManufacturerData", sdbus::Variant(std::vector<ManufacturerData>{})},
+      {"ServiceData", sdbus::Variant(std::vector<std::map<std::string, sdbus::Variant>>{})},
+      {"AdvertisingFlags", sdbus::Variant(std::vector<std::vector<std::uint8_t>>{})},
+  });
+  EXPECT_EQ(update.company_ids, std::nullopt);
+  EXPECT_EQ(update.malformed, 1);  // only ManufacturerData is read
+}
+
+TEST(ADevicePropertyParser, ReadsAnEmptyManufacturerDataAsNoCompanies) {
+  const DeviceUpdate update =
+      ParseDeviceProperties({{"ManufacturerData", sdbus::Variant(ManufacturerData{})}});
+  ASSERT_TRUE(update.company_ids.has_value());
+  EXPECT_THAT(*update.company_ids, IsEmpty());
+}
+
+TEST(ADevicePropertyParser, AcceptsRssiOfOtherIntegerWidths) {
+  EXPECT_THAT(ReadInteger(sdbus::Variant(std::int16_t{-70})), Optional(-70));
+  EXPECT_THAT(ReadInteger(sdbus::Variant(std::int32_t{-71})), Optional(-71));
+  EXPECT_THAT(ReadInteger(sdbus::Variant(std::uint8_t{127})), Optional(127));
+  EXPECT_THAT(ReadInteger(sdbus::Variant(std::int64_t{-72})), Optional(-72));
+  EXPECT_THAT(ReadInteger(sdbus::Variant(std::uint16_t{20})), Optional(20));
+}
+
+TEST(ADevicePropertyParser, SaturatesHugeIntegersSoTheyStayOutOfRange) {
+  EXPECT_THAT(ReadInteger(sdbus::Variant(std::int64_t{1} << 40)),
+              Optional(std::numeric_limits<int>::max()));
+  EXPECT_THAT(ReadInteger(sdbus::Variant(-(std::int64_t{1} << 40))),
+              Optional(std::numeric_limits<int>::min()));
+  EXPECT_THAT(ReadInteger(sdbus::Variant(std::uint64_t{1} << 63)),
+              Optional(std::numeric_limits<int>::max()));
+  EXPECT_THAT(ReadInteger(sdbus::Variant(std::uint32_t{4'000'000'000u})),
+              Optional(std::numeric_limits<int>::max()));
+}
+
+TEST(ADevicePropertyParser, ReadsNothingFromAnEmptyVariant) {
+  EXPECT_EQ(ReadInteger(sdbus::Variant()), std::nullopt);
+  EXPECT_EQ(ReadString(sdbus::Variant()), std::nullopt);
+  EXPECT_EQ(ReadBool(sdbus::Variant()), std::nullopt);
+}
+
+TEST(ADeviceState, KeepsWhatIsKnownWhenAnUpdateLacksIt) {
+  DeviceState state;
+  state.Apply(ParseDeviceProperties(WellFormedDevice()));
+  state.Apply(ParseDeviceProperties(
+      {{"RSSI", sdbus::Variant(std::int16_t{-50})}, {"Name", sdbus::Variant(std::int16_t{1})}}));
+  EXPECT_EQ(state.address, "C1:22:33:44:55:66");
+  EXPECT_EQ(state.address_type, "random");
+  EXPECT_THAT(state.name, Optional(std::string("Tag")));
+  EXPECT_THAT(state.tx_power, Optional(4));
+}
+
+TEST(ADeviceState, AccumulatesCompanyIdsOverTheScan) {
+  DeviceState state;
+  state.Apply(ParseDeviceProperties(
+      {{"ManufacturerData", sdbus::Variant(ManufacturerData{{0x0006, sdbus::Variant(true)}})}}));
+  state.Apply(ParseDeviceProperties(
+      {{"ManufacturerData", sdbus::Variant(ManufacturerData{{0x004C, sdbus::Variant(true)},
+                                                            {0x0006, sdbus::Variant(true)}})}}));
+  EXPECT_THAT(state.company_ids, ElementsAre(0x0006, 0x004C));
+}
+
+TEST(ADeviceState, MakesAnAdvertWithTheSignalsRssi) {
+  DeviceState state;
+  state.Apply(ParseDeviceProperties(WellFormedDevice()));
+  const Advert advert = state.ToAdvert(-80);
+  EXPECT_EQ(advert.address, "C1:22:33:44:55:66");
+  EXPECT_EQ(advert.address_type, "random");
+  EXPECT_THAT(advert.rssi, Optional(-80));
+  EXPECT_THAT(advert.name, Optional(std::string("Tag")));
+  EXPECT_THAT(advert.tx_power, Optional(4));
+  EXPECT_THAT(advert.company_ids, ElementsAre(0x004C, 0x0075));
+}
+
+TEST(ADeviceState, PrefersNameAndFallsBackToAUserSetAlias) {
+  DeviceState state;
+  state.address = "AA:BB:CC:DD:EE:FF";
+  state.alias = "Kitchen tag";
+  EXPECT_THAT(state.DisplayName(), Optional(std::string("Kitchen tag")));
+  state.name = "iTag";
+  EXPECT_THAT(state.DisplayName(), Optional(std::string("iTag")));
+}
+
+TEST(ADeviceState, ReportsNoNameWhenTheAliasOnlyRepeatsTheAddress) {
+  DeviceState state;
+  state.address = "AA:BB:CC:DD:EE:FF";
+  state.alias = "AA-BB-CC-DD-EE-FF";
+  EXPECT_EQ(state.DisplayName(), std::nullopt);
+  state.alias = "aa:bb:cc:dd:ee:ff";
+  EXPECT_EQ(state.DisplayName(), std::nullopt);
+  state.name = "";
+  EXPECT_EQ(state.DisplayName(), std::nullopt);
+}
+
+TEST(AnAliasCheck, TellsAnAddressFromANameThatMerelyContainsHexDigits) {
+  EXPECT_TRUE(AliasRepeatsAddress("AA-BB-CC-DD-EE-FF", "AA:BB:CC:DD:EE:FF"));
+  EXPECT_FALSE(AliasRepeatsAddress("AA-BB-CC-DD-EE-00", "AA:BB:CC:DD:EE:FF"));
+  EXPECT_FALSE(AliasRepeatsAddress("Bed", "BE:D0:00:00:00:00"));
+  EXPECT_FALSE(AliasRepeatsAddress("Cafe Beef 12", ""));
+  EXPECT_TRUE(AliasRepeatsAddress("11-22-33-44-55-66", ""));
+}
+
+TEST(ADevicePath, GivesTheAddressOfABluezDeviceObject) {
+  EXPECT_THAT(AddressFromDevicePath("/org/bluez/hci0/dev_AA_BB_CC_DD_EE_FF"),
+              Optional(std::string("AA:BB:CC:DD:EE:FF")));
+  EXPECT_EQ(AddressFromDevicePath("/org/bluez/hci0"), std::nullopt);
+  EXPECT_EQ(AddressFromDevicePath("/org/bluez/hci0/dev_AA_BB"), std::nullopt);
+  EXPECT_EQ(AddressFromDevicePath("/org/bluez/hci0/dev_AA_BB_CC_DD_EE_FF/service0001"),
+            std::nullopt);
+}
+
+std::map<sdbus::ObjectPath, InterfaceMap> Objects(bool hci1_powered) {
+  std::map<sdbus::ObjectPath, InterfaceMap> objects;
+  objects[sdbus::ObjectPath("/org/bluez")] = {{"org.bluez.AgentManager1", {}}};
+  objects[sdbus::ObjectPath("/org/bluez/hci1")] = {
+      {kAdapterInterface, {{"Powered", sdbus::Variant(hci1_powered)}}}};
+  objects[sdbus::ObjectPath("/org/bluez/hci0")] = {
+      {kAdapterInterface, {{"Powered", sdbus::Variant(std::string("yes"))}}}};
+  objects[sdbus::ObjectPath("/org/bluez/hci0/dev_AA_BB_CC_DD_EE_FF")] = {
+      {kDeviceInterface, WellFormedDevice()}};
+  return objects;
+}
+
+TEST(AnAdapterSearch, TakesTheFirstAdapterWhenNoneIsNamed) {
+  std::vector<std::string> available;
+  const auto adapter = FindAdapter(Objects(true), "", &available);
+  ASSERT_TRUE(adapter.has_value());
+  EXPECT_EQ(adapter->path, "/org/bluez/hci0");
+  EXPECT_EQ(adapter->name, "hci0");
+  EXPECT_EQ(adapter->powered, std::nullopt);  // "yes" is not a boolean
+  EXPECT_THAT(available, ElementsAre("hci0", "hci1"));
+}
+
+TEST(AnAdapterSearch, FindsTheNamedAdapterAndItsPowerState) {
+  const auto adapter = FindAdapter(Objects(false), "hci1");
+  ASSERT_TRUE(adapter.has_value());
+  EXPECT_EQ(adapter->path, "/org/bluez/hci1");
+  EXPECT_THAT(adapter->powered, Optional(false));
+}
+
+TEST(AnAdapterSearch, FindsNothingWhenTheNamedAdapterIsMissing) {
+  std::vector<std::string> available;
+  EXPECT_EQ(FindAdapter(Objects(true), "hci2", &available), std::nullopt);
+  EXPECT_THAT(available, ElementsAre("hci0", "hci1"));
+  EXPECT_EQ(FindAdapter({}, ""), std::nullopt);
+}
+
+}  // namespace
+}  // namespace blemon::bluez::internal
