@@ -249,7 +249,7 @@ class SqliteReportStore final : public ReportStore {
 
   static LeaseStatus ReadLease(Connection& db) {
     auto lease = db.Prepare(
-        "SELECT l.holder_monitor_id, m.monitor_name, l.epoch, l.claimed_at, l.expires_at, "
+        "SELECT l.holder_monitor_id, m.monitor_name, l.epoch, l.granted_at, l.expires_at, "
         "datetime('now') "
         "FROM processor_lease l LEFT JOIN monitors m ON m.monitor_id = l.holder_monitor_id "
         "WHERE l.lease_id = 1");
@@ -430,7 +430,7 @@ class SqliteAdminStore final : public AdminStore {
       if (who.Step()) holder = who.Text(0);
     }
     db.Execute(
-        "UPDATE processor_lease SET holder_monitor_id = NULL, claimed_at = NULL, "
+        "UPDATE processor_lease SET holder_monitor_id = NULL, "
         "expires_at = NULL WHERE lease_id = 1;"
         "UPDATE monitors SET is_processor = 0, processor_claimed_at = NULL "
         "WHERE is_processor <> 0 OR processor_claimed_at IS NOT NULL;",

@@ -86,15 +86,19 @@ std::string TableCell(const Value& value, bool name_zone) {
                     value);
 }
 
+// RFC 4180 has no place for control characters, and a CSV file is often just cat'ed: they are
+// shown as the same visible escapes as in tables.
+std::string Safe(const std::string& text) { return app::EscapeForTerminal(text); }
+
 std::string CsvCell(const Value& value) {
   return std::visit(
       Overloaded{[](std::monostate) { return std::string(); },
                  [](std::int64_t v) { return std::to_string(v); },
                  [](Decimal v) { return DecimalText(v.value); },
-                 [](const std::string& v) { return CsvField(v); },
+                 [](const std::string& v) { return CsvField(Safe(v)); },
                  [](bool v) { return std::string(v ? "true" : "false"); },
                  [](UtcTime v) { return Iso8601(v); },
-                 [](const std::vector<std::string>& v) { return CsvField(Join(v, "; ")); }},
+                 [](const std::vector<std::string>& v) { return CsvField(Safe(Join(v, "; "))); }},
       value);
 }
 

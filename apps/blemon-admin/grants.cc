@@ -1,0 +1,84 @@
+#include "grants.h"
+
+#include <fmt/format.h>
+
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace blemon::admin {
+namespace {
+
+// Identifiers are backquoted with backquotes doubled; strings are single-quoted with quotes and
+// backslashes escaped, so odd names and passwords still give valid SQL.
+std::string Ident(std::string_view name) {
+  std::string out = "`";
+  for (char c : name) {
+    if (c == '`') out += '`';
+    out += c;
+  }
+  return out + "`";
+}
+
+std::string Literal(std::string_view text) {
+  std::string out = "'";
+  for (char c : text) {
+    if (c == '\'' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "'";
+}
+
+using TableRights = std::vector<std::pair<std::string_view, std::string_view>>;
+
+// What a scanning monitor does (see adapters/mariadb/src/mariadb_store.cc): upsert and heartbeat
+// its monitors row, agree on the fleet interval, stage batches, and check the schema version.
+const TableRights kScanner = {
+    {"monitors", "SELECT, INSERT, UPDATE"}, {"fleet_settings", "SELECT, INSERT"},
+    {"staging_batches", "SELECT, INSERT"},  {"sighting_staging", "SELECT, INSERT"},
+    {"schema_version", "SELECT"},
+};
+
+// The processor adds the lease (one conditional UPDATE and a locking read) and the pending
+// intervals query; the merge itself runs inside blemon_process_interval.
+const TableRights kProcessorExtra = {
+    {"processor_lease", "SELECT, UPDATE"},
+};
+
+}  // namespace
+
+std::string GrantStatements(const GrantOptions& o) {
+  const std::string password = o.password.empty() ? "CHANGE_ME" : o.password;
+  const std::string db = Ident(o.database);
+  const auto account = [&](const std::string& user) {
+    return fmt::format("{}@{}", Literal(user), Literal(o.host));
+  };
+  std::string out = fmt::format(
+      "-- Least-privilege accounts for blemon on database {0}. Run as an administrator:\n"
+      "--   blemon-admin grants | mariadb -u root -p\n"
+      "-- Replace CHANGE_ME (or pass --password) and put each password in the monitor's\n"
+      "-- password_file. Schema changes (blemon-admin migrate) need an account with ALL on {0}.\n",
+      o.database);
+  const auto create = [&](const std::string& user, std::string_view role) {
+    out += fmt::format("\n-- {}\nCREATE USER IF NOT EXISTS {} IDENTIFIED BY {};\n", role,
+                       account(user), Literal(password));
+  };
+  const auto grant = [&](const std::string& user, const TableRights& rights) {
+    for (const auto& [table, privileges] : rights) {
+      out += fmt::format("GRANT {} ON {}.{} TO {};\n", privileges, db, Ident(table), account(user));
+    }
+  };
+  create(o.scanner_user, "Scanner: a monitor with process_intervals = false.");
+  grant(o.scanner_user, kScanner);
+  create(o.processor_user, "Processor: the monitor with process_intervals = true (also scans).");
+  grant(o.processor_user, kScanner);
+  grant(o.processor_user, kProcessorExtra);
+  out += fmt::format("GRANT EXECUTE ON PROCEDURE {}.{} TO {};\n", db,
+                     Ident("blemon_process_interval"), account(o.processor_user));
+  create(o.report_user, "Reporting: blemon-report, blemon-dashboard and ad-hoc SQL, read-only.");
+  out += fmt::format("GRANT SELECT ON {}.* TO {};\n", db, account(o.report_user));
+  out += "FLUSH PRIVILEGES;\n";
+  return out;
+}
+
+}  // namespace blemon::admin

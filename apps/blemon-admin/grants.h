@@ -1,0 +1,23 @@
+#pragma once
+
+#include <string>
+
+namespace blemon::admin {
+
+struct GrantOptions {
+  std::string database = "ble_monitor";
+  std::string host = "%";
+  std::string scanner_user = "blemon_scanner";
+  std::string processor_user = "blemon_processor";
+  std::string report_user = "blemon_report";
+  std::string password;  // empty: a placeholder the operator replaces
+};
+
+// The least-privilege accounts, as SQL an administrator pipes into the mariadb client: a scanner
+// (a monitor with process_intervals = false) may only register, heartbeat and stage; the
+// processor may also take the lease and run the processing procedure (which runs with its
+// definer's rights, so the processor needs no write access to device_sightings); the reporting
+// account may only read. tests/integration/tools proves a monitor runs with exactly these.
+std::string GrantStatements(const GrantOptions& options);
+
+}  // namespace blemon::admin

@@ -1,0 +1,100 @@
+"""Shared helpers of the tools tests: a store with the fixed data set, on SQLite or on the test
+MariaDB server (tests/peers/mariadb.cmake), and running blemon's binaries against it."""
+
+import os
+import subprocess
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+# A POSIX TZ rule, so no tzdata is needed: CET in winter, CEST in summer, as in Europe/Berlin.
+TZ = "CET-1CEST,M3.5.0,M10.5.0/3"
+
+
+def read_peer_env():
+    peer_dir = os.environ.get("BLEMON_TEST_MARIADB_DIR")
+    if not peer_dir:
+        raise SystemExit("BLEMON_TEST_MARIADB_DIR is not set: run through ctest (fixture mariadb)")
+    env = {}
+    with open(os.path.join(peer_dir, "peer.env")) as f:
+        for line in f:
+            line = line.strip()
+            if line and "=" in line and not line.startswith("#"):
+                key, value = line.split("=", 1)
+                env[key] = value
+    return env
+
+
+def mariadb_client(peer, user, password, database=None):
+    cmd = ["mariadb", "--no-defaults", "--protocol=TCP", "-h", peer["host"], "-P", peer["port"],
+           "-u", user, f"-p{password}", "--default-character-set=utf8mb4", "--batch"]
+    if database:
+        cmd.append(database)
+    return cmd
+
+
+def run_sql(peer, sql, database=None, user=None, password=None, check=True):
+    user = user or peer["admin_user"]
+    password = password or peer["admin_password"]
+    return subprocess.run(mariadb_client(peer, user, password, database), input=sql, text=True,
+                          capture_output=True, check=check)
+
+
+class Store:
+    """A fresh database on one backend; config_path points blemon at it."""
+
+    def __init__(self, backend, bin_dir, name):
+        self.backend = backend
+        self.bin_dir = bin_dir
+        self.tmp = tempfile.mkdtemp(prefix=f"blemon-tools-{name}-")
+        self.config_path = os.path.join(self.tmp, "blemon.toml")
+        if backend == "sqlite":
+            self.db_path = os.path.join(self.tmp, "blemon.db")
+            self.write_config(f'[database]\nbackend = "sqlite"\npath = "{self.db_path}"\n')
+        else:
+            self.peer = read_peer_env()
+            self.database = f"blemon_tools_{name}_{os.getpid()}"
+            run_sql(self.peer, f"DROP DATABASE IF EXISTS `{self.database}`;"
+                               f"CREATE DATABASE `{self.database}` CHARACTER SET utf8mb4;")
+            self.write_config(self.mariadb_config(self.peer["user"], self.peer["password"]))
+
+    def mariadb_config(self, user, password, extra=""):
+        return ("[database]\nbackend = \"mariadb\"\n"
+                f"host = \"{self.peer['host']}\"\nport = {self.peer['port']}\n"
+                f"user = \"{user}\"\npassword = \"{password}\"\n"
+                f"database = \"{self.database}\"\n" + extra)
+
+    def write_config(self, text, path=None):
+        with open(path or self.config_path, "w") as f:
+            f.write(text)
+
+    def binary(self, name):
+        return os.path.join(self.bin_dir, name, name)
+
+    def run(self, name, *args, config=None, check=True, env_extra=None):
+        env = dict(os.environ, TZ=TZ)
+        if env_extra:
+            env.update(env_extra)
+        cmd = [self.binary(name), "-c", config or self.config_path, *args]
+        result = subprocess.run(cmd, capture_output=True, env=env)
+        if check and result.returncode != 0:
+            raise AssertionError(f"{' '.join(cmd)} exited {result.returncode}:\n"
+                                 f"{result.stdout.decode(errors='replace')}\n"
+                                 f"{result.stderr.decode(errors='replace')}")
+        return result
+
+    def sql(self, text):
+        """Runs SQL as an administrator (SQLite: the file's owner)."""
+        if self.backend == "sqlite":
+            return subprocess.run(["sqlite3", "-batch", self.db_path], input=text, text=True,
+                                  capture_output=True, check=True)
+        return run_sql(self.peer, text, self.database)
+
+    def load_fixture(self):
+        self.run("blemon-admin", "migrate")
+        for name in ("fixture.sql", f"fixture-{self.backend}.sql"):
+            with open(os.path.join(HERE, name), encoding="utf-8") as f:
+                self.sql(f.read())
+
+    def drop(self):
+        if self.backend == "mariadb":
+            run_sql(self.peer, f"DROP DATABASE IF EXISTS `{self.database}`;", check=False)
