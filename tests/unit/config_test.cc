@@ -1,0 +1,455 @@
+#include "blemon/config.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace blemon {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::StartsWith;
+
+Config Parse(std::string_view text) { return ParseConfig(text, "blemon.toml"); }
+
+// Parses `text`, which must fail; returns the error (or a placeholder after a test failure).
+ConfigError ErrorOf(std::string_view text) {
+  try {
+    Parse(text);
+  } catch (const ConfigError& e) {
+    return e;
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "threw something other than ConfigError: " << e.what() << "\n" << text;
+    return ConfigError("", 0, "", "");
+  }
+  ADD_FAILURE() << "accepted:\n" << text;
+  return ConfigError("", 0, "", "");
+}
+
+// --- defaults ------------------------------------------------------------------------------------
+
+TEST(AnEmptyConfig, IsValid) { EXPECT_NO_THROW(Parse("")); }
+
+TEST(AnEmptyConfig, HasTheDocumentedMonitorDefaults) {
+  const MonitorSettings m = Parse("").monitor;
+  EXPECT_EQ(m.name, "");
+  EXPECT_EQ(m.location, "");
+  EXPECT_EQ(m.description, "");
+  EXPECT_EQ(m.scan_interval, Seconds{300});
+  EXPECT_EQ(m.scan_duration, Seconds{10});
+  EXPECT_EQ(m.scan_offset, Seconds{0});
+  EXPECT_FALSE(m.process_intervals);
+  EXPECT_FALSE(m.processor_standby);
+  EXPECT_EQ(m.processor_wait, Seconds{60});
+  EXPECT_EQ(m.processor_lease_ttl, Seconds{600});
+  EXPECT_EQ(m.log_level, LogLevel::kInfo);
+  EXPECT_EQ(m.log_file, "");
+  EXPECT_EQ(m.adapter, "");
+  EXPECT_EQ(m.state_directory, "");
+}
+
+TEST(AnEmptyConfig, HasTheDocumentedDatabaseDefaults) {
+  const DatabaseSettings d = Parse("").database;
+  EXPECT_FALSE(d.configured);
+  EXPECT_EQ(d.backend, Backend::kSqlite);
+  EXPECT_EQ(d.host, "localhost");
+  EXPECT_EQ(d.port, 3306);
+  EXPECT_EQ(d.socket, "");
+  EXPECT_EQ(d.user, "ble_user");
+  EXPECT_EQ(d.password, "");
+  EXPECT_EQ(d.password_file, "");
+  EXPECT_EQ(d.database, "ble_monitor");
+  EXPECT_EQ(d.connect_timeout, Seconds{10});
+  EXPECT_FALSE(d.ssl);
+  EXPECT_TRUE(d.ssl_verify_server_cert);
+  EXPECT_EQ(d.path, "blemon.db");
+}
+
+TEST(AnEmptyConfig, HasTheDocumentedSpoolAndSimulationDefaults) {
+  const Config c = Parse("");
+  EXPECT_EQ(c.spool.max_age, Seconds{72 * 3600});
+  EXPECT_EQ(c.spool.max_batches, 10'000);
+  EXPECT_EQ(c.simulation.seed, 1u);
+  EXPECT_EQ(c.simulation.devices, 60);
+  EXPECT_DOUBLE_EQ(c.simulation.noise_db, 5.0);
+}
+
+TEST(AConfig, WithOnlyCommentsAndEmptySectionsKeepsTheDefaults) {
+  const Config c = Parse("# blemon\n[monitor]\n\n[spool]\n[simulation]\n");
+  EXPECT_EQ(c.monitor.scan_interval, Seconds{300});
+  EXPECT_EQ(c.spool.max_batches, 10'000);
+}
+
+TEST(AConfig, WithADatabaseSectionIsMarkedConfigured) {
+  EXPECT_TRUE(Parse("[database]\n").database.configured);
+  EXPECT_TRUE(Parse("[database]\nbackend = \"sqlite\"\n").database.configured);
+}
+
+// --- every key ---------------------------------------------------------------------------------
+
+constexpr std::string_view kEverything = R"(# every key, none at its default
+[monitor]
+name = "pi-kitchen"
+location = "Kitchen"
+description = "Above the fridge"
+scan_interval_seconds = 600
+scan_duration_seconds = 20
+scan_offset_seconds = 15
+process_intervals = true
+processor_standby = true
+processor_wait_seconds = 90
+processor_lease_ttl_seconds = 900
+log_level = "DEBUG"
+log_file = "/var/log/blemon.log"
+adapter = "hci1"
+state_directory = "/var/lib/blemon"
+
+[database]
+backend = "mariadb"
+host = "db.example.org"
+port = 3307
+socket = "/run/mysqld/mysqld.sock"
+user = "monitor"
+password = "s3cret"
+database = "ble"
+connect_timeout_seconds = 5
+ssl = true
+ssl_ca = "/etc/ssl/ca.pem"
+ssl_cert = "/etc/ssl/client.pem"
+ssl_key = "/etc/ssl/client.key"
+ssl_verify_server_cert = false
+path = "/var/lib/blemon/blemon.db"
+
+[spool]
+max_age_hours = 24
+max_batches = 500
+
+[simulation]
+seed = 1234
+devices = 12
+noise_db = 3.5
+)";
+
+TEST(AConfig, ReadsEveryMonitorKey) {
+  const MonitorSettings m = Parse(kEverything).monitor;
+  EXPECT_EQ(m.name, "pi-kitchen");
+  EXPECT_EQ(m.location, "Kitchen");
+  EXPECT_EQ(m.description, "Above the fridge");
+  EXPECT_EQ(m.scan_interval, Seconds{600});
+  EXPECT_EQ(m.scan_duration, Seconds{20});
+  EXPECT_EQ(m.scan_offset, Seconds{15});
+  EXPECT_TRUE(m.process_intervals);
+  EXPECT_TRUE(m.processor_standby);
+  EXPECT_EQ(m.processor_wait, Seconds{90});
+  EXPECT_EQ(m.processor_lease_ttl, Seconds{900});
+  EXPECT_EQ(m.log_level, LogLevel::kDebug);
+  EXPECT_EQ(m.log_file, "/var/log/blemon.log");
+  EXPECT_EQ(m.adapter, "hci1");
+  EXPECT_EQ(m.state_directory, "/var/lib/blemon");
+}
+
+TEST(AConfig, ReadsEveryDatabaseKey) {
+  const DatabaseSettings d = Parse(kEverything).database;
+  EXPECT_TRUE(d.configured);
+  EXPECT_EQ(d.backend, Backend::kMariaDb);
+  EXPECT_EQ(d.host, "db.example.org");
+  EXPECT_EQ(d.port, 3307);
+  EXPECT_EQ(d.socket, "/run/mysqld/mysqld.sock");
+  EXPECT_EQ(d.user, "monitor");
+  EXPECT_EQ(d.password, "s3cret");
+  EXPECT_EQ(d.database, "ble");
+  EXPECT_EQ(d.connect_timeout, Seconds{5});
+  EXPECT_TRUE(d.ssl);
+  EXPECT_EQ(d.ssl_ca, "/etc/ssl/ca.pem");
+  EXPECT_EQ(d.ssl_cert, "/etc/ssl/client.pem");
+  EXPECT_EQ(d.ssl_key, "/etc/ssl/client.key");
+  EXPECT_FALSE(d.ssl_verify_server_cert);
+  EXPECT_EQ(d.path, "/var/lib/blemon/blemon.db");
+}
+
+TEST(AConfig, ReadsTheSpoolAndSimulationKeys) {
+  const Config c = Parse(kEverything);
+  EXPECT_EQ(c.spool.max_age, Seconds{24 * 3600});
+  EXPECT_EQ(c.spool.max_batches, 500);
+  EXPECT_EQ(c.simulation.seed, 1234u);
+  EXPECT_EQ(c.simulation.devices, 12);
+  EXPECT_DOUBLE_EQ(c.simulation.noise_db, 3.5);
+}
+
+TEST(AConfig, ReadsThePasswordFile) {
+  EXPECT_EQ(Parse("[database]\npassword_file = \"/etc/blemon/db.pw\"\n").database.password_file,
+            "/etc/blemon/db.pw");
+}
+
+TEST(AConfig, ReadsTheSqliteBackend) {
+  EXPECT_EQ(Parse("[database]\nbackend = \"sqlite\"\n").database.backend, Backend::kSqlite);
+}
+
+TEST(AConfig, ReadsLogLevelsInAnyCase) {
+  EXPECT_EQ(Parse("[monitor]\nlog_level = \"debug\"").monitor.log_level, LogLevel::kDebug);
+  EXPECT_EQ(Parse("[monitor]\nlog_level = \"Info\"").monitor.log_level, LogLevel::kInfo);
+  EXPECT_EQ(Parse("[monitor]\nlog_level = \"wArNiNg\"").monitor.log_level, LogLevel::kWarning);
+  EXPECT_EQ(Parse("[monitor]\nlog_level = \"ERROR\"").monitor.log_level, LogLevel::kError);
+}
+
+TEST(AConfig, AcceptsIntervalsThatDivideADay) {
+  for (int length : {60, 120, 900, 3600, 86400}) {
+    EXPECT_EQ(
+        Parse("[monitor]\nscan_interval_seconds = " + std::to_string(length)).monitor.scan_interval,
+        Seconds{length});
+  }
+}
+
+TEST(AConfig, AcceptsAZeroSeedAndNoNoise) {
+  const Config c = Parse("[simulation]\nseed = 0\nnoise_db = 0.0\n");
+  EXPECT_EQ(c.simulation.seed, 0u);
+  EXPECT_DOUBLE_EQ(c.simulation.noise_db, 0.0);
+}
+
+TEST(ALogLevelName, IsUpperCase) {
+  EXPECT_EQ(ToString(LogLevel::kDebug), "DEBUG");
+  EXPECT_EQ(ToString(LogLevel::kInfo), "INFO");
+  EXPECT_EQ(ToString(LogLevel::kWarning), "WARNING");
+  EXPECT_EQ(ToString(LogLevel::kError), "ERROR");
+}
+
+// --- errors: located and specific --------------------------------------------------------------
+
+TEST(AConfigError, ReadsLikeTheDocumentedExample) {
+  const ConfigError e =
+      ErrorOf("# line 1\n# 2\n# 3\n# 4\n# 5\n[monitor]\nscan_interval_seconds = 7000\n");
+  EXPECT_STREQ(e.what(),
+               "blemon.toml:7: monitor.scan_interval_seconds must divide 86400 (got 7000)");
+  EXPECT_EQ(e.source(), "blemon.toml");
+  EXPECT_EQ(e.line(), 7);
+  EXPECT_EQ(e.key(), "monitor.scan_interval_seconds");
+}
+
+TEST(AConfigError, NamesTheSourceItWasGiven) {
+  try {
+    ParseConfig("[monitor]\nscan_interval_seconds = 7000\n", "/etc/blemon/blemon.toml");
+    FAIL() << "accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.source(), "/etc/blemon/blemon.toml");
+    EXPECT_THAT(e.what(), StartsWith("/etc/blemon/blemon.toml:2: "));
+  }
+}
+
+TEST(AConfigError, KeepsItsParts) {
+  const ConfigError e("a.toml", 3, "spool.max_batches", "must be positive (got 0)");
+  EXPECT_EQ(e.source(), "a.toml");
+  EXPECT_EQ(e.line(), 3);
+  EXPECT_EQ(e.key(), "spool.max_batches");
+  EXPECT_THAT(e.what(), HasSubstr("must be positive (got 0)"));
+  EXPECT_THAT(e.what(), StartsWith("a.toml:3: "));
+}
+
+struct BadConfig {
+  const char* name;  // for the test's name
+  const char* text;
+  const char* key;
+  int line;
+};
+
+void PrintTo(const BadConfig& bad, std::ostream* os) { *os << bad.name; }
+
+std::string NameOf(const ::testing::TestParamInfo<BadConfig>& param_info) {
+  return param_info.param.name;
+}
+
+class ABadConfigValue : public ::testing::TestWithParam<BadConfig> {};
+
+TEST_P(ABadConfigValue, IsAConfigErrorNamingTheFileLineAndKey) {
+  const BadConfig& bad = GetParam();
+  const ConfigError e = ErrorOf(bad.text);
+  EXPECT_EQ(e.source(), "blemon.toml");
+  EXPECT_EQ(e.key(), bad.key);
+  EXPECT_EQ(e.line(), bad.line);
+  EXPECT_THAT(e.what(), StartsWith("blemon.toml:" + std::to_string(bad.line) + ": "));
+  EXPECT_THAT(e.what(), HasSubstr(bad.key));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    UnknownNames, ABadConfigValue,
+    ::testing::Values(
+        BadConfig{"UnknownMonitorKey", "[monitor]\nname = \"a\"\ncolour = \"red\"\n",
+                  "monitor.colour", 3},
+        BadConfig{"MisspeltKey", "[monitor]\nscan_intreval_seconds = 300\n",
+                  "monitor.scan_intreval_seconds", 2},
+        BadConfig{"UnknownDatabaseKey", "[database]\npasswd = \"x\"\n", "database.passwd", 2},
+        BadConfig{"UnknownSpoolKey", "\n[spool]\nmax_bytes = 5\n", "spool.max_bytes", 3},
+        BadConfig{"UnknownSimulationKey", "[simulation]\nrooms = 5\n", "simulation.rooms", 2},
+        BadConfig{"KeyOutsideAnySection", "scan_interval_seconds = 300\n", "scan_interval_seconds",
+                  1},
+        BadConfig{"UnknownSection", "[monitor]\n\n[mqtt]\nhost = \"x\"\n", "mqtt", 3}),
+    NameOf);
+
+INSTANTIATE_TEST_SUITE_P(
+    WrongTypes, ABadConfigValue,
+    ::testing::Values(
+        BadConfig{"IntervalAsString", "[monitor]\nscan_interval_seconds = \"300\"\n",
+                  "monitor.scan_interval_seconds", 2},
+        BadConfig{"IntervalAsFloat", "[monitor]\nscan_interval_seconds = 300.5\n",
+                  "monitor.scan_interval_seconds", 2},
+        BadConfig{"BoolAsString", "[monitor]\nprocess_intervals = \"yes\"\n",
+                  "monitor.process_intervals", 2},
+        BadConfig{"BoolAsInteger", "[monitor]\nprocessor_standby = 1\n",
+                  "monitor.processor_standby", 2},
+        BadConfig{"NameAsInteger", "[monitor]\nname = 42\n", "monitor.name", 2},
+        BadConfig{"LogLevelAsInteger", "[monitor]\nlog_level = 3\n", "monitor.log_level", 2},
+        BadConfig{"PortAsString", "[database]\nport = \"3306\"\n", "database.port", 2},
+        BadConfig{"SslAsString", "[database]\nssl = \"true\"\n", "database.ssl", 2},
+        BadConfig{"HostAsArray", "[database]\nhost = [\"a\", \"b\"]\n", "database.host", 2},
+        BadConfig{"MaxBatchesAsFloat", "[spool]\nmax_batches = 1e3\n", "spool.max_batches", 2},
+        BadConfig{"NoiseAsString", "[simulation]\nnoise_db = \"loud\"\n", "simulation.noise_db", 2},
+        BadConfig{"SectionAsValue", "monitor = 5\n", "monitor", 1},
+        BadConfig{"SectionAsArrayOfTables", "[[monitor]]\nname = \"a\"\n", "monitor", 1}),
+    NameOf);
+
+INSTANTIATE_TEST_SUITE_P(
+    OutOfRange, ABadConfigValue,
+    ::testing::Values(
+        BadConfig{"IntervalZero", "[monitor]\nscan_interval_seconds = 0\n",
+                  "monitor.scan_interval_seconds", 2},
+        BadConfig{"IntervalNegative", "[monitor]\nscan_interval_seconds = -300\n",
+                  "monitor.scan_interval_seconds", 2},
+        BadConfig{"IntervalNotDividingADay", "[monitor]\nscan_interval_seconds = 7000\n",
+                  "monitor.scan_interval_seconds", 2},
+        BadConfig{"IntervalHuge", "[monitor]\nscan_interval_seconds = 9223372036854775807\n",
+                  "monitor.scan_interval_seconds", 2},
+        BadConfig{"DurationZero", "[monitor]\nscan_duration_seconds = 0\n",
+                  "monitor.scan_duration_seconds", 2},
+        BadConfig{"DurationNegative", "[monitor]\nscan_duration_seconds = -10\n",
+                  "monitor.scan_duration_seconds", 2},
+        BadConfig{"OffsetNegative", "[monitor]\nscan_offset_seconds = -1\n",
+                  "monitor.scan_offset_seconds", 2},
+        BadConfig{"WaitNegative", "[monitor]\nprocessor_wait_seconds = -60\n",
+                  "monitor.processor_wait_seconds", 2},
+        BadConfig{"LeaseTtlZero", "[monitor]\nprocessor_lease_ttl_seconds = 0\n",
+                  "monitor.processor_lease_ttl_seconds", 2},
+        BadConfig{"LogLevelUnknown", "[monitor]\nlog_level = \"verbose\"\n", "monitor.log_level",
+                  2},
+        BadConfig{"BackendUnknown", "[database]\nbackend = \"postgres\"\n", "database.backend", 2},
+        BadConfig{"PortZero", "[database]\nport = 0\n", "database.port", 2},
+        BadConfig{"PortTooLarge", "[database]\nport = 65536\n", "database.port", 2},
+        BadConfig{"PortNegative", "[database]\nport = -1\n", "database.port", 2},
+        BadConfig{"ConnectTimeoutZero", "[database]\nconnect_timeout_seconds = 0\n",
+                  "database.connect_timeout_seconds", 2},
+        BadConfig{"MaxAgeZero", "[spool]\nmax_age_hours = 0\n", "spool.max_age_hours", 2},
+        BadConfig{"MaxAgeOverflowing", "[spool]\nmax_age_hours = 9223372036854775807\n",
+                  "spool.max_age_hours", 2},
+        BadConfig{"MaxBatchesZero", "[spool]\nmax_batches = 0\n", "spool.max_batches", 2},
+        BadConfig{"MaxBatchesNegative", "[spool]\nmax_batches = -5\n", "spool.max_batches", 2},
+        BadConfig{"SeedNegative", "[simulation]\nseed = -1\n", "simulation.seed", 2},
+        BadConfig{"DevicesNegative", "[simulation]\ndevices = -3\n", "simulation.devices", 2},
+        BadConfig{"DevicesOverflowingInt", "[simulation]\ndevices = 4294967296\n",
+                  "simulation.devices", 2},
+        BadConfig{"NoiseNegative", "[simulation]\nnoise_db = -1.0\n", "simulation.noise_db", 2},
+        BadConfig{"NoiseNotANumber", "[simulation]\nnoise_db = nan\n", "simulation.noise_db", 2},
+        BadConfig{"NoiseInfinite", "[simulation]\nnoise_db = inf\n", "simulation.noise_db", 2}),
+    NameOf);
+
+TEST(AConfigError, SaysWhatValueItGot) {
+  EXPECT_THAT(ErrorOf("[database]\nport = 70000\n").what(), HasSubstr("70000"));
+  EXPECT_THAT(ErrorOf("[monitor]\nlog_level = \"verbose\"\n").what(), HasSubstr("verbose"));
+  EXPECT_THAT(ErrorOf("[database]\nbackend = \"postgres\"\n").what(), HasSubstr("postgres"));
+}
+
+TEST(AConfigError, NeverShowsThePassword) {
+  const ConfigError e = ErrorOf("[database]\npassword = 31415926535\n");
+  EXPECT_EQ(e.key(), "database.password");
+  EXPECT_EQ(e.line(), 2);
+  EXPECT_THAT(e.what(), Not(HasSubstr("31415926535")));
+}
+
+TEST(AConfigError, ForAScheduleThatDoesNotFitNamesAScheduleKey) {
+  // 200 + 60 + 60 is not shorter than 300: the scan could not finish and be waited for.
+  const ConfigError e = ErrorOf(
+      "[monitor]\nscan_interval_seconds = 300\nscan_offset_seconds = 200\n"
+      "scan_duration_seconds = 60\nprocessor_wait_seconds = 60\n");
+  EXPECT_THAT(e.key(), StartsWith("monitor.")) << e.what();
+  EXPECT_THAT(e.what(), StartsWith("blemon.toml:"));
+}
+
+TEST(AConfigError, ForADuplicateKeyPointsAtTheDuplicate) {
+  const ConfigError e = ErrorOf("[monitor]\nname = \"a\"\nname = \"b\"\n");
+  EXPECT_EQ(e.line(), 3);
+  EXPECT_THAT(e.what(), StartsWith("blemon.toml:3"));
+}
+
+TEST(AConfigError, ForBrokenTomlPointsAtTheBrokenLine) {
+  const ConfigError e = ErrorOf("[monitor]\nname = \"pi\"\nlocation = \"unterminated\n");
+  EXPECT_EQ(e.line(), 3);
+  EXPECT_THAT(e.what(), StartsWith("blemon.toml:3"));
+}
+
+TEST(AConfigError, ForAnUnclosedSectionHeaderPointsAtIt) {
+  const ConfigError e = ErrorOf("# ok\n[monitor\nname = \"pi\"\n");
+  EXPECT_EQ(e.line(), 2);
+}
+
+// --- nothing crashes ---------------------------------------------------------------------------
+
+TEST(AConfigParser, ThrowsOnlyConfigErrorForRandomMutationsOfAValidFile) {
+  // Byte flips, deletions and insertions over a complete file: the parser either accepts the
+  // result or throws ConfigError with a line inside the text; anything else fails.
+  std::mt19937 rng(8);
+  const std::string alphabet = "abc=\"[]#\n.-019 xe\\'{},";
+  auto below = [&](std::size_t n) {
+    return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng);
+  };
+  int errors = 0;
+  for (int i = 0; i < 1500; ++i) {
+    std::string text(kEverything);
+    for (std::size_t edits = 1 + below(4); edits > 0; --edits) {
+      const std::size_t at = below(text.size());
+      switch (below(3)) {
+        case 0:
+          text[at] = alphabet[below(alphabet.size())];
+          break;
+        case 1:
+          text.erase(at, 1 + below(8));
+          break;
+        default:
+          text.insert(at, 1, alphabet[below(alphabet.size())]);
+      }
+    }
+    const int lines = static_cast<int>(std::count(text.begin(), text.end(), '\n')) + 1;
+    try {
+      Parse(text);
+    } catch (const ConfigError& e) {
+      ++errors;
+      EXPECT_GE(e.line(), 0);
+      EXPECT_LE(e.line(), lines) << e.what();
+      EXPECT_THAT(e.what(), StartsWith("blemon.toml:")) << e.what();
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "not a ConfigError: " << e.what() << "\n" << text;
+    }
+  }
+  EXPECT_GT(errors, 300);  // the mutations did break things
+}
+
+TEST(AConfigParser, ThrowsOnlyConfigErrorForRandomBytes) {
+  std::mt19937 rng(9);
+  std::uniform_int_distribution<int> byte(0, 255);
+  for (int i = 0; i < 500; ++i) {
+    std::string text;
+    for (int n = 0; n < 200; ++n) text.push_back(static_cast<char>(byte(rng)));
+    try {
+      Parse(text);
+    } catch (const ConfigError&) {
+      // expected for almost every input
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "not a ConfigError: " << e.what();
+    }
+  }
+}
+
+}  // namespace
+}  // namespace blemon
