@@ -72,6 +72,8 @@ std::unique_ptr<StoreHarness> MakeSqliteHarness() { return std::make_unique<Sqli
 
 }  // namespace
 
-INSTANTIATE_TEST_SUITE_P(Sqlite, AStore, ::testing::Values(&MakeSqliteHarness));
+// Named, so test names do not carry the factory's address (which changes with every run).
+INSTANTIATE_TEST_SUITE_P(Sqlite, AStore, ::testing::Values(&MakeSqliteHarness),
+                         [](const auto&) { return std::string("File"); });
 
 }  // namespace blemon::testing
