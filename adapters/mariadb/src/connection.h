@@ -1,0 +1,117 @@
+#pragma once
+
+// Thin RAII layer over Connector/C: a connection configured as blemon needs it, prepared
+// statements with simple value binding, a transaction guard, and the one place where Connector/C
+// errors become blemon's Unavailable / Refused. Nothing here retries: the store decides that.
+
+#include <mysql.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "blemon/config.h"
+
+namespace blemon::mariadb {
+
+// A Connector/C or server error as it came, before translation. Internal to the adapter.
+class DbError : public std::runtime_error {
+ public:
+  DbError(unsigned code, std::string sqlstate, const std::string& message);
+  unsigned code() const { return code_; }
+  const std::string& sqlstate() const { return sqlstate_; }
+
+ private:
+  unsigned code_;
+  std::string sqlstate_;
+};
+
+// The connection is gone (2002 2003 2006 2013 and their server-side cousins): reconnect, retry.
+bool IsConnectionLost(unsigned code);
+// Deadlock or lock wait timeout: the transaction was rolled back and may simply be retried.
+bool IsTransientConflict(unsigned code);
+
+// The translator: what happened, to what, and what to do, as Unavailable (retry later) or Refused
+// (retrying will not help). `doing` says what blemon was doing, `where` names the server.
+[[noreturn]] void ThrowTranslated(const DbError& error, std::string_view doing,
+                                  std::string_view where);
+
+// Values bound to statement parameters and read from result columns.
+using Value = std::variant<std::monostate, long long, std::string>;
+using Row = std::vector<std::optional<std::string>>;
+
+class Connection;
+
+// A prepared statement. Execute() and Query() throw DbError.
+class Statement {
+ public:
+  Statement(MYSQL* db, std::string_view sql);
+  ~Statement();
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  // Runs the statement; returns the affected rows.
+  std::uint64_t Execute(const std::vector<Value>& params);
+  // Runs a statement that returns rows; every column comes back as text (NULL as nullopt).
+  std::vector<Row> Query(const std::vector<Value>& params);
+
+  MYSQL_STMT* raw() { return stmt_; }
+  [[noreturn]] void Fail();
+  // Reads and discards the result sets after the current one (a CALL ends with one of its own).
+  void DrainResults();
+
+ private:
+  void BindParams(const std::vector<Value>& params);
+  MYSQL_STMT* stmt_;
+  std::vector<MYSQL_BIND> binds_;
+  std::vector<long long> ints_;
+  std::vector<unsigned long> lengths_;
+};
+
+// One session with the server, set up for blemon: utf8mb4, UTC session time zone, READ COMMITTED,
+// no automatic reconnect (we reconnect ourselves so statements are re-prepared and the interrupted
+// work retried). "localhost" (or an empty host) means the Unix socket, as with the mysql client.
+class Connection {
+ public:
+  // Connects; throws DbError, or Refused when the settings themselves are unusable
+  // (unreadable password_file).
+  explicit Connection(const DatabaseSettings& settings, bool select_database = true);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  MYSQL* raw() { return db_; }
+  // Runs a statement that carries no values (transaction control, DDL of migrations).
+  void ExecuteText(std::string_view sql);
+  [[noreturn]] void Fail();
+
+ private:
+  MYSQL* db_;
+};
+
+// Names the server for messages: "MariaDB at 127.0.0.1:3306" or "MariaDB at socket /run/…".
+std::string DescribeServer(const DatabaseSettings& settings);
+// The password, from password_file when one is given (first line, without the line end).
+std::string ResolvePassword(const DatabaseSettings& settings);
+
+// Starts a transaction; rolls it back on destruction unless Commit() was called (Kea's
+// MySqlTransaction). Rollback errors are swallowed: the connection is probably gone anyway.
+class Transaction {
+ public:
+  explicit Transaction(Connection& connection);
+  ~Transaction();
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  void Commit();
+
+ private:
+  Connection& connection_;
+  bool done_ = false;
+};
+
+}  // namespace blemon::mariadb

@@ -1,0 +1,437 @@
+#include "blemon/mariadb/mariadb_store.h"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+#include <mysqld_error.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <thread>
+#include <type_traits>
+
+#include "blemon/errors.h"
+#include "blemon/reading.h"
+#include "connection.h"
+#include "migrations.h"
+
+namespace blemon::mariadb {
+namespace {
+
+// Statements are an enum plus a table of SQL text, prepared once per connection on first use
+// (Kea's style). Every value travels as a parameter; timestamps as Unix seconds through
+// FROM_UNIXTIME / UNIX_TIMESTAMP, which the UTC session time zone makes exact.
+enum StatementId {
+  kRegisterMonitor,
+  kMonitorIdByName,
+  kFleetIntervalInsert,
+  kFleetIntervalSelect,
+  kHeartbeat,
+  kBatchInsert,
+  kStagingInsert,
+  kLeaseClaim,
+  kLeaseMirrorClaim,
+  kLeaseRead,
+  kLeaseRelease,
+  kLeaseMirrorRelease,
+  kLeaseCheck,
+  kProcessInterval,
+  kProcessCounts,
+  kPendingIntervals,
+  kSightings,
+  kDeviceName,
+  kStatementCount
+};
+
+constexpr std::array<std::string_view, kStatementCount> kSql = {
+    // kRegisterMonitor: the original tool's statement, plus last_seen.
+    "INSERT INTO monitors (monitor_name, location, description, is_active, last_seen) "
+    "VALUES (?, ?, ?, TRUE, NOW()) ON DUPLICATE KEY UPDATE location = VALUES(location), "
+    "description = VALUES(description), is_active = TRUE, last_seen = NOW()",
+    // kMonitorIdByName
+    "SELECT monitor_id FROM monitors WHERE monitor_name = ?",
+    // kFleetIntervalInsert: first writer wins.
+    "INSERT IGNORE INTO fleet_settings (setting_name, setting_value) "
+    "VALUES ('interval_seconds', ?)",
+    // kFleetIntervalSelect
+    "SELECT setting_value FROM fleet_settings WHERE setting_name = 'interval_seconds'",
+    // kHeartbeat
+    "UPDATE monitors SET last_seen = NOW(), is_active = ? WHERE monitor_id = ?",
+    // kBatchInsert: the duplicate-key error on (monitor_id, batch_seq) is what makes resends
+    // no-ops.
+    "INSERT INTO staging_batches (monitor_id, batch_seq, interval_start, scan_time, row_count) "
+    "VALUES (?, ?, FROM_UNIXTIME(?), FROM_UNIXTIME(?), ?)",
+    // kStagingInsert: executed with array binding, one round trip per chunk of rows.
+    "INSERT INTO sighting_staging (mac_address, device_name, monitor_id, rssi, interval_start, "
+    "scan_timestamp, batch_seq, advert_count, address_class, tx_power) "
+    "VALUES (?, ?, ?, ?, FROM_UNIXTIME(?), FROM_UNIXTIME(?), ?, ?, ?, ?)",
+    // kLeaseClaim: the one conditional UPDATE. The row lock serialises simultaneous claimers and
+    // each re-evaluates WHERE against the winner's committed row, so exactly one wins. A live
+    // holder renewing keeps its epoch; anyone else (or a holder whose lease ran out) gets epoch+1.
+    // epoch and granted_at read the old holder, so they come before holder_monitor_id.
+    "UPDATE processor_lease SET "
+    "epoch = IF(holder_monitor_id <=> ? AND expires_at > NOW(), epoch, epoch + 1), "
+    "granted_at = IF(holder_monitor_id <=> ? AND expires_at > NOW(), granted_at, NOW()), "
+    "holder_monitor_id = ?, renewed_at = NOW(), expires_at = NOW() + INTERVAL ? SECOND, "
+    "claims = claims + 1 "
+    "WHERE lease_id = 1 AND (holder_monitor_id IS NULL OR holder_monitor_id = ? "
+    "OR expires_at IS NULL OR expires_at <= NOW())",
+    // kLeaseMirrorClaim: the seed's columns stay true to the lease. last_seen = last_seen stops
+    // the ON UPDATE clause from making the previous holder look alive.
+    "UPDATE monitors SET is_processor = (monitor_id = ?), "
+    "processor_claimed_at = IF(monitor_id = ?, NOW(), NULL), last_seen = last_seen "
+    "WHERE is_processor = TRUE OR monitor_id = ?",
+    // kLeaseRead
+    "SELECT l.holder_monitor_id, m.monitor_name, l.epoch, UNIX_TIMESTAMP(l.granted_at), "
+    "UNIX_TIMESTAMP(l.expires_at), UNIX_TIMESTAMP(NOW()), "
+    "GREATEST(0, COALESCE(TIMESTAMPDIFF(SECOND, NOW(), l.expires_at), 0)) "
+    "FROM processor_lease l LEFT JOIN monitors m ON m.monitor_id = l.holder_monitor_id "
+    "WHERE l.lease_id = 1",
+    // kLeaseRelease: the epoch stays, so the next holder's is higher.
+    "UPDATE processor_lease SET holder_monitor_id = NULL, expires_at = NULL, renewed_at = NOW() "
+    "WHERE lease_id = 1 AND holder_monitor_id = ? AND epoch = ?",
+    // kLeaseMirrorRelease
+    "UPDATE monitors SET is_processor = FALSE, processor_claimed_at = NULL, last_seen = last_seen "
+    "WHERE monitor_id = ?",
+    // kLeaseCheck: locks the lease row until the processing transaction ends, so the lease cannot
+    // change hands between this check and the commit.
+    "SELECT holder_monitor_id, epoch, expires_at > NOW() FROM processor_lease "
+    "WHERE lease_id = 1 FOR UPDATE",
+    // kProcessInterval: the schema's procedure, shared with the original tool's entry point.
+    "CALL blemon_process_interval(FROM_UNIXTIME(?), @blemon_rows, @blemon_changed, "
+    "@blemon_added)",
+    // kProcessCounts
+    "SELECT @blemon_rows, @blemon_changed, @blemon_added",
+    // kPendingIntervals: served by idx_pending (processed, interval_start).
+    "SELECT UNIX_TIMESTAMP(interval_start) FROM sighting_staging "
+    "WHERE processed = FALSE AND interval_start <= FROM_UNIXTIME(?) "
+    "GROUP BY interval_start ORDER BY interval_start",
+    // kSightings
+    "SELECT b.mac_address, UNIX_TIMESTAMP(ds.interval_start), ds.monitor_id, ds.rssi, "
+    "UNIX_TIMESTAMP(ds.sighting_timestamp), ds.margin_db, ds.monitors_heard "
+    "FROM device_sightings ds JOIN ble_devices b ON b.device_id = ds.device_id "
+    "WHERE ds.interval_start >= FROM_UNIXTIME(?) AND ds.interval_start < FROM_UNIXTIME(?) "
+    "ORDER BY ds.interval_start, b.mac_address",
+    // kDeviceName
+    "SELECT device_name FROM ble_devices WHERE mac_address = ?",
+};
+
+// Rows per bulk execution: large enough for one round trip per ordinary scan, small enough that
+// 200-character four-byte names stay far below the default 16 MB max_allowed_packet.
+constexpr std::size_t kBulkChunk = 4096;
+
+// TIMESTAMP columns hold 1970-01-01 00:00:01 .. 2038-01-19 03:14:07 UTC.
+long long ToDb(UtcTime t) {
+  return std::clamp<long long>(t.time_since_epoch().count(), 0, 2147483647LL);
+}
+UtcTime FromDb(const std::optional<std::string>& text) {
+  return UtcTime(Seconds(text ? std::stoll(*text) : 0));
+}
+long long ToInt(const std::optional<std::string>& text) { return text ? std::stoll(*text) : 0; }
+
+class Session {
+ public:
+  explicit Session(const DatabaseSettings& settings) : connection(settings) {
+    RequireCurrentSchema(connection, settings.database);
+  }
+  Statement& Get(StatementId id) {
+    auto& statement = statements_[id];
+    if (!statement) statement = std::make_unique<Statement>(connection.raw(), kSql[id]);
+    return *statement;
+  }
+  Connection connection;
+
+ private:
+  std::array<std::unique_ptr<Statement>, kStatementCount> statements_;
+};
+
+class MariaDbStore final : public Store {
+ public:
+  explicit MariaDbStore(DatabaseSettings settings) : settings_(std::move(settings)) {}
+
+  MonitorId RegisterMonitor(const MonitorInfo& info) override {
+    return Run("registering monitor " + info.name, [&](Session& s) {
+      s.Get(kRegisterMonitor).Execute({info.name, info.location, info.description});
+      const auto rows = s.Get(kMonitorIdByName).Query({info.name});
+      if (rows.empty()) throw Refused("monitor " + info.name + " vanished right after registering");
+      return static_cast<MonitorId>(ToInt(rows[0][0]));
+    });
+  }
+
+  Seconds FleetInterval(Seconds configured) override {
+    return Run("reading the fleet interval", [&](Session& s) {
+      s.Get(kFleetIntervalInsert).Execute({std::to_string(configured.count())});
+      const auto rows = s.Get(kFleetIntervalSelect).Query({});
+      if (rows.empty()) return configured;
+      return Seconds(ToInt(rows[0][0]));
+    });
+  }
+
+  void Heartbeat(MonitorId monitor, bool active) override {
+    Run("sending a heartbeat", [&](Session& s) {
+      s.Get(kHeartbeat).Execute({active ? 1LL : 0LL, static_cast<long long>(monitor)});
+      return 0;
+    });
+  }
+
+  bool StageBatch(const Batch& batch) override {
+    return Run(
+        fmt::format("staging batch {} of monitor {}", batch.batch_seq, batch.monitor_id),
+        [&](Session& s) {
+          Transaction tx(s.connection);
+          try {
+            s.Get(kBatchInsert)
+                .Execute({static_cast<long long>(batch.monitor_id),
+                          static_cast<long long>(batch.batch_seq), ToDb(batch.interval_start),
+                          ToDb(batch.scan_time), static_cast<long long>(batch.readings.size())});
+          } catch (const DbError& e) {
+            if (e.code() == ER_DUP_ENTRY) return false;  // stored before: a resend
+            throw;
+          }
+          InsertReadings(s.Get(kStagingInsert), batch);
+          tx.Commit();
+          return true;
+        });
+  }
+
+  LeaseAnswer ClaimLease(MonitorId monitor, Seconds ttl) override {
+    return Run("claiming the processor lease", [&](Session& s) {
+      const auto id = static_cast<long long>(monitor);
+      Transaction tx(s.connection);
+      const bool granted =
+          s.Get(kLeaseClaim).Execute({id, id, id, static_cast<long long>(ttl.count()), id}) == 1;
+      if (granted) s.Get(kLeaseMirrorClaim).Execute({id, id, id});
+      const auto rows = s.Get(kLeaseRead).Query({});
+      tx.Commit();
+      LeaseAnswer answer;
+      answer.granted = granted;
+      if (rows.empty()) return answer;
+      const Row& r = rows[0];
+      answer.epoch = ToInt(r[2]);
+      if (r[0]) answer.holder = ToInt(r[0]);
+      answer.holder_name = r[1].value_or("");
+      answer.remaining = Seconds(ToInt(r[6]));
+      return answer;
+    });
+  }
+
+  void ReleaseLease(MonitorId monitor, std::int64_t epoch) override {
+    Run("releasing the processor lease", [&](Session& s) {
+      const auto id = static_cast<long long>(monitor);
+      Transaction tx(s.connection);
+      if (s.Get(kLeaseRelease).Execute({id, static_cast<long long>(epoch)}) == 1) {
+        s.Get(kLeaseMirrorRelease).Execute({id});
+      }
+      tx.Commit();
+      return 0;
+    });
+  }
+
+  LeaseStatus Lease() override {
+    return Run("reading the processor lease", [&](Session& s) {
+      const auto rows = s.Get(kLeaseRead).Query({});
+      LeaseStatus status;
+      if (rows.empty()) return status;
+      const Row& r = rows[0];
+      if (r[0]) status.holder = ToInt(r[0]);
+      status.holder_name = r[1].value_or("");
+      status.epoch = ToInt(r[2]);
+      if (r[3]) status.claimed_at = FromDb(r[3]);
+      if (r[4]) status.expires_at = FromDb(r[4]);
+      status.store_now = FromDb(r[5]);
+      return status;
+    });
+  }
+
+  std::vector<UtcTime> PendingIntervals(UtcTime latest_due) override {
+    return Run("listing pending intervals", [&](Session& s) {
+      std::vector<UtcTime> intervals;
+      for (const Row& r : s.Get(kPendingIntervals).Query({ToDb(latest_due)})) {
+        intervals.push_back(FromDb(r[0]));
+      }
+      return intervals;
+    });
+  }
+
+  ProcessOutcome ProcessInterval(UtcTime interval_start, MonitorId monitor,
+                                 std::int64_t epoch) override {
+    return Run(fmt::format("processing interval {:%F %T}", interval_start), [&](Session& s) {
+      Transaction tx(s.connection);
+      const auto lease = s.Get(kLeaseCheck).Query({});
+      const bool holds = !lease.empty() && lease[0][0] && ToInt(lease[0][0]) == monitor &&
+                         ToInt(lease[0][1]) == epoch && lease[0][2].value_or("0") == "1";
+      if (!holds) {
+        throw LeaseLost(fmt::format(
+            "monitor {} no longer holds the processor lease under epoch {} (now: holder {}, "
+            "epoch {}); interval {:%F %T} left for the current processor",
+            monitor, epoch, lease.empty() ? "none" : lease[0][0].value_or("none"),
+            lease.empty() ? 0 : ToInt(lease[0][1]), interval_start));
+      }
+      s.Get(kProcessInterval).Execute({ToDb(interval_start)});
+      const auto counts = s.Get(kProcessCounts).Query({});
+      tx.Commit();
+      ProcessOutcome outcome;
+      if (!counts.empty()) {
+        outcome.staging_rows = static_cast<int>(ToInt(counts[0][0]));
+        outcome.sightings_changed = static_cast<int>(ToInt(counts[0][1]));
+        outcome.devices_added = static_cast<int>(ToInt(counts[0][2]));
+      }
+      return outcome;
+    });
+  }
+
+  std::vector<StoredSighting> Sightings(UtcTime from, UtcTime to) override {
+    return Run("reading sightings", [&](Session& s) {
+      std::vector<StoredSighting> result;
+      for (const Row& r : s.Get(kSightings).Query({ToDb(from), ToDb(to)})) {
+        auto mac = MacAddress::Parse(r[0].value_or(""));
+        if (!mac) continue;  // a malformed MAC written by hand or by the original tool
+        StoredSighting stored{*mac, FromDb(r[1]), {}};
+        stored.sighting.monitor_id = ToInt(r[2]);
+        stored.sighting.rssi = static_cast<int>(ToInt(r[3]));
+        stored.sighting.scan_time = FromDb(r[4]);
+        if (r[5]) stored.sighting.margin_db = static_cast<int>(ToInt(r[5]));
+        stored.sighting.monitors_heard = static_cast<int>(ToInt(r[6]));
+        result.push_back(std::move(stored));
+      }
+      return result;
+    });
+  }
+
+  std::optional<std::optional<std::string>> DeviceName(const MacAddress& mac) override {
+    return Run("reading a device name",
+               [&](Session& s) -> std::optional<std::optional<std::string>> {
+                 const auto rows = s.Get(kDeviceName).Query({mac.ToString()});
+                 if (rows.empty()) return std::nullopt;
+                 return rows[0][0];
+               });
+  }
+
+ private:
+  // Runs `work` on a live session. A connection lost mid-way (server restarting, network blip) is
+  // reopened with backoff, statements re-prepared, and the whole unit of work retried: every unit
+  // is idempotent (batches by their key, processing by the merge rules, claims by the lease row).
+  // A server that cannot be reached at all is reported at once as Unavailable, so the monitor goes
+  // on scanning into its spool instead of waiting here.
+  template <typename Work>
+  std::invoke_result_t<Work&, Session&> Run(std::string_view doing, Work&& work) {
+    static constexpr std::array<std::chrono::milliseconds, 5> kBackoff = {
+        std::chrono::milliseconds(100), std::chrono::milliseconds(200),
+        std::chrono::milliseconds(400), std::chrono::milliseconds(800),
+        std::chrono::milliseconds(1600)};
+    bool lost_before = false;  // an earlier attempt of this call lost its connection
+    for (std::size_t attempt = 0;; ++attempt) {
+      const bool connected = session_ != nullptr;
+      try {
+        if (!session_) session_ = std::make_unique<Session>(settings_);
+        return work(*session_);
+      } catch (const DbError& e) {
+        const bool lost = IsConnectionLost(e.code());
+        if (lost) session_.reset();
+        const bool retry = attempt < kBackoff.size() &&
+                           (IsTransientConflict(e.code()) || (lost && (connected || lost_before)));
+        if (!retry) ThrowTranslated(e, doing, DescribeServer(settings_));
+        lost_before = lost_before || lost;
+        std::this_thread::sleep_for(kBackoff[attempt]);
+      }
+    }
+  }
+
+  void InsertReadings(Statement& statement, const Batch& batch);
+
+  DatabaseSettings settings_;
+  std::unique_ptr<Session> session_;
+};
+
+void MariaDbStore::InsertReadings(Statement& statement, const Batch& batch) {
+  MYSQL_STMT* stmt = statement.raw();
+  const std::size_t total = batch.readings.size();
+  for (std::size_t first = 0; first < total; first += kBulkChunk) {
+    const std::size_t n = std::min(kBulkChunk, total - first);
+    // Column-wise arrays, one per parameter; strings as pointer arrays with lengths.
+    std::vector<std::string> macs(n), names(n);
+    std::vector<const char*> mac_ptrs(n), name_ptrs(n), class_ptrs(n);
+    std::vector<unsigned long> mac_lens(n), name_lens(n), class_lens(n);
+    std::vector<char> name_ind(n), tx_ind(n);
+    std::vector<long long> monitor(n, batch.monitor_id), interval(n, ToDb(batch.interval_start)),
+        scan(n, ToDb(batch.scan_time)), seq(n, batch.batch_seq);
+    std::vector<int> rssi(n), adverts(n), tx_power(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      const Reading& r = batch.readings[first + i];
+      macs[i] = r.mac.ToString();
+      mac_ptrs[i] = macs[i].c_str();
+      mac_lens[i] = macs[i].size();
+      // Names are sanitised by the scanner already; doing it again (idempotent) guarantees no
+      // batch is refused forever for a name the column cannot hold.
+      std::optional<std::string> name = r.name ? SanitizeDeviceName(*r.name) : std::nullopt;
+      name_ind[i] = name ? STMT_INDICATOR_NONE : STMT_INDICATOR_NULL;
+      if (name) names[i] = std::move(*name);
+      name_ptrs[i] = names[i].c_str();
+      name_lens[i] = names[i].size();
+      const std::string_view cls = ToString(r.address_class);
+      class_ptrs[i] = cls.data();
+      class_lens[i] = cls.size();
+      rssi[i] = r.rssi;
+      adverts[i] = r.advert_count;
+      tx_ind[i] = r.tx_power ? STMT_INDICATOR_NONE : STMT_INDICATOR_NULL;
+      tx_power[i] = r.tx_power.value_or(0);
+    }
+    std::array<MYSQL_BIND, 10> b{};
+    auto strings = [](MYSQL_BIND& bind, std::vector<const char*>& ptrs,
+                      std::vector<unsigned long>& lens, char* indicators) {
+      bind.buffer_type = MYSQL_TYPE_STRING;
+      bind.buffer = ptrs.data();
+      bind.length = lens.data();
+      bind.u.indicator = indicators;
+    };
+    auto numbers = [](MYSQL_BIND& bind, enum_field_types type, void* data, char* indicators) {
+      bind.buffer_type = type;
+      bind.buffer = data;
+      bind.u.indicator = indicators;
+    };
+    strings(b[0], mac_ptrs, mac_lens, nullptr);
+    strings(b[1], name_ptrs, name_lens, name_ind.data());
+    numbers(b[2], MYSQL_TYPE_LONGLONG, monitor.data(), nullptr);
+    numbers(b[3], MYSQL_TYPE_LONG, rssi.data(), nullptr);
+    numbers(b[4], MYSQL_TYPE_LONGLONG, interval.data(), nullptr);
+    numbers(b[5], MYSQL_TYPE_LONGLONG, scan.data(), nullptr);
+    numbers(b[6], MYSQL_TYPE_LONGLONG, seq.data(), nullptr);
+    numbers(b[7], MYSQL_TYPE_LONG, adverts.data(), nullptr);
+    strings(b[8], class_ptrs, class_lens, nullptr);
+    numbers(b[9], MYSQL_TYPE_LONG, tx_power.data(), tx_ind.data());
+    unsigned int rows = static_cast<unsigned int>(n);
+    if (mysql_stmt_attr_set(stmt, STMT_ATTR_ARRAY_SIZE, &rows) != 0) statement.Fail();
+    if (mysql_stmt_bind_param(stmt, b.data()) != 0) statement.Fail();
+    if (mysql_stmt_execute(stmt) != 0) statement.Fail();
+    statement.DrainResults();
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<Store> OpenStore(const DatabaseSettings& settings) {
+  return std::make_unique<MariaDbStore>(settings);
+}
+
+MigrationResult Migrate(const DatabaseSettings& settings) {
+  const std::string where = DescribeServer(settings);
+  try {
+    Connection connection(settings, /*select_database=*/false);
+    std::string quoted = settings.database;
+    std::string escaped;
+    for (char c : quoted) {
+      if (c == '`') escaped.push_back('`');
+      escaped.push_back(c);
+    }
+    connection.ExecuteText(
+        fmt::format("CREATE DATABASE IF NOT EXISTS `{}` CHARACTER SET utf8mb4 "
+                    "COLLATE utf8mb4_general_ci",
+                    escaped));
+    if (mysql_select_db(connection.raw(), settings.database.c_str()) != 0) connection.Fail();
+    return ApplyMigrations(connection);
+  } catch (const DbError& e) {
+    ThrowTranslated(e, "migrating the schema", where);
+  }
+}
+
+}  // namespace blemon::mariadb

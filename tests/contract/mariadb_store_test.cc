@@ -1,0 +1,59 @@
+// The Store contract suite on a real MariaDB server (the `mariadb` CTest fixture).
+#include "blemon/mariadb/mariadb_store.h"
+
+#include "mariadb_test_env.h"
+#include "store_contract.h"
+
+namespace blemon::testing {
+namespace {
+
+// The harnesses of one test process share one database (tests run one after another), created
+// from the embedded migrations on the first Reset() and emptied on later ones (every row deleted,
+// the lease row back to epoch 0): a migration costs about a second of DDL, deleting a few rows
+// milliseconds. The fixture's teardown removes the whole server.
+class MariaDbHarness final : public StoreHarness {
+ public:
+  MariaDbHarness() : peer_(MariaDbPeer::FromEnvironment()), settings_(peer_.App(DatabaseName())) {}
+  void Reset() override {
+    static bool migrated = false;
+    if (!migrated) {
+      sql_.reset();
+      TestSql(peer_.Admin(""), false).Exec("DROP DATABASE IF EXISTS `" + settings_.database + "`");
+      mariadb::Migrate(peer_.Admin(settings_.database));
+      migrated = true;
+      return;
+    }
+    TestSql admin(peer_.Admin(settings_.database));
+    admin.Exec("SET FOREIGN_KEY_CHECKS = 0");
+    for (const char* table : {"device_sightings", "sighting_staging", "staging_batches",
+                              "ble_devices", "fleet_settings", "monitors"}) {
+      admin.Exec(std::string("DELETE FROM ") + table);
+    }
+    admin.Exec(
+        "UPDATE processor_lease SET holder_monitor_id = NULL, epoch = 0, granted_at = NULL, "
+        "renewed_at = NULL, expires_at = NULL, claims = 0");
+  }
+  std::unique_ptr<Store> Open() override { return mariadb::OpenStore(settings_); }
+  std::string QueryScalar(const std::string& sql) override {
+    if (!sql_) sql_ = std::make_unique<TestSql>(settings_);
+    return sql_->Scalar(sql);
+  }
+
+ private:
+  MariaDbPeer peer_;
+  DatabaseSettings settings_;
+  static const std::string& DatabaseName() {
+    static const std::string name = UniqueDatabaseName("contract");
+    return name;
+  }
+
+  std::unique_ptr<TestSql> sql_;
+};
+
+std::unique_ptr<StoreHarness> MakeMariaDbHarness() { return std::make_unique<MariaDbHarness>(); }
+
+}  // namespace
+
+INSTANTIATE_TEST_SUITE_P(MariaDb, AStore, ::testing::Values(&MakeMariaDbHarness));
+
+}  // namespace blemon::testing
