@@ -229,9 +229,9 @@ class SqliteReportStore final : public ReportStore {
           "SELECT ds.sighting_timestamp, ds.interval_start, d.mac_address, d.device_name, "
           "m.monitor_name, ds.rssi "
           "FROM device_sightings ds JOIN ble_devices d ON d.device_id = ds.device_id "
-          "JOIN monitors m ON m.monitor_id = ds.monitor_id "
+          "JOIN monitors m ON m.monitor_id = ds.monitor_id WHERE ds.interval_start >= ?2 "
           "ORDER BY ds.sighting_timestamp DESC, d.mac_address LIMIT ?1");
-      rows.Bind(1, std::max(recent, 0));
+      rows.Bind(1, std::max(recent, 0)).Bind(2, FormatUtc(day_ago));
       while (rows.Step()) {
         RecentSighting sighting;
         sighting.sighting_time = ReadTime(rows, 0, *db_);

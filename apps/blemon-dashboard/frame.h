@@ -1,0 +1,33 @@
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "blemon/report_store.h"
+
+namespace blemon::dashboard {
+
+enum class Health { kOk, kLate, kDown, kStopped };
+
+// A monitor's health from its heartbeat against the fleet interval L, on the store's clock: ok
+// while it has reported within 1.5 L (one missed beat is normal jitter), late up to 3 L, down
+// after that or if it never reported; stopped when it said goodbye (is_active false).
+Health HealthOf(const DashboardMonitor& monitor, UtcTime store_now, Seconds interval);
+
+struct FrameOptions {
+  int width = 100;
+  bool color = false;     // ANSI colours and bold (only on a terminal)
+  Seconds interval{300};  // from the config; the store's fleet interval wins when it has one
+  std::string store;      // "SQLite blemon.db", for the header
+  int refresh_seconds = 30;
+  bool interactive = false;  // show the "q to quit" hint
+};
+
+// One screen of the dashboard. `snapshot` is the last good one (nullopt before the first);
+// `error` is the current failure to show (the database is away), if any. No line is wider than
+// options.width columns; untrusted names are escaped.
+std::string RenderFrame(const std::optional<DashboardSnapshot>& snapshot,
+                        const std::optional<std::string>& error, UtcTime now,
+                        const FrameOptions& options);
+
+}  // namespace blemon::dashboard

@@ -1,0 +1,264 @@
+// blemon-dashboard: the fleet at a glance, refreshed every 30 s — monitors and their health, the
+// processor lease, the staging backlog, top devices and the latest sightings. On a terminal it
+// takes the alternate screen and reads keys raw; `q` or Ctrl-C (or SIGTERM) puts the terminal
+// back exactly as it was. Not on a terminal it prints plain frames. While the database is away it
+// keeps running and says so.
+
+#include <fmt/format.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+#include <string>
+
+#include "blemon/app/config_file.h"
+#include "blemon/app/exit_codes.h"
+#include "blemon/app/store_factory.h"
+#include "blemon/errors.h"
+#include "blemon/report/store_access.h"
+#include "frame.h"
+
+namespace {
+
+namespace app = blemon::app;
+namespace dashboard = blemon::dashboard;
+
+// --- Terminal state, restored on every way out -----------------------------------------------
+
+int g_signal_pipe[2] = {-1, -1};
+std::atomic<bool> g_terminal_taken{false};
+struct termios g_saved_termios {};
+
+void WriteAll(int fd, std::string_view text) {
+  while (!text.empty()) {
+    const ssize_t n = ::write(fd, text.data(), text.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    text.remove_prefix(static_cast<std::size_t>(n));
+  }
+}
+
+// Async-signal-safe: tcsetattr and write only.
+void RestoreTerminal() {
+  if (!g_terminal_taken.exchange(false)) return;
+  ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &g_saved_termios);
+  // Show the cursor, reset attributes, leave the alternate screen.
+  WriteAll(STDOUT_FILENO, "\x1b[?25h\x1b[0m\x1b[?1049l");
+}
+
+void OnSignal(int signo) {
+  const char byte = static_cast<char>(signo);
+  if (g_signal_pipe[1] >= 0) {
+    [[maybe_unused]] const auto n = ::write(g_signal_pipe[1], &byte, 1);
+  }
+}
+
+void OnFatalSignal(int signo) {
+  RestoreTerminal();
+  ::signal(signo, SIG_DFL);
+  ::raise(signo);
+}
+
+// Takes the terminal: raw keys (no echo, no line buffering; signals still delivered so Ctrl-C is
+// SIGINT), hidden cursor, alternate screen. The destructor, atexit and the fatal-signal handlers
+// all give it back.
+class TerminalSession {
+ public:
+  TerminalSession() {
+    if (::tcgetattr(STDIN_FILENO, &g_saved_termios) != 0) return;
+    struct termios raw = g_saved_termios;
+    raw.c_lflag &= ~static_cast<tcflag_t>(ICANON | ECHO);
+    raw.c_cc[VMIN] = 0;
+    raw.c_cc[VTIME] = 0;
+    g_terminal_taken = true;
+    std::atexit(RestoreTerminal);
+    for (int signo : {SIGSEGV, SIGABRT, SIGBUS, SIGFPE}) ::signal(signo, OnFatalSignal);
+    ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &raw);
+    WriteAll(STDOUT_FILENO, "\x1b[?1049h\x1b[?25l");
+  }
+  ~TerminalSession() { RestoreTerminal(); }
+  TerminalSession(const TerminalSession&) = delete;
+  TerminalSession& operator=(const TerminalSession&) = delete;
+};
+
+int TerminalWidth(bool tty) {
+  if (tty) {
+    struct winsize ws {};
+    if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+  }
+  if (const char* columns = std::getenv("COLUMNS")) {
+    const int n = std::atoi(columns);
+    if (n > 0) return n;
+  }
+  return tty ? 80 : 120;
+}
+
+blemon::UtcTime Now() {
+  return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+}
+
+struct State {
+  std::optional<blemon::DashboardSnapshot> snapshot;
+  std::optional<std::string> error;
+};
+
+void Refresh(blemon::ReportStore* store, const std::string& open_error, int top, int recent,
+             State& state) {
+  if (store == nullptr) {
+    state.error = open_error;
+    return;
+  }
+  try {
+    state.snapshot = store->Snapshot(top, recent);
+    state.error.reset();
+  } catch (const blemon::Unavailable& e) {
+    state.error = e.what();
+  } catch (const blemon::Refused& e) {
+    state.error = e.what();
+  }
+}
+
+int Run(int argc, char** argv) {
+  CLI::App cli{"blemon-dashboard: live view of the blemon fleet"};
+  std::string config_path;
+  int refresh = 30;
+  bool once = false;
+  int top = 10;
+  int recent = 10;
+  cli.add_option("-c,--config", config_path,
+                 fmt::format("config file (default {} if present, else built-in defaults)",
+                             app::kDefaultConfigPath));
+  cli.add_option("-r,--refresh", refresh, "seconds between refreshes")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
+  cli.add_flag("--once", once, "print one frame and exit");
+  cli.add_option("--top", top, "top devices shown")
+      ->check(CLI::Range(0, 100))
+      ->capture_default_str();
+  cli.add_option("--recent", recent, "recent sightings shown")
+      ->check(CLI::Range(0, 100))
+      ->capture_default_str();
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return cli.exit(e);
+  } catch (const CLI::ParseError& e) {
+    cli.exit(e);
+    return app::kExitUsage;
+  }
+
+  app::LoadedConfig loaded;
+  try {
+    loaded = app::LoadConfig(config_path);
+  } catch (const blemon::ConfigError& e) {
+    fmt::print(stderr, "blemon-dashboard: {}\n", e.what());
+    return app::kExitConfig;
+  }
+
+  // A store that cannot even be opened (no file yet) is an error shown like an outage: the
+  // dashboard retries, since a monitor may create it any moment.
+  std::unique_ptr<blemon::ReportStore> store;
+  std::string open_error;
+  const auto open = [&] {
+    if (store) return;
+    try {
+      store = blemon::report::OpenReportStore(loaded.config.database);
+    } catch (const std::exception& e) {
+      open_error = e.what();
+    }
+  };
+
+  const bool tty = ::isatty(STDOUT_FILENO) == 1;
+  dashboard::FrameOptions options;
+  options.color = tty;
+  options.interval = loaded.config.monitor.scan_interval;
+  options.store = app::DescribeStore(loaded.config.database);
+  options.refresh_seconds = refresh;
+
+  State state;
+  if (once) {
+    open();
+    Refresh(store.get(), open_error, top, recent, state);
+    options.width = TerminalWidth(tty);
+    std::fputs(dashboard::RenderFrame(state.snapshot, state.error, Now(), options).c_str(), stdout);
+    return state.error ? app::kExitUnavailable : app::kExitOk;
+  }
+
+  if (::pipe(g_signal_pipe) != 0) {
+    fmt::print(stderr, "blemon-dashboard: cannot create a pipe: {}\n", std::strerror(errno));
+    return app::kExitUnavailable;
+  }
+  struct sigaction action {};
+  action.sa_handler = OnSignal;
+  ::sigemptyset(&action.sa_mask);
+  for (int signo : {SIGINT, SIGTERM, SIGHUP, SIGWINCH}) ::sigaction(signo, &action, nullptr);
+
+  const bool interactive = tty && ::isatty(STDIN_FILENO) == 1;
+  std::optional<TerminalSession> session;
+  if (interactive) session.emplace();
+  options.interactive = interactive;
+
+  using Clock = std::chrono::steady_clock;
+  auto next_refresh = Clock::now();
+  bool redraw = false;
+  for (;;) {
+    if (Clock::now() >= next_refresh) {
+      open();
+      Refresh(store.get(), open_error, top, recent, state);
+      next_refresh = Clock::now() + std::chrono::seconds(refresh);
+      redraw = true;
+    }
+    if (redraw) {
+      options.width = TerminalWidth(tty);
+      const std::string frame = dashboard::RenderFrame(state.snapshot, state.error, Now(), options);
+      if (interactive) {
+        WriteAll(STDOUT_FILENO, "\x1b[H\x1b[2J" + frame);
+      } else {
+        WriteAll(STDOUT_FILENO, frame + "\n");
+      }
+      redraw = false;
+    }
+    const auto wait =
+        std::chrono::duration_cast<std::chrono::milliseconds>(next_refresh - Clock::now());
+    struct pollfd fds[2] = {{g_signal_pipe[0], POLLIN, 0}, {STDIN_FILENO, POLLIN, 0}};
+    const int n =
+        ::poll(fds, interactive ? 2 : 1, static_cast<int>(std::max<long long>(wait.count(), 0)));
+    if (n < 0 && errno != EINTR) break;
+    if (n <= 0) continue;
+    if (fds[0].revents & POLLIN) {
+      char signo = 0;
+      if (::read(g_signal_pipe[0], &signo, 1) == 1) {
+        if (signo == SIGWINCH) {
+          redraw = true;
+          continue;
+        }
+        break;  // SIGINT, SIGTERM, SIGHUP: leave cleanly
+      }
+    }
+    if (interactive && (fds[1].revents & (POLLIN | POLLHUP))) {
+      char key = 0;
+      const ssize_t got = ::read(STDIN_FILENO, &key, 1);
+      if (got == 0 && (fds[1].revents & POLLHUP)) break;
+      if (got == 1 && (key == 'q' || key == 'Q')) break;
+      if (got == 1 && key == 'r') next_refresh = Clock::now();
+    }
+  }
+  session.reset();
+  return app::kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) { return Run(argc, argv); }
