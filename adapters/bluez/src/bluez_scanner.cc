@@ -218,6 +218,7 @@ class ScanSession final {
 
   // Never throws: every fault ends up in the result's error.
   ScanResult Run(Seconds window) {
+    setup_deadline_ = std::chrono::steady_clock::now() + options_.call_timeout;
     try {
       Connect();
       Subscribe();
@@ -257,8 +258,9 @@ class ScanSession final {
                       "(`systemctl status dbus`)?",
                       SystemBusAddress(), e.getMessage()));
     }
+    // AddMatch and the bus handshake are calls too: they draw on the same setup budget.
     connection_->setMethodCallTimeout(
-        static_cast<std::uint64_t>(std::chrono::microseconds(options_.call_timeout).count()));
+        static_cast<std::uint64_t>(std::chrono::microseconds(SetupTimeLeft()).count()));
   }
 
   // Subscribes before anything is read, so nothing BlueZ says after our snapshot is missed.
@@ -288,7 +290,7 @@ class ScanSession final {
     try {
       bus->callMethod("GetNameOwner")
           .onInterface(kBusService)
-          .withTimeout(options_.call_timeout)
+          .withTimeout(SetupTimeLeft())
           .withArguments(std::string(kBluezService))
           .storeResultsTo(bluez_owner_);
     } catch (const sdbus::Error& e) {
@@ -302,7 +304,7 @@ class ScanSession final {
     try {
       root->callMethod("GetManagedObjects")
           .onInterface(kObjectManagerInterface)
-          .withTimeout(options_.call_timeout)
+          .withTimeout(SetupTimeLeft())
           .storeResultsTo(objects);
     } catch (const sdbus::Error& e) {
       throw ScanAborted(Explain(e, "listing BlueZ's adapters (GetManagedObjects)", ""));
@@ -345,7 +347,7 @@ class ScanSession final {
     try {
       adapter_proxy_->callMethod("SetDiscoveryFilter")
           .onInterface(kAdapterInterface)
-          .withTimeout(options_.call_timeout)
+          .withTimeout(SetupTimeLeft())
           .withArguments(filter);
     } catch (const sdbus::Error& e) {
       throw ScanAborted(Explain(e, Doing("SetDiscoveryFilter"), adapter_.name));
@@ -356,7 +358,7 @@ class ScanSession final {
     try {
       adapter_proxy_->callMethod("StartDiscovery")
           .onInterface(kAdapterInterface)
-          .withTimeout(options_.call_timeout);
+          .withTimeout(SetupTimeLeft());
     } catch (const sdbus::Error& e) {
       // Our own session's start is already under way: the adverts will come all the same.
       if (e.getName() == "org.bluez.Error.InProgress") return;
@@ -394,6 +396,14 @@ class ScanSession final {
             fmt::format("waiting for BlueZ signals failed: {}", std::strerror(errno)));
       }
     }
+  }
+
+  // Everything before the window shares one call_timeout, so a slow but answering bluetoothd
+  // cannot stretch the setup to several timeouts. Never zero: sd-bus reads 0 as "its default".
+  std::chrono::milliseconds SetupTimeLeft() const {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        setup_deadline_ - std::chrono::steady_clock::now());
+    return std::max(left, std::chrono::milliseconds(1));
   }
 
   std::string Doing(std::string_view method) const {
@@ -479,6 +489,7 @@ class ScanSession final {
 
   const ScannerOptions& options_;
   std::stop_token stop_;
+  std::chrono::steady_clock::time_point setup_deadline_;
   // Declared before everything that refers to the connection, so it is destroyed last.
   std::unique_ptr<sdbus::IConnection> connection_;
   sdbus::Slot bluez_slot_;

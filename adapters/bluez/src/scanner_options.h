@@ -13,9 +13,10 @@ namespace blemon::bluez::internal {
 
 struct ScannerOptions {
   std::string adapter;  // "hci0"; empty: the first org.bluez.Adapter1
-  // Every D-Bus method call gives up after this long, so a stuck bluetoothd costs a scan at most
-  // the window plus about two of these (one call before the window, StopDiscovery after it).
-  std::chrono::milliseconds call_timeout{5000};
+  // Budget for the D-Bus calls before the window (all of them together) and, separately, for
+  // StopDiscovery after it: a stuck bluetoothd or dbus-daemon costs a scan at most the window plus
+  // twice this. BlueZ answers StartDiscovery within milliseconds on a healthy controller.
+  std::chrono::milliseconds call_timeout{3000};
 };
 
 std::unique_ptr<Scanner> MakeScanner(const ScannerOptions& options);

@@ -394,6 +394,25 @@ TEST_F(ABluezScanner, GivesUpOnAStuckBluetoothdAfterTheCallTimeout) {
   EXPECT_THAT(*result.error, HasSubstr("StartDiscovery on hci0: BlueZ did not answer in time"));
 }
 
+TEST_F(ABluezScanner, KeepsItsReadingsWhenStopDiscoveryHangs) {
+  mock_.AddAdapter(kHci0);
+  mock_.ReplaceAdapterMethod(kHci0, "StopDiscovery", "", "import time\ntime.sleep(1.5)");
+  internal::ScannerOptions options;
+  options.adapter = kHci0;
+  options.call_timeout = std::chrono::milliseconds(300);
+  auto scanner = internal::MakeScanner(options);
+
+  const auto started = std::chrono::steady_clock::now();
+  BackgroundScan scan(*scanner, Seconds(1));
+  ASSERT_TRUE(mock_.WaitForDiscovering(kHci0));
+  mock_.AddDevice(kHci0, "00:00:00:00:00:5A", "Heard before the hang");
+  const ScanResult result = scan.Get();
+  // The window, plus at most one call timeout for StopDiscovery.
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(1500));
+  EXPECT_EQ(result.error, std::nullopt);
+  EXPECT_EQ(result.readings.size(), 1u);
+}
+
 TEST_F(ABluezScanner, ReturnsAtOnceWithWhatItHasWhenStopped) {
   mock_.AddAdapter(kHci0);
   auto scanner = MakeScanner(kHci0);
