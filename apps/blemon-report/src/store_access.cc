@@ -9,11 +9,13 @@
 namespace blemon::report {
 namespace {
 
+#if !defined(BLEMON_HAVE_MARIADB)
 [[noreturn]] void NoMariaDb() {
   throw Refused(
       "database.backend = \"mariadb\" but this build has no MariaDB support; rebuild with "
       "-DBLEMON_WITH_MARIADB=ON and libmariadb-dev installed");
 }
+#endif
 
 }  // namespace
 
