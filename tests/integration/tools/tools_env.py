@@ -35,6 +35,8 @@ def mariadb_client(peer, user, password, database=None):
 def run_sql(peer, sql, database=None, user=None, password=None, check=True):
     user = user or peer["admin_user"]
     password = password or peer["admin_password"]
+    # Literal times in tests are UTC, as blemon's sessions are, whatever the machine's zone.
+    sql = "SET time_zone = '+00:00';\n" + sql
     return subprocess.run(mariadb_client(peer, user, password, database), input=sql, text=True,
                           capture_output=True, check=check)
 
