@@ -7,12 +7,14 @@
 #   bluez-peer.sh stop DIR         stops both (and anything left from an earlier run)
 #   bluez-peer.sh kill-mock DIR    SIGKILLs the mock, as a bluetoothd crash would look
 #   bluez-peer.sh start-mock DIR   starts the mock again (fresh state: no adapters)
+#   bluez-peer.sh kill-bus DIR     SIGKILLs the dbus-daemon, as a dbus crash would look (use a
+#                                  private DIR for that, not the shared fixture's)
 #   bluez-peer.sh env DIR          prints the export line for a shell
 #
 # The mock runs under /usr/bin/python3: the python3 first on PATH may lack Debian's packages.
 set -euo pipefail
 
-cmd=${1:?usage: bluez-peer.sh start|stop|kill-mock|start-mock|env DIR}
+cmd=${1:?usage: bluez-peer.sh start|stop|kill-mock|start-mock|kill-bus|env DIR}
 dir=${2:?usage: bluez-peer.sh $cmd DIR}
 python=${BLEMON_PYTHON:-/usr/bin/python3}
 template=${BLEMON_BLUEZ_TEMPLATE:-bluez5}
@@ -129,6 +131,9 @@ case $cmd in
   start-mock)
     stop_pid "$dir/mock.pid"
     start_mock
+    ;;
+  kill-bus)
+    stop_pid "$dir/dbus.pid" KILL
     ;;
   env)
     echo "export DBUS_SYSTEM_BUS_ADDRESS=$address"

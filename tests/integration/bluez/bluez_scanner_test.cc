@@ -26,6 +26,7 @@ namespace blemon::bluez {
 namespace {
 
 using testing::BluezMock;
+using testing::DevicePath;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Optional;
@@ -366,6 +367,36 @@ TEST_F(ABluezScanner, ReturnsAnErrorWhenBluetoothdDiesMidScanAndRecoversOnceItIs
   EXPECT_EQ(after.error, std::nullopt);
   ASSERT_EQ(after.readings.size(), 1u);
   EXPECT_EQ(after.readings.front().mac.ToString(), "00:00:00:00:00:3B");
+}
+
+TEST_F(ABluezScanner, ReturnsAnErrorWhenTheSystemBusGoesAwayMidScan) {
+  // A bus of its own: the shared one must outlive this test.
+  const std::string dir = testing::Env("BLEMON_TEST_BLUEZ_DIR") + "-lost-bus";
+  const std::string peer = testing::Env("BLEMON_TEST_BLUEZ_PEER");
+  ASSERT_EQ(std::system((peer + " start " + dir + " >/dev/null").c_str()), 0);
+  const std::string shared_bus = testing::Env("DBUS_SYSTEM_BUS_ADDRESS");
+  ::setenv("DBUS_SYSTEM_BUS_ADDRESS", ("unix:path=" + dir + "/bus").c_str(), 1);
+  std::optional<ScanResult> result;
+  {
+    BluezMock own;
+    own.AddAdapter(kHci0);
+    auto scanner = MakeScanner(kHci0);
+    BackgroundScan scan(*scanner, Seconds(10));
+    if (own.WaitForDiscovering(kHci0)) {
+      own.AddDevice(kHci0, "00:00:00:00:00:6A", "Heard before the bus died");
+      own.Advertise(DevicePath(kHci0, "00:00:00:00:00:6A"), -48);
+      EXPECT_EQ(std::system((peer + " kill-bus " + dir).c_str()), 0);
+      result = scan.Get();
+    }
+  }
+  EXPECT_EQ(std::system((peer + " stop " + dir).c_str()), 0);
+  ::setenv("DBUS_SYSTEM_BUS_ADDRESS", shared_bus.c_str(), 1);
+
+  ASSERT_TRUE(result.has_value()) << "the scan never started discovery";
+  ASSERT_TRUE(result->error.has_value());
+  EXPECT_THAT(*result->error, HasSubstr("lost the connection to the D-Bus system bus"));
+  ASSERT_EQ(result->readings.size(), 1u);
+  EXPECT_EQ(result->readings.front().rssi, -48);
 }
 
 TEST_F(ABluezScanner, SaysWhenThereIsNoSystemBus) {
