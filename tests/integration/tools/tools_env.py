@@ -100,3 +100,32 @@ class Store:
     def drop(self):
         if self.backend == "mariadb":
             run_sql(self.peer, f"DROP DATABASE IF EXISTS `{self.database}`;", check=False)
+
+
+def monitor_config(store, name, location, processor, user=None, password=None, seed=7):
+    """A monitor's config on `store`; MariaDB accounts default to the test server's app user."""
+    monitor = (f'[monitor]\nname = "{name}"\nlocation = "{location}"\n'
+               f"scan_duration_seconds = 1\nprocess_intervals = {'true' if processor else 'false'}\n"
+               f'processor_wait_seconds = 0\nstate_directory = "{store.tmp}"\n\n'
+               f"[simulation]\nseed = {seed}\ndevices = 25\n\n")
+    if store.backend == "sqlite":
+        database = f'[database]\nbackend = "sqlite"\npath = "{store.db_path}"\n'
+    else:
+        database = store.mariadb_config(user or store.peer["user"],
+                                        password or store.peer["password"])
+    path = os.path.join(store.tmp, f"{name}.toml")
+    store.write_config(monitor + database, path)
+    return path
+
+
+def run_monitor(store, name, location, processor, user=None, password=None, check=True):
+    """One `blemon-monitor --single --simulate` cycle: scan, store and, as processor, process."""
+    config = monitor_config(store, name, location, processor, user, password)
+    return store.run("blemon-monitor", "--single", "--simulate", config=config, check=check)
+
+
+def run_fleet(store, user=None, password=None):
+    """Three simulated monitors of one house write a scan each; Living Room processes."""
+    run_monitor(store, "Kitchen", "Kitchen", False, user, password)
+    run_monitor(store, "Bedroom", "Bedroom", False, user, password)
+    run_monitor(store, "LivingRoom", "Living Room", True, user, password)
