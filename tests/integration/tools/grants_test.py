@@ -1,0 +1,95 @@
+#!/usr/bin/python3
+"""The accounts `blemon-admin grants` prints are enough and no more: created on the test server,
+a scanner monitor and the processor monitor run `--single --simulate` with them and the readings
+get processed; the reports and the dashboard run as the reporting account; and each account is
+refused what it should not do.
+
+    grants_test.py BIN_DIR
+"""
+
+import os
+import sys
+
+import tools_env
+
+
+def main():
+    bin_dir = sys.argv[1]
+    store = tools_env.Store("mariadb", bin_dir, "grants")
+    peer = store.peer
+    suffix = str(os.getpid())
+    users = {"scanner": f"bl_scan_{suffix}", "processor": f"bl_proc_{suffix}",
+             "report": f"bl_rep_{suffix}"}
+    password = "grant-test-pw"
+    failures = []
+    try:
+        store.run("blemon-admin", "migrate")
+        grants = store.run("blemon-admin", "grants", "--scanner-user", users["scanner"],
+                           "--processor-user", users["processor"], "--report-user",
+                           users["report"], "--password", password).stdout.decode()
+        if "GRANT ALL" in grants or "*.* " in grants:
+            failures.append(f"grants are not least-privilege:\n{grants}")
+        tools_env.run_sql(peer, grants)
+
+        # Scanners as the scanner account, then the processor as the processor account.
+        for name, room in (("Kitchen", "Kitchen"), ("Bedroom", "Bedroom")):
+            r = tools_env.run_monitor(store, name, room, False, users["scanner"], password,
+                                      check=False)
+            if r.returncode != 0:
+                failures.append(f"scanner {name} failed with the scanner account: exit "
+                                f"{r.returncode}\n{r.stderr.decode()}")
+        r = tools_env.run_monitor(store, "LivingRoom", "Living Room", True, users["processor"],
+                                  password, check=False)
+        if r.returncode != 0:
+            failures.append(f"the processor failed with the processor account: exit "
+                            f"{r.returncode}\n{r.stderr.decode()}")
+        counts = tools_env.run_sql(peer, """
+SELECT (SELECT COUNT(DISTINCT monitor_id) FROM sighting_staging),
+       (SELECT COUNT(*) FROM sighting_staging WHERE processed = FALSE),
+       (SELECT COUNT(*) FROM device_sightings);""", store.database).stdout.splitlines()[-1]
+        staged_monitors, unprocessed, sightings = (int(x) for x in counts.split("\t"))
+        if staged_monitors != 3 or unprocessed != 0 or sightings == 0:
+            failures.append(f"expected 3 monitors' readings all processed: monitors "
+                            f"{staged_monitors}, unprocessed {unprocessed}, sightings {sightings}")
+
+        # Reports and the dashboard as the read-only account.
+        report_config = os.path.join(store.tmp, "report.toml")
+        store.write_config(store.mariadb_config(users["report"], password), report_config)
+        for args in (["--report", "hourly"], ["--report", "monitors"], ["--report", "devices"]):
+            r = store.run("blemon-report", *args, config=report_config, check=False)
+            if r.returncode != 0 or b"No data found" in r.stdout:
+                failures.append(f"report {args} as the reporting account: exit {r.returncode}\n"
+                                f"{r.stdout.decode()}{r.stderr.decode()}")
+        r = store.run("blemon-dashboard", "--once", config=report_config, check=False)
+        if r.returncode != 0:
+            failures.append(f"dashboard as the reporting account: {r.stdout.decode()}")
+
+        # No more than needed: each account is refused what is not its job.
+        refused = [
+            ("scanner", "INSERT INTO device_sightings (device_id, monitor_id, rssi) VALUES (1, 1, -1)"),
+            ("scanner", "SELECT * FROM device_sightings"),
+            ("scanner", "UPDATE processor_lease SET epoch = epoch + 1"),
+            ("processor", "DELETE FROM device_sightings"),
+            ("processor", "DROP TABLE monitors"),
+            ("report", "INSERT INTO monitors (monitor_name) VALUES ('intruder')"),
+            ("report", "UPDATE monitors SET is_active = FALSE"),
+            ("report", "CALL cleanup_old_staging(0)"),
+        ]
+        for role, sql in refused:
+            r = tools_env.run_sql(peer, sql + ";", store.database, user=users[role],
+                                  password=password, check=False)
+            if r.returncode == 0 or "denied" not in r.stderr:
+                failures.append(f"the {role} account was allowed: {sql} ({r.stderr.strip()})")
+    finally:
+        drop = "".join(f"DROP USER IF EXISTS '{u}'@'%';" for u in users.values())
+        tools_env.run_sql(peer, drop, check=False)
+        store.drop()
+    for failure in failures:
+        print("FAIL:", failure)
+    if not failures:
+        print("monitors, reports and the dashboard run with exactly the printed grants")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
