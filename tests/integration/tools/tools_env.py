@@ -37,8 +37,11 @@ def run_sql(peer, sql, database=None, user=None, password=None, check=True):
     password = password or peer["admin_password"]
     # Literal times in tests are UTC, as blemon's sessions are, whatever the machine's zone.
     sql = "SET time_zone = '+00:00';\n" + sql
-    return subprocess.run(mariadb_client(peer, user, password, database), input=sql, text=True,
-                          capture_output=True, check=check)
+    result = subprocess.run(mariadb_client(peer, user, password, database), input=sql, text=True,
+                            capture_output=True)
+    if check and result.returncode != 0:
+        raise RuntimeError(f"mariadb client failed: {result.stderr.strip()}\n{sql[:2000]}")
+    return result
 
 
 class Store:
