@@ -70,8 +70,15 @@ TEST(ABluezScannerOverManyScans, LeaksNoFileDescriptorsOrMemoryAcross1000Scans) 
               fds_before, fds_after, rss_before, rss_after);
   EXPECT_EQ(failed, 0);
   EXPECT_EQ(fds_after, fds_before);
+#if defined(__SANITIZE_ADDRESS__)
+  // AddressSanitizer keeps freed memory in quarantine, so RSS climbs by design; its
+  // LeakSanitizer checks for leaks at exit instead.
+  (void)rss_before;
+  (void)rss_after;
+#else
   // A leak of even 1 KiB a scan would show as 1,000 KiB here.
   EXPECT_LT(rss_after - rss_before, 512);
+#endif
 }
 
 }  // namespace
