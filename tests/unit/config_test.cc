@@ -191,6 +191,14 @@ TEST(AConfig, ReadsTheSqliteBackend) {
   EXPECT_EQ(Parse("[database]\nbackend = \"sqlite\"\n").database.backend, Backend::kSqlite);
 }
 
+TEST(AConfig, TakesADatabaseSectionWithoutBackendForTheOriginalToolsMariaDb) {
+  // The original tool's config.ini had a [database] section for MySQL/MariaDB and no backend key;
+  // its users' files must keep meaning what they meant.
+  const DatabaseSettings d = Parse("[database]\nhost = \"db\"\n").database;
+  EXPECT_EQ(d.backend, Backend::kMariaDb);
+  EXPECT_EQ(Parse("").database.backend, Backend::kSqlite);
+}
+
 TEST(AConfig, ReadsLogLevelsInAnyCase) {
   EXPECT_EQ(Parse("[monitor]\nlog_level = \"debug\"").monitor.log_level, LogLevel::kDebug);
   EXPECT_EQ(Parse("[monitor]\nlog_level = \"Info\"").monitor.log_level, LogLevel::kInfo);
@@ -199,7 +207,8 @@ TEST(AConfig, ReadsLogLevelsInAnyCase) {
 }
 
 TEST(AConfig, AcceptsIntervalsThatDivideADay) {
-  for (int length : {60, 120, 900, 3600, 86400}) {
+  // 60 s and below do not leave room for the default 10 s scan and 60 s wait.
+  for (int length : {75, 120, 900, 3600, 86400}) {
     EXPECT_EQ(
         Parse("[monitor]\nscan_interval_seconds = " + std::to_string(length)).monitor.scan_interval,
         Seconds{length});
@@ -375,6 +384,28 @@ TEST(AConfigError, ForAScheduleThatDoesNotFitNamesAScheduleKey) {
       "scan_duration_seconds = 60\nprocessor_wait_seconds = 60\n");
   EXPECT_THAT(e.key(), StartsWith("monitor.")) << e.what();
   EXPECT_THAT(e.what(), StartsWith("blemon.toml:"));
+}
+
+TEST(AConfigError, ForAPasswordAndAPasswordFileNamesThePasswordFile) {
+  const ConfigError e = ErrorOf("[database]\npassword = \"a\"\npassword_file = \"/etc/pw\"\n");
+  EXPECT_EQ(e.key(), "database.password_file");
+  EXPECT_EQ(e.line(), 3);
+  EXPECT_THAT(e.what(), Not(HasSubstr("\"a\"")));
+}
+
+TEST(AConfigError, ForAProcessorLeaseNoLongerThanTheIntervalNamesTheLeaseTtl) {
+  // The lease must outlive one cycle, or the processor would lose it between renewals.
+  const ConfigError e = ErrorOf(
+      "[monitor]\nprocess_intervals = true\nscan_interval_seconds = 300\n"
+      "processor_lease_ttl_seconds = 300\n");
+  EXPECT_EQ(e.key(), "monitor.processor_lease_ttl_seconds");
+  EXPECT_EQ(e.line(), 4);
+}
+
+TEST(AConfigError, ForAWrongTypeUnderADottedKeyPointsAtIt) {
+  const ConfigError e = ErrorOf("# top\nmonitor.name = 5\n");
+  EXPECT_EQ(e.key(), "monitor.name");
+  EXPECT_EQ(e.line(), 2);
 }
 
 TEST(AConfigError, ForADuplicateKeyPointsAtTheDuplicate) {

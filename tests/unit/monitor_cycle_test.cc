@@ -66,9 +66,16 @@ Schedule ScheduleOf(const Config& config) {
   return schedule.value_or(*Schedule::Make({}));
 }
 
-std::vector<UtcTime> IntervalsOf(const std::vector<Batch>& batches) {
-  std::vector<UtcTime> intervals;
-  for (const auto& b : batches) intervals.push_back(b.interval_start);
+// Times as seconds after kMidnight: readable in failure messages, unlike raw time_points.
+long long Offset(UtcTime t) { return t.time_since_epoch().count() - kMidnight; }
+std::vector<long long> Offsets(const std::vector<UtcTime>& times) {
+  std::vector<long long> offsets;
+  for (UtcTime t : times) offsets.push_back(Offset(t));
+  return offsets;
+}
+std::vector<long long> IntervalsOf(const std::vector<Batch>& batches) {
+  std::vector<long long> intervals;
+  for (const auto& b : batches) intervals.push_back(Offset(b.interval_start));
   return intervals;
 }
 
@@ -223,8 +230,7 @@ TEST_F(AMonitorCycle, ScansEachIntervalOnceInOrder) {
   Started(MakeConfig());
   std::vector<UtcTime> scanned;
   for (int i = 0; i < 4; ++i) scanned.push_back(RunOnce().interval_start.value_or(UtcTime{}));
-  EXPECT_THAT(scanned, ElementsAre(At(kMidnight + 300), At(kMidnight + 600), At(kMidnight + 900),
-                                   At(kMidnight + 1200)));
+  EXPECT_THAT(Offsets(scanned), ElementsAre(300, 600, 900, 1200));
 }
 
 TEST_F(AMonitorCycle, DoesNotScanAnIntervalTwiceWhenTheWallClockStepsBack) {
@@ -233,7 +239,7 @@ TEST_F(AMonitorCycle, DoesNotScanAnIntervalTwiceWhenTheWallClockStepsBack) {
   clock_.JumpWallClock(Seconds{-30});  // NTP steps the clock back to +280
   const CycleReport report = RunOnce();
   EXPECT_THAT(report.interval_start, Optional(At(kMidnight + 600)));
-  EXPECT_THAT(IntervalsOf(store_.staged()), ElementsAre(At(kMidnight + 300), At(kMidnight + 600)));
+  EXPECT_THAT(IntervalsOf(store_.staged()), ElementsAre(300, 600));
 }
 
 TEST_F(AMonitorCycle, DoesNotScanWhenStoppedWhileWaiting) {
@@ -344,8 +350,7 @@ TEST_F(AMonitorCycle, SendsSpooledScansOldestFirstWhenTheStoreComesBack) {
   for (int i = 0; i < 3; ++i) RunOnce();
   store_.down = false;
   const CycleReport report = RunOnce();
-  EXPECT_THAT(IntervalsOf(store_.staged()), ElementsAre(At(kMidnight + 300), At(kMidnight + 600),
-                                                        At(kMidnight + 900), At(kMidnight + 1200)));
+  EXPECT_THAT(IntervalsOf(store_.staged()), ElementsAre(300, 600, 900, 1200));
   for (const auto& batch : store_.staged()) EXPECT_EQ(batch.monitor_id, cycle.monitor_id());
   EXPECT_TRUE(
       std::is_sorted(store_.staged().begin(), store_.staged().end(),
@@ -370,9 +375,7 @@ TEST_F(AMonitorCycle, KeepsWhatItCouldNotSendWhenTheStoreFailsMidway) {
   const CycleReport after = RunOnce();
   EXPECT_EQ(after.batches_sent, 4);
   EXPECT_EQ(after.spool_pending, 0);
-  EXPECT_THAT(IntervalsOf(store_.staged()),
-              ElementsAre(At(kMidnight + 300), At(kMidnight + 600), At(kMidnight + 900),
-                          At(kMidnight + 1200), At(kMidnight + 1500)));
+  EXPECT_THAT(IntervalsOf(store_.staged()), ElementsAre(300, 600, 900, 1200, 1500));
 }
 
 TEST_F(AMonitorCycle, ForgetsABatchTheStoreAlreadyHadWhenItsAcknowledgementWasLost) {
@@ -382,7 +385,7 @@ TEST_F(AMonitorCycle, ForgetsABatchTheStoreAlreadyHadWhenItsAcknowledgementWasLo
   EXPECT_EQ(spool_.Pending(), 1);
   RunOnce();  // resends: the store says "seen before", the spool lets it go
   EXPECT_EQ(spool_.Pending(), 0);
-  EXPECT_THAT(IntervalsOf(store_.staged()), ElementsAre(At(kMidnight + 300), At(kMidnight + 600)));
+  EXPECT_THAT(IntervalsOf(store_.staged()), ElementsAre(300, 600));
   EXPECT_THAT(store_.events(), ::testing::Contains(HasSubstr(" again")));
 }
 
@@ -426,14 +429,30 @@ TEST_F(AMonitorCycle, LogsWhatTheSpoolDropped) {
 // --- processing -------------------------------------------------------------------------------
 
 TEST_F(AMonitorCycle, ProcessesAnIntervalOnlyAfterTheProcessorWait) {
-  Started(MakeConfig(/*process=*/true));
-  const CycleReport first = RunOnce();  // scans +300; its window ended at +310, due at +370
-  EXPECT_EQ(first.intervals_processed, 0);
-  EXPECT_THAT(store_.process_order(), IsEmpty());
-  const CycleReport second = RunOnce();  // at +610, +300 is due
-  EXPECT_EQ(second.intervals_processed, 1);
-  EXPECT_TRUE(second.processor);
-  EXPECT_THAT(store_.process_order(), ElementsAre(At(kMidnight + 300)));
+  // Whether the cycle waits for the interval it just scanned or leaves it to the next cycle is
+  // its choice; processing before the scan window ended `processor_wait` ago is not.
+  for (long long wait : {0, 60, 200}) {
+    SCOPED_TRACE(::testing::Message() << "processor_wait " << wait);
+    Config config = MakeConfig(/*process=*/true);
+    config.monitor.processor_wait = Seconds{wait};
+    FakeClock clock(At(kMidnight + 100));
+    FakeScanner scanner(clock);
+    scanner.Hear({MakeReading(1, -60)});
+    FakeStore store(clock);
+    FakeSpool spool;
+    MonitorCycle cycle(config, ScheduleOf(config),
+                       MonitorCycle::Ports{scanner, store, &store, spool, clock, log_});
+    ASSERT_EQ(cycle.Start(), StartOutcome::kReady);
+    int processed = 0;
+    for (int i = 0; i < 3; ++i) processed += cycle.RunOnce(stop_.get_token()).intervals_processed;
+    ASSERT_FALSE(store.processed_at().empty());
+    for (const auto& [interval, at] : store.processed_at()) {
+      EXPECT_GE(Offset(at), Offset(interval) + 10 + wait) << "interval +" << Offset(interval);
+    }
+    // Nothing is left behind: the first two scanned intervals are processed by now.
+    EXPECT_THAT(Offsets(store.process_order()), ::testing::IsSupersetOf({300, 600}));
+    EXPECT_EQ(processed, static_cast<int>(store.process_order().size()));
+  }
 }
 
 TEST_F(AMonitorCycle, ProcessesIntervalsMissedWhileItWasDownOldestFirst) {
@@ -443,9 +462,12 @@ TEST_F(AMonitorCycle, ProcessesIntervalsMissedWhileItWasDownOldestFirst) {
   store_.AddForeignRows(At(kMidnight - 86400), 4);  // yesterday, replayed from a spool
   Started(MakeConfig(/*process=*/true));
   const CycleReport report = RunOnce();
-  EXPECT_EQ(report.intervals_processed, 4);
-  EXPECT_THAT(store_.process_order(), ElementsAre(At(kMidnight - 86400), At(kMidnight - 1200),
-                                                  At(kMidnight - 600), At(kMidnight)));
+  const std::vector<long long> order = Offsets(store_.process_order());
+  ASSERT_GE(order.size(), 4u);
+  EXPECT_THAT(std::vector<long long>(order.begin(), order.begin() + 4),
+              ElementsAre(-86400, -1200, -600, 0));
+  EXPECT_TRUE(std::is_sorted(order.begin(), order.end()));
+  EXPECT_EQ(report.intervals_processed, static_cast<int>(order.size()));
 }
 
 TEST_F(AMonitorCycle, DoesNotProcessWhenNotConfiguredTo) {
@@ -455,7 +477,7 @@ TEST_F(AMonitorCycle, DoesNotProcessWhenNotConfiguredTo) {
   RunOnce();
   EXPECT_EQ(report.intervals_processed, 0);
   EXPECT_FALSE(report.processor);
-  EXPECT_THAT(store_.process_order(), IsEmpty());
+  EXPECT_THAT(Offsets(store_.process_order()), IsEmpty());
   EXPECT_EQ(store_.claims(), 0);
 }
 
@@ -482,7 +504,7 @@ TEST_F(AMonitorCycle, RunImmediatelyScansNowAndProcessesTheIntervalItScanned) {
   ASSERT_EQ(scanner_.calls().size(), 1u);
   EXPECT_EQ(scanner_.calls()[0].started, At(kMidnight + 100));  // not aligned: right now
   EXPECT_THAT(report.interval_start, Optional(At(kMidnight)));
-  EXPECT_THAT(store_.process_order(), ElementsAre(At(kMidnight)));
+  EXPECT_THAT(Offsets(store_.process_order()), ElementsAre(0));
   EXPECT_EQ(report.intervals_processed, 1);
   EXPECT_EQ(report.batches_sent, 1);
 }
@@ -491,7 +513,7 @@ TEST_F(AMonitorCycle, RunImmediatelyOnANonProcessorDoesNotProcess) {
   MonitorCycle& cycle = Started(MakeConfig(/*process=*/false));
   const CycleReport report = cycle.RunImmediately(stop_.get_token());
   EXPECT_EQ(report.batches_sent, 1);
-  EXPECT_THAT(store_.process_order(), IsEmpty());
+  EXPECT_THAT(Offsets(store_.process_order()), IsEmpty());
 }
 
 TEST_F(AMonitorCycle, InStandbyScansWithoutProcessingAndTakesOverWhenTheLeaseExpires) {
@@ -503,7 +525,7 @@ TEST_F(AMonitorCycle, InStandbyScansWithoutProcessingAndTakesOverWhenTheLeaseExp
   const CycleReport first = RunOnce();  // at +310 the kitchen's lease (to +700) is live
   EXPECT_FALSE(first.processor);
   EXPECT_EQ(first.batches_sent, 1);
-  EXPECT_THAT(store_.process_order(), IsEmpty());
+  EXPECT_THAT(Offsets(store_.process_order()), IsEmpty());
   EXPECT_EQ(store_.lease_holder(), kitchen);
 
   // The kitchen monitor dies: no renewals. Within a few cycles the lease lapses and we take it.
@@ -512,7 +534,7 @@ TEST_F(AMonitorCycle, InStandbyScansWithoutProcessingAndTakesOverWhenTheLeaseExp
   EXPECT_TRUE(took_over);
   EXPECT_TRUE(cycle.is_processor());
   EXPECT_EQ(store_.lease_holder(), cycle.monitor_id());
-  EXPECT_THAT(store_.process_order(), ::testing::Contains(At(kMidnight - 300)));
+  EXPECT_THAT(Offsets(store_.process_order()), ::testing::Contains(-300));
 }
 
 TEST_F(AMonitorCycle, StepsDownWhenFencingRejectsItsProcessing) {
@@ -526,7 +548,7 @@ TEST_F(AMonitorCycle, StepsDownWhenFencingRejectsItsProcessing) {
   EXPECT_FALSE(cycle.is_processor());
   // It did not carry on with the next interval under an epoch the store has rejected.
   EXPECT_EQ(std::count(store_.events().begin(), store_.events().end(), "process fenced"), 1);
-  EXPECT_THAT(store_.process_order(), IsEmpty());
+  EXPECT_THAT(Offsets(store_.process_order()), IsEmpty());
 }
 
 TEST_F(AMonitorCycle, ProcessesAgainAfterWinningTheLeaseBackFromFencing) {
@@ -537,7 +559,7 @@ TEST_F(AMonitorCycle, ProcessesAgainAfterWinningTheLeaseBackFromFencing) {
   ASSERT_FALSE(cycle.is_processor());
   const CycleReport report = RunOnce();  // claims again (nobody else wants it) and processes
   EXPECT_TRUE(report.processor);
-  EXPECT_THAT(store_.process_order(), ::testing::Contains(At(kMidnight - 300)));
+  EXPECT_THAT(Offsets(store_.process_order()), ::testing::Contains(-300));
 }
 
 // --- shutdown ---------------------------------------------------------------------------------
@@ -599,7 +621,8 @@ LeaseAnswer Granted(MonitorId me, std::int64_t epoch) {
 class AMonitorCycleInteraction : public ::testing::Test {
  protected:
   AMonitorCycleInteraction()
-      : cycle_(MakeConfig(/*process=*/true), ScheduleOf(MakeConfig(true)),
+      : schedule_(ScheduleOf(MakeConfig(true))),
+        cycle_(MakeConfig(/*process=*/true), schedule_,
                MonitorCycle::Ports{scanner_, store_, &processor_, spool_, clock_, log_}) {}
 
   // Start: register, agree on the interval, claim the lease; heartbeats allowed.
@@ -628,6 +651,7 @@ class AMonitorCycleInteraction : public ::testing::Test {
   StrictMock<testing::MockProcessorStore> processor_;
   FakeSpool spool_;
   RecordingLogger log_;
+  Schedule schedule_;
   MonitorCycle cycle_;
 };
 
@@ -648,8 +672,11 @@ TEST_F(AMonitorCycleInteraction, SleepsScansStagesProcessesAndHeartbeatsInThatOr
                                  Field(&Batch::interval_start, At(kMidnight + 300)),
                                  Field(&Batch::readings, ElementsAre(MakeReading(1, -60))))))
         .WillOnce(Return(true));
-    // At +310 the latest interval whose window ended 60 s ago is kMidnight itself.
-    EXPECT_CALL(processor_, PendingIntervals(At(kMidnight)))
+    // Asks for the intervals due at the moment it asks (whether it waited first is its choice).
+    EXPECT_CALL(processor_, PendingIntervals(::testing::Truly([&](UtcTime latest_due) {
+                  return latest_due == schedule_.LatestDueInterval(clock_.UtcNow()) &&
+                         latest_due >= At(kMidnight);
+                })))
         .WillOnce(Return(std::vector<UtcTime>{At(kMidnight - 300), At(kMidnight)}));
     EXPECT_CALL(processor_, ProcessInterval(At(kMidnight - 300), 7, 3))
         .WillOnce(Return(ProcessOutcome{4, 2, 1}));
@@ -669,7 +696,9 @@ TEST_F(AMonitorCycleInteraction, StepsDownOnLeaseLostWithoutProcessingFurther) {
   StartAsProcessor();
   {
     InSequence cycle;
-    EXPECT_CALL(scanner_, Scan(_, _)).WillOnce(Return(ScanResult{}));
+    ScanResult heard;
+    heard.readings = {MakeReading(1, -60)};
+    EXPECT_CALL(scanner_, Scan(_, _)).WillOnce(Return(heard));
     EXPECT_CALL(store_, StageBatch(_)).WillOnce(Return(true));
     EXPECT_CALL(processor_, PendingIntervals(_))
         .WillOnce(Return(std::vector<UtcTime>{At(kMidnight - 300), At(kMidnight)}));

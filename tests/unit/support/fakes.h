@@ -272,6 +272,7 @@ class FakeStore final : public ScanStore, public ProcessorStore {
     }
     processed_.insert(interval_start);
     process_order_.push_back(interval_start);
+    processed_at_.emplace_back(interval_start, clock_.UtcNow());
     Note("process " + std::to_string(interval_start.time_since_epoch().count()));
     return {static_cast<int>(rows_[interval_start].size()), 0, 0};
   }
@@ -301,6 +302,8 @@ class FakeStore final : public ScanStore, public ProcessorStore {
   const std::vector<MonitorInfo>& registered() const { return registered_; }
   const std::vector<std::pair<MonitorId, bool>>& heartbeats() const { return heartbeats_; }
   const std::vector<UtcTime>& process_order() const { return process_order_; }
+  // (interval, store time when it was processed)
+  const std::vector<std::pair<UtcTime, UtcTime>>& processed_at() const { return processed_at_; }
   const std::vector<std::string>& events() const { return events_; }
   int claims() const { return claims_; }
   std::optional<MonitorId> lease_holder() const {
@@ -336,6 +339,7 @@ class FakeStore final : public ScanStore, public ProcessorStore {
   std::map<UtcTime, std::vector<StagedReading>> rows_;
   std::set<UtcTime> processed_;
   std::vector<UtcTime> process_order_;
+  std::vector<std::pair<UtcTime, UtcTime>> processed_at_;
   std::optional<MonitorId> lease_holder_;
   UtcTime lease_expires_{};
   std::int64_t epoch_ = 0;
