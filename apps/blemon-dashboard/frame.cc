@@ -101,15 +101,19 @@ class Table {
       if (pick < 0) break;
       --widths[pick];
     }
+    // Still too wide: leave out columns from the right (the last one is cut to fit).
+    while (widths.size() > 1 && total() > width) widths.pop_back();
+    if (total() > width) widths.back() = std::max(1, widths.back() - (total() - width));
     std::string out;
     const auto line = [&](const std::vector<Cell>& cells, bool header) {
       std::string text(indent, ' ');
-      for (std::size_t c = 0; c < cells.size(); ++c) {
+      const std::size_t shown = std::min(cells.size(), widths.size());
+      for (std::size_t c = 0; c < shown; ++c) {
         if (c > 0) text += "  ";
         const std::string fitted = FitToWidth(cells[c].text, widths[c]);
-        const std::string padded =
-            right_[c] ? PadLeft(fitted, widths[c])
-                      : (c + 1 == cells.size() ? fitted : PadRight(fitted, widths[c]));
+        const std::string padded = right_[c]
+                                       ? PadLeft(fitted, widths[c])
+                                       : (c + 1 == shown ? fitted : PadRight(fitted, widths[c]));
         const std::string_view paint = header ? kBold : cells[c].color;
         if (color && !paint.empty()) {
           text += std::string(paint) + padded + std::string(kReset);
