@@ -171,19 +171,20 @@ std::string Explain(const sdbus::Error& error, std::string_view call, std::strin
 // the window.
 class StopWaker final {
  public:
-  explicit StopWaker(const std::stop_token& stop) : fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
-    if (fd_ >= 0 && stop.stop_possible()) callback_.emplace(stop, Wake{fd_});
-  }
-  ~StopWaker() {
-    callback_.reset();  // before the fd it writes to goes away
-    if (fd_ >= 0) ::close(fd_);
-  }
+  explicit StopWaker(const std::stop_token& stop)
+      : event_{::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)}, callback_(stop, Wake{event_.fd}) {}
   StopWaker(const StopWaker&) = delete;
   StopWaker& operator=(const StopWaker&) = delete;
 
-  int fd() const { return fd_; }
+  int fd() const { return event_.fd; }
 
  private:
+  struct EventFd {
+    int fd;
+    ~EventFd() {
+      if (fd >= 0) ::close(fd);
+    }
+  };
   struct Wake {
     int fd;
     void operator()() const noexcept {
@@ -191,8 +192,10 @@ class StopWaker final {
       [[maybe_unused]] const auto written = ::write(fd, &one, sizeof one);
     }
   };
-  int fd_;
-  std::optional<std::stop_callback<Wake>> callback_;
+  // Members are destroyed in reverse order: the callback is deregistered (waiting for a stop
+  // request running it on another thread) before the descriptor it writes to is closed.
+  EventFd event_;
+  std::stop_callback<Wake> callback_;
 };
 
 // Relative time until sd-bus wants to be called again (a method call timing out), if ever.

@@ -27,6 +27,7 @@ inline constexpr char kAdapter1[] = "org.bluez.Adapter1";
 inline constexpr char kDevice1[] = "org.bluez.Device1";
 inline constexpr char kObjectManager[] = "org.freedesktop.DBus.ObjectManager";
 inline constexpr char kProperties[] = "org.freedesktop.DBus.Properties";
+inline constexpr char kTestInterface[] = "org.blemon.Test";
 
 inline std::string Env(const char* name) {
   const char* value = std::getenv(name);
@@ -150,6 +151,21 @@ class BluezMock {
     code +=
         "raise dbus.exceptions.DBusException('injected by the test', name='" + error_name + "')";
     ReplaceAdapterMethod(adapter, method, in_signature, code);
+  }
+
+  // Adds a method to the mock's root object, on interface org.blemon.Test, running `python`
+  // (dbusmock's AddMethod: `args`, `objects`, `dbus` are in scope). For scripted bursts.
+  void AddRootMethod(const std::string& name, const std::string& in_signature,
+                     const std::string& python) {
+    Proxy("/")
+        ->callMethod("AddMethod")
+        .onInterface(kMockInterface)
+        .withArguments(std::string(kTestInterface), name, in_signature, std::string(""), python);
+  }
+
+  template <typename... Args>
+  void CallRootMethod(const std::string& name, const Args&... args) {
+    Proxy("/")->callMethod(name).onInterface(kTestInterface).withArguments(args...);
   }
 
   bool Discovering(const std::string& adapter) {
