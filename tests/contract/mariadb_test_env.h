@@ -14,6 +14,7 @@
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "blemon/config.h"
 
@@ -29,8 +30,13 @@ struct MariaDbPeer {
       throw std::runtime_error(
           "BLEMON_TEST_MARIADB_DIR is not set: run this test through ctest (fixture `mariadb`)");
     }
-    std::ifstream in(std::string(dir) + "/peer.env");
-    if (!in) throw std::runtime_error(std::string("no peer.env in ") + dir);
+    return FromDirectory(dir);
+  }
+
+  // A server set up by `mariadb-peer.sh setup DIR` (e.g. a private one for outage tests).
+  static MariaDbPeer FromDirectory(const std::string& dir) {
+    std::ifstream in(dir + "/peer.env");
+    if (!in) throw std::runtime_error("no peer.env in " + dir);
     MariaDbPeer peer;
     std::string line;
     while (std::getline(in, line)) {
@@ -115,6 +121,31 @@ class TestSql {
     return value;
   }
   void Exec(const std::string& sql) { Scalar(sql); }
+  // Every row of the first result set, NULL as "NULL".
+  std::vector<std::vector<std::string>> Rows(const std::string& sql) {
+    if (mysql_real_query(db_, sql.data(), sql.size()) != 0) {
+      throw std::runtime_error("SQL failed: " + std::string(mysql_error(db_)) + " [" + sql + "]");
+    }
+    std::vector<std::vector<std::string>> rows;
+    bool first = true;
+    do {
+      if (MYSQL_RES* result = mysql_store_result(db_)) {
+        const unsigned columns = mysql_num_fields(result);
+        while (MYSQL_ROW row = mysql_fetch_row(result)) {
+          if (!first) continue;
+          const unsigned long* lengths = mysql_fetch_lengths(result);
+          std::vector<std::string> values;
+          for (unsigned i = 0; i < columns; ++i) {
+            values.push_back(row[i] ? std::string(row[i], lengths[i]) : "NULL");
+          }
+          rows.push_back(std::move(values));
+        }
+        first = false;
+        mysql_free_result(result);
+      }
+    } while (mysql_next_result(db_) == 0);
+    return rows;
+  }
   MYSQL* raw() { return db_; }
 
  private:

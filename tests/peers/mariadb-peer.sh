@@ -80,13 +80,14 @@ start_server() {
     return 0
   fi
   rm -f "$socket" "$dir/mysqld.pid"
+  mkdir -p "$dir/tmp"
   local user_opt=()
   [ "$(id -u)" -eq 0 ] && user_opt=(--user=root)
   # Settings close to a stock server (durable commits) so benchmarks mean something; only the
   # buffer pool is sized for the 10-million-row benchmark.
   setsid "$mariadbd" --no-defaults "${user_opt[@]}" \
     --datadir="$dir/data" --socket="$socket" --port="$port" --bind-address=127.0.0.1 \
-    --pid-file="$dir/mysqld.pid" --log-error="$dir/mysqld.err" \
+    --pid-file="$dir/mysqld.pid" --log-error="$dir/mysqld.err" --tmpdir="$dir/tmp" \
     --character-set-server=utf8mb4 --collation-server=utf8mb4_general_ci \
     --innodb-buffer-pool-size=1G --innodb-log-file-size=512M --max-connections=200 \
     --ssl-ca="$dir/certs/ca.pem" --ssl-cert="$dir/certs/server.pem" \

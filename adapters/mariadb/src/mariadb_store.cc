@@ -315,10 +315,11 @@ class MariaDbStore final : public Store {
   // on scanning into its spool instead of waiting here.
   template <typename Work>
   std::invoke_result_t<Work&, Session&> Run(std::string_view doing, Work&& work) {
-    static constexpr std::array<std::chrono::milliseconds, 5> kBackoff = {
-        std::chrono::milliseconds(100), std::chrono::milliseconds(200),
-        std::chrono::milliseconds(400), std::chrono::milliseconds(800),
-        std::chrono::milliseconds(1600)};
+    // About 6 s in all: enough for a crashed server restarted by systemd to finish recovery.
+    static constexpr std::array<std::chrono::milliseconds, 6> kBackoff = {
+        std::chrono::milliseconds(100),  std::chrono::milliseconds(200),
+        std::chrono::milliseconds(400),  std::chrono::milliseconds(800),
+        std::chrono::milliseconds(1600), std::chrono::milliseconds(3200)};
     bool lost_before = false;  // an earlier attempt of this call lost its connection
     for (std::size_t attempt = 0;; ++attempt) {
       const bool connected = session_ != nullptr;

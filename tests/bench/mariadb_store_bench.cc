@@ -1,0 +1,241 @@
+// MariaDB store benchmarks, against the throwaway server of the `mariadb` fixture:
+//  1. staging ingest of 10,000-row batches: bulk array binding (StageBatch) vs the original tool's
+//     row-by-row INSERT with autocommit, same run (targets: >= 150,000 rows/s and >= 20x);
+//  2. processing one interval of 100 monitors x 2,000 devices on an empty database (<= 2 s);
+//  3. the same with 10 million staging rows (and 2 million sightings) of history (<= 1.5x of 2).
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <random>
+
+#include "blemon/mariadb/mariadb_store.h"
+#include "mariadb_test_env.h"
+
+namespace blemon::testing {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+double SecondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+constexpr int kMonitors = 100;
+constexpr int kDevices = 2000;
+
+MacAddress Device(int d) {
+  return MacAddress::FromBytes(
+      {0x02, 0, 0, 0, static_cast<std::uint8_t>(d >> 8), static_cast<std::uint8_t>(d)});
+}
+
+Reading MakeReading(int device, int rssi) {
+  return Reading{.mac = Device(device),
+                 .address_class = AddressClass::kPublic,
+                 .rssi = rssi,
+                 .advert_count = 4,
+                 .name = fmt::format("Device {}", device),
+                 .tx_power = std::nullopt,
+                 .company_ids = {}};
+}
+
+struct Bench {
+  MariaDbPeer peer = MariaDbPeer::FromEnvironment();
+  bool all_met = true;
+
+  DatabaseSettings FreshDatabase(const std::string& tag) {
+    DatabaseSettings s = peer.Admin(UniqueDatabaseName(tag));
+    mariadb::Migrate(s);
+    return s;
+  }
+  void Verdict(const std::string& what, bool met) {
+    fmt::print("  {:<58} {}\n", what, met ? "met" : "MISSED");
+    all_met = all_met && met;
+  }
+
+  void Ingest() {
+    const DatabaseSettings s = FreshDatabase("bench_ingest");
+    auto store = mariadb::OpenStore(s);
+    const MonitorId id = store->RegisterMonitor({"bench", "", ""});
+    const UtcTime t = std::chrono::sys_days{std::chrono::year{2026} / 3 / 1} + 10h;
+    constexpr int kBatchRows = 10'000;
+    constexpr int kBatches = 20;
+    std::vector<Batch> batches;
+    for (int b = 0; b < kBatches; ++b) {
+      Batch batch{id, b + 1, t + b * 300s, t + b * 300s, {}};
+      for (int i = 0; i < kBatchRows; ++i) {
+        batch.readings.push_back(
+            MakeReading(i % kDevices + (i / kDevices) * kDevices, -40 - i % 60));
+      }
+      batches.push_back(std::move(batch));
+    }
+    store->StageBatch(Batch{id, 1000, t, t, {MakeReading(1, -50)}});  // connect, prepare
+    auto start = Clock::now();
+    for (const Batch& b : batches) store->StageBatch(b);
+    const double bulk_s = SecondsSince(start);
+    const double bulk_rate = kBatches * kBatchRows / bulk_s;
+
+    // The original tool's way: one INSERT per reading, each committed on its own (autocommit),
+    // prepared here so the comparison is about round trips and commits, not SQL parsing.
+    constexpr int kBaselineRows = kBatchRows;
+    TestSql sql(s);
+    MYSQL_STMT* stmt = mysql_stmt_init(sql.raw());
+    const std::string insert =
+        "INSERT INTO sighting_staging (mac_address, device_name, monitor_id, rssi, "
+        "interval_start, scan_timestamp) VALUES (?, ?, ?, ?, FROM_UNIXTIME(?), NOW())";
+    if (mysql_stmt_prepare(stmt, insert.data(), insert.size()) != 0) {
+      throw std::runtime_error(mysql_stmt_error(stmt));
+    }
+    start = Clock::now();
+    for (int i = 0; i < kBaselineRows; ++i) {
+      std::string mac = Device(i % kDevices).ToString();
+      std::string name = fmt::format("Device {}", i);
+      long long monitor = id;
+      int rssi = -40 - i % 60;
+      long long interval = t.time_since_epoch().count() + 86400;
+      unsigned long mac_len = mac.size();
+      unsigned long name_len = name.size();
+      MYSQL_BIND b[5] = {};
+      b[0].buffer_type = MYSQL_TYPE_STRING;
+      b[0].buffer = mac.data();
+      b[0].length = &mac_len;
+      b[1].buffer_type = MYSQL_TYPE_STRING;
+      b[1].buffer = name.data();
+      b[1].length = &name_len;
+      b[2].buffer_type = MYSQL_TYPE_LONGLONG;
+      b[2].buffer = &monitor;
+      b[3].buffer_type = MYSQL_TYPE_LONG;
+      b[3].buffer = &rssi;
+      b[4].buffer_type = MYSQL_TYPE_LONGLONG;
+      b[4].buffer = &interval;
+      if (mysql_stmt_bind_param(stmt, b) != 0 || mysql_stmt_execute(stmt) != 0) {
+        throw std::runtime_error(mysql_stmt_error(stmt));
+      }
+    }
+    const double row_s = SecondsSince(start);
+    mysql_stmt_close(stmt);
+    const double row_rate = kBaselineRows / row_s;
+    fmt::print("staging ingest, 10,000-row batches\n");
+    fmt::print("  bulk (StageBatch, array binding): {} batches, {:.3f} s, {:.0f} rows/s\n",
+               kBatches, bulk_s, bulk_rate);
+    fmt::print("  row-by-row autocommit baseline:   {} rows, {:.3f} s, {:.0f} rows/s\n",
+               kBaselineRows, row_s, row_rate);
+    fmt::print("  speed-up: {:.1f}x\n", bulk_rate / row_rate);
+    Verdict(">= 150,000 rows/s", bulk_rate >= 150'000);
+    Verdict(">= 20x the row-by-row baseline", bulk_rate >= 20 * row_rate);
+  }
+
+  // Stages 100 monitors x 2,000 devices for `interval` and returns the seconds ProcessInterval
+  // takes. Every monitor hears every device, RSSI random, so all 200,000 rows take part.
+  double ProcessOneInterval(const DatabaseSettings& s, UtcTime interval, std::int64_t seq_base) {
+    auto store = mariadb::OpenStore(s);
+    std::vector<MonitorId> ids;
+    for (int m = 0; m < kMonitors; ++m) {
+      ids.push_back(store->RegisterMonitor({fmt::format("monitor-{:03}", m), "", ""}));
+    }
+    std::mt19937 rng(42);
+    std::uniform_int_distribution<int> rssi(-100, -30);
+    for (int m = 0; m < kMonitors; ++m) {
+      Batch batch{ids[m], seq_base + m, interval, interval + Seconds(m % 10), {}};
+      for (int d = 0; d < kDevices; ++d) batch.readings.push_back(MakeReading(d, rssi(rng)));
+      store->StageBatch(batch);
+    }
+    const LeaseAnswer lease = store->ClaimLease(ids[0], Seconds(600));
+    const auto start = Clock::now();
+    const ProcessOutcome outcome = store->ProcessInterval(interval, ids[0], lease.epoch);
+    const double seconds = SecondsSince(start);
+    if (outcome.staging_rows != kMonitors * kDevices || outcome.sightings_changed != kDevices) {
+      throw std::runtime_error(
+          fmt::format("processed {} rows, {} sightings: not the whole interval",
+                      outcome.staging_rows, outcome.sightings_changed));
+    }
+    return seconds;
+  }
+
+  void Processing() {
+    const UtcTime t = std::chrono::sys_days{std::chrono::year{2026} / 3 / 1} + 10h;
+    const DatabaseSettings empty = FreshDatabase("bench_process");
+    const double empty_s = ProcessOneInterval(empty, t, 1);
+    // A second interval on the same database: devices known, sightings of one interval present.
+    const double second_s = ProcessOneInterval(empty, t + 300s, 1000);
+
+    long long history_rows = 10'000'000;
+    if (const char* env = std::getenv("BLEMON_BENCH_HISTORY_ROWS")) history_rows = std::atoll(env);
+    const DatabaseSettings big = FreshDatabase("bench_history");
+    {
+      // Register the monitors and devices the history refers to (as ProcessOneInterval would).
+      auto store = mariadb::OpenStore(big);
+      for (int m = 0; m < kMonitors; ++m) {
+        store->RegisterMonitor({fmt::format("monitor-{:03}", m), "", ""});
+      }
+    }
+    TestSql sql(big);
+    const auto gen_start = Clock::now();
+    const long long base = (t - std::chrono::days{1}).time_since_epoch().count();
+    const std::string mac =
+        "CONCAT('02:00:00:00:', LPAD(HEX(({0} % 2000) DIV 256), 2, '0'), ':', "
+        "LPAD(HEX({0} % 256), 2, '0'))";
+    sql.Exec(
+        fmt::format("INSERT INTO ble_devices (mac_address, device_name, first_seen, last_seen) "
+                    "SELECT {}, CONCAT('Device ', seq), FROM_UNIXTIME({}), FROM_UNIXTIME({}) FROM "
+                    "seq_0_to_1999",
+                    fmt::format(fmt::runtime(mac), "seq"), base - 86400 * 365, base));
+    // Processed staging rows: 2,000 devices per interval, going back in time, in 1M-row chunks so
+    // no single transaction grows huge. seq_N_to_M is MariaDB's sequence engine.
+    constexpr long long kChunk = 1'000'000;
+    for (long long first = 0; first < history_rows; first += kChunk) {
+      const long long last = std::min(history_rows, first + kChunk) - 1;
+      sql.Exec(fmt::format(
+          "INSERT INTO sighting_staging (mac_address, device_name, monitor_id, rssi, "
+          "interval_start, scan_timestamp, processed, batch_seq, advert_count, address_class) "
+          "SELECT {}, CONCAT('Device ', seq % 2000), 1 + seq % 100, -40 - seq % 60, "
+          "FROM_UNIXTIME({} - (seq DIV 2000) * 300), FROM_UNIXTIME({} - (seq DIV 2000) * 300 + 5), "
+          "TRUE, seq DIV 2000, 3, 'public' FROM seq_{}_to_{}",
+          fmt::format(fmt::runtime(mac), "seq"), base, base, first, last));
+    }
+    // And the sightings those intervals produced: one per device per interval.
+    sql.Exec(fmt::format(
+        "INSERT INTO device_sightings (device_id, monitor_id, rssi, interval_start, interval_end, "
+        "sighting_timestamp, margin_db, monitors_heard) "
+        "SELECT d.device_id, 1 + (d.device_id + s.seq) % 100, -50, "
+        "FROM_UNIXTIME({0} - s.seq * 300), FROM_UNIXTIME({0} - s.seq * 300 + 300), "
+        "FROM_UNIXTIME({0} - s.seq * 300 + 5), 3, 4 FROM ble_devices d "
+        "JOIN seq_0_to_{1} s",
+        base, std::max(0LL, history_rows / 2000 / 5 - 1)));
+    const double gen_s = SecondsSince(gen_start);
+    const std::string staged = sql.Scalar("SELECT COUNT(*) FROM sighting_staging");
+    const std::string sightings = sql.Scalar("SELECT COUNT(*) FROM device_sightings");
+    const double history_s = ProcessOneInterval(big, t, 1);
+
+    fmt::print("processing one interval, {} monitors x {} devices ({} staging rows)\n", kMonitors,
+               kDevices, kMonitors * kDevices);
+    fmt::print("  empty database:                   {:.3f} s\n", empty_s);
+    fmt::print("  second interval, devices known:   {:.3f} s\n", second_s);
+    fmt::print(
+        "  with history ({} staging rows, {} sightings, generated in {:.1f} s): {:.3f} s "
+        "({:.2f}x empty)\n",
+        staged, sightings, gen_s, history_s, history_s / empty_s);
+    Verdict("<= 2 s on an empty database", empty_s <= 2.0);
+    Verdict("<= 1.5x the empty-database time with history", history_s <= 1.5 * empty_s);
+    TestSql admin(peer.Admin(""), false);
+    admin.Exec("DROP DATABASE `" + big.database + "`");
+    admin.Exec("DROP DATABASE `" + empty.database + "`");
+  }
+};
+
+}  // namespace
+}  // namespace blemon::testing
+
+int main() {
+  try {
+    blemon::testing::Bench bench;
+    bench.Ingest();
+    bench.Processing();
+    fmt::print("{}\n", bench.all_met ? "all targets met" : "some targets MISSED");
+    return 0;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "benchmark failed: {}\n", e.what());
+    return 1;
+  }
+}
