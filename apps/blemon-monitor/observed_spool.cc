@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
 #include <utility>
 
 #include "blemon/app/log.h"
@@ -11,7 +14,8 @@ namespace {
 
 class ObservedSpool final : public Spool {
  public:
-  ObservedSpool(std::unique_ptr<Spool> inner, Logger& log) : inner_(std::move(inner)), log_(log) {}
+  ObservedSpool(std::unique_ptr<Spool> inner, Logger& log)
+      : inner_(std::move(inner)), log_(log), crash_before_remove_(CrashRequested()) {}
 
   std::int64_t Append(UtcTime interval_start, UtcTime scan_time,
                       const std::vector<Reading>& readings) override {
@@ -24,6 +28,13 @@ class ObservedSpool final : public Spool {
   std::optional<SpooledBatch> Oldest() override { return inner_->Oldest(); }
 
   void Remove(std::int64_t batch_seq) override {
+    if (crash_before_remove_) {
+      // The store has committed the batch and the spool still holds it: the one moment where
+      // only the (monitor_id, batch_seq) key prevents a duplicate after the restart.
+      log_.Log(LogLevel::kWarning,
+               fmt::format("Test fault: SIGKILL before removing batch {}", batch_seq));
+      std::raise(SIGKILL);
+    }
     inner_->Remove(batch_seq);
     log_.Log(LogLevel::kDebug,
              fmt::format("Batch {} committed by the store, removed from the spool", batch_seq));
@@ -43,8 +54,16 @@ class ObservedSpool final : public Spool {
   std::int64_t Pending() override { return inner_->Pending(); }
 
  private:
+  // Fault injection for the integration tests (tests/integration/monitor), off unless the
+  // environment asks for it; documented in docs/monitor.md.
+  static bool CrashRequested() {
+    const char* value = std::getenv("BLEMON_TEST_KILL_BEFORE_SPOOL_REMOVE");
+    return value != nullptr && std::strcmp(value, "1") == 0;
+  }
+
   std::unique_ptr<Spool> inner_;
   Logger& log_;
+  const bool crash_before_remove_;
 };
 
 }  // namespace

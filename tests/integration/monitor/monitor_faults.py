@@ -141,12 +141,14 @@ class Monitor:
                     f"{db.toml() if db else ''}\n"
                     f"[simulation]\nseed = 11\ndevices = 25\n")
 
-    def start(self):
+    def start(self, env=None):
         check(self.proc is None, f"{self.name} is already running")
         self.log_offset = os.path.getsize(self.log_path) if os.path.exists(self.log_path) else 0
         log_file = open(self.log_path, "ab")
+        self.started_wall = time.time()
         self.proc = subprocess.Popen([self.binary, "--simulate", "--debug", "-c", self.config],
-                                     stdout=log_file, stderr=subprocess.STDOUT)
+                                     stdout=log_file, stderr=subprocess.STDOUT,
+                                     env=dict(os.environ, **(env or {})))
         log_file.close()
         RUNNING.append(self.proc)
 
@@ -316,14 +318,40 @@ def case_kill9(args, server, db):
     expected = {}
     for i in range(20):
         m.start()
-        delay = rng.uniform(0.2, 2 * INTERVAL)
+        if i % 2 == 0:
+            # Anywhere in the cycle: sleeping, scanning, sending.
+            delay = rng.uniform(0.2, 2 * INTERVAL)
+            where = "anywhere"
+        else:
+            # The dangerous moment, which a uniform pick rarely hits: a few milliseconds after
+            # the scan window ends, while the batch is being committed to the spool, sent to the
+            # store and removed from the spool. The monitor reads the wall clock in whole seconds
+            # and sleeps (next window - floor(now)), so its scan starts that many seconds after it
+            # first looks at the clock, a few tens of milliseconds after it was started.
+            looked = m.started_wall + 0.03
+            floor = int(looked)
+            window = -(-floor // INTERVAL) * INTERVAL
+            delay = looked + (window - floor) + SCAN - time.time() + rng.uniform(0.0, 0.06)
+            where = "at the send"
         time.sleep(delay)
         check(m.running(), f"monitor exited early: {m.proc.poll()}")
         m.signal(signal.SIGKILL)
         # What the spool holds now was committed: the store must get it, once.
         in_spool = m.spool_contents()
         expected.update(in_spool)
-        log(f"kill {i + 1:2d} after {delay:.2f} s: {len(in_spool)} batch(es) in the spool")
+        log(f"kill {i + 1:2d} after {delay:.3f} s ({where}): {len(in_spool)} batch(es) in the "
+            f"spool")
+    # And twice exactly between the store's commit and the spool's delete, which random kills
+    # hit only by luck: the batch must be resent and recognised, not stored twice.
+    for i in range(2):
+        m.start(env={"BLEMON_TEST_KILL_BEFORE_SPOOL_REMOVE": "1"})
+        rc = m.wait_exit(3 * INTERVAL + 5)
+        check(rc == -signal.SIGKILL, f"the fault-injected run ended with {rc}, not SIGKILL")
+        in_spool = m.spool_contents()
+        check(in_spool, "the fault-injected kill left nothing in the spool")
+        expected.update(in_spool)
+        log(f"kill {21 + i} between the store's commit and the spool's delete: "
+            f"{len(in_spool)} batch(es) in the spool")
     m.start()
     wait_for(lambda: m.count("Stored ") >= 1 and m.spool_contents() == {}, 20,
              "the last run to drain the spool")
@@ -332,6 +360,7 @@ def case_kill9(args, server, db):
     expected.update(m.spooled())
     check(len(expected) >= 5, f"only {len(expected)} scans in 20 runs: the test proves little")
     resent = m.text().count("was already stored")
+    check(resent >= 2, f"only {resent} resends were recognised as already stored")
     log(f"{resent} resend(s) of batches the store already had were ignored")
     check_delivered_once(db, m, expected)
 
@@ -367,7 +396,7 @@ def utc_seconds(text):
 
 
 def case_standby(args, server, db):
-    ttl = 5
+    ttl = 7
     a = Monitor(args.monitor, args.work, "standby-a", db, monitor_keys=processor_keys(ttl, True))
     b = Monitor(args.monitor, args.work, "standby-b", db, monitor_keys=processor_keys(ttl, True))
     a.start()
