@@ -470,6 +470,21 @@ TEST_F(AMonitorCycle, ProcessesIntervalsMissedWhileItWasDownOldestFirst) {
   EXPECT_EQ(report.intervals_processed, static_cast<int>(order.size()));
 }
 
+TEST_F(AMonitorCycle, ClaimsTheLeaseAndProcessesOnceTheStoreComesBack) {
+  store_.down = true;
+  MonitorCycle& cycle = Started(MakeConfig(/*process=*/true));
+  const CycleReport while_down = RunOnce();
+  EXPECT_FALSE(while_down.processor);
+  EXPECT_EQ(while_down.intervals_processed, 0);
+  store_.down = false;
+  RunOnce();
+  const CycleReport back = RunOnce();
+  EXPECT_TRUE(back.processor);
+  EXPECT_TRUE(cycle.is_processor());
+  // The scan made while the store was down is staged late and still processed.
+  EXPECT_THAT(Offsets(store_.process_order()), ::testing::Contains(300));
+}
+
 TEST_F(AMonitorCycle, DoesNotProcessWhenNotConfiguredTo) {
   store_.AddForeignRows(At(kMidnight), 3);
   Started(MakeConfig(/*process=*/false));
