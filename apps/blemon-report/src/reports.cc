@@ -45,13 +45,8 @@ Report HourlyReport(const std::vector<HourlyRow>& rows, const ReportFilter& filt
   return report;
 }
 
-Report MonitorsReport(const std::vector<MonitorSummary>& rows, const ReportFilter& filter,
-                      bool all_time) {
+Report MonitorsReport(const std::vector<MonitorSummary>& rows, const ReportFilter& filter) {
   Report report = Base("monitors", "Monitor summary", filter);
-  if (all_time) {
-    report.from.reset();
-    report.to.reset();
-  }
   report.columns = {{"monitor_name", "Monitor", false},
                     {"location", "Location", false},
                     {"is_active", "Active", false},

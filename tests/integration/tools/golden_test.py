@@ -27,7 +27,7 @@ CASES += [
     ("devices-last-2-hours.txt",
      ["--report", "devices", "--hours", "2", "--now", "2026-02-22T12:00:00Z"], None),
     ("hourly-default-24h.txt", ["--now", "2026-02-22T12:10:00Z"], None),
-    ("monitors-all-time.txt", ["--report", "monitors"], None),
+    ("monitors-default-24h.txt", ["--report", "monitors", "--now", "2026-02-22T12:10:00Z"], None),
     ("empty.txt", ["--report", "hourly", "-m", "nosuch", *DAY], None),
     ("empty.csv", ["--report", "devices", "-f", "csv", "-m", "nosuch", *DAY], "No data found"),
     ("empty.json", ["--report", "monitors", "-f", "json", "-m", "nosuch", *DAY], "No data found"),

@@ -8,11 +8,9 @@
 namespace blemon::report {
 
 // The three reports of blemon-report as renderable data: columns, rows and the total line.
-// `filter` is what was asked for and goes into the title; `all_time` says the monitors report
-// covered every sighting rather than a date span.
+// `filter` is what was asked for and goes into the title.
 Report HourlyReport(const std::vector<HourlyRow>& rows, const ReportFilter& filter);
-Report MonitorsReport(const std::vector<MonitorSummary>& rows, const ReportFilter& filter,
-                      bool all_time);
+Report MonitorsReport(const std::vector<MonitorSummary>& rows, const ReportFilter& filter);
 Report DevicesReport(const std::vector<DeviceSummary>& rows, const ReportFilter& filter);
 
 }  // namespace blemon::report
