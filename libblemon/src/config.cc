@@ -54,6 +54,12 @@ std::string TypeName(const toml::node& node) {
   }
 }
 
+// A value as the user wrote it, for "(got …)" in messages.
+std::string Shown(const toml::node& node) {
+  if (const auto* text = node.as_string()) return fmt::format("\"{}\"", text->get());
+  return TypeName(node);
+}
+
 // Reads one section's keys into settings, knowing the type and range of each. The table of
 // readers doubles as the list of known keys, so a key cannot be parsed without being known.
 class SectionReader {
@@ -190,7 +196,10 @@ void ReadMonitor(SectionReader& r, MonitorSettings& m) {
   r.Custom("log_level", [&r, &m](const toml::node& node) {
     const auto* value = node.as_string();
     const auto level = value != nullptr ? ParseLogLevel(value->get()) : std::nullopt;
-    if (!level) r.Throw(node, "log_level", "must be one of DEBUG, INFO, WARNING, ERROR");
+    if (!level) {
+      r.Throw(node, "log_level",
+              fmt::format("must be one of DEBUG, INFO, WARNING, ERROR (got {})", Shown(node)));
+    }
     m.log_level = *level;
   });
   r.String("log_file", m.log_file);
@@ -206,7 +215,8 @@ void ReadDatabase(SectionReader& r, DatabaseSettings& d) {
     } else if (value != nullptr && value->get() == "sqlite") {
       d.backend = Backend::kSqlite;
     } else {
-      r.Throw(node, "backend", "must be \"mariadb\" or \"sqlite\"");
+      r.Throw(node, "backend",
+              fmt::format("must be \"mariadb\" or \"sqlite\" (got {})", Shown(node)));
     }
   });
   r.String("host", d.host);
@@ -257,7 +267,16 @@ void CheckConsistency(const std::string& source, const toml::table& root, const 
   }
   std::string why;
   if (!Schedule::Make({m.scan_interval, m.scan_offset, m.scan_duration, m.processor_wait}, &why)) {
-    fail("monitor", "scan_interval_seconds", "does not fit the scan: " + why);
+    // Blame the first of the timing keys the file sets: that is the one the user just wrote.
+    std::string_view key = "scan_interval_seconds";
+    for (std::string_view candidate : {"scan_interval_seconds", "scan_duration_seconds",
+                                       "processor_wait_seconds", "scan_offset_seconds"}) {
+      if (LineOf(root, "monitor", candidate) > 0) {
+        key = candidate;
+        break;
+      }
+    }
+    fail("monitor", key, "does not fit: " + why);
   }
   if (m.process_intervals && m.processor_lease_ttl <= m.scan_interval) {
     fail("monitor", "processor_lease_ttl_seconds",

@@ -25,6 +25,8 @@ void LeasePolicy::OnLost() {
 
 bool LeasePolicy::IsProcessor(SteadyTime now) const { return deadline_ && now < *deadline_; }
 
-bool LeasePolicy::ShouldRenew(SteadyTime now) const { return !renew_at_ || now >= *renew_at_; }
+bool LeasePolicy::ShouldRenew(SteadyTime now) const {
+  return !IsProcessor(now) || !renew_at_ || now >= *renew_at_;
+}
 
 }  // namespace blemon

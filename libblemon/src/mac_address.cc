@@ -12,6 +12,21 @@ int HexValue(char c) {
   return -1;
 }
 
+// Input is quoted back in messages: show anything unprintable as \xNN so a stray newline or
+// escape sequence cannot garble a log line.
+std::string Printable(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte >= 0x7F) {
+      out += fmt::format("\\x{:02X}", byte);
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
 bool Fail(std::string* why, std::string reason) {
   if (why != nullptr) *why = std::move(reason);
   return false;
@@ -23,8 +38,8 @@ bool ParseDigits(std::string_view digits, std::array<std::uint8_t, 6>& bytes, st
     const int high = HexValue(digits[2 * i]);
     const int low = HexValue(digits[2 * i + 1]);
     if (high < 0 || low < 0) {
-      return Fail(why,
-                  fmt::format("octet {} '{}' is not hexadecimal", i + 1, digits.substr(2 * i, 2)));
+      return Fail(why, fmt::format("octet {} '{}' is not hexadecimal", i + 1,
+                                   Printable(digits.substr(2 * i, 2))));
     }
     bytes[i] = static_cast<std::uint8_t>(high * 16 + low);
   }
@@ -78,7 +93,8 @@ std::optional<MacAddress> MacAddress::Parse(std::string_view text, std::string* 
   }
   const char separator = text[2];
   if (separator != ':' && separator != '-') {
-    Fail(why, fmt::format("'{}' is not a separator (use ':' or '-')", separator));
+    Fail(why, fmt::format("'{}' is not a separator (use ':' or '-')",
+                          Printable(std::string_view(&separator, 1))));
     return std::nullopt;
   }
   std::string digits;
@@ -86,7 +102,7 @@ std::optional<MacAddress> MacAddress::Parse(std::string_view text, std::string* 
     if (i % 3 == 2) {
       if (text[i] != separator) {
         Fail(why, fmt::format("character {} should be the separator '{}', got '{}'", i + 1,
-                              separator, text[i]));
+                              separator, Printable(text.substr(i, 1))));
         return std::nullopt;
       }
     } else {

@@ -222,6 +222,15 @@ void MonitorCycle::RenewLeaseIfDue() {
     } else if (!answer.granted && was_processor) {
       ports_.log.Log(LogLevel::kWarning,
                      fmt::format("Lost the interval processor role to {}", answer.holder_name));
+    } else if (!answer.granted && !config_.monitor.processor_standby && !refusal_logged_) {
+      // Start() could not ask (store down) and now another monitor holds the role: keep scanning,
+      // but say so, since this monitor was meant to be the processor.
+      refusal_logged_ = true;
+      ports_.log.Log(LogLevel::kWarning,
+                     fmt::format("Another monitor is already the interval processor: {}; this "
+                                 "monitor only scans (set process_intervals = false, or "
+                                 "processor_standby = true to take over when it stops)",
+                                 answer.holder_name));
     }
   } catch (const Unavailable& e) {
     ports_.log.Log(LogLevel::kWarning,

@@ -84,6 +84,7 @@ class MonitorCycle {
   bool fleet_interval_checked_ = false;
   std::optional<UtcTime> last_scanned_;
   std::string holder_name_;
+  bool refusal_logged_ = false;
 };
 
 }  // namespace blemon
