@@ -43,6 +43,13 @@ std::optional<std::string> NonEmpty(const std::optional<std::string>& text) {
   return text;
 }
 
+// Spans up to a month read device_sightings by idx_interval (the optimizer, left alone, prefers
+// idx_monitor_interval with only monitor_id usable, which reads each monitor's whole history).
+// Longer spans are left to the optimizer: there a table scan beats millions of index lookups.
+std::string IntervalHint(const ReportFilter& filter) {
+  return filter.to - filter.from <= std::chrono::days(31) ? " FORCE INDEX (idx_interval)" : "";
+}
+
 std::string MonitorClause(const ReportFilter& filter) {
   return filter.monitor ? " AND m.monitor_name = ?" : "";
 }
@@ -143,9 +150,12 @@ class MariaDbReportStore final : public ReportStore {
           "SELECT m.monitor_name, COALESCE(m.location, ''), "
           "UNIX_TIMESTAMP(ds.interval_start) DIV 3600 * 3600 AS hour_start, "
           "COUNT(DISTINCT ds.device_id), COUNT(*), SUM(ds.rssi), MIN(ds.rssi), MAX(ds.rssi) "
-          "FROM device_sightings ds FORCE INDEX (idx_interval) "
-          "STRAIGHT_JOIN monitors m ON m.monitor_id = ds.monitor_id "
-          "WHERE ds.interval_start >= FROM_UNIXTIME(?) AND ds.interval_start < FROM_UNIXTIME(?)" +
+          "FROM device_sightings ds" +
+              IntervalHint(filter) +
+              " "
+              "STRAIGHT_JOIN monitors m ON m.monitor_id = ds.monitor_id "
+              "WHERE ds.interval_start >= FROM_UNIXTIME(?) AND ds.interval_start < "
+              "FROM_UNIXTIME(?)" +
               MonitorClause(filter) +
               " GROUP BY hour_start, m.monitor_id ORDER BY hour_start, m.monitor_name",
           FilterParams(filter));
@@ -170,13 +180,21 @@ class MariaDbReportStore final : public ReportStore {
     return link_.Run("reading the monitor summary", [&](Connection& db) {
       const auto rows = link_.Query(
           db,
+          // Aggregated over the span first, then joined to every monitor: a LEFT JOIN from
+          // monitors would be planned as a ref on monitor_id alone, reading each monitor's whole
+          // history.
           "SELECT m.monitor_name, COALESCE(m.location, ''), m.is_active, "
-          "UNIX_TIMESTAMP(m.last_seen), COUNT(DISTINCT ds.device_id), COUNT(ds.sighting_id), "
-          "UNIX_TIMESTAMP(MIN(ds.sighting_timestamp)), UNIX_TIMESTAMP(MAX(ds.sighting_timestamp)) "
-          "FROM monitors m LEFT JOIN device_sightings ds ON ds.monitor_id = m.monitor_id "
-          "AND ds.interval_start >= FROM_UNIXTIME(?) AND ds.interval_start < FROM_UNIXTIME(?) "
-          "WHERE 1 = 1" +
-              MonitorClause(filter) + " GROUP BY m.monitor_id ORDER BY m.monitor_name",
+          "UNIX_TIMESTAMP(m.last_seen), COALESCE(a.devices, 0), COALESCE(a.sightings, 0), "
+          "UNIX_TIMESTAMP(a.first_sighting), UNIX_TIMESTAMP(a.last_sighting) "
+          "FROM monitors m LEFT JOIN ("
+          "SELECT ds.monitor_id, COUNT(DISTINCT ds.device_id) AS devices, COUNT(*) AS sightings, "
+          "MIN(ds.sighting_timestamp) AS first_sighting, "
+          "MAX(ds.sighting_timestamp) AS last_sighting FROM device_sightings ds" +
+              IntervalHint(filter) +
+              " WHERE ds.interval_start >= FROM_UNIXTIME(?) AND ds.interval_start < "
+              "FROM_UNIXTIME(?) GROUP BY ds.monitor_id) a ON a.monitor_id = m.monitor_id "
+              "WHERE 1 = 1" +
+              MonitorClause(filter) + " ORDER BY m.monitor_name",
           FilterParams(filter));
       std::vector<MonitorSummary> result;
       for (const Row& r : rows) {
@@ -215,14 +233,16 @@ class MariaDbReportStore final : public ReportStore {
       } catch (const DbError& e) {
         if (e.code() != ER_NO_SUCH_TABLE) throw;  // the seed schema has no fleet settings
       }
-      for (const Row& r : link_.Query(
-               db,
-               "SELECT m.monitor_name, COALESCE(m.location, ''), m.is_active, "
-               "UNIX_TIMESTAMP(m.last_seen), COUNT(DISTINCT ds.device_id) "
-               "FROM monitors m LEFT JOIN device_sightings ds ON ds.monitor_id = m.monitor_id "
-               "AND ds.interval_start >= FROM_UNIXTIME(?) "
-               "GROUP BY m.monitor_id ORDER BY m.monitor_name",
-               {ToDb(day_ago)})) {
+      for (const Row& r :
+           link_.Query(db,
+                       "SELECT m.monitor_name, COALESCE(m.location, ''), m.is_active, "
+                       "UNIX_TIMESTAMP(m.last_seen), COALESCE(a.devices, 0) "
+                       "FROM monitors m LEFT JOIN (SELECT ds.monitor_id, "
+                       "COUNT(DISTINCT ds.device_id) AS devices "
+                       "FROM device_sightings ds FORCE INDEX (idx_interval) "
+                       "WHERE ds.interval_start >= FROM_UNIXTIME(?) GROUP BY ds.monitor_id) a "
+                       "ON a.monitor_id = m.monitor_id ORDER BY m.monitor_name",
+                       {ToDb(day_ago)})) {
         DashboardMonitor monitor;
         monitor.monitor_name = r[0].value_or("");
         monitor.location = r[1].value_or("");
@@ -275,11 +295,13 @@ class MariaDbReportStore final : public ReportStore {
          link_.Query(db,
                      "SELECT ds.device_id, d.mac_address, d.device_name, COUNT(*), MAX(ds.rssi), "
                      "SUM(ds.rssi), UNIX_TIMESTAMP(MAX(ds.sighting_timestamp)) "
-                     "FROM device_sightings ds FORCE INDEX (idx_interval) "
-                     "STRAIGHT_JOIN ble_devices d ON d.device_id = ds.device_id "
-                     "STRAIGHT_JOIN monitors m ON m.monitor_id = ds.monitor_id "
-                     "WHERE ds.interval_start >= FROM_UNIXTIME(?) AND ds.interval_start < "
-                     "FROM_UNIXTIME(?)" +
+                     "FROM device_sightings ds" +
+                         IntervalHint(filter) +
+                         " "
+                         "STRAIGHT_JOIN ble_devices d ON d.device_id = ds.device_id "
+                         "STRAIGHT_JOIN monitors m ON m.monitor_id = ds.monitor_id "
+                         "WHERE ds.interval_start >= FROM_UNIXTIME(?) AND ds.interval_start < "
+                         "FROM_UNIXTIME(?)" +
                          MonitorClause(filter) +
                          " GROUP BY ds.device_id ORDER BY COUNT(*) DESC, d.mac_address",
                      FilterParams(filter))) {
@@ -297,10 +319,12 @@ class MariaDbReportStore final : public ReportStore {
     for (const Row& r :
          link_.Query(db,
                      "SELECT DISTINCT ds.device_id, m.monitor_name "
-                     "FROM device_sightings ds FORCE INDEX (idx_interval) "
-                     "STRAIGHT_JOIN monitors m ON m.monitor_id = ds.monitor_id "
-                     "WHERE ds.interval_start >= FROM_UNIXTIME(?) AND ds.interval_start < "
-                     "FROM_UNIXTIME(?)" +
+                     "FROM device_sightings ds" +
+                         IntervalHint(filter) +
+                         " "
+                         "STRAIGHT_JOIN monitors m ON m.monitor_id = ds.monitor_id "
+                         "WHERE ds.interval_start >= FROM_UNIXTIME(?) AND ds.interval_start < "
+                         "FROM_UNIXTIME(?)" +
                          MonitorClause(filter) + " ORDER BY ds.device_id, m.monitor_name",
                      FilterParams(filter))) {
       auto it = by_id.find(ToInt(r[0]));

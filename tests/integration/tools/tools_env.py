@@ -47,7 +47,7 @@ def run_sql(peer, sql, database=None, user=None, password=None, check=True):
 class Store:
     """A fresh database on one backend; config_path points blemon at it."""
 
-    def __init__(self, backend, bin_dir, name):
+    def __init__(self, backend, bin_dir, name, keep_database=None):
         self.backend = backend
         self.bin_dir = bin_dir
         self.tmp = tempfile.mkdtemp(prefix=f"blemon-tools-{name}-")
@@ -57,9 +57,13 @@ class Store:
             self.write_config(f'[database]\nbackend = "sqlite"\npath = "{self.db_path}"\n')
         else:
             self.peer = read_peer_env()
-            self.database = f"blemon_tools_{name}_{os.getpid()}"
-            run_sql(self.peer, f"DROP DATABASE IF EXISTS `{self.database}`;"
-                               f"CREATE DATABASE `{self.database}` CHARACTER SET utf8mb4;")
+            # keep_database: reuse (and keep) a named database, e.g. a benchmark's big data set.
+            self.keep = keep_database is not None
+            self.database = keep_database or f"blemon_tools_{name}_{os.getpid()}"
+            if not self.keep:
+                run_sql(self.peer, f"DROP DATABASE IF EXISTS `{self.database}`;")
+            run_sql(self.peer,
+                    f"CREATE DATABASE IF NOT EXISTS `{self.database}` CHARACTER SET utf8mb4;")
             self.write_config(self.mariadb_config(self.peer["user"], self.peer["password"]))
 
     def mariadb_config(self, user, password, extra=""):
@@ -101,7 +105,7 @@ class Store:
                 self.sql(f.read())
 
     def drop(self):
-        if self.backend == "mariadb":
+        if self.backend == "mariadb" and not self.keep:
             run_sql(self.peer, f"DROP DATABASE IF EXISTS `{self.database}`;", check=False)
 
 
