@@ -2,6 +2,7 @@
 MariaDB server (tests/peers/mariadb.cmake), and running blemon's binaries against it."""
 
 import os
+import sqlite3
 import subprocess
 import tempfile
 
@@ -42,6 +43,32 @@ def run_sql(peer, sql, database=None, user=None, password=None, check=True):
     if check and result.returncode != 0:
         raise RuntimeError(f"mariadb client failed: {result.stderr.strip()}\n{sql[:2000]}")
     return result
+
+
+def split_sql(text):
+    """Splits a script into statements at semicolons outside quotes and -- comments."""
+    statements, current, quote, i = [], [], None, 0
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            current.append(ch)
+            if ch == quote:
+                quote = None
+        elif ch in "'\"":
+            quote = ch
+            current.append(ch)
+        elif text.startswith("--", i):
+            end = text.find("\n", i)
+            i = len(text) if end < 0 else end
+            continue
+        elif ch == ";":
+            statements.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+        i += 1
+    statements.append("".join(current))
+    return statements
 
 
 class Store:
@@ -94,8 +121,20 @@ class Store:
     def sql(self, text):
         """Runs SQL as an administrator (SQLite: the file's owner)."""
         if self.backend == "sqlite":
-            return subprocess.run(["sqlite3", "-batch", self.db_path], input=text, text=True,
-                                  capture_output=True, check=True)
+            # Python's own sqlite3 module: no sqlite3 CLI needed on the CI machine. Returns the
+            # last statement's rows as tab-separated lines, like the mariadb client's --batch.
+            db = sqlite3.connect(self.db_path)
+            try:
+                statements = [st for st in split_sql(text) if st.strip()]
+                cursor = db.cursor()
+                for statement in statements:
+                    cursor.execute(statement)
+                db.commit()
+                out = "\n".join("\t".join("" if v is None else str(v) for v in row)
+                                for row in cursor.fetchall())
+            finally:
+                db.close()
+            return subprocess.CompletedProcess([], 0, stdout="header\n" + out + "\n", stderr="")
         return run_sql(self.peer, text, self.database)
 
     def load_fixture(self):
