@@ -289,50 +289,50 @@ class MariaDbReportStore final : public ReportStore {
 
  private:
   std::vector<DeviceSummary> DevicesOn(Connection& db, const ReportFilter& filter) {
+    // One pass over the span, per device and winning monitor; folded per device here. (Monitor
+    // names are collected as rows, not GROUP_CONCAT'ed: a name may hold any separator.)
     std::map<long long, DeviceSummary> by_id;
-    std::vector<long long> order;
+    std::map<long long, long long> rssi_sums;
     for (const Row& r :
          link_.Query(db,
-                     "SELECT ds.device_id, d.mac_address, d.device_name, COUNT(*), MAX(ds.rssi), "
-                     "SUM(ds.rssi), UNIX_TIMESTAMP(MAX(ds.sighting_timestamp)) "
+                     "SELECT ds.device_id, d.mac_address, d.device_name, m.monitor_name, "
+                     "COUNT(*), MAX(ds.rssi), SUM(ds.rssi), "
+                     "UNIX_TIMESTAMP(MAX(ds.sighting_timestamp)) "
                      "FROM device_sightings ds" +
                          IntervalHint(filter) +
-                         " "
-                         "STRAIGHT_JOIN ble_devices d ON d.device_id = ds.device_id "
+                         " STRAIGHT_JOIN ble_devices d ON d.device_id = ds.device_id "
                          "STRAIGHT_JOIN monitors m ON m.monitor_id = ds.monitor_id "
                          "WHERE ds.interval_start >= FROM_UNIXTIME(?) AND ds.interval_start < "
                          "FROM_UNIXTIME(?)" +
-                         MonitorClause(filter) +
-                         " GROUP BY ds.device_id ORDER BY COUNT(*) DESC, d.mac_address",
+                         MonitorClause(filter) + " GROUP BY ds.device_id, ds.monitor_id",
                      FilterParams(filter))) {
-      DeviceSummary device;
-      device.mac = r[1].value_or("");
-      device.name = NonEmpty(r[2]);
-      device.sightings = ToInt(r[3]);
-      device.best_rssi = static_cast<int>(ToInt(r[4]));
-      device.avg_rssi = Average(ToInt(r[5]), device.sightings);
-      device.last_seen = FromDb(r[6]);
-      order.push_back(ToInt(r[0]));
-      by_id.emplace(ToInt(r[0]), std::move(device));
-    }
-    // Winners by name in a second query: a name may contain any separator GROUP_CONCAT would use.
-    for (const Row& r :
-         link_.Query(db,
-                     "SELECT DISTINCT ds.device_id, m.monitor_name "
-                     "FROM device_sightings ds" +
-                         IntervalHint(filter) +
-                         " "
-                         "STRAIGHT_JOIN monitors m ON m.monitor_id = ds.monitor_id "
-                         "WHERE ds.interval_start >= FROM_UNIXTIME(?) AND ds.interval_start < "
-                         "FROM_UNIXTIME(?)" +
-                         MonitorClause(filter) + " ORDER BY ds.device_id, m.monitor_name",
-                     FilterParams(filter))) {
-      auto it = by_id.find(ToInt(r[0]));
-      if (it != by_id.end()) it->second.monitors.push_back(r[1].value_or(""));
+      const long long id = ToInt(r[0]);
+      auto [it, fresh] = by_id.try_emplace(id);
+      DeviceSummary& device = it->second;
+      const auto best = static_cast<int>(ToInt(r[5]));
+      const UtcTime last = FromDb(r[7]);
+      if (fresh) {
+        device.mac = r[1].value_or("");
+        device.name = NonEmpty(r[2]);
+        device.best_rssi = best;
+        device.last_seen = last;
+      }
+      device.monitors.push_back(r[3].value_or(""));
+      device.sightings += ToInt(r[4]);
+      device.best_rssi = std::max(device.best_rssi, best);
+      device.last_seen = std::max(device.last_seen, last);
+      rssi_sums[id] += ToInt(r[6]);
     }
     std::vector<DeviceSummary> result;
-    result.reserve(order.size());
-    for (auto id : order) result.push_back(std::move(by_id.at(id)));
+    result.reserve(by_id.size());
+    for (auto& [id, device] : by_id) {
+      device.avg_rssi = Average(rssi_sums[id], device.sightings);
+      std::sort(device.monitors.begin(), device.monitors.end());
+      result.push_back(std::move(device));
+    }
+    std::sort(result.begin(), result.end(), [](const DeviceSummary& a, const DeviceSummary& b) {
+      return a.sightings != b.sightings ? a.sightings > b.sightings : a.mac < b.mac;
+    });
     return result;
   }
 

@@ -136,47 +136,47 @@ class SqliteReportStore final : public ReportStore {
   }
 
   std::vector<DeviceSummary> Devices(const ReportFilter& filter) override {
+    // One pass over the span, per device and winning monitor; folded per device here. (Monitor
+    // names are collected as rows, not group_concat'ed: a name may hold any separator.)
     std::map<std::int64_t, DeviceSummary> by_id;
-    std::vector<std::int64_t> order;
-    {
-      auto rows = db_->Prepare(
-          "SELECT ds.device_id, d.mac_address, d.device_name, count(*), max(ds.rssi), "
-          "sum(ds.rssi), max(ds.sighting_timestamp) "
-          "FROM device_sightings ds JOIN ble_devices d ON d.device_id = ds.device_id "
-          "JOIN monitors m ON m.monitor_id = ds.monitor_id "
-          "WHERE ds.interval_start >= ?1 AND ds.interval_start < ?2" +
-          MonitorClause(filter, 3) +
-          " GROUP BY ds.device_id ORDER BY count(*) DESC, d.mac_address");
-      BindFilter(rows, filter);
-      while (rows.Step()) {
-        DeviceSummary device;
+    std::map<std::int64_t, std::int64_t> rssi_sums;
+    auto rows = db_->Prepare(
+        "SELECT ds.device_id, d.mac_address, d.device_name, m.monitor_name, count(*), "
+        "max(ds.rssi), sum(ds.rssi), max(ds.sighting_timestamp) "
+        "FROM device_sightings ds JOIN ble_devices d ON d.device_id = ds.device_id "
+        "JOIN monitors m ON m.monitor_id = ds.monitor_id "
+        "WHERE ds.interval_start >= ?1 AND ds.interval_start < ?2" +
+        MonitorClause(filter, 3) + " GROUP BY ds.device_id, ds.monitor_id");
+    BindFilter(rows, filter);
+    while (rows.Step()) {
+      const std::int64_t id = rows.Int(0);
+      auto [it, fresh] = by_id.try_emplace(id);
+      DeviceSummary& device = it->second;
+      const int best = ToInt(rows.Int(5));
+      const UtcTime last = ReadTime(rows, 7, *db_);
+      if (fresh) {
         device.mac = rows.Text(1);
         device.name = rows.OptionalText(2);
         if (device.name && device.name->empty()) device.name.reset();
-        device.sightings = rows.Int(3);
-        device.best_rssi = ToInt(rows.Int(4));
-        device.avg_rssi = Average(rows.Int(5), device.sightings);
-        device.last_seen = ReadTime(rows, 6, *db_);
-        order.push_back(rows.Int(0));
-        by_id.emplace(rows.Int(0), std::move(device));
+        device.best_rssi = best;
+        device.last_seen = last;
       }
-    }
-    {
-      // Winners by name in a second pass: names may contain any separator group_concat would use.
-      auto pairs = db_->Prepare(
-          "SELECT DISTINCT ds.device_id, m.monitor_name "
-          "FROM device_sightings ds JOIN monitors m ON m.monitor_id = ds.monitor_id "
-          "WHERE ds.interval_start >= ?1 AND ds.interval_start < ?2" +
-          MonitorClause(filter, 3) + " ORDER BY ds.device_id, m.monitor_name");
-      BindFilter(pairs, filter);
-      while (pairs.Step()) {
-        auto it = by_id.find(pairs.Int(0));
-        if (it != by_id.end()) it->second.monitors.push_back(pairs.Text(1));
-      }
+      device.monitors.push_back(rows.Text(3));
+      device.sightings += rows.Int(4);
+      device.best_rssi = std::max(device.best_rssi, best);
+      device.last_seen = std::max(device.last_seen, last);
+      rssi_sums[id] += rows.Int(6);
     }
     std::vector<DeviceSummary> result;
-    result.reserve(order.size());
-    for (auto id : order) result.push_back(std::move(by_id.at(id)));
+    result.reserve(by_id.size());
+    for (auto& [id, device] : by_id) {
+      device.avg_rssi = Average(rssi_sums[id], device.sightings);
+      std::sort(device.monitors.begin(), device.monitors.end());
+      result.push_back(std::move(device));
+    }
+    std::sort(result.begin(), result.end(), [](const DeviceSummary& a, const DeviceSummary& b) {
+      return a.sightings != b.sightings ? a.sightings > b.sightings : a.mac < b.mac;
+    });
     return result;
   }
 
