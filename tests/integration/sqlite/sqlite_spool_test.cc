@@ -109,8 +109,11 @@ TEST_F(ASqliteSpool, TrimsTheOldestBatchesBeyondTheMaximumCount) {
   }
   EXPECT_EQ(spool->Trim(SpoolLimits{.max_age = 72h, .max_batches = 2}, kT0 + 1500s), 3);
   EXPECT_EQ(spool->Pending(), 2);
+  // The dropped batches' readings go with them: the file does not grow with what was trimmed.
+  EXPECT_EQ(testing::QueryScalar(path_, "SELECT count(*) FROM spool_readings"), "4");
   EXPECT_EQ(spool->Oldest()->batch_seq, seqs[3]);
   spool->Remove(seqs[3]);
+  EXPECT_EQ(testing::QueryScalar(path_, "SELECT count(*) FROM spool_readings"), "2");
   EXPECT_EQ(spool->Oldest()->batch_seq, seqs[4]);
 }
 
