@@ -138,6 +138,7 @@ int main(int argc, char** argv) {
   double worst_outside = 0;
   double total_outside = 0;
   double total_scan = 0;
+  double window_outside = 0;
   long rss_after_first = 0;
   long rss_after_100 = 0;
   int readings_first = 0;
@@ -161,6 +162,13 @@ int main(int argc, char** argv) {
           MiB(rss_after_first), MiB(rss_start));
     }
     if (i == 100) rss_after_100 = StatusKiB("VmRSS");
+    // The cost per cycle may grow with the store's tables (1,000 rows per cycle): show the trend.
+    window_outside += outside;
+    if (i % 100 == 0) {
+      std::printf("  cycles %4d-%4d: CPU outside the scan %.1f ms per cycle, RSS %.2f MiB\n",
+                  i - 99, i, window_outside / 100 * 1e3, MiB(StatusKiB("VmRSS")));
+      window_outside = 0;
+    }
   }
   const double wall = duration<double>(std::chrono::steady_clock::now() - wall0).count();
   const long rss_end = StatusKiB("VmRSS");
