@@ -102,6 +102,57 @@ def check_unreachable(store, failures):
     text = result.stdout.decode()
     if result.returncode != 69 or "DATABASE UNAVAILABLE" not in text:
         failures.append(f"unreachable store: exit {result.returncode}, output:\n{text}")
+    # Live (not on a terminal: plain frames), it keeps running and retrying, and SIGTERM ends it
+    # cleanly.
+    proc = subprocess.Popen([store.binary("blemon-dashboard"), "-c", bad, "--refresh", "1"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=dict(os.environ, TZ=tools_env.TZ))
+    time.sleep(2.5)
+    alive = proc.poll() is None
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=10)
+    frames = out.decode().count("DATABASE UNAVAILABLE")
+    if not alive or frames < 2 or proc.returncode != 0:
+        failures.append(f"live dashboard with the store away: alive {alive}, {frames} frames, "
+                        f"exit {proc.returncode}")
+
+
+def check_outage_and_recovery(store, failures):
+    """A private server the test may kill: the live dashboard shows the outage and recovers."""
+    peer_dir = os.path.join(store.tmp, "peer")
+    script = store.peer["peer_script"]
+    subprocess.run([script, "setup", peer_dir], check=True, capture_output=True)
+    try:
+        env = {}
+        with open(os.path.join(peer_dir, "peer.env")) as f:
+            for line in f:
+                if "=" in line:
+                    key, value = line.strip().split("=", 1)
+                    env[key] = value
+        tools_env.run_sql(env, "CREATE DATABASE blemon_outage;")
+        config = os.path.join(store.tmp, "outage.toml")
+        store.write_config(
+            "[database]\nbackend = \"mariadb\"\n"
+            f"host = \"{env['host']}\"\nport = {env['port']}\nuser = \"{env['user']}\"\n"
+            f"password = \"{env['password']}\"\ndatabase = \"blemon_outage\"\n", config)
+        store.run("blemon-admin", "migrate", config=config)
+        proc = subprocess.Popen([store.binary("blemon-dashboard"), "-c", config, "--refresh", "1"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                env=dict(os.environ, TZ=tools_env.TZ))
+        time.sleep(2)
+        subprocess.run([script, "kill", peer_dir], check=True, capture_output=True)
+        time.sleep(3)
+        subprocess.run([script, "start", peer_dir], check=True, capture_output=True)
+        time.sleep(3)
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=10)
+        frames = out.decode().split("blemon dashboard — ")[1:]
+        states = ["away" if "DATABASE UNAVAILABLE" in f else "up" for f in frames]
+        collapsed = [st for i, st in enumerate(states) if i == 0 or states[i - 1] != st]
+        if collapsed != ["up", "away", "up"] or proc.returncode != 0:
+            failures.append(f"outage and recovery: frames {states}, exit {proc.returncode}")
+    finally:
+        subprocess.run([script, "teardown", peer_dir], capture_output=True)
 
 
 def run_in_pty(store, key):
@@ -170,6 +221,8 @@ def main():
         check_unreachable(store, failures)
         if backend == "sqlite":
             check_terminal(store, failures)
+        else:
+            check_outage_and_recovery(store, failures)
     finally:
         store.drop()
     for failure in failures:
