@@ -43,13 +43,13 @@ ALTER TABLE ble_devices
     ADD COLUMN IF NOT EXISTS name_seen_at TIMESTAMP NULL DEFAULT NULL;
 
 -- What the scanner knew beyond the seed's columns. NULL for rows the original tool writes.
--- idx_pending answers "which intervals have unprocessed rows" without scanning the history.
+-- No new index: "which intervals have unprocessed rows" is a loose scan of the seed's
+-- idx_interval_processed, and every extra index on this table costs ingest and processing time.
 ALTER TABLE sighting_staging
     ADD COLUMN IF NOT EXISTS batch_seq BIGINT NULL DEFAULT NULL,
     ADD COLUMN IF NOT EXISTS advert_count INT NULL DEFAULT NULL,
     ADD COLUMN IF NOT EXISTS address_class VARCHAR(24) NULL DEFAULT NULL,
-    ADD COLUMN IF NOT EXISTS tx_power INT NULL DEFAULT NULL,
-    ADD INDEX IF NOT EXISTS idx_pending (processed, interval_start);
+    ADD COLUMN IF NOT EXISTS tx_power INT NULL DEFAULT NULL;
 
 -- The winner's lead over the best other monitor (NULL: nobody else heard it) and how many
 -- monitors heard the device in the interval: how sure the "nearest room" answer is.
@@ -107,12 +107,20 @@ INSERT IGNORE INTO processor_lease (lease_id, epoch) VALUES (1, 0);
 DELIMITER //
 -- Best-RSSI processing of one interval with the DESIGN.md rules. Runs inside the caller's
 -- transaction (blemon's ProcessInterval checks the lease epoch in the same transaction).
---  * The rows processed are the interval's unprocessed rows as found at the start; rows staged
---    meanwhile stay unprocessed for the next call, so nothing is marked without being merged.
+--  * The rows marked processed are the interval's unprocessed rows as found at the start; rows
+--    staged meanwhile stay unprocessed for the next call, so nothing is marked without being
+--    merged.
+--  * The interval is recomputed from all its staging rows, processed or not: the winner (highest
+--    RSSI, then the earlier scan, then the lower monitor_id), its margin over the best other
+--    monitor and the number of monitors that heard the device. That is exactly BestRssiMerge,
+--    however the rows were batched, ordered, resent or delayed.
 --  * Every MAC is added to ble_devices (never dropped); the latest non-empty name is kept.
---  * The winner, margin and monitor count are recomputed from all staging rows of the device and
---    interval (processed or not), then merged better-only into device_sightings: a worse reading
---    never replaces a better one, ties go to the earlier scan, then the lower monitor_id.
+--  * The result is merged better-only into device_sightings: a worse reading never replaces a
+--    better one.
+-- Plain GROUP BY passes, not window functions: MariaDB 10.11 needs seconds for a window aggregate
+-- over 200,000 rows, a GROUP BY a fraction of one. The winner comes from MAX() of a packed key:
+-- RSSI (8 bits, high), then 2^24-1 minus the scan's offset into the interval (earlier is larger),
+-- then 2^31-1 minus the monitor_id (lower is larger).
 CREATE OR REPLACE PROCEDURE blemon_process_interval(
     IN p_interval_start TIMESTAMP, OUT p_staging_rows INT, OUT p_sightings_changed INT,
     OUT p_devices_added INT)
@@ -123,40 +131,63 @@ BEGIN
     SET v_length = COALESCE((SELECT CAST(setting_value AS UNSIGNED) FROM fleet_settings
                              WHERE setting_name = 'interval_seconds'), 300);
 
-    DROP TEMPORARY TABLE IF EXISTS blemon_pending, blemon_devices, blemon_best;
+    DROP TEMPORARY TABLE IF EXISTS blemon_pending, blemon_best;
 
-    CREATE TEMPORARY TABLE blemon_pending (PRIMARY KEY (staging_id), KEY (mac_address)) AS
-        SELECT staging_id, mac_address
+    CREATE TEMPORARY TABLE blemon_pending (PRIMARY KEY (staging_id)) AS
+        SELECT staging_id
         FROM sighting_staging
         WHERE interval_start = p_interval_start AND processed = FALSE;
     SET p_staging_rows = (SELECT COUNT(*) FROM blemon_pending);
 
-    CREATE TEMPORARY TABLE blemon_devices (PRIMARY KEY (mac_address)) AS
-        SELECT mac_address, first_seen, last_seen, name, name_seen_at, address_class
+    IF p_staging_rows = 0 THEN
+        SET p_sightings_changed = 0;
+        SET p_devices_added = 0;
+        DROP TEMPORARY TABLE IF EXISTS blemon_pending;
+    ELSE
+    CREATE TEMPORARY TABLE blemon_best (PRIMARY KEY (mac_address)) AS
+        SELECT k.mac_address,
+               CAST(k.best >> 55 AS SIGNED) - 128 AS rssi,
+               p_interval_start + INTERVAL (16777215 - ((k.best >> 31) & 16777215)) SECOND
+                   AS scan_timestamp,
+               CAST(2147483647 - (k.best & 2147483647) AS SIGNED) AS monitor_id,
+               CAST(NULL AS INT) AS margin_db,
+               k.monitors_heard, k.first_seen, k.last_seen, k.address_class,
+               SUBSTRING(k.latest_name, 15) AS name,
+               STR_TO_DATE(LEFT(k.latest_name, 14), '%Y%m%d%H%i%s') AS name_seen_at
         FROM (
             SELECT s.mac_address,
-                   MIN(s.scan_timestamp) OVER (PARTITION BY s.mac_address) AS first_seen,
-                   MAX(s.scan_timestamp) OVER (PARTITION BY s.mac_address) AS last_seen,
-                   NULLIF(s.device_name, '') AS name,
-                   IF(NULLIF(s.device_name, '') IS NULL, NULL, s.scan_timestamp) AS name_seen_at,
-                   s.address_class,
-                   ROW_NUMBER() OVER (PARTITION BY s.mac_address
-                                      ORDER BY NULLIF(s.device_name, '') IS NULL,
-                                               s.scan_timestamp DESC, s.staging_id DESC) AS pick
+                   MAX((CAST(LEAST(GREATEST(s.rssi, -128), 127) + 128 AS UNSIGNED) << 55)
+                       | ((16777215 - LEAST(GREATEST(COALESCE(
+                             TIMESTAMPDIFF(SECOND, p_interval_start, s.scan_timestamp), 0), 0),
+                             16777215)) << 31)
+                       | (2147483647 - s.monitor_id)) AS best,
+                   COUNT(DISTINCT s.monitor_id) AS monitors_heard,
+                   MIN(s.scan_timestamp) AS first_seen,
+                   MAX(s.scan_timestamp) AS last_seen,
+                   MAX(s.address_class) AS address_class,
+                   -- The latest non-empty name: scan time first, so MAX picks the newest.
+                   MAX(IF(s.device_name <> '',
+                          CONCAT(DATE_FORMAT(s.scan_timestamp, '%Y%m%d%H%i%s'), s.device_name),
+                          NULL)) AS latest_name
             FROM sighting_staging s
             WHERE s.interval_start = p_interval_start
-              AND s.mac_address IN (SELECT mac_address FROM blemon_pending)
-        ) candidates
-        WHERE pick = 1;
+            GROUP BY s.mac_address
+        ) k;
+
+    UPDATE blemon_best b
+    SET b.margin_db = b.rssi - (SELECT MAX(s.rssi) FROM sighting_staging s
+                                WHERE s.mac_address = b.mac_address
+                                  AND s.interval_start = p_interval_start
+                                  AND s.monitor_id <> b.monitor_id);
 
     INSERT IGNORE INTO ble_devices (mac_address, device_name, name_seen_at, address_class,
                                     first_seen, last_seen)
         SELECT mac_address, name, name_seen_at, address_class, first_seen, last_seen
-        FROM blemon_devices;
+        FROM blemon_best;
     SET p_devices_added = ROW_COUNT();
 
     -- Each assignment gives the same result whichever order the server applies them in.
-    UPDATE ble_devices b JOIN blemon_devices t ON t.mac_address = b.mac_address
+    UPDATE ble_devices b JOIN blemon_best t ON t.mac_address = b.mac_address
     SET b.name_seen_at = IF(t.name IS NULL, b.name_seen_at,
                             GREATEST(COALESCE(b.name_seen_at, t.name_seen_at), t.name_seen_at)),
         b.device_name = IF(t.name IS NOT NULL
@@ -165,29 +196,6 @@ BEGIN
         b.address_class = COALESCE(t.address_class, b.address_class),
         b.first_seen = LEAST(COALESCE(b.first_seen, t.first_seen), t.first_seen),
         b.last_seen = GREATEST(COALESCE(b.last_seen, t.last_seen), t.last_seen);
-
-    CREATE TEMPORARY TABLE blemon_best (PRIMARY KEY (mac_address)) AS
-        SELECT mac_address, monitor_id, rssi, scan_timestamp, rssi - runner_up_rssi AS margin_db,
-               monitors_heard
-        FROM (
-            SELECT mac_address, monitor_id, rssi, scan_timestamp,
-                   ROW_NUMBER() OVER (PARTITION BY mac_address
-                                      ORDER BY rssi DESC, scan_timestamp, monitor_id) AS place,
-                   LEAD(rssi) OVER (PARTITION BY mac_address
-                                    ORDER BY rssi DESC, scan_timestamp, monitor_id) AS runner_up_rssi,
-                   COUNT(*) OVER (PARTITION BY mac_address) AS monitors_heard
-            FROM (
-                SELECT s.mac_address, s.monitor_id, s.rssi, s.scan_timestamp,
-                       ROW_NUMBER() OVER (PARTITION BY s.mac_address, s.monitor_id
-                                          ORDER BY s.rssi DESC, s.scan_timestamp,
-                                                   s.staging_id) AS monitor_place
-                FROM sighting_staging s
-                WHERE s.interval_start = p_interval_start
-                  AND s.mac_address IN (SELECT mac_address FROM blemon_pending)
-            ) per_monitor
-            WHERE monitor_place = 1
-        ) ranked
-        WHERE place = 1;
 
     -- The recomputed winner is at least as good as the kept one: take it with its exact margin
     -- and monitor count. (WHERE is evaluated before SET, so the comparison sees the old row.)
@@ -236,7 +244,8 @@ BEGIN
     SET s.processed = TRUE;
 
     SET p_sightings_changed = v_changed;
-    DROP TEMPORARY TABLE IF EXISTS blemon_pending, blemon_devices, blemon_best;
+    DROP TEMPORARY TABLE IF EXISTS blemon_pending, blemon_best;
+    END IF;
 END //
 
 -- The seed's entry point, same name and parameter, now with the rules above. Called by the
