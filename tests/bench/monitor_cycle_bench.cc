@@ -14,7 +14,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "blemon/config.h"
 #include "blemon/interval.h"
@@ -81,6 +83,96 @@ class TimedScanner final : public Scanner {
 
 double MiB(long kib) { return static_cast<double>(kib) / 1024.0; }
 
+// CPU spent in each port, to say where a cycle's cost goes.
+struct PortCpu {
+  double spool = 0;
+  double stage = 0;    // RegisterMonitor, FleetInterval, Heartbeat, StageBatch
+  double process = 0;  // lease, PendingIntervals, ProcessInterval
+};
+
+template <typename F>
+auto Timed(double& sink, F&& f) {
+  const double before = CpuSeconds();
+  struct Add {
+    double& sink;
+    double before;
+    ~Add() { sink += CpuSeconds() - before; }
+  } add{sink, before};
+  return f();
+}
+
+class TimedSpool final : public Spool {
+ public:
+  TimedSpool(Spool& inner, PortCpu& cpu) : inner_(inner), cpu_(cpu) {}
+  std::int64_t Append(UtcTime interval_start, UtcTime scan_time,
+                      const std::vector<Reading>& readings) override {
+    return Timed(cpu_.spool, [&] { return inner_.Append(interval_start, scan_time, readings); });
+  }
+  std::optional<SpooledBatch> Oldest() override {
+    return Timed(cpu_.spool, [&] { return inner_.Oldest(); });
+  }
+  void Remove(std::int64_t batch_seq) override {
+    Timed(cpu_.spool, [&] { inner_.Remove(batch_seq); });
+  }
+  int Trim(const SpoolLimits& limits, UtcTime now) override {
+    return Timed(cpu_.spool, [&] { return inner_.Trim(limits, now); });
+  }
+  std::int64_t Pending() override {
+    return Timed(cpu_.spool, [&] { return inner_.Pending(); });
+  }
+
+ private:
+  Spool& inner_;
+  PortCpu& cpu_;
+};
+
+class TimedScanStore final : public ScanStore {
+ public:
+  TimedScanStore(ScanStore& inner, PortCpu& cpu) : inner_(inner), cpu_(cpu) {}
+  MonitorId RegisterMonitor(const MonitorInfo& info) override {
+    return Timed(cpu_.stage, [&] { return inner_.RegisterMonitor(info); });
+  }
+  Seconds FleetInterval(Seconds configured) override {
+    return Timed(cpu_.stage, [&] { return inner_.FleetInterval(configured); });
+  }
+  void Heartbeat(MonitorId monitor, bool active) override {
+    Timed(cpu_.stage, [&] { inner_.Heartbeat(monitor, active); });
+  }
+  bool StageBatch(const Batch& batch) override {
+    return Timed(cpu_.stage, [&] { return inner_.StageBatch(batch); });
+  }
+
+ private:
+  ScanStore& inner_;
+  PortCpu& cpu_;
+};
+
+class TimedProcessorStore final : public ProcessorStore {
+ public:
+  TimedProcessorStore(ProcessorStore& inner, PortCpu& cpu) : inner_(inner), cpu_(cpu) {}
+  LeaseAnswer ClaimLease(MonitorId monitor, Seconds ttl) override {
+    return Timed(cpu_.process, [&] { return inner_.ClaimLease(monitor, ttl); });
+  }
+  void ReleaseLease(MonitorId monitor, std::int64_t epoch) override {
+    Timed(cpu_.process, [&] { inner_.ReleaseLease(monitor, epoch); });
+  }
+  LeaseStatus Lease() override {
+    return Timed(cpu_.process, [&] { return inner_.Lease(); });
+  }
+  std::vector<UtcTime> PendingIntervals(UtcTime latest_due) override {
+    return Timed(cpu_.process, [&] { return inner_.PendingIntervals(latest_due); });
+  }
+  ProcessOutcome ProcessInterval(UtcTime interval_start, MonitorId monitor,
+                                 std::int64_t epoch) override {
+    return Timed(cpu_.process,
+                 [&] { return inner_.ProcessInterval(interval_start, monitor, epoch); });
+  }
+
+ private:
+  ProcessorStore& inner_;
+  PortCpu& cpu_;
+};
+
 // VmRSS / VmHWM in KiB from /proc/self/status.
 long StatusKiB(const std::string& field) {
   std::ifstream status("/proc/self/status");
@@ -124,9 +216,13 @@ int main(int argc, char** argv) {
   auto simulated = simulated::MakeScanner(config.simulation, config.monitor.location, clock);
   TimedScanner scanner(*simulated);
   auto store = sqlite::OpenStore((dir / "blemon.db").string());
-  auto spool = sqlite::OpenSpool((dir / "spool.db").string());
+  auto sqlite_spool = sqlite::OpenSpool((dir / "spool.db").string());
+  PortCpu port_cpu;
+  TimedSpool spool(*sqlite_spool, port_cpu);
+  TimedScanStore scan_store(*store, port_cpu);
+  TimedProcessorStore processor_store(*store, port_cpu);
   MonitorCycle cycle(config, *schedule,
-                     MonitorCycle::Ports{scanner, *store, store.get(), *spool, clock, log});
+                     MonitorCycle::Ports{scanner, scan_store, &processor_store, spool, clock, log});
   if (cycle.Start() != StartOutcome::kReady) {
     std::fprintf(stderr, "could not start the cycle\n");
     return 1;
@@ -165,9 +261,13 @@ int main(int argc, char** argv) {
     // The cost per cycle may grow with the store's tables (1,000 rows per cycle): show the trend.
     window_outside += outside;
     if (i % 100 == 0) {
-      std::printf("  cycles %4d-%4d: CPU outside the scan %.1f ms per cycle, RSS %.2f MiB\n",
-                  i - 99, i, window_outside / 100 * 1e3, MiB(StatusKiB("VmRSS")));
+      std::printf(
+          "  cycles %4d-%4d: CPU outside the scan %.1f ms per cycle (spool %.1f, staging %.1f, "
+          "processing %.1f), RSS %.2f MiB\n",
+          i - 99, i, window_outside / 100 * 1e3, port_cpu.spool / 100 * 1e3,
+          port_cpu.stage / 100 * 1e3, port_cpu.process / 100 * 1e3, MiB(StatusKiB("VmRSS")));
       window_outside = 0;
+      port_cpu = PortCpu{};
     }
   }
   const double wall = duration<double>(std::chrono::steady_clock::now() - wall0).count();
