@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import termios
+import threading
 import time
 import unicodedata
 
@@ -139,18 +140,33 @@ def check_outage_and_recovery(store, failures):
         proc = subprocess.Popen([store.binary("blemon-dashboard"), "-c", config, "--refresh", "1"],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 env=dict(os.environ, TZ=tools_env.TZ))
-        time.sleep(2)
+        chunks = []
+        reader = threading.Thread(target=lambda: chunks.extend(iter(
+            lambda: proc.stdout.read1(65536), b"")), daemon=True)
+        reader.start()
+
+        def states():
+            frames = b"".join(chunks).decode().split("blemon dashboard — ")[1:]
+            return ["away" if "DATABASE UNAVAILABLE" in f else "up" for f in frames]
+
+        def wait_for(predicate, seconds):
+            deadline = time.time() + seconds
+            while time.time() < deadline and not predicate(states()):
+                time.sleep(0.2)
+
+        wait_for(lambda st: "up" in st, 15)
         subprocess.run([script, "kill", peer_dir], check=True, capture_output=True)
-        time.sleep(3)
+        wait_for(lambda st: st[-2:] == ["away", "away"], 15)
         subprocess.run([script, "start", peer_dir], check=True, capture_output=True)
-        time.sleep(3)
+        wait_for(lambda st: "away" in st and st[-1] == "up", 30)
         proc.send_signal(signal.SIGTERM)
-        out, _ = proc.communicate(timeout=10)
-        frames = out.decode().split("blemon dashboard — ")[1:]
-        states = ["away" if "DATABASE UNAVAILABLE" in f else "up" for f in frames]
-        collapsed = [st for i, st in enumerate(states) if i == 0 or states[i - 1] != st]
+        proc.wait(timeout=10)
+        reader.join(timeout=5)
+        seen = states()
+        collapsed = [st for i, st in enumerate(seen) if i == 0 or seen[i - 1] != st]
         if collapsed != ["up", "away", "up"] or proc.returncode != 0:
-            failures.append(f"outage and recovery: frames {states}, exit {proc.returncode}")
+            failures.append(f"outage and recovery: frames {seen}, exit {proc.returncode}, "
+                            f"stderr {proc.stderr.read().decode()}")
     finally:
         subprocess.run([script, "teardown", peer_dir], capture_output=True)
 
