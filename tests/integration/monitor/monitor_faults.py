@@ -359,9 +359,12 @@ def case_kill9(args, server, db):
     check(rc == 0, f"exit {rc} after SIGTERM")
     expected.update(m.spooled())
     check(len(expected) >= 5, f"only {len(expected)} scans in 20 runs: the test proves little")
-    resent = m.text().count("was already stored")
-    check(resent >= 2, f"only {resent} resends were recognised as already stored")
-    log(f"{resent} resend(s) of batches the store already had were ignored")
+    # The last fault-injected run left a batch the store had committed in the spool, so the
+    # final run must have resent it and been told it was already there. (The fault runs' own
+    # "already stored" lines may be lost: the log line follows the spool's delete.)
+    resent = m.count("was already stored", this_run_only=True)
+    check(resent >= 1, "the final run resent no batch the store already had")
+    log(f"{resent} resend(s) of batches the store already had were recognised")
     check_delivered_once(db, m, expected)
 
 
