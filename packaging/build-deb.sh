@@ -34,9 +34,14 @@ source_dir=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/blemon-deb.XXXXXX")
+# A fixed path, not mktemp: the compiler flags name the source directory (-ffile-prefix-map), so
+# only a stable path lets ccache reuse a previous build. A lock keeps two builds apart.
+work=${TMPDIR:-/tmp}/blemon-deb-build.$(id -u)
+exec 9>"$work.lock"
+flock 9
+rm -rf "$work"
 trap 'rm -rf "$work"' EXIT
-mkdir "$work/blemon"
+mkdir -p "$work/blemon"
 # Everything but build products and VCS data; the debian/ directory comes from packaging/.
 tar -C "$source_dir" \
   --exclude=./build --exclude=./.git --exclude=./debian --exclude='./obj-*' \
@@ -55,9 +60,8 @@ if [ -n "$version" ]; then
   } >"$work/blemon/debian/changelog"
 fi
 
-export DEB_BUILD_OPTIONS="${DEB_BUILD_OPTIONS:-} noddebs parallel=$(nproc)"
+export DEB_BUILD_OPTIONS="${DEB_BUILD_OPTIONS:+$DEB_BUILD_OPTIONS }noddebs parallel=$(nproc)"
 if command -v ccache >/dev/null 2>&1; then
-  # The copy's path differs every time: make ccache hash paths relative to it.
   export BLEMON_CCACHE=1 CCACHE_BASEDIR="$work/blemon" CCACHE_NOHASHDIR=1
 fi
 

@@ -162,6 +162,8 @@ install(FILES ${PROJECT_BINARY_DIR}/packaging/blemonConfig.cmake
 foreach(app IN ITEMS blemon-monitor blemon-report blemon-dashboard blemon-admin)
   if(TARGET ${app})
     install(TARGETS ${app} RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT runtime)
+    install(FILES ${blemon_packaging_dir}/man/${app}.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1
+            COMPONENT runtime)
   endif()
 endforeach()
 
