@@ -240,6 +240,8 @@ int Run(const Options& options) {
       log->Log(LogLevel::kInfo, "Starting continuous monitoring");
       while (!stop.stop_requested()) {
         const CycleReport report = cycle.RunOnce(stop.get_token());
+        // A stop during the sleep returns an empty report: nothing happened worth a status.
+        if (!report.interval_start && stop.stop_requested()) break;
         const std::string status = StatusLine(report);
         log->Log(LogLevel::kDebug, status);
         systemd.Status(status);

@@ -278,6 +278,58 @@ def case_bad_configs(args):
     log("missing file 78, valid config 0, unknown option 64")
 
 
+def case_systemd_notify(args):
+    """Type=notify: READY, a STATUS per cycle, WATCHDOG pings at half WatchdogSec even while
+    sleeping, STOPPING on SIGTERM (a datagram socket stands in for systemd)."""
+    import socket
+    path = os.path.join(args.work, "notify.sock")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(path)
+    sock.settimeout(0.1)
+    config = os.path.join(args.work, "notify.toml")
+    with open(config, "w") as f:
+        f.write(f'[monitor]\nname = "notify"\nscan_interval_seconds = {INTERVAL}\n'
+                f"scan_duration_seconds = {SCAN}\nprocessor_wait_seconds = {WAIT}\n"
+                f'state_directory = "{args.work}"\n[database]\nbackend = "sqlite"\n'
+                f'path = "{args.work}/blemon.db"\n')
+    env = dict(os.environ, NOTIFY_SOCKET=path, WATCHDOG_USEC="1000000")
+    env.pop("WATCHDOG_PID", None)
+    proc = subprocess.Popen([args.monitor, "--simulate", "-c", config], env=env,
+                            stderr=subprocess.DEVNULL)
+    RUNNING.append(proc)
+    messages = []  # (monotonic time, text)
+    end = time.monotonic() + 3 * INTERVAL + 0.5
+    while time.monotonic() < end:
+        try:
+            messages.append((time.monotonic(), sock.recv(4096).decode()))
+        except socket.timeout:
+            pass
+    stopped_at = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    rc = proc.wait(10)
+    sock.settimeout(1)
+    try:
+        while True:
+            messages.append((time.monotonic(), sock.recv(4096).decode()))
+    except socket.timeout:
+        pass
+    texts = [m for _, m in messages]
+    check(rc == 0, f"exit {rc}")
+    check(texts and texts[0] == "READY=1", f"first message is not READY=1: {texts[:3]}")
+    # (A stop during a scan adds one more, marked "scan error": the scan was cut short.)
+    statuses = [t for when, t in messages if t.startswith("STATUS=") and when < stopped_at]
+    check(len(statuses) >= 2 and all("devices; spool 0 pending" in t and "error" not in t
+                                     for t in statuses),
+          f"expected a STATUS per cycle: {statuses}")
+    pings = [when for when, t in messages if t == "WATCHDOG=1"]
+    gaps = [b - a for a, b in zip(pings, pings[1:])]
+    check(len(pings) >= 3 * INTERVAL and max(gaps) < 1.0,
+          f"{len(pings)} watchdog pings, largest gap {max(gaps or [0]):.2f} s (WatchdogSec is 1 s)")
+    check(texts[-1] == "STOPPING=1", f"last message is not STOPPING=1: {texts[-3:]}")
+    log(f"READY, {len(statuses)} STATUS lines (e.g. {statuses[0]!r}), {len(pings)} watchdog "
+        f"pings at most {max(gaps):.2f} s apart, STOPPING")
+
+
 def case_outage(args, server, db):
     # A private server: the shared one must never be stopped.
     own = Server.__new__(Server)
@@ -492,8 +544,8 @@ def main():
     os.makedirs(args.work)
 
     try:
-        if args.case == "bad_configs":
-            case_bad_configs(args)
+        if args.case in ("bad_configs", "systemd_notify"):
+            globals()[f"case_{args.case}"](args)
         else:
             peer_dir = os.environ.get("BLEMON_TEST_MARIADB_DIR")
             check(peer_dir, "BLEMON_TEST_MARIADB_DIR is not set (run through ctest)")
