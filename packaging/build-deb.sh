@@ -62,7 +62,9 @@ fi
 
 export DEB_BUILD_OPTIONS="${DEB_BUILD_OPTIONS:+$DEB_BUILD_OPTIONS }noddebs parallel=$(nproc)"
 if command -v ccache >/dev/null 2>&1; then
-  export BLEMON_CCACHE=1 CCACHE_BASEDIR="$work/blemon" CCACHE_NOHASHDIR=1
+  # debhelper (compat 13) points HOME at a fresh directory, so name the usual cache explicitly.
+  CCACHE_DIR=$(ccache --get-config cache_dir)
+  export BLEMON_CCACHE=1 CCACHE_DIR CCACHE_BASEDIR="$work/blemon" CCACHE_NOHASHDIR=1
 fi
 
 (cd "$work/blemon" && dpkg-buildpackage -us -uc -b)

@@ -50,17 +50,20 @@ deb2=$(ls "$work"/v2/blemon_*.deb)
 ls -l "$work"/v1/*.deb "$work"/v2/*.deb
 
 step "contents"
-dpkg-deb -c "$deb" | awk '{print $1, $2, $6}'
+# Listed to files first: grep -q would end the pipe early and fail dpkg-deb under pipefail.
+dpkg-deb -c "$deb" | awk '{print $1, $2, $6}' >"$work/contents.txt"
+dpkg-deb -c "$dev" | awk '{print $1, $2, $6}' >"$work/contents-dev.txt"
+cat "$work/contents.txt"
 for path in ./usr/bin/blemon-monitor ./lib/systemd/system/$unit ./usr/lib/sysusers.d/blemon.conf \
-  ./etc/blemon/blemon.toml ./usr/share/doc/blemon/operations.md; do
-  dpkg-deb -c "$deb" | awk '{print $6}' | grep -qxF "$path" || fail "$path is not in $(basename "$deb")"
+  ./etc/blemon/blemon.toml ./usr/share/doc/blemon/operations.md \
+  ./usr/share/man/man1/blemon-monitor.1.gz; do
+  awk '{print $3}' "$work/contents.txt" | grep -qxF "$path" || fail "$path is not in $(basename "$deb")"
 done
-dpkg-deb -c "$deb" | grep -q ' \./etc/blemon/blemon\.toml$' &&
-  dpkg-deb -c "$deb" | grep ' \./etc/blemon/blemon\.toml$' | grep -q '^-rw-r-----' ||
+grep -qx -- '-rw-r----- root/root ./etc/blemon/blemon.toml' "$work/contents.txt" ||
   fail "blemon.toml is not 0640 in the package"
-dpkg-deb -c "$dev" | awk '{print $6}' | grep -q '/cmake/blemon/blemonConfig.cmake$' ||
+grep -q '/cmake/blemon/blemonConfig.cmake$' "$work/contents-dev.txt" ||
   fail "libblemon-dev has no blemonConfig.cmake"
-dpkg-deb -c "$dev" | awk '{print $6}' | grep -q '/libblemon\.a$' || fail "libblemon-dev has no libblemon.a"
+grep -q '/libblemon\.a$' "$work/contents-dev.txt" || fail "libblemon-dev has no libblemon.a"
 
 step "lintian"
 # --fail-on error: warnings are reported but allowed; operations.md lists those left and why.
