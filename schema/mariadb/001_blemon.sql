@@ -43,13 +43,15 @@ ALTER TABLE ble_devices
     ADD COLUMN IF NOT EXISTS name_seen_at TIMESTAMP NULL DEFAULT NULL;
 
 -- What the scanner knew beyond the seed's columns. NULL for rows the original tool writes.
--- No new index: "which intervals have unprocessed rows" is a loose scan of the seed's
--- idx_interval_processed, and every extra index on this table costs ingest and processing time.
+-- idx_pending answers "which intervals have unprocessed rows" by reading only those rows' index
+-- entries: with the seed's (interval_start, processed) index MariaDB reads every entry up to
+-- the due time (0.4 s per 3 million rows of history; it does not skip-scan here).
 ALTER TABLE sighting_staging
     ADD COLUMN IF NOT EXISTS batch_seq BIGINT NULL DEFAULT NULL,
     ADD COLUMN IF NOT EXISTS advert_count INT NULL DEFAULT NULL,
     ADD COLUMN IF NOT EXISTS address_class VARCHAR(24) NULL DEFAULT NULL,
-    ADD COLUMN IF NOT EXISTS tx_power INT NULL DEFAULT NULL;
+    ADD COLUMN IF NOT EXISTS tx_power INT NULL DEFAULT NULL,
+    ADD INDEX IF NOT EXISTS idx_pending (processed, interval_start);
 
 -- The winner's lead over the best other monitor (NULL: nobody else heard it) and how many
 -- monitors heard the device in the interval: how sure the "nearest room" answer is.

@@ -102,10 +102,9 @@ constexpr std::array<std::string_view, kStatementCount> kSql = {
     "@blemon_added)",
     // kProcessCounts
     "SELECT @blemon_rows, @blemon_changed, @blemon_added",
-    // kPendingIntervals: a loose index scan of the seed's idx_interval_processed (one dive per
-    // interval, not a read of the history).
-    "SELECT UNIX_TIMESTAMP(interval_start) FROM sighting_staging "
-    "WHERE interval_start <= FROM_UNIXTIME(?) AND processed = FALSE "
+    // kPendingIntervals: reads only the unprocessed rows' entries of idx_pending.
+    "SELECT UNIX_TIMESTAMP(interval_start) FROM sighting_staging FORCE INDEX (idx_pending) "
+    "WHERE processed = FALSE AND interval_start <= FROM_UNIXTIME(?) "
     "GROUP BY interval_start ORDER BY interval_start",
     // kSightings
     "SELECT b.mac_address, UNIX_TIMESTAMP(ds.interval_start), ds.monitor_id, ds.rssi, "
