@@ -109,7 +109,7 @@ class StillClock final : public blemon::Clock {
  public:
   static constexpr blemon::UtcTime kNow =
       std::chrono::sys_days{std::chrono::year{2026} / 11 / 26} + 12h + 3min + 20s;
-  blemon::UtcTime UtcNow() override { return kNow; }
+  blemon::WallTime UtcNow() override { return kNow; }
   blemon::SteadyTime SteadyNow() override { return blemon::SteadyTime{} + 1h; }
   bool SleepUntil(blemon::SteadyTime, std::stop_token) override { return true; }
 };
