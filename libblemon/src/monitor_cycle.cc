@@ -18,10 +18,26 @@ MonitorCycle::MonitorCycle(const Config& config, const Schedule& schedule, Ports
       ports_(ports),
       lease_(config.monitor.processor_lease_ttl) {}
 
+UtcTime MonitorCycle::Now() const { return std::chrono::floor<Seconds>(ports_.clock.UtcNow()); }
+
+bool MonitorCycle::SleepUntilUtc(UtcTime target, std::stop_token stop) {
+  // Sleep on the steady clock, re-reading the wall clock after each wake-up: a wall-clock jump
+  // then changes which interval we are in, but never makes us sleep through or repeat one.
+  Clock& clock = ports_.clock;
+  for (WallTime now = clock.UtcNow(); now < target; now = clock.UtcNow()) {
+    const auto left = std::chrono::ceil<SteadyTime::duration>(target - now);
+    if (!clock.SleepUntil(clock.SteadyNow() + left, stop)) return false;
+  }
+  return true;
+}
+
 bool MonitorCycle::is_processor() const { return lease_.IsProcessor(ports_.clock.SteadyNow()); }
 
 StartOutcome MonitorCycle::Start() {
   if (!EnsureRegistered()) return StartOutcome::kReady;  // scanning into the spool until it's back
+  // Scans left by a previous run (crash, outage) go out now rather than after the next scan.
+  CycleReport unused;
+  SendSpool(unused);
   if (ports_.processor_store == nullptr) return StartOutcome::kReady;
 
   const SteadyTime sent_at = ports_.clock.SteadyNow();
@@ -48,26 +64,21 @@ StartOutcome MonitorCycle::Start() {
 }
 
 CycleReport MonitorCycle::RunOnce(std::stop_token stop) {
-  Clock& clock = ports_.clock;
   const IntervalClock& intervals = schedule_.intervals();
-  UtcTime now = clock.UtcNow();
-  UtcTime target = schedule_.NextScanStart(now);
-  // Never scan an interval twice, even if the wall clock was set back.
+  // The next window that has not begun yet (a scan is never joined late), and never an interval
+  // scanned before, even if the wall clock was set back.
+  UtcTime target = schedule_.NextScanStart(Now() + Seconds{1});
   if (last_scanned_ && intervals.StartOf(target) <= *last_scanned_) {
     target = *last_scanned_ + intervals.length() + config_.monitor.scan_offset;
   }
-  // Sleep on the steady clock, re-reading the wall clock after each wake-up: a wall-clock jump
-  // then changes which interval we are in, but never makes us sleep through or repeat one.
-  while ((now = clock.UtcNow()) < target) {
-    if (!clock.SleepUntil(clock.SteadyNow() + (target - now), stop)) return CycleReport{};
-  }
-  const UtcTime interval_start = intervals.StartOf(now);
+  if (!SleepUntilUtc(target, stop)) return CycleReport{};
+  const UtcTime interval_start = intervals.StartOf(Now());
   last_scanned_ = interval_start;
   return Cycle(interval_start, /*process_everything=*/false, stop);
 }
 
 CycleReport MonitorCycle::RunImmediately(std::stop_token stop) {
-  const UtcTime interval_start = schedule_.intervals().StartOf(ports_.clock.UtcNow());
+  const UtcTime interval_start = schedule_.intervals().StartOf(Now());
   last_scanned_ = interval_start;
   return Cycle(interval_start, /*process_everything=*/true, stop);
 }
@@ -86,7 +97,7 @@ CycleReport MonitorCycle::Cycle(UtcTime interval_start, bool process_everything,
           fmt::format("Starting scan cycle for interval: {}", FormatUtc(interval_start)));
   log.Log(LogLevel::kInfo, fmt::format("Starting BLE scan for {} seconds...",
                                        config_.monitor.scan_duration.count()));
-  const UtcTime scan_time = ports_.clock.UtcNow();
+  const UtcTime scan_time = Now();
   ScanResult scan = ports_.scanner.Scan(config_.monitor.scan_duration, stop);
   report.readings = static_cast<int>(scan.readings.size());
   report.scan_error = scan.error;
@@ -116,8 +127,8 @@ CycleReport MonitorCycle::Cycle(UtcTime interval_start, bool process_everything,
   }
   report.batches_sent = SendSpool(report);
   try {
-    report.spool_dropped = ports_.spool.Trim({config_.spool.max_age, config_.spool.max_batches},
-                                             ports_.clock.UtcNow());
+    report.spool_dropped =
+        ports_.spool.Trim({config_.spool.max_age, config_.spool.max_batches}, Now());
     if (report.spool_dropped > 0) {
       log.Log(LogLevel::kWarning,
               fmt::format("Spool over its limits: dropped the {} oldest unsent scans",
@@ -132,12 +143,8 @@ CycleReport MonitorCycle::Cycle(UtcTime interval_start, bool process_everything,
     UtcTime latest_due = interval_start;
     if (!process_everything) {
       // Give the other monitors' scans time to arrive before this interval is decided.
-      const UtcTime at = schedule_.ProcessableAt(interval_start);
-      Clock& clock = ports_.clock;
-      for (UtcTime now = clock.UtcNow(); now < at && !stop.stop_requested(); now = clock.UtcNow()) {
-        clock.SleepUntil(clock.SteadyNow() + (at - now), stop);
-      }
-      latest_due = schedule_.LatestDueInterval(clock.UtcNow());
+      SleepUntilUtc(schedule_.ProcessableAt(interval_start), stop);
+      latest_due = schedule_.LatestDueInterval(Now());
     }
     if (!stop.stop_requested()) {
       RenewLeaseIfDue();
@@ -211,12 +218,14 @@ int MonitorCycle::SendSpool(CycleReport& report) {
 void MonitorCycle::RenewLeaseIfDue() {
   if (!monitor_id_ || ports_.processor_store == nullptr) return;
   const SteadyTime now = ports_.clock.SteadyNow();
-  if (lease_.IsProcessor(now) && !lease_.ShouldRenew(now)) return;
+  if (!lease_.ShouldRenew(now)) return;
   const bool was_processor = lease_.IsProcessor(now);
+  const std::int64_t held_epoch = lease_.epoch();
   try {
     const LeaseAnswer answer = ports_.processor_store->ClaimLease(*monitor_id_, lease_.ttl());
     lease_.OnAnswer(now, answer);
-    if (answer.granted && !was_processor) {
+    // A renewal keeps the epoch; a new one means the role has just come to this monitor.
+    if (answer.granted && answer.epoch != held_epoch) {
       ports_.log.Log(LogLevel::kInfo,
                      fmt::format("Took the interval processor role (epoch {})", answer.epoch));
     } else if (!answer.granted && was_processor) {
@@ -235,6 +244,9 @@ void MonitorCycle::RenewLeaseIfDue() {
   } catch (const Unavailable& e) {
     ports_.log.Log(LogLevel::kWarning,
                    fmt::format("Could not renew the processor role: {}", e.what()));
+  } catch (const Refused& e) {
+    ports_.log.Log(LogLevel::kError,
+                   fmt::format("The database refused the processor claim: {}", e.what()));
   }
 }
 
@@ -261,6 +273,11 @@ int MonitorCycle::ProcessDue(UtcTime latest_due) {
     ports_.log.Log(
         LogLevel::kWarning,
         fmt::format("Database unavailable, processing resumes next cycle: {}", e.what()));
+  } catch (const Refused& e) {
+    // The staging rows stay unprocessed, so nothing is lost; the operator has to look.
+    ports_.log.Log(
+        LogLevel::kError,
+        fmt::format("The database refused processing, retried next cycle: {}", e.what()));
   }
   return processed;
 }

@@ -34,7 +34,7 @@ using std::chrono::microseconds;
 // Sleeping jumps the clock to the deadline: an interval passes in no real time.
 class FastClock final : public Clock {
  public:
-  UtcTime UtcNow() override { return std::chrono::floor<Seconds>(utc0_ + offset_); }
+  WallTime UtcNow() override { return std::chrono::floor<Seconds>(utc0_ + offset_); }
   SteadyTime SteadyNow() override { return steady0_ + offset_; }
   bool SleepUntil(SteadyTime deadline, std::stop_token stop) override {
     if (stop.stop_requested()) return false;

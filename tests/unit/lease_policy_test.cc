@@ -115,8 +115,16 @@ TEST(ALeasePolicy, DoesNotRenewRightAfterAGrant) {
   policy.OnAnswer(kT0, Granted(4, Seconds{600}));
   EXPECT_FALSE(policy.ShouldRenew(kT0));
   EXPECT_FALSE(policy.ShouldRenew(kT0 + Seconds{1}));
-  // Before half of the time we may count on has passed, by any reading of "half".
-  EXPECT_FALSE(policy.ShouldRenew(kT0 + (Seconds{600} - policy.safety_margin()) / 2 - Seconds{1}));
+  // Not before half the granted time less the safety margin has passed.
+  EXPECT_FALSE(policy.ShouldRenew(kT0 + Seconds{300} - policy.safety_margin() - Seconds{1}));
+}
+
+TEST(ALeasePolicy, RenewsEveryIntervalWithTheDefaultTtlOfTwoIntervals) {
+  // Renewal falls due a margin before the halfway point, so a holder that renews once per
+  // 300 s interval does so every cycle, not by the luck of scheduling jitter.
+  LeasePolicy policy(Seconds{600});
+  policy.OnAnswer(kT0, Granted(4, Seconds{600}));
+  EXPECT_TRUE(policy.ShouldRenew(kT0 + Seconds{300} - policy.safety_margin()));
 }
 
 TEST(ALeasePolicy, RenewsOnceHalfTheGrantedTimeHasPassed) {

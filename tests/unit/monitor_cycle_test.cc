@@ -676,7 +676,7 @@ TEST_F(AMonitorCycleInteraction, SleepsScansStagesProcessesAndHeartbeatsInThatOr
   {
     InSequence cycle;
     EXPECT_CALL(scanner_, Scan(Seconds{10}, _)).WillOnce([&](Seconds window, std::stop_token) {
-      scanned_at = clock_.UtcNow();
+      scanned_at = clock_.Utc();
       clock_.Advance(window);
       ScanResult result;
       result.readings = {MakeReading(1, -60)};
@@ -689,7 +689,7 @@ TEST_F(AMonitorCycleInteraction, SleepsScansStagesProcessesAndHeartbeatsInThatOr
         .WillOnce(Return(true));
     // Asks for the intervals due at the moment it asks (whether it waited first is its choice).
     EXPECT_CALL(processor_, PendingIntervals(::testing::Truly([&](UtcTime latest_due) {
-                  return latest_due == schedule_.LatestDueInterval(clock_.UtcNow()) &&
+                  return latest_due == schedule_.LatestDueInterval(clock_.Utc()) &&
                          latest_due >= At(kMidnight);
                 })))
         .WillOnce(Return(std::vector<UtcTime>{At(kMidnight - 300), At(kMidnight)}));

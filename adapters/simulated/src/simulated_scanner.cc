@@ -24,7 +24,7 @@ class SimulatedScanner final : public Scanner {
       result.error = "scan stopped before it started";
       return result;
     }
-    const UtcTime t0 = clock_.UtcNow();
+    const UtcTime t0 = std::chrono::floor<Seconds>(clock_.UtcNow());
     const SteadyTime start = clock_.SteadyNow();
     auto heard = std::chrono::duration_cast<std::chrono::milliseconds>(window);
     if (!clock_.SleepUntil(start + window, stop)) {

@@ -13,9 +13,7 @@ class SystemClock final : public Clock {
   SystemClock(std::function<void()> tick, std::chrono::milliseconds tick_every)
       : tick_(std::move(tick)), tick_every_(tick_every) {}
 
-  UtcTime UtcNow() override {
-    return std::chrono::floor<Seconds>(std::chrono::system_clock::now());
-  }
+  WallTime UtcNow() override { return std::chrono::system_clock::now(); }
 
   SteadyTime SteadyNow() override { return std::chrono::steady_clock::now(); }
 

@@ -25,7 +25,8 @@ class LeasePolicy {
 
   // Holds a granted lease that has not reached its local deadline.
   bool IsProcessor(SteadyTime now) const;
-  // Renewal is due once half the granted time has passed (or when we do not hold the lease).
+  // Renewal is due a safety margin before half the granted time has passed, and whenever we do
+  // not hold the lease.
   bool ShouldRenew(SteadyTime now) const;
   std::optional<SteadyTime> local_deadline() const { return deadline_; }
   std::int64_t epoch() const { return epoch_; }

@@ -70,6 +70,8 @@ class MonitorCycle {
 
  private:
   CycleReport Cycle(UtcTime interval_start, bool process_everything, std::stop_token stop);
+  UtcTime Now() const;
+  bool SleepUntilUtc(UtcTime target, std::stop_token stop);
   bool EnsureRegistered();
   void RenewLeaseIfDue();
   int SendSpool(CycleReport& report);

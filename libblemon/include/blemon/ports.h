@@ -50,8 +50,9 @@ class Clock {
   Clock(const Clock&) = delete;
   Clock& operator=(const Clock&) = delete;
 
-  // Wall-clock time, for labelling intervals.
-  virtual UtcTime UtcNow() = 0;
+  // Wall-clock time at full precision (the cycle times its sleeps with it; what it stores is
+  // floored to whole seconds).
+  virtual WallTime UtcNow() = 0;
   // Monotonic time, for the cadence.
   virtual SteadyTime SteadyNow() = 0;
   // Blocks until `deadline` or until `stop` is requested; returns false in the second case.

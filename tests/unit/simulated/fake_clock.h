@@ -17,7 +17,7 @@ class FakeClock final : public Clock {
 
   void Set(UtcTime now) { utc_ = now; }
 
-  UtcTime UtcNow() override { return std::chrono::floor<Seconds>(utc_); }
+  WallTime UtcNow() override { return std::chrono::floor<Seconds>(utc_); }
   SteadyTime SteadyNow() override { return steady_; }
   bool SleepUntil(SteadyTime deadline, std::stop_token stop) override {
     if (stop.stop_requested()) return false;
@@ -39,7 +39,7 @@ class SleepingClock final : public Clock {
  public:
   explicit SleepingClock(UtcTime now) : utc_(now) {}
 
-  UtcTime UtcNow() override { return utc_; }
+  WallTime UtcNow() override { return utc_; }
   SteadyTime SteadyNow() override { return std::chrono::steady_clock::now(); }
   bool SleepUntil(SteadyTime deadline, std::stop_token stop) override {
     std::unique_lock lock(mutex_);

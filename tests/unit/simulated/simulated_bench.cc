@@ -14,7 +14,7 @@ namespace {
 // Advances instantly, so the benchmark measures generation and not waiting.
 class InstantClock final : public blemon::Clock {
  public:
-  blemon::UtcTime UtcNow() override { return utc_; }
+  blemon::WallTime UtcNow() override { return utc_; }
   blemon::SteadyTime SteadyNow() override { return steady_; }
   bool SleepUntil(blemon::SteadyTime deadline, std::stop_token) override {
     utc_ += std::chrono::duration_cast<blemon::Seconds>(deadline - steady_);

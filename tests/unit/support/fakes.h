@@ -35,7 +35,9 @@ class FakeClock final : public Clock {
  public:
   explicit FakeClock(UtcTime utc_start) : utc_(utc_start) {}
 
-  UtcTime UtcNow() override { return utc_; }
+  WallTime UtcNow() override { return utc_; }
+  // The same instant as UtcNow(), already whole seconds, for arranging and asserting.
+  UtcTime Utc() const { return utc_; }
   SteadyTime SteadyNow() override { return steady_; }
   bool SleepUntil(SteadyTime deadline, std::stop_token stop) override {
     sleeps_.push_back(deadline);
@@ -71,7 +73,7 @@ class FakeScanner final : public Scanner {
   explicit FakeScanner(FakeClock& clock) : clock_(clock) {}
 
   ScanResult Scan(Seconds window, std::stop_token stop) override {
-    calls_.push_back({clock_.UtcNow(), window});
+    calls_.push_back({clock_.Utc(), window});
     if (on_scan_) on_scan_(static_cast<int>(calls_.size()));
     ScanResult result;
     if (!queued_.empty()) {
@@ -215,7 +217,7 @@ class FakeStore final : public ScanStore, public ProcessorStore {
   LeaseAnswer ClaimLease(MonitorId monitor, Seconds ttl) override {
     Reach("claim");
     ++claims_;
-    const UtcTime now = clock_.UtcNow();
+    const UtcTime now = clock_.Utc();
     LeaseAnswer answer;
     if (!lease_holder_ || lease_expires_ <= now || *lease_holder_ == monitor) {
       if (lease_holder_ != monitor || lease_expires_ <= now) ++epoch_;
@@ -238,7 +240,7 @@ class FakeStore final : public ScanStore, public ProcessorStore {
   LeaseStatus Lease() override {
     Reach("lease");
     LeaseStatus status;
-    status.store_now = clock_.UtcNow();
+    status.store_now = clock_.Utc();
     if (lease_holder_ && lease_expires_ > status.store_now) {
       status.holder = lease_holder_;
       status.holder_name = names_[*lease_holder_];
@@ -265,14 +267,14 @@ class FakeStore final : public ScanStore, public ProcessorStore {
       Note("process fenced");
       throw LeaseLost("another monitor took the lease under a newer epoch");
     }
-    if (lease_holder_ != monitor || epoch != epoch_ || lease_expires_ <= clock_.UtcNow()) {
+    if (lease_holder_ != monitor || epoch != epoch_ || lease_expires_ <= clock_.Utc()) {
       Note("process refused");
       throw LeaseLost("monitor " + std::to_string(monitor) + " no longer holds epoch " +
                       std::to_string(epoch));
     }
     processed_.insert(interval_start);
     process_order_.push_back(interval_start);
-    processed_at_.emplace_back(interval_start, clock_.UtcNow());
+    processed_at_.emplace_back(interval_start, clock_.Utc());
     Note("process " + std::to_string(interval_start.time_since_epoch().count()));
     return {static_cast<int>(rows_[interval_start].size()), 0, 0};
   }
@@ -284,7 +286,7 @@ class FakeStore final : public ScanStore, public ProcessorStore {
     if (inserted) ++next_monitor_id_;
     names_[it->second] = name;
     lease_holder_ = it->second;
-    lease_expires_ = clock_.UtcNow() + ttl;
+    lease_expires_ = clock_.Utc() + ttl;
     ++epoch_;
     return it->second;
   }
@@ -307,7 +309,7 @@ class FakeStore final : public ScanStore, public ProcessorStore {
   const std::vector<std::string>& events() const { return events_; }
   int claims() const { return claims_; }
   std::optional<MonitorId> lease_holder() const {
-    if (lease_holder_ && lease_expires_ > clock_.UtcNow()) return lease_holder_;
+    if (lease_holder_ && lease_expires_ > clock_.Utc()) return lease_holder_;
     return std::nullopt;
   }
   std::int64_t epoch() const { return epoch_; }
