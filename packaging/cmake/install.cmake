@@ -136,6 +136,7 @@ set(BLEMON_DEPENDENCIES "${blemon_dependencies}")
 
 # The config file needs to know which adapters this build exported, to answer COMPONENTS.
 set(BLEMON_EXPORTED_COMPONENTS ${blemon_components})
+string(REPLACE ";" " " BLEMON_EXPORTED_COMPONENTS_TEXT "${blemon_components}")
 configure_package_config_file(
   ${blemon_packaging_dir}/cmake/blemonConfig.cmake.in
   ${PROJECT_BINARY_DIR}/packaging/blemonConfig.cmake
