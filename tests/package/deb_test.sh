@@ -65,6 +65,19 @@ grep -q '/cmake/blemon/blemonConfig.cmake$' "$work/contents-dev.txt" ||
   fail "libblemon-dev has no blemonConfig.cmake"
 grep -q '/libblemon\.a$' "$work/contents-dev.txt" || fail "libblemon-dev has no libblemon.a"
 
+step "maintainer scripts: enabled but not started on install, try-restart on upgrade, stop on removal"
+# No systemd runs as PID 1 here, so the restart policy is checked in the scripts themselves.
+dpkg-deb -e "$deb" "$work/control"
+grep -q 'deb-systemd-helper enable' "$work/control/postinst" || fail "postinst does not enable $unit"
+grep -q "deb-systemd-invoke try-restart '$unit'" "$work/control/postinst" ||
+  fail "postinst does not try-restart $unit on upgrade"
+if grep -Eq 'deb-systemd-invoke (start|restart|\$_dh_action)' "$work/control/postinst"; then
+  fail "postinst starts $unit, or restarts it even when it was stopped"
+fi
+grep -q "deb-systemd-invoke stop $unit" "$work/control/prerm" || fail "prerm does not stop $unit"
+grep -q 'systemd-sysusers' "$work/control/postinst" && grep -q 'adduser --system' "$work/control/postinst" ||
+  fail "postinst lacks systemd-sysusers or its adduser fallback"
+
 step "lintian"
 # --fail-on error: warnings are reported but allowed; operations.md lists those left and why.
 lintian --fail-on error --tag-display-limit 0 "$work"/v1/*.deb | tee "$work/lintian.txt" ||
