@@ -6,6 +6,12 @@
 # Adapters and applications are picked up if their targets exist, so the rules stay valid while
 # parts of the tree are missing or switched off (BLEMON_WITH_BLUEZ, BLEMON_WITH_MARIADB).
 
+# As fmt does: a project that adds blemon with add_subdirectory() does not install it unless asked.
+option(BLEMON_INSTALL "Generate blemon's install rules" ${PROJECT_IS_TOP_LEVEL})
+if(NOT BLEMON_INSTALL)
+  return()
+endif()
+
 include(CMakePackageConfigHelpers)
 
 option(BLEMON_INSTALL_SYSTEM_FILES
