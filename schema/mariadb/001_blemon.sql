@@ -109,10 +109,11 @@ INSERT IGNORE INTO processor_lease (lease_id, epoch) VALUES (1, 0);
 DELIMITER //
 -- Best-RSSI processing of one interval with the DESIGN.md rules. Runs inside the caller's
 -- transaction (blemon's ProcessInterval checks the lease epoch in the same transaction).
---  * The rows marked processed are the interval's unprocessed rows as found at the start; rows
---    staged meanwhile stay unprocessed for the next call, so nothing is marked without being
---    merged.
---  * The interval is recomputed from all its staging rows, processed or not: the winner (highest
+--  * First the interval's unprocessed rows are marked processed (one UPDATE, which also counts
+--    them), then the interval is recomputed from all its rows, processed or not. So every row
+--    marked is merged; a row staged meanwhile is merged too if already visible, and stays
+--    unprocessed for the next call either way (merging twice changes nothing).
+--  * The recomputation gives the winner (highest
 --    RSSI, then the earlier scan, then the lower monitor_id), its margin over the best other
 --    monitor and the number of monitors that heard the device. That is exactly BestRssiMerge,
 --    however the rows were batched, ordered, resent or delayed.
@@ -133,18 +134,15 @@ BEGIN
     SET v_length = COALESCE((SELECT CAST(setting_value AS UNSIGNED) FROM fleet_settings
                              WHERE setting_name = 'interval_seconds'), 300);
 
-    DROP TEMPORARY TABLE IF EXISTS blemon_pending, blemon_best;
+    DROP TEMPORARY TABLE IF EXISTS blemon_best;
 
-    CREATE TEMPORARY TABLE blemon_pending (PRIMARY KEY (staging_id)) AS
-        SELECT staging_id
-        FROM sighting_staging
-        WHERE interval_start = p_interval_start AND processed = FALSE;
-    SET p_staging_rows = (SELECT COUNT(*) FROM blemon_pending);
+    UPDATE sighting_staging SET processed = TRUE
+    WHERE interval_start = p_interval_start AND processed = FALSE;
+    SET p_staging_rows = ROW_COUNT();
 
     IF p_staging_rows = 0 THEN
         SET p_sightings_changed = 0;
         SET p_devices_added = 0;
-        DROP TEMPORARY TABLE IF EXISTS blemon_pending;
     ELSE
     CREATE TEMPORARY TABLE blemon_best (PRIMARY KEY (mac_address)) AS
         SELECT k.mac_address,
@@ -242,11 +240,8 @@ BEGIN
                             AND ds.interval_start = p_interval_start);
     SET v_changed = v_changed + ROW_COUNT();
 
-    UPDATE sighting_staging s JOIN blemon_pending p ON p.staging_id = s.staging_id
-    SET s.processed = TRUE;
-
     SET p_sightings_changed = v_changed;
-    DROP TEMPORARY TABLE IF EXISTS blemon_pending, blemon_best;
+    DROP TEMPORARY TABLE IF EXISTS blemon_best;
     END IF;
 END //
 
