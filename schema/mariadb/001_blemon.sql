@@ -131,48 +131,90 @@ MODIFIES SQL DATA
 BEGIN
     DECLARE v_length INT DEFAULT 300;
     DECLARE v_changed INT DEFAULT 0;
+    DECLARE v_lo, v_hi BIGINT;
+    DECLARE v_all INT DEFAULT 0;
     SET v_length = COALESCE((SELECT CAST(setting_value AS UNSIGNED) FROM fleet_settings
                              WHERE setting_name = 'interval_seconds'), 300);
 
     DROP TEMPORARY TABLE IF EXISTS blemon_best;
 
+    -- The interval's rows by primary key. A fresh interval's rows are the newest and nearly
+    -- contiguous, and reading them as a primary-key range is several times faster than through
+    -- the secondary index once the table holds millions of rows of history. The mark below is
+    -- bounded by the same range, so every row it marks is one the recomputation reads.
+    SELECT MIN(staging_id), MAX(staging_id), COUNT(*) INTO v_lo, v_hi, v_all
+    FROM sighting_staging WHERE interval_start = p_interval_start;
+
     UPDATE sighting_staging SET processed = TRUE
-    WHERE interval_start = p_interval_start AND processed = FALSE;
+    WHERE staging_id BETWEEN v_lo AND v_hi
+      AND interval_start = p_interval_start AND processed = FALSE;
     SET p_staging_rows = ROW_COUNT();
 
     IF p_staging_rows = 0 THEN
         SET p_sightings_changed = 0;
         SET p_devices_added = 0;
     ELSE
-    CREATE TEMPORARY TABLE blemon_best (PRIMARY KEY (mac_address)) AS
-        SELECT k.mac_address,
-               CAST(k.best >> 55 AS SIGNED) - 128 AS rssi,
-               p_interval_start + INTERVAL (16777215 - ((k.best >> 31) & 16777215)) SECOND
-                   AS scan_timestamp,
-               CAST(2147483647 - (k.best & 2147483647) AS SIGNED) AS monitor_id,
-               CAST(NULL AS INT) AS margin_db,
-               k.monitors_heard, k.first_seen, k.last_seen, k.address_class,
-               SUBSTRING(k.latest_name, 15) AS name,
-               STR_TO_DATE(LEFT(k.latest_name, 14), '%Y%m%d%H%i%s') AS name_seen_at
-        FROM (
-            SELECT s.mac_address,
-                   MAX((CAST(LEAST(GREATEST(s.rssi, -128), 127) + 128 AS UNSIGNED) << 55)
-                       | ((16777215 - LEAST(GREATEST(COALESCE(
-                             TIMESTAMPDIFF(SECOND, p_interval_start, s.scan_timestamp), 0), 0),
-                             16777215)) << 31)
-                       | (2147483647 - s.monitor_id)) AS best,
-                   COUNT(DISTINCT s.monitor_id) AS monitors_heard,
-                   MIN(s.scan_timestamp) AS first_seen,
-                   MAX(s.scan_timestamp) AS last_seen,
-                   MAX(s.address_class) AS address_class,
-                   -- The latest non-empty name: scan time first, so MAX picks the newest.
-                   MAX(IF(s.device_name <> '',
-                          CONCAT(DATE_FORMAT(s.scan_timestamp, '%Y%m%d%H%i%s'), s.device_name),
-                          NULL)) AS latest_name
-            FROM sighting_staging s
-            WHERE s.interval_start = p_interval_start
-            GROUP BY s.mac_address
-        ) k;
+    IF v_hi - v_lo < 2 * v_all THEN
+        CREATE TEMPORARY TABLE blemon_best (PRIMARY KEY (mac_address)) AS
+            SELECT k.mac_address,
+                   CAST(k.best >> 55 AS SIGNED) - 128 AS rssi,
+                   p_interval_start + INTERVAL (16777215 - ((k.best >> 31) & 16777215)) SECOND
+                       AS scan_timestamp,
+                   CAST(2147483647 - (k.best & 2147483647) AS SIGNED) AS monitor_id,
+                   CAST(NULL AS INT) AS margin_db,
+                   k.monitors_heard, k.first_seen, k.last_seen, k.address_class,
+                   SUBSTRING(k.latest_name, 15) AS name,
+                   STR_TO_DATE(LEFT(k.latest_name, 14), '%Y%m%d%H%i%s') AS name_seen_at
+            FROM (
+                SELECT s.mac_address,
+                       MAX((CAST(LEAST(GREATEST(s.rssi, -128), 127) + 128 AS UNSIGNED) << 55)
+                           | ((16777215 - LEAST(GREATEST(COALESCE(
+                                 TIMESTAMPDIFF(SECOND, p_interval_start, s.scan_timestamp), 0), 0),
+                                 16777215)) << 31)
+                           | (2147483647 - s.monitor_id)) AS best,
+                       COUNT(DISTINCT s.monitor_id) AS monitors_heard,
+                       MIN(s.scan_timestamp) AS first_seen,
+                       MAX(s.scan_timestamp) AS last_seen,
+                       MAX(s.address_class) AS address_class,
+                       -- The latest non-empty name: scan time first, so MAX picks the newest.
+                       MAX(IF(s.device_name <> '',
+                              CONCAT(DATE_FORMAT(s.scan_timestamp, '%Y%m%d%H%i%s'), s.device_name),
+                              NULL)) AS latest_name
+                FROM sighting_staging s FORCE INDEX (PRIMARY)
+                WHERE s.staging_id BETWEEN v_lo AND v_hi AND s.interval_start = p_interval_start
+                GROUP BY s.mac_address
+            ) k;
+    ELSE
+        CREATE TEMPORARY TABLE blemon_best (PRIMARY KEY (mac_address)) AS
+            SELECT k.mac_address,
+                   CAST(k.best >> 55 AS SIGNED) - 128 AS rssi,
+                   p_interval_start + INTERVAL (16777215 - ((k.best >> 31) & 16777215)) SECOND
+                       AS scan_timestamp,
+                   CAST(2147483647 - (k.best & 2147483647) AS SIGNED) AS monitor_id,
+                   CAST(NULL AS INT) AS margin_db,
+                   k.monitors_heard, k.first_seen, k.last_seen, k.address_class,
+                   SUBSTRING(k.latest_name, 15) AS name,
+                   STR_TO_DATE(LEFT(k.latest_name, 14), '%Y%m%d%H%i%s') AS name_seen_at
+            FROM (
+                SELECT s.mac_address,
+                       MAX((CAST(LEAST(GREATEST(s.rssi, -128), 127) + 128 AS UNSIGNED) << 55)
+                           | ((16777215 - LEAST(GREATEST(COALESCE(
+                                 TIMESTAMPDIFF(SECOND, p_interval_start, s.scan_timestamp), 0), 0),
+                                 16777215)) << 31)
+                           | (2147483647 - s.monitor_id)) AS best,
+                       COUNT(DISTINCT s.monitor_id) AS monitors_heard,
+                       MIN(s.scan_timestamp) AS first_seen,
+                       MAX(s.scan_timestamp) AS last_seen,
+                       MAX(s.address_class) AS address_class,
+                       -- The latest non-empty name: scan time first, so MAX picks the newest.
+                       MAX(IF(s.device_name <> '',
+                              CONCAT(DATE_FORMAT(s.scan_timestamp, '%Y%m%d%H%i%s'), s.device_name),
+                              NULL)) AS latest_name
+                FROM sighting_staging s
+                WHERE s.interval_start = p_interval_start
+                GROUP BY s.mac_address
+            ) k;
+    END IF;
 
     UPDATE blemon_best b
     SET b.margin_db = b.rssi - (SELECT MAX(s.rssi) FROM sighting_staging s
