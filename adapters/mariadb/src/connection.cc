@@ -231,10 +231,11 @@ std::string ResolvePassword(const DatabaseSettings& settings) {
   return password;
 }
 
-Connection::Connection(const DatabaseSettings& settings, bool select_database)
-    : db_(mysql_init(nullptr)) {
-  if (db_ == nullptr) throw std::bad_alloc();
+Connection::Connection(const DatabaseSettings& settings, bool select_database) : db_(nullptr) {
+  // The password first: if its file cannot be read we throw before owning a handle.
   const std::string password = ResolvePassword(settings);
+  db_ = mysql_init(nullptr);
+  if (db_ == nullptr) throw std::bad_alloc();
   unsigned connect_timeout = static_cast<unsigned>(settings.connect_timeout.count());
   // A read waits at most this long for an answer, so a server that vanished without closing the
   // connection is noticed; processing one interval takes seconds, not minutes.
