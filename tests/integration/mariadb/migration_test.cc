@@ -429,6 +429,21 @@ TEST_F(AnUpgradedDatabase, KeepsTheReadmesProcessorColumnsTrueToTheLease) {
             "1");
 }
 
+TEST_F(AnUpgradedDatabase, RefusesABatchOfAnUnknownMonitorWholly) {
+  auto store = mariadb::OpenStore(settings_);
+  const auto t = std::chrono::sys_days{std::chrono::year{2026} / 3 / 1} + 10h;
+  Reading r{.mac = *MacAddress::Parse("AA:BB:CC:DD:EE:01"),
+            .address_class = AddressClass::kPublic,
+            .rssi = -65,
+            .advert_count = 1,
+            .name = std::nullopt,
+            .tx_power = std::nullopt,
+            .company_ids = {}};
+  EXPECT_THROW(store->StageBatch({4242, 1, t, t, {r, r}}), Refused);
+  EXPECT_EQ(sql_->Scalar("SELECT COUNT(*) FROM sighting_staging"), "0") << "all or nothing";
+  EXPECT_EQ(sql_->Scalar("SELECT COUNT(*) FROM staging_batches"), "0");
+}
+
 TEST_F(AnUpgradedDatabase, MergesTheOriginalToolsRowsWithBlemonBatches) {
   auto store = mariadb::OpenStore(settings_);
   const MonitorId modern = store->RegisterMonitor({"modern", "", ""});
