@@ -3,52 +3,21 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "blemon/utf8.h"
+
 namespace blemon {
 namespace {
 
-constexpr char32_t kReplacement = 0xFFFD;
-
-// Decodes one UTF-8 sequence at `text[i]`, advancing `i`. Anything not well-formed (stray
-// continuation bytes, truncated sequences, overlong forms, surrogates, values past U+10FFFF)
-// decodes to U+FFFD and consumes one byte, so the rest of the string is still read.
+// Decodes one UTF-8 sequence at `text[i]`, advancing `i`. Anything not well-formed decodes to
+// U+FFFD and consumes one byte, so the rest of the string is still read.
 char32_t DecodeOne(std::string_view text, std::size_t& i) {
-  const auto byte = [&](std::size_t k) { return static_cast<std::uint8_t>(text[k]); };
-  const std::uint8_t lead = byte(i);
-  if (lead < 0x80) {
+  const Utf8Sequence sequence = DecodeUtf8(text, i);
+  if (sequence.length == 0) {
     ++i;
-    return lead;
+    return kReplacementCharacter;
   }
-  int length = 0;
-  char32_t value = 0;
-  char32_t minimum = 0;
-  if ((lead & 0xE0) == 0xC0) {
-    length = 2, value = lead & 0x1F, minimum = 0x80;
-  } else if ((lead & 0xF0) == 0xE0) {
-    length = 3, value = lead & 0x0F, minimum = 0x800;
-  } else if ((lead & 0xF8) == 0xF0) {
-    length = 4, value = lead & 0x07, minimum = 0x10000;
-  } else {
-    ++i;
-    return kReplacement;
-  }
-  if (i + static_cast<std::size_t>(length) > text.size()) {
-    ++i;
-    return kReplacement;
-  }
-  for (int k = 1; k < length; ++k) {
-    const std::uint8_t next = byte(i + static_cast<std::size_t>(k));
-    if ((next & 0xC0) != 0x80) {
-      ++i;
-      return kReplacement;
-    }
-    value = (value << 6) | (next & 0x3F);
-  }
-  if (value < minimum || value > 0x10FFFF || (value >= 0xD800 && value <= 0xDFFF)) {
-    ++i;
-    return kReplacement;
-  }
-  i += static_cast<std::size_t>(length);
-  return value;
+  i += sequence.length;
+  return sequence.code_point;
 }
 
 void AppendUtf8(std::string& out, char32_t c) {

@@ -2,42 +2,10 @@
 
 #include <fmt/format.h>
 
-#include <cstdint>
+#include "blemon/utf8.h"
 
 namespace blemon::report {
 namespace {
-
-// Length of the UTF-8 sequence at text[i] and its code point; 0 when the bytes are invalid.
-std::size_t Decode(std::string_view text, std::size_t i, char32_t* code_point) {
-  const auto byte = [&](std::size_t k) { return static_cast<std::uint8_t>(text[k]); };
-  const std::uint8_t lead = byte(i);
-  std::size_t length = 0;
-  char32_t cp = 0;
-  if (lead < 0x80) {
-    *code_point = lead;
-    return 1;
-  } else if ((lead & 0xE0) == 0xC0) {
-    length = 2;
-    cp = lead & 0x1Fu;
-  } else if ((lead & 0xF0) == 0xE0) {
-    length = 3;
-    cp = lead & 0x0Fu;
-  } else if ((lead & 0xF8) == 0xF0) {
-    length = 4;
-    cp = lead & 0x07u;
-  } else {
-    return 0;
-  }
-  if (i + length > text.size()) return 0;
-  for (std::size_t k = 1; k < length; ++k) {
-    if ((byte(i + k) & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (byte(i + k) & 0x3Fu);
-  }
-  static constexpr char32_t kMinForLength[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (cp < kMinForLength[length] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  *code_point = cp;
-  return length;
-}
 
 bool IsZeroWidth(char32_t cp) {
   return (cp >= 0x0300 && cp <= 0x036F) ||  // combining diacritics
@@ -85,8 +53,7 @@ int DisplayWidth(std::string_view text) {
   int width = 0;
   std::size_t i = 0;
   while (i < text.size()) {
-    char32_t cp = 0;
-    const std::size_t length = Decode(text, i, &cp);
+    const auto [cp, length] = DecodeUtf8(text, i);
     if (length == 0) {
       ++width;
       ++i;
@@ -105,10 +72,10 @@ std::string FitToWidth(std::string_view text, int width) {
   int used = 0;
   std::size_t i = 0;
   while (i < text.size()) {
-    char32_t cp = 0;
-    std::size_t length = Decode(text, i, &cp);
-    const int w = length == 0 ? 1 : CodePointWidth(cp);
-    if (length == 0) length = 1;
+    const Utf8Sequence sequence = DecodeUtf8(text, i);
+    // An invalid byte takes one column, as DisplayWidth counts it.
+    const int w = sequence.length == 0 ? 1 : CodePointWidth(sequence.code_point);
+    const std::size_t length = sequence.length == 0 ? 1 : sequence.length;
     if (used + w > width - 1) break;  // keep one column for the ellipsis
     out.append(text.substr(i, length));
     used += w;
@@ -149,8 +116,7 @@ std::string JsonString(std::string_view text) {
   std::string out = "\"";
   std::size_t i = 0;
   while (i < text.size()) {
-    char32_t cp = 0;
-    const std::size_t length = Decode(text, i, &cp);
+    const auto [cp, length] = DecodeUtf8(text, i);
     if (length == 0) {
       out += "\\ufffd";
       ++i;
