@@ -11,9 +11,9 @@
 #include "blemon/app/config_file.h"
 #include "blemon/app/exit_codes.h"
 #include "blemon/app/store_factory.h"
-#include "blemon/errors.h"
 #include "blemon/report/local_time.h"
 #include "blemon/report/store_access.h"
+#include "blemon/report/tool.h"
 #include "grants.h"
 
 namespace {
@@ -143,9 +143,7 @@ int Run(int argc, char** argv) {
   cli.require_subcommand(1);
   cli.fallthrough();
   std::string config_path;
-  cli.add_option("-c,--config", config_path,
-                 fmt::format("config file (default {} if present, else built-in defaults)",
-                             app::kDefaultConfigPath));
+  report::AddConfigOption(cli, config_path);
 
   auto* check = cli.add_subcommand(
       "check", "connection, schema version, tables, row counts and a diagnosis of problems");
@@ -182,22 +180,11 @@ int Run(int argc, char** argv) {
   grants->add_option("--password", grant_options.password,
                      "password put in CREATE USER (default: a placeholder to replace)");
 
-  try {
-    cli.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return cli.exit(e);
-  } catch (const CLI::ParseError& e) {
-    cli.exit(e);
-    return app::kExitUsage;
-  }
+  if (const auto exit_code = report::ParseCommandLine(cli, argc, argv)) return *exit_code;
 
-  app::LoadedConfig loaded;
-  try {
-    loaded = app::LoadConfig(config_path);
-  } catch (const blemon::ConfigError& e) {
-    fmt::print(stderr, "blemon-admin: {}\n", e.what());
-    return app::kExitConfig;
-  }
+  const auto loaded_or_not = report::LoadConfigOrComplain("blemon-admin", config_path);
+  if (!loaded_or_not) return app::kExitConfig;
+  const app::LoadedConfig& loaded = *loaded_or_not;
   const auto& database = loaded.config.database;
 
   if (grants->parsed()) {
@@ -213,7 +200,7 @@ int Run(int argc, char** argv) {
     return app::kExitOk;
   }
 
-  try {
+  return report::ExitCodeOfStoreWork("blemon-admin", [&] {
     auto store = report::OpenAdminStore(database);
     if (check->parsed()) return Check(*store, loaded);
     fmt::print("Store: {}\n", app::DescribeStore(database));
@@ -222,14 +209,8 @@ int Run(int argc, char** argv) {
     if (archive->parsed()) return Archive(*store, archive_days, archive_chunk);
     if (status->parsed()) return ProcessorStatus(*store);
     if (release->parsed()) return ProcessorRelease(*store);
-  } catch (const blemon::Unavailable& e) {
-    fmt::print(stderr, "blemon-admin: the database is unavailable: {}\n", e.what());
-    return app::kExitUnavailable;
-  } catch (const blemon::Refused& e) {
-    fmt::print(stderr, "blemon-admin: {}\n", e.what());
-    return app::kExitUnavailable;
-  }
-  return app::kExitUsage;
+    return app::kExitUsage;
+  });
 }
 
 }  // namespace

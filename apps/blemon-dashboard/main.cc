@@ -26,12 +26,14 @@
 #include "blemon/app/store_factory.h"
 #include "blemon/errors.h"
 #include "blemon/report/store_access.h"
+#include "blemon/report/tool.h"
 #include "frame.h"
 
 namespace {
 
 namespace app = blemon::app;
 namespace dashboard = blemon::dashboard;
+namespace report = blemon::report;
 
 // --- Terminal state, restored on every way out -----------------------------------------------
 
@@ -137,9 +139,7 @@ int Run(int argc, char** argv) {
   bool once = false;
   int top = 10;
   int recent = 10;
-  cli.add_option("-c,--config", config_path,
-                 fmt::format("config file (default {} if present, else built-in defaults)",
-                             app::kDefaultConfigPath));
+  report::AddConfigOption(cli, config_path);
   cli.add_option("-r,--refresh", refresh, "seconds between refreshes")
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();
@@ -150,22 +150,11 @@ int Run(int argc, char** argv) {
   cli.add_option("--recent", recent, "recent sightings shown")
       ->check(CLI::Range(0, 100))
       ->capture_default_str();
-  try {
-    cli.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return cli.exit(e);
-  } catch (const CLI::ParseError& e) {
-    cli.exit(e);
-    return app::kExitUsage;
-  }
+  if (const auto exit_code = report::ParseCommandLine(cli, argc, argv)) return *exit_code;
 
-  app::LoadedConfig loaded;
-  try {
-    loaded = app::LoadConfig(config_path);
-  } catch (const blemon::ConfigError& e) {
-    fmt::print(stderr, "blemon-dashboard: {}\n", e.what());
-    return app::kExitConfig;
-  }
+  const auto loaded_or_not = report::LoadConfigOrComplain("blemon-dashboard", config_path);
+  if (!loaded_or_not) return app::kExitConfig;
+  const app::LoadedConfig& loaded = *loaded_or_not;
 
   // A store that cannot even be opened (no file yet) is an error shown like an outage: the
   // dashboard retries, since a monitor may create it any moment.

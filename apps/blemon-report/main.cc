@@ -13,12 +13,12 @@
 
 #include "blemon/app/config_file.h"
 #include "blemon/app/exit_codes.h"
-#include "blemon/errors.h"
 #include "blemon/report/local_time.h"
 #include "blemon/report/render.h"
 #include "blemon/report/reports.h"
 #include "blemon/report/span.h"
 #include "blemon/report/store_access.h"
+#include "blemon/report/tool.h"
 
 namespace {
 
@@ -52,19 +52,10 @@ int Run(int argc, char** argv) {
   cli.add_option("-f,--format", format_name, "table, csv or json")
       ->check(CLI::IsMember({"table", "csv", "json"}))
       ->capture_default_str();
-  cli.add_option("-c,--config", config_path,
-                 fmt::format("config file (default {} if present, else built-in defaults)",
-                             app::kDefaultConfigPath));
+  report::AddConfigOption(cli, config_path);
   cli.add_option("--now", now_text,
                  "pretend it is this UTC instant, YYYY-MM-DDTHH:MM:SSZ (reproducible output)");
-  try {
-    cli.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return cli.exit(e);
-  } catch (const CLI::ParseError& e) {
-    cli.exit(e);
-    return app::kExitUsage;
-  }
+  if (const auto exit_code = report::ParseCommandLine(cli, argc, argv)) return *exit_code;
 
   UtcTime now = Now();
   if (!now_text.empty()) {
@@ -95,18 +86,14 @@ int Run(int argc, char** argv) {
     return app::kExitUsage;
   }
 
-  app::LoadedConfig loaded;
-  try {
-    loaded = app::LoadConfig(config_path);
-  } catch (const blemon::ConfigError& e) {
-    fmt::print(stderr, "blemon-report: {}\n", e.what());
-    return app::kExitConfig;
-  }
+  const auto loaded_or_not = report::LoadConfigOrComplain("blemon-report", config_path);
+  if (!loaded_or_not) return app::kExitConfig;
+  const app::LoadedConfig& loaded = *loaded_or_not;
 
   const std::map<std::string, report::Format> formats = {{"table", report::Format::kTable},
                                                          {"csv", report::Format::kCsv},
                                                          {"json", report::Format::kJson}};
-  try {
+  return report::ExitCodeOfStoreWork("blemon-report", [&] {
     auto store = report::OpenReportStore(loaded.config.database);
     report::Report data;
     if (kind == "hourly") {
@@ -120,13 +107,7 @@ int Run(int argc, char** argv) {
     std::fputs(rendered.out.c_str(), stdout);
     if (!rendered.message.empty()) std::fputs(rendered.message.c_str(), stderr);
     return std::fflush(stdout) == 0 ? app::kExitOk : 74;  // EX_IOERR: stdout went away
-  } catch (const blemon::Unavailable& e) {
-    fmt::print(stderr, "blemon-report: the database is unavailable: {}\n", e.what());
-    return app::kExitUnavailable;
-  } catch (const blemon::Refused& e) {
-    fmt::print(stderr, "blemon-report: {}\n", e.what());
-    return app::kExitUnavailable;
-  }
+  });
 }
 
 }  // namespace

@@ -1,0 +1,36 @@
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "blemon/app/config_file.h"
+
+namespace CLI {
+class App;
+}  // namespace CLI
+
+namespace blemon::report {
+
+// Start-up and exit handling that blemon-report, blemon-admin and blemon-dashboard share, so the
+// three tools answer a bad command line, a bad config file and a lost database alike. `program`
+// prefixes every message ("blemon-report: ...").
+
+// Adds -c,--config, the config file the tool reads (default app::kDefaultConfigPath if present).
+void AddConfigOption(CLI::App& cli, std::string& config_path);
+
+// Parses the command line. nullopt when the tool should go on; otherwise the exit code: 0 after
+// --help, kExitUsage after CLI11 printed why the command line is wrong.
+std::optional<int> ParseCommandLine(CLI::App& cli, int argc, char** argv);
+
+// Loads the config file (app::LoadConfig). On a ConfigError prints it and returns nullopt; the
+// caller then exits with kExitConfig.
+std::optional<app::LoadedConfig> LoadConfigOrComplain(std::string_view program,
+                                                      const std::string& config_path);
+
+// Runs `work` against the store and returns its exit code; a database that is away (Unavailable)
+// or refuses (Refused) is printed and exits with kExitUnavailable.
+int ExitCodeOfStoreWork(std::string_view program, const std::function<int()>& work);
+
+}  // namespace blemon::report

@@ -1,0 +1,53 @@
+#include "blemon/report/tool.h"
+
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+
+#include "blemon/app/exit_codes.h"
+#include "blemon/errors.h"
+
+namespace blemon::report {
+
+void AddConfigOption(CLI::App& cli, std::string& config_path) {
+  cli.add_option("-c,--config", config_path,
+                 fmt::format("config file (default {} if present, else built-in defaults)",
+                             app::kDefaultConfigPath));
+}
+
+std::optional<int> ParseCommandLine(CLI::App& cli, int argc, char** argv) {
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return cli.exit(e);
+  } catch (const CLI::ParseError& e) {
+    cli.exit(e);
+    return app::kExitUsage;
+  }
+  return std::nullopt;
+}
+
+std::optional<app::LoadedConfig> LoadConfigOrComplain(std::string_view program,
+                                                      const std::string& config_path) {
+  try {
+    return app::LoadConfig(config_path);
+  } catch (const ConfigError& e) {
+    fmt::print(stderr, "{}: {}\n", program, e.what());
+    return std::nullopt;
+  }
+}
+
+int ExitCodeOfStoreWork(std::string_view program, const std::function<int()>& work) {
+  try {
+    return work();
+  } catch (const Unavailable& e) {
+    fmt::print(stderr, "{}: the database is unavailable: {}\n", program, e.what());
+    return app::kExitUnavailable;
+  } catch (const Refused& e) {
+    fmt::print(stderr, "{}: {}\n", program, e.what());
+    return app::kExitUnavailable;
+  }
+}
+
+}  // namespace blemon::report
