@@ -168,4 +168,11 @@ void WriteTransaction::Commit() {
   open_ = false;
 }
 
+bool HasTable(Connection& db, std::string_view table) {
+  auto has = db.Prepare("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?1");
+  has.Bind(1, table);
+  has.Step();
+  return has.Int(0) > 0;
+}
+
 }  // namespace blemon::sqlite::internal

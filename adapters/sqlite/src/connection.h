@@ -118,4 +118,7 @@ class WriteTransaction {
 // The wait for another connection's write lock before SQLITE_BUSY, and so before Unavailable.
 inline constexpr int kBusyTimeoutMs = 5000;
 
+// Whether the file has a table of that name (schema_version tells a blemon file from others).
+bool HasTable(Connection& db, std::string_view table);
+
 }  // namespace blemon::sqlite::internal

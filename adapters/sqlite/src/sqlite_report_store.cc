@@ -20,7 +20,9 @@ namespace {
 
 using internal::Connection;
 using internal::FormatUtc;
-using internal::ParseUtc;
+using internal::HasTable;
+using internal::ReadOptionalTime;
+using internal::ReadTime;
 using internal::Statement;
 using internal::WriteTransaction;
 
@@ -31,32 +33,10 @@ bool FileExists(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0;
 }
 
-UtcTime ReadTime(const Statement& row, int column, const Connection& db) {
-  const auto text = row.Text(column);
-  const auto t = ParseUtc(text);
-  if (!t) {
-    throw Refused(fmt::format("SQLite database {}: '{}' is not a 'YYYY-MM-DD HH:MM:SS' time",
-                              db.path(), text));
-  }
-  return *t;
-}
-
-std::optional<UtcTime> ReadOptionalTime(const Statement& row, int column, const Connection& db) {
-  if (row.IsNull(column)) return std::nullopt;
-  return ReadTime(row, column, db);
-}
-
 int ToInt(std::int64_t v) { return static_cast<int>(v); }
 
 double Average(std::int64_t sum, std::int64_t count) {
   return count == 0 ? 0.0 : static_cast<double>(sum) / static_cast<double>(count);
-}
-
-bool HasTable(Connection& db, std::string_view table) {
-  auto has = db.Prepare("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?1");
-  has.Bind(1, table);
-  has.Step();
-  return has.Int(0) > 0;
 }
 
 std::optional<int> SchemaVersion(Connection& db) {

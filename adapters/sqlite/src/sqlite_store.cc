@@ -17,7 +17,8 @@ namespace {
 
 using internal::Connection;
 using internal::FormatUtc;
-using internal::ParseUtc;
+using internal::ReadOptionalTime;
+using internal::ReadTime;
 using internal::Statement;
 using internal::WriteTransaction;
 
@@ -29,14 +30,7 @@ void Migrate(Connection& db) {
   const int latest = migrations.back().version;
   WriteTransaction tx(db);
   int current = 0;
-  bool versioned = false;
-  {
-    auto has = db.Prepare(
-        "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'schema_version'");
-    has.Step();
-    versioned = has.Int(0) > 0;
-  }
-  if (versioned) {
+  if (internal::HasTable(db, "schema_version")) {
     auto version = db.Prepare("SELECT coalesce(max(version), 0) FROM schema_version");
     version.Step();
     current = static_cast<int>(version.Int(0));
@@ -62,21 +56,6 @@ void Migrate(Connection& db) {
     db.Execute(migration.sql, fmt::format("applying schema {}", migration.file_name));
   }
   tx.Commit();
-}
-
-UtcTime ReadTime(const Statement& row, int column, const Connection& db) {
-  const auto text = row.Text(column);
-  const auto t = ParseUtc(text);
-  if (!t) {
-    throw Refused(fmt::format("SQLite database {}: '{}' is not a 'YYYY-MM-DD HH:MM:SS' time",
-                              db.path(), text));
-  }
-  return *t;
-}
-
-std::optional<UtcTime> ReadOptionalTime(const Statement& row, int column, const Connection& db) {
-  if (row.IsNull(column)) return std::nullopt;
-  return ReadTime(row, column, db);
 }
 
 // What ProcessInterval learns about one device from the interval's staging rows.

@@ -1,7 +1,11 @@
 #include "timestamps.h"
 
+#include <fmt/format.h>
+
 #include <chrono>
 #include <cstdio>
+
+#include "blemon/errors.h"
 
 namespace blemon::sqlite::internal {
 
@@ -48,6 +52,21 @@ std::optional<UtcTime> ParseUtc(std::string_view text) {
                            day{static_cast<unsigned>(d)}};
   if (!ymd.ok() || h > 23 || mi > 59 || s > 59) return std::nullopt;
   return sys_days{ymd} + hours{h} + minutes{mi} + seconds{s};
+}
+
+UtcTime ReadTime(const Statement& row, int column, const Connection& db) {
+  const auto text = row.Text(column);
+  const auto t = ParseUtc(text);
+  if (!t) {
+    throw Refused(fmt::format("SQLite database {}: '{}' is not a 'YYYY-MM-DD HH:MM:SS' time",
+                              db.path(), text));
+  }
+  return *t;
+}
+
+std::optional<UtcTime> ReadOptionalTime(const Statement& row, int column, const Connection& db) {
+  if (row.IsNull(column)) return std::nullopt;
+  return ReadTime(row, column, db);
 }
 
 }  // namespace blemon::sqlite::internal

@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "blemon/time.h"
+#include "connection.h"
 
 namespace blemon::sqlite::internal {
 
@@ -13,5 +14,11 @@ namespace blemon::sqlite::internal {
 std::string FormatUtc(UtcTime t);
 // nullopt for text that is not exactly that shape.
 std::optional<UtcTime> ParseUtc(std::string_view text);
+
+// The timestamp in `column` of the current row of `row`, read from `db`. Throws Refused, naming
+// the file, when the text is not a stored timestamp: the file was written by something else.
+UtcTime ReadTime(const Statement& row, int column, const Connection& db);
+// As ReadTime, nullopt for NULL.
+std::optional<UtcTime> ReadOptionalTime(const Statement& row, int column, const Connection& db);
 
 }  // namespace blemon::sqlite::internal
