@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <mysqld_error.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -305,5 +306,15 @@ void Transaction::Commit() {
   connection_.ExecuteText("COMMIT");
   done_ = true;
 }
+
+long long ToDb(UtcTime t) {
+  return std::clamp<long long>(t.time_since_epoch().count(), 0, 2147483647LL);
+}
+
+UtcTime FromDb(const std::optional<std::string>& text) {
+  return UtcTime(Seconds(text ? std::stoll(*text) : 0));
+}
+
+long long ToInt(const std::optional<std::string>& text) { return text ? std::stoll(*text) : 0; }
 
 }  // namespace blemon::mariadb

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "blemon/config.h"
+#include "blemon/time.h"
 
 namespace blemon::mariadb {
 
@@ -44,6 +45,15 @@ bool IsTransientConflict(unsigned code);
 // Values bound to statement parameters and read from result columns.
 using Value = std::variant<std::monostate, long long, std::string>;
 using Row = std::vector<std::optional<std::string>>;
+
+// Times cross the wire as Unix seconds (UNIX_TIMESTAMP / FROM_UNIXTIME), so neither the session
+// time zone nor text formats can shift them. TIMESTAMP columns hold 1970-01-01 00:00:01 ..
+// 2038-01-19 03:14:07 UTC and FROM_UNIXTIME beyond that is NULL, so ToDb clamps to that range.
+long long ToDb(UtcTime t);
+// A UNIX_TIMESTAMP column; NULL reads as the epoch.
+UtcTime FromDb(const std::optional<std::string>& text);
+// An integer column; NULL reads as 0.
+long long ToInt(const std::optional<std::string>& text);
 
 class Connection;
 

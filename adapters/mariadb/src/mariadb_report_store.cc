@@ -19,22 +19,13 @@ namespace {
 
 constexpr Seconds kDay{86400};
 
-// Times cross the wire as Unix seconds (UNIX_TIMESTAMP / FROM_UNIXTIME), like the Store does, so
-// neither the session time zone nor text formats can shift them; comparisons against
-// FROM_UNIXTIME(?) are constant on the column side and use its index.
-// TIMESTAMP holds 1970-01-01 00:00:01 .. 2038-01-19 03:14:07 UTC; FROM_UNIXTIME beyond that is
-// NULL, which would make an "all time" span match nothing.
-Value ToDb(UtcTime t) {
-  return std::clamp<long long>(t.time_since_epoch().count(), 0, 2147483647LL);
-}
-UtcTime FromDb(const std::optional<std::string>& text) {
-  return UtcTime(Seconds(text ? std::stoll(*text) : 0));
-}
+// Times go through ToDb/FromDb (connection.h), like the Store's: comparisons against
+// FROM_UNIXTIME(?) are constant on the column side and use its index, and the clamp keeps an "all
+// time" span from becoming NULL, which would match nothing.
 std::optional<UtcTime> OptionalTime(const std::optional<std::string>& text) {
   if (!text) return std::nullopt;
   return FromDb(text);
 }
-long long ToInt(const std::optional<std::string>& text) { return text ? std::stoll(*text) : 0; }
 double Average(long long sum, long long count) {
   return count == 0 ? 0.0 : static_cast<double>(sum) / static_cast<double>(count);
 }

@@ -120,15 +120,6 @@ constexpr std::array<std::string_view, kStatementCount> kSql = {
 // 200-character four-byte names stay far below the default 16 MB max_allowed_packet.
 constexpr std::size_t kBulkChunk = 4096;
 
-// TIMESTAMP columns hold 1970-01-01 00:00:01 .. 2038-01-19 03:14:07 UTC.
-long long ToDb(UtcTime t) {
-  return std::clamp<long long>(t.time_since_epoch().count(), 0, 2147483647LL);
-}
-UtcTime FromDb(const std::optional<std::string>& text) {
-  return UtcTime(Seconds(text ? std::stoll(*text) : 0));
-}
-long long ToInt(const std::optional<std::string>& text) { return text ? std::stoll(*text) : 0; }
-
 class Session {
  public:
   explicit Session(const DatabaseSettings& settings) : connection(settings) {
