@@ -13,6 +13,7 @@
 #include "blemon/sqlite/sqlite_store.h"
 #include "connection.h"
 #include "embedded_schema.h"
+#include "lease_row.h"
 #include "timestamps.h"
 
 namespace blemon::sqlite {
@@ -21,6 +22,7 @@ namespace {
 using internal::Connection;
 using internal::FormatUtc;
 using internal::HasTable;
+using internal::ReadLease;
 using internal::ReadOptionalTime;
 using internal::ReadTime;
 using internal::Statement;
@@ -227,27 +229,6 @@ class SqliteReportStore final : public ReportStore {
     return snapshot;
   }
 
-  static LeaseStatus ReadLease(Connection& db) {
-    auto lease = db.Prepare(
-        "SELECT l.holder_monitor_id, m.monitor_name, l.epoch, l.granted_at, l.expires_at, "
-        "datetime('now') "
-        "FROM processor_lease l LEFT JOIN monitors m ON m.monitor_id = l.holder_monitor_id "
-        "WHERE l.lease_id = 1");
-    LeaseStatus status;
-    if (!lease.Step()) {
-      throw Refused(fmt::format(
-          "SQLite database {}: the processor_lease row is missing; run blemon-admin check",
-          db.path()));
-    }
-    status.holder = lease.OptionalInt(0);
-    status.holder_name = lease.OptionalText(1).value_or("");
-    status.epoch = lease.Int(2);
-    status.claimed_at = ReadOptionalTime(lease, 3, db);
-    status.expires_at = ReadOptionalTime(lease, 4, db);
-    status.store_now = ReadTime(lease, 5, db);
-    return status;
-  }
-
  private:
   void BindFilter(Statement& statement, const ReportFilter& filter) {
     statement.Bind(1, FormatUtc(filter.from)).Bind(2, FormatUtc(filter.to));
@@ -397,7 +378,7 @@ class SqliteAdminStore final : public AdminStore {
     return step;
   }
 
-  LeaseStatus Lease() override { return SqliteReportStore::ReadLease(Db()); }
+  LeaseStatus Lease() override { return ReadLease(Db()); }
 
   std::optional<std::string> ReleaseLease() override {
     auto& db = Db();

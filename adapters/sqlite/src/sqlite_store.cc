@@ -10,6 +10,7 @@
 #include "blemon/errors.h"
 #include "connection.h"
 #include "embedded_schema.h"
+#include "lease_row.h"
 #include "timestamps.h"
 
 namespace blemon::sqlite {
@@ -17,7 +18,6 @@ namespace {
 
 using internal::Connection;
 using internal::FormatUtc;
-using internal::ReadOptionalTime;
 using internal::ReadTime;
 using internal::Statement;
 using internal::WriteTransaction;
@@ -228,27 +228,7 @@ class SqliteStore final : public Store {
     tx.Commit();
   }
 
-  LeaseStatus Lease() override {
-    auto lease = db_->Prepare(
-        "SELECT l.holder_monitor_id, m.monitor_name, l.epoch, l.granted_at, l.expires_at, "
-        "datetime('now') "
-        "FROM processor_lease l LEFT JOIN monitors m ON m.monitor_id = l.holder_monitor_id "
-        "WHERE l.lease_id = 1");
-    LeaseStatus status;
-    if (!lease.Step()) {
-      throw Refused(
-          fmt::format("SQLite database {}: the processor_lease row is missing; run "
-                      "blemon-admin check",
-                      db_->path()));
-    }
-    status.holder = lease.OptionalInt(0);
-    status.holder_name = lease.OptionalText(1).value_or("");
-    status.epoch = lease.Int(2);
-    status.claimed_at = ReadOptionalTime(lease, 3, *db_);
-    status.expires_at = ReadOptionalTime(lease, 4, *db_);
-    status.store_now = ReadTime(lease, 5, *db_);
-    return status;
-  }
+  LeaseStatus Lease() override { return internal::ReadLease(*db_); }
 
   std::vector<UtcTime> PendingIntervals(UtcTime latest_due) override {
     auto pending = db_->Prepare(
