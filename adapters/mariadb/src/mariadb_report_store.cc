@@ -282,8 +282,7 @@ class MariaDbReportStore final : public ReportStore {
   std::vector<DeviceSummary> DevicesOn(Connection& db, const ReportFilter& filter) {
     // One pass over the span, per device and winning monitor; folded per device here. (Monitor
     // names are collected as rows, not GROUP_CONCAT'ed: a name may hold any separator.)
-    std::map<long long, DeviceSummary> by_id;
-    std::map<long long, long long> rssi_sums;
+    DeviceSummaryFold fold;
     for (const Row& r :
          link_.Query(db,
                      "SELECT ds.device_id, d.mac_address, d.device_name, m.monitor_name, "
@@ -297,34 +296,16 @@ class MariaDbReportStore final : public ReportStore {
                          "FROM_UNIXTIME(?)" +
                          MonitorClause(filter) + " GROUP BY ds.device_id, ds.monitor_id",
                      FilterParams(filter))) {
-      const long long id = ToInt(r[0]);
-      auto [it, fresh] = by_id.try_emplace(id);
-      DeviceSummary& device = it->second;
-      const auto best = static_cast<int>(ToInt(r[5]));
-      const UtcTime last = FromDb(r[7]);
-      if (fresh) {
-        device.mac = r[1].value_or("");
-        device.name = NonEmpty(r[2]);
-        device.best_rssi = best;
-        device.last_seen = last;
-      }
-      device.monitors.push_back(r[3].value_or(""));
-      device.sightings += ToInt(r[4]);
-      device.best_rssi = std::max(device.best_rssi, best);
-      device.last_seen = std::max(device.last_seen, last);
-      rssi_sums[id] += ToInt(r[6]);
+      fold.Add({.device_id = ToInt(r[0]),
+                .mac = r[1].value_or(""),
+                .name = r[2],
+                .monitor_name = r[3].value_or(""),
+                .sightings = ToInt(r[4]),
+                .best_rssi = static_cast<int>(ToInt(r[5])),
+                .rssi_sum = ToInt(r[6]),
+                .last_seen = FromDb(r[7])});
     }
-    std::vector<DeviceSummary> result;
-    result.reserve(by_id.size());
-    for (auto& [id, device] : by_id) {
-      device.avg_rssi = Average(rssi_sums[id], device.sightings);
-      std::sort(device.monitors.begin(), device.monitors.end());
-      result.push_back(std::move(device));
-    }
-    std::sort(result.begin(), result.end(), [](const DeviceSummary& a, const DeviceSummary& b) {
-      return a.sightings != b.sightings ? a.sightings > b.sightings : a.mac < b.mac;
-    });
-    return result;
+    return fold.Result();
   }
 
   Link link_;

@@ -120,8 +120,7 @@ class SqliteReportStore final : public ReportStore {
   std::vector<DeviceSummary> Devices(const ReportFilter& filter) override {
     // One pass over the span, per device and winning monitor; folded per device here. (Monitor
     // names are collected as rows, not group_concat'ed: a name may hold any separator.)
-    std::map<std::int64_t, DeviceSummary> by_id;
-    std::map<std::int64_t, std::int64_t> rssi_sums;
+    DeviceSummaryFold fold;
     auto rows = db_->Prepare(
         "SELECT ds.device_id, d.mac_address, d.device_name, m.monitor_name, count(*), "
         "max(ds.rssi), sum(ds.rssi), max(ds.sighting_timestamp) "
@@ -131,35 +130,16 @@ class SqliteReportStore final : public ReportStore {
         MonitorClause(filter, 3) + " GROUP BY ds.device_id, ds.monitor_id");
     BindFilter(rows, filter);
     while (rows.Step()) {
-      const std::int64_t id = rows.Int(0);
-      auto [it, fresh] = by_id.try_emplace(id);
-      DeviceSummary& device = it->second;
-      const int best = ToInt(rows.Int(5));
-      const UtcTime last = ReadTime(rows, 7, *db_);
-      if (fresh) {
-        device.mac = rows.Text(1);
-        device.name = rows.OptionalText(2);
-        if (device.name && device.name->empty()) device.name.reset();
-        device.best_rssi = best;
-        device.last_seen = last;
-      }
-      device.monitors.push_back(rows.Text(3));
-      device.sightings += rows.Int(4);
-      device.best_rssi = std::max(device.best_rssi, best);
-      device.last_seen = std::max(device.last_seen, last);
-      rssi_sums[id] += rows.Int(6);
+      fold.Add({.device_id = rows.Int(0),
+                .mac = rows.Text(1),
+                .name = rows.OptionalText(2),
+                .monitor_name = rows.Text(3),
+                .sightings = rows.Int(4),
+                .best_rssi = ToInt(rows.Int(5)),
+                .rssi_sum = rows.Int(6),
+                .last_seen = ReadTime(rows, 7, *db_)});
     }
-    std::vector<DeviceSummary> result;
-    result.reserve(by_id.size());
-    for (auto& [id, device] : by_id) {
-      device.avg_rssi = Average(rssi_sums[id], device.sightings);
-      std::sort(device.monitors.begin(), device.monitors.end());
-      result.push_back(std::move(device));
-    }
-    std::sort(result.begin(), result.end(), [](const DeviceSummary& a, const DeviceSummary& b) {
-      return a.sightings != b.sightings ? a.sightings > b.sightings : a.mac < b.mac;
-    });
-    return result;
+    return fold.Result();
   }
 
   DashboardSnapshot Snapshot(int top_devices, int recent) override {

@@ -10,6 +10,7 @@
 // All times are UTC; turning them into local time is the presentation's job.
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -63,6 +64,33 @@ struct DeviceSummary {
   int best_rssi = 0;
   double avg_rssi = 0;
   UtcTime last_seen;  // latest sighting_timestamp in the span
+};
+
+// Folds the rows of a devices query — one per (device, monitor that won it) — into one summary
+// per device, ordered by sightings (most first), then MAC. Both stores use it, so the report reads
+// the same whichever backend answered.
+class DeviceSummaryFold {
+ public:
+  struct Row {
+    std::int64_t device_id = 0;
+    std::string mac;
+    std::optional<std::string> name;  // empty counts as none
+    std::string monitor_name;
+    std::int64_t sightings = 0;
+    int best_rssi = 0;
+    std::int64_t rssi_sum = 0;
+    UtcTime last_seen;
+  };
+
+  void Add(Row row);
+  std::vector<DeviceSummary> Result();
+
+ private:
+  struct Device {
+    DeviceSummary summary;
+    std::int64_t rssi_sum = 0;
+  };
+  std::map<std::int64_t, Device> devices_;
 };
 
 // The dashboard's view of the fleet.

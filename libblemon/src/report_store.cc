@@ -1,0 +1,42 @@
+#include "blemon/report_store.h"
+
+#include <algorithm>
+
+namespace blemon {
+
+void DeviceSummaryFold::Add(Row row) {
+  auto [it, fresh] = devices_.try_emplace(row.device_id);
+  Device& device = it->second;
+  DeviceSummary& summary = device.summary;
+  if (fresh) {
+    summary.mac = std::move(row.mac);
+    if (row.name && !row.name->empty()) summary.name = std::move(row.name);
+    summary.best_rssi = row.best_rssi;
+    summary.last_seen = row.last_seen;
+  }
+  summary.monitors.push_back(std::move(row.monitor_name));
+  summary.sightings += row.sightings;
+  summary.best_rssi = std::max(summary.best_rssi, row.best_rssi);
+  summary.last_seen = std::max(summary.last_seen, row.last_seen);
+  device.rssi_sum += row.rssi_sum;
+}
+
+std::vector<DeviceSummary> DeviceSummaryFold::Result() {
+  std::vector<DeviceSummary> result;
+  result.reserve(devices_.size());
+  for (auto& [id, device] : devices_) {
+    DeviceSummary& summary = device.summary;
+    summary.avg_rssi = summary.sightings == 0 ? 0.0
+                                              : static_cast<double>(device.rssi_sum) /
+                                                    static_cast<double>(summary.sightings);
+    std::sort(summary.monitors.begin(), summary.monitors.end());
+    result.push_back(std::move(summary));
+  }
+  devices_.clear();
+  std::sort(result.begin(), result.end(), [](const DeviceSummary& a, const DeviceSummary& b) {
+    return a.sightings != b.sightings ? a.sightings > b.sightings : a.mac < b.mac;
+  });
+  return result;
+}
+
+}  // namespace blemon
