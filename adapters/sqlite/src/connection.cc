@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
+#include <thread>
 #include <utility>
 
 #include "blemon/errors.h"
@@ -126,7 +128,7 @@ std::unique_ptr<Connection> Connection::Open(const std::string& path) {
   // processes share the file; the mode is persistent, so this only changes a new file. FULL
   // makes every commit durable against power loss, not only against a crashed process: a monitor
   // drops a batch from its spool once the store committed it, so a commit must mean it.
-  connection->Execute("PRAGMA journal_mode=WAL", "switching to WAL mode");
+  connection->SwitchToWal();
   connection->Execute("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON",
                       "setting connection options");
   return connection;
@@ -147,6 +149,23 @@ Statement Connection::Prepare(std::string_view sql) {
     it = statements_.emplace(std::string(sql), stmt).first;
   }
   return Statement(*this, it->second);
+}
+
+void Connection::SwitchToWal() {
+  // Changing the journal mode needs an exclusive lock, and when several processes open a fresh
+  // file at once SQLite can answer SQLITE_BUSY at once, without consulting the busy handler:
+  // retry for as long as the busy timeout would have waited.
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(kBusyTimeoutMs);
+  for (;;) {
+    const int rc = sqlite3_exec(db_, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr);
+    if (rc == SQLITE_OK) return;
+    const int primary = rc & 0xFF;
+    if ((primary != SQLITE_BUSY && primary != SQLITE_LOCKED) ||
+        std::chrono::steady_clock::now() >= give_up) {
+      Fail(rc, "switching to WAL mode");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
 }
 
 void Connection::Execute(std::string_view sql, std::string_view doing) {

@@ -79,6 +79,8 @@ class Connection {
 
   // A statement prepared once per connection and cached by its text.
   Statement Prepare(std::string_view sql);
+  // Puts the file in WAL mode (persistent), waiting out other processes doing the same.
+  void SwitchToWal();
   // Runs one or more statements without parameters (pragmas, DDL, transaction control).
   void Execute(std::string_view sql, std::string_view doing);
   int Changes() const { return sqlite3_changes(db_); }
