@@ -107,7 +107,7 @@ std::string StatusLine(const CycleReport& r) {
   return status;
 }
 
-int Run(const Options& options) {
+int RunUnguarded(const Options& options) {
   // Configuration first: its mistakes are the most common and exit 78 before anything starts.
   app::LoadedConfig loaded;
   std::optional<Schedule> schedule;
@@ -248,16 +248,34 @@ int Run(const Options& options) {
         systemd.Watchdog();
       }
     }
+  } catch (const Refused& e) {
+    // Found once the store answered, e.g. after a start without it (the failure policy in
+    // blemon/monitor_cycle.h): the same exit as a refusal at start.
+    log->Log(LogLevel::kError, fmt::format("The store refused this monitor: {}", e.what()));
+    exit_code = kExitUnavailable;
   } catch (const std::exception& e) {
-    // The cycle survives store outages on its own; what reaches here (the spool's disk gone, a
-    // bug) is not something to retry in-process. systemd restarts us.
+    // The cycle survives store outages on its own; what reaches here (a bug) is not something to
+    // retry in-process. systemd restarts us.
     log->Log(LogLevel::kError, fmt::format("Monitor cycle failed: {}", e.what()));
     exit_code = kExitUnavailable;
   }
   systemd.Stopping();
-  cycle.Shutdown();
+  cycle.Shutdown();  // never throws
   log->Log(LogLevel::kInfo, "Monitor stopped");
   return exit_code;
+}
+
+// Every way out is a documented exit code (docs/monitor.md), never an uncaught exception: what
+// RunUnguarded does not map itself (out of memory, a bug) ends as 69, which systemd restarts.
+int Run(const Options& options) noexcept {
+  try {
+    return RunUnguarded(options);
+  } catch (const std::exception& e) {
+    PrintError(fmt::format("unexpected failure: {}", e.what()));
+  } catch (...) {
+    PrintError("unexpected failure");
+  }
+  return kExitUnavailable;
 }
 
 }  // namespace

@@ -178,6 +178,9 @@ bool MonitorCycle::EnsureRegistered() {
     ports_.log.Log(LogLevel::kWarning,
                    fmt::format("Database unavailable, scans are kept in the spool: {}", e.what()));
     return false;
+  } catch (const Refused&) {
+    refused_ = true;  // the caller ends the monitor; Shutdown() then leaves the store alone
+    throw;
   }
 }
 
@@ -185,34 +188,67 @@ int MonitorCycle::SendSpool(CycleReport& report) {
   if (!EnsureRegistered()) return 0;
   report.store_reachable = true;
   int sent = 0;
+  while (auto spooled = ReadSpoolHead()) {
+    const Batch batch{.monitor_id = *monitor_id_,
+                      .batch_seq = spooled->batch_seq,
+                      .interval_start = spooled->interval_start,
+                      .scan_time = spooled->scan_time,
+                      .readings = std::move(spooled->readings)};
+    const std::optional<bool> fresh = StageSpooled(batch, report);
+    if (!fresh) break;
+    // Only now, with the store's commit behind us, may the spool forget the batch.
+    if (!ForgetSpooled(batch.batch_seq)) break;
+    ++sent;
+    ports_.log.Log(LogLevel::kInfo,
+                   *fresh ? fmt::format("Stored {} sightings in staging for interval {}",
+                                        batch.readings.size(), FormatUtc(batch.interval_start))
+                          : fmt::format("Scan of interval {} was already stored; not stored again",
+                                        FormatUtc(batch.interval_start)));
+  }
+  return sent;
+}
+
+std::optional<SpooledBatch> MonitorCycle::ReadSpoolHead() {
   try {
-    while (auto spooled = ports_.spool.Oldest()) {
-      const Batch batch{.monitor_id = *monitor_id_,
-                        .batch_seq = spooled->batch_seq,
-                        .interval_start = spooled->interval_start,
-                        .scan_time = spooled->scan_time,
-                        .readings = std::move(spooled->readings)};
-      const bool fresh = ports_.store.StageBatch(batch);
-      // Only now, with the store's commit behind us, may the spool forget the batch.
-      ports_.spool.Remove(batch.batch_seq);
-      ++sent;
-      ports_.log.Log(LogLevel::kInfo,
-                     fresh ? fmt::format("Stored {} sightings in staging for interval {}",
-                                         batch.readings.size(), FormatUtc(batch.interval_start))
-                           : fmt::format("Scan of interval {} was already stored; not stored again",
-                                         FormatUtc(batch.interval_start)));
-    }
+    return ports_.spool.Oldest();
+  } catch (const std::exception& e) {
+    // The spool's own fault (damaged file, disk error): the store is not to blame, and what the
+    // spool holds stays where it is for the next cycle.
+    ports_.log.Log(LogLevel::kError,
+                   fmt::format("Could not read the spool, unsent scans wait there: {}", e.what()));
+    return std::nullopt;
+  }
+}
+
+std::optional<bool> MonitorCycle::StageSpooled(const Batch& batch, CycleReport& report) {
+  try {
+    return ports_.store.StageBatch(batch);
   } catch (const Unavailable& e) {
     report.store_reachable = false;
     ports_.log.Log(LogLevel::kWarning,
                    fmt::format("Database unavailable, scans are kept in the spool: {}", e.what()));
   } catch (const Refused& e) {
     // Kept in the spool (its age limit drops it eventually, logged): never silently discarded.
-    ports_.log.Log(
-        LogLevel::kError,
-        fmt::format("The database refused a spooled scan; kept for retry: {}", e.what()));
+    ports_.log.Log(LogLevel::kError,
+                   fmt::format("The database refused spooled batch {} (interval {}); kept for "
+                               "retry: {}",
+                               batch.batch_seq, FormatUtc(batch.interval_start), e.what()));
   }
-  return sent;
+  return std::nullopt;
+}
+
+bool MonitorCycle::ForgetSpooled(std::int64_t batch_seq) {
+  try {
+    ports_.spool.Remove(batch_seq);
+    return true;
+  } catch (const std::exception& e) {
+    // The store has the batch; the next cycle resends it and the store recognises the resend.
+    ports_.log.Log(LogLevel::kError,
+                   fmt::format("The store has batch {} but the spool could not forget it (it "
+                               "will be resent and recognised): {}",
+                               batch_seq, e.what()));
+    return false;
+  }
 }
 
 void MonitorCycle::RenewLeaseIfDue() {
@@ -288,24 +324,41 @@ void MonitorCycle::Heartbeat(bool active) {
     ports_.store.Heartbeat(*monitor_id_, active);
   } catch (const Unavailable& e) {
     ports_.log.Log(LogLevel::kDebug, fmt::format("Heartbeat not recorded: {}", e.what()));
+  } catch (const Refused& e) {
+    // The scans still reach the store; only the dashboard's "last seen" goes stale.
+    ports_.log.Log(LogLevel::kError,
+                   fmt::format("The database refused the heartbeat: {}", e.what()));
   }
 }
 
-void MonitorCycle::Shutdown() {
-  CycleReport ignored;
-  SendSpool(ignored);
-  if (monitor_id_ && ports_.processor_store != nullptr &&
-      lease_.IsProcessor(ports_.clock.SteadyNow())) {
+void MonitorCycle::Shutdown() noexcept {
+  // Every step on its own: a refusal or a failure of one must not keep the others from being
+  // tried, and nothing may escape (main is already on its way out with its own exit code).
+  const auto step = [this](std::string_view what, const auto& action) {
     try {
-      ports_.processor_store->ReleaseLease(*monitor_id_, lease_.epoch());
-      lease_.OnLost();
-      ports_.log.Log(LogLevel::kInfo, "Released the interval processor role");
+      action();
     } catch (const std::exception& e) {
-      ports_.log.Log(LogLevel::kWarning,
-                     fmt::format("Could not release the processor role: {}", e.what()));
+      ports_.log.Log(LogLevel::kWarning, fmt::format("Shutdown: {} failed: {}", what, e.what()));
+    } catch (...) {
+      ports_.log.Log(LogLevel::kWarning, fmt::format("Shutdown: {} failed", what));
     }
+  };
+  step("sending the spool", [this] {
+    CycleReport ignored;
+    if (!refused_) SendSpool(ignored);
+  });
+  step("releasing the processor role", [this] { ReleaseLeaseIfHeld(); });
+  step("marking the monitor inactive", [this] { Heartbeat(false); });
+}
+
+void MonitorCycle::ReleaseLeaseIfHeld() {
+  if (!monitor_id_ || ports_.processor_store == nullptr ||
+      !lease_.IsProcessor(ports_.clock.SteadyNow())) {
+    return;
   }
-  Heartbeat(false);
+  ports_.processor_store->ReleaseLease(*monitor_id_, lease_.epoch());
+  lease_.OnLost();
+  ports_.log.Log(LogLevel::kInfo, "Released the interval processor role");
 }
 
 }  // namespace blemon

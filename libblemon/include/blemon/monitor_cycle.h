@@ -34,6 +34,31 @@ enum class StartOutcome {
 // The monitor's loop: register → scan → spool and send → process due intervals if processor →
 // heartbeat → sleep to the next aligned scan. Store outages are survived: scans go to the spool
 // and are sent, oldest first, once the store is back; registration is retried each cycle.
+//
+// Failure policy: each port call is handled on its own, by what failed, never by a `try` around
+// several ports (docs/monitor.md has the same table). "Refused" from the store means the store
+// answered no; from the spool (a damaged file) it is the spool's fault, like its I/O errors.
+//
+//   step (port call)            Unavailable                  Refused                  other
+//   ------------------------    -------------------------    ---------------------    -----------
+//   scan (Scanner::Scan)        never thrown: ScanResult.error, logged, the readings kept
+//   spool append                scan lost, logged ERROR      as Unavailable           as Unav.
+//   register / fleet interval   keep spooling, retry next    end the monitor: Start/  -
+//     (Start, any cycle)          cycle (store unreachable)    RunOnce throw Refused
+//   spool read (Oldest)         stop sending this cycle, logged ERROR; store not blamed
+//   send batch (StageBatch)     stop sending, batch kept,    batch kept, logged       -
+//                                 store unreachable            ERROR, retry next cycle
+//   spool remove                stop sending, logged ERROR: the store has the batch, the resend
+//                                 is recognised by (monitor_id, batch_seq)
+//   spool trim / pending        logged ERROR, the cycle goes on
+//   lease claim at Start        scan only, claim next cycle  Start throws Refused     -
+//   lease renew                 keep the role until it       logged ERROR, role not   -
+//                                 expires locally, retry       taken this cycle
+//   process (pending, process)  stop, retry next cycle       logged ERROR, rows stay  LeaseLost:
+//                                                              unprocessed, retry       step down
+//   heartbeat                   logged DEBUG                 logged ERROR             -
+//   Shutdown: send, release,    each step logged WARNING and the next one tried; never throws;
+//     heartbeat inactive          after a refused registration the store is left alone
 class MonitorCycle {
  public:
   struct Ports {
@@ -63,7 +88,8 @@ class MonitorCycle {
   // RunOnce until stopped.
   void Run(std::stop_token stop);
   // Best effort on the way out: send what the spool holds, release the lease, mark inactive.
-  void Shutdown();
+  // Never throws, whatever the ports do.
+  void Shutdown() noexcept;
 
   std::optional<MonitorId> monitor_id() const { return monitor_id_; }
   bool is_processor() const;
@@ -75,6 +101,11 @@ class MonitorCycle {
   bool EnsureRegistered();
   void RenewLeaseIfDue();
   int SendSpool(CycleReport& report);
+  std::optional<SpooledBatch> ReadSpoolHead();
+  // true: stored, false: stored before; nullopt: not stored (logged, report updated).
+  std::optional<bool> StageSpooled(const Batch& batch, CycleReport& report);
+  bool ForgetSpooled(std::int64_t batch_seq);
+  void ReleaseLeaseIfHeld();
   int ProcessDue(UtcTime latest_due);
   void Heartbeat(bool active);
 
@@ -87,6 +118,7 @@ class MonitorCycle {
   std::optional<UtcTime> last_scanned_;
   std::string holder_name_;
   bool refusal_logged_ = false;
+  bool refused_ = false;  // the store refused this monitor's registration
 };
 
 }  // namespace blemon

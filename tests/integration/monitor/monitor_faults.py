@@ -9,7 +9,8 @@ is compared with the store's sighting_staging rows, batch by batch.
 
     monitor_faults.py CASE --monitor BIN [--migrate BIN] --work DIR
 
-Cases: bad_configs, outage, kill9, second_processor, standby, sigterm. The MariaDB cases need
+Cases: bad_configs, outage, kill9, second_processor, standby, sigterm,
+refused_after_start_without_database. The MariaDB cases need
 BLEMON_TEST_MARIADB_DIR (the ctest fixture of tests/peers/mariadb.cmake).
 """
 
@@ -331,13 +332,9 @@ def case_systemd_notify(args):
 
 
 def case_outage(args, server, db):
-    # A private server: the shared one must never be stopped.
-    own = Server.__new__(Server)
-    own_dir = os.path.join(args.work, "mariadb")
-    subprocess.run([server.env["peer_script"], "setup", own_dir], check=True,
-                   stdout=subprocess.DEVNULL)
+    own_dir = private_server(server, args)
     try:
-        Server.__init__(own, own_dir)
+        own = Server(own_dir)
         db = Database(own, db.name, args.migrate, args.work)
         m = Monitor(args.monitor, args.work, "outage", db)
         m.start()
@@ -357,6 +354,42 @@ def case_outage(args, server, db):
         rc, took = m.signal(signal.SIGTERM)
         check(rc == 0, f"exit {rc} after SIGTERM")
         check_delivered_once(db, m, m.spooled())
+    finally:
+        subprocess.run([server.env["peer_script"], "teardown", own_dir], check=False,
+                       stdout=subprocess.DEVNULL)
+
+
+def private_server(server, args):
+    """A MariaDB server of the case's own (the shared one must never be stopped): its dir."""
+    own_dir = os.path.join(args.work, "mariadb")
+    subprocess.run([server.env["peer_script"], "setup", own_dir], check=True,
+                   stdout=subprocess.DEVNULL)
+    return own_dir
+
+
+def case_refused_after_start_without_database(args, server, db):
+    """Started while the database is down, the monitor scans into its spool; once the database is
+    back it finds the fleet's interval differs from its own. That refusal must end it with 69,
+    like a refusal at start (it used to end in std::terminate from the shutdown)."""
+    own_dir = private_server(server, args)
+    try:
+        own = Server(own_dir)
+        db = Database(own, db.name, args.migrate, args.work)
+        db.rows("INSERT INTO fleet_settings (setting_name, setting_value) "
+                "VALUES ('interval_seconds', '600')")
+        own.peer("kill")
+        m = Monitor(args.monitor, args.work, "refused", db)
+        m.start()
+        wait_for(lambda: m.count("Spooled batch") >= 1, 20, "a scan spooled without the database")
+        check(m.running(), "the monitor did not start without its database")
+        own.peer("start")
+        log("database back with a fleet interval of 600 s; the monitor uses 3 s")
+        rc = m.wait_exit(30)
+        check(rc == 69, f"exit {rc}, expected 69")
+        check(m.count("The store refused this monitor") == 1 and "600" in m.text(),
+              "the refusal was not logged with the fleet's interval")
+        check("terminate" not in m.text(), "the monitor ended in std::terminate")
+        log("exit 69, refusal logged")
     finally:
         subprocess.run([server.env["peer_script"], "teardown", own_dir], check=False,
                        stdout=subprocess.DEVNULL)

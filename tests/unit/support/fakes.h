@@ -100,25 +100,50 @@ class FakeScanner final : public Scanner {
   std::vector<Call> calls_;
 };
 
-// The local spool, in memory, with the bounds a real one enforces.
+// How a fake port call fails when a test asks it to: the store fake and the spool fake share
+// these switches. `down` fails every call with Unavailable; the sets name single calls ("stage",
+// "append", ...) that fail with Unavailable or Refused, as the real adapter would.
+struct FaultSwitches {
+  bool down = false;
+  std::set<std::string> unavailable_calls;
+  std::set<std::string> refused_calls;
+
+  // Throws for `call` if a switch says so; `owner` names the port in the message.
+  void Reach(const std::string& owner, const std::string& call) const {
+    if (down || unavailable_calls.contains(call)) {
+      throw Unavailable(owner + " unavailable during " + call);
+    }
+    if (refused_calls.contains(call)) throw Refused(owner + " refused " + call);
+  }
+};
+
+// The local spool, in memory, with the bounds a real one enforces. Its faults are those of the
+// SQLite spool: Unavailable for an I/O error or a full disk, Refused for a damaged file. Calls:
+// "append", "oldest", "remove", "trim", "pending".
 class FakeSpool final : public Spool {
  public:
+  FaultSwitches faults;
+
   std::int64_t Append(UtcTime interval_start, UtcTime scan_time,
                       const std::vector<Reading>& readings) override {
+    Reach("append");
     batches_.push_back({++last_seq_, interval_start, scan_time, readings});
     if (journal_) journal_->push_back("append " + std::to_string(last_seq_));
     ++appended_;
     return last_seq_;
   }
   std::optional<SpooledBatch> Oldest() override {
+    Reach("oldest");
     if (batches_.empty()) return std::nullopt;
     return batches_.front();
   }
   void Remove(std::int64_t batch_seq) override {
+    Reach("remove");
     if (journal_) journal_->push_back("remove " + std::to_string(batch_seq));
     std::erase_if(batches_, [&](const SpooledBatch& b) { return b.batch_seq == batch_seq; });
   }
   int Trim(const SpoolLimits& limits, UtcTime now) override {
+    Reach("trim");
     trims_.push_back(limits);
     int dropped = 0;
     while (!batches_.empty() && (static_cast<std::int64_t>(batches_.size()) > limits.max_batches ||
@@ -128,7 +153,10 @@ class FakeSpool final : public Spool {
     }
     return dropped;
   }
-  std::int64_t Pending() override { return static_cast<std::int64_t>(batches_.size()); }
+  std::int64_t Pending() override {
+    Reach("pending");
+    return static_cast<std::int64_t>(batches_.size());
+  }
 
   const std::deque<SpooledBatch>& batches() const { return batches_; }
   const std::vector<SpoolLimits>& trims() const { return trims_; }
@@ -137,6 +165,14 @@ class FakeSpool final : public Spool {
   void set_journal(std::vector<std::string>* journal) { journal_ = journal; }
 
  private:
+  void Reach(const std::string& call) {
+    if (journal_ && (faults.down || faults.unavailable_calls.contains(call) ||
+                     faults.refused_calls.contains(call))) {
+      journal_->push_back(call + " failed");
+    }
+    faults.Reach("spool", call);
+  }
+
   std::vector<std::string>* journal_ = nullptr;
   int appended_ = 0;
   std::deque<SpooledBatch> batches_;
@@ -168,8 +204,11 @@ class FakeStore final : public ScanStore, public ProcessorStore {
  public:
   explicit FakeStore(FakeClock& clock) : clock_(clock) {}
 
-  // --- fault injection
-  bool down = false;                 // every call throws Unavailable
+  // --- fault injection: `down` fails every call with Unavailable; `faults` fails single calls
+  // ("register", "fleet_interval", "heartbeat", "stage", "claim", "release", "lease", "pending",
+  // "process") with Unavailable or Refused.
+  bool down = false;
+  FaultSwitches faults;
   int stage_failures_after = -1;     // StageBatch succeeds this many times more, then goes down
   bool lose_next_stage_ack = false;  // commits the next batch, then reports the line dropped
   int fence_next_processing = 0;     // this many ProcessInterval calls throw LeaseLost
@@ -321,6 +360,12 @@ class FakeStore final : public ScanStore, public ProcessorStore {
     if (down) {
       Note(std::string(what) + " unavailable");
       throw Unavailable(std::string("store down during ") + what);
+    }
+    try {
+      faults.Reach("store", what);
+    } catch (const std::exception&) {
+      Note(std::string(what) + " failed");
+      throw;
     }
   }
   void Note(std::string event) {
