@@ -8,7 +8,7 @@
 namespace blemon {
 namespace {
 
-std::string FormatUtc(UtcTime t) { return fmt::format("{:%Y-%m-%d %H:%M:%S} UTC", t); }
+std::string FormatUtc(UtcTime t) { return UtcLabel(t); }
 
 }  // namespace
 

@@ -50,6 +50,12 @@ std::vector<Value> FilterParams(const ReportFilter& filter) {
   return params;
 }
 
+std::vector<Value> HourlyParams(const ReportFilter& filter) {
+  std::vector<Value> params{filter.hour_shift.count(), filter.hour_shift.count()};
+  for (auto& param : FilterParams(filter)) params.push_back(std::move(param));
+  return params;
+}
+
 // One lazily opened connection, dropped when the server goes away so the next call reconnects.
 class Link {
  public:
@@ -132,14 +138,15 @@ class MariaDbReportStore final : public ReportStore {
 
   std::vector<HourlyRow> Hourly(const ReportFilter& filter) override {
     return link_.Run("reading the hourly report", [&](Connection& db) {
-      // The hour is computed from Unix seconds (whole-hour offsets only matter for display). The
-      // plan is pinned: left alone, the optimizer drives from the few monitors and reads each
-      // one's whole history through idx_monitor_interval (ref on monitor_id only), which grows
-      // with the table; a range on idx_interval reads only the span asked for.
+      // The hour is computed from Unix seconds, moved by hour_shift so that it is a local clock
+      // hour also where the offset is not whole hours. The plan is pinned: left alone, the
+      // optimizer drives from the few monitors and reads each one's whole history through
+      // idx_monitor_interval (ref on monitor_id only), which grows with the table; a range on
+      // idx_interval reads only the span asked for.
       const auto rows = link_.Query(
           db,
           "SELECT m.monitor_name, COALESCE(m.location, ''), "
-          "UNIX_TIMESTAMP(ds.interval_start) DIV 3600 * 3600 AS hour_start, "
+          "(UNIX_TIMESTAMP(ds.interval_start) - ?) DIV 3600 * 3600 + ? AS hour_start, "
           "COUNT(DISTINCT ds.device_id), COUNT(*), SUM(ds.rssi), MIN(ds.rssi), MAX(ds.rssi) "
           "FROM device_sightings ds" +
               IntervalHint(filter) +
@@ -149,7 +156,7 @@ class MariaDbReportStore final : public ReportStore {
               "FROM_UNIXTIME(?)" +
               MonitorClause(filter) +
               " GROUP BY hour_start, m.monitor_id ORDER BY hour_start, m.monitor_name",
-          FilterParams(filter));
+          HourlyParams(filter));
       std::vector<HourlyRow> result;
       for (const Row& r : rows) {
         HourlyRow row;

@@ -69,13 +69,15 @@ class SqliteReportStore final : public ReportStore {
   std::vector<HourlyRow> Hourly(const ReportFilter& filter) override {
     auto rows = db_->Prepare(
         "SELECT m.monitor_name, coalesce(m.location, ''), "
-        "substr(ds.interval_start, 1, 13) || ':00:00' AS hour_start, "
+        "strftime('%Y-%m-%d %H:%M:%S', (CAST(strftime('%s', ds.interval_start) AS INTEGER) - ?4) "
+        "/ 3600 * 3600 + ?4, 'unixepoch') AS hour_start, "
         "count(DISTINCT ds.device_id), count(*), sum(ds.rssi), min(ds.rssi), max(ds.rssi) "
         "FROM device_sightings ds JOIN monitors m ON m.monitor_id = ds.monitor_id "
         "WHERE ds.interval_start >= ?1 AND ds.interval_start < ?2" +
         MonitorClause(filter, 3) +
         " GROUP BY hour_start, m.monitor_id ORDER BY hour_start, m.monitor_name");
     BindFilter(rows, filter);
+    rows.Bind(4, static_cast<std::int64_t>(filter.hour_shift.count()));
     std::vector<HourlyRow> result;
     while (rows.Step()) {
       HourlyRow row;

@@ -1,6 +1,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -71,6 +73,10 @@ struct Config {
   DatabaseSettings database;
   SpoolSettings spool;
   SimulationSettings simulation;
+  // Where each key the file sets stands: "database.password_file" -> its line. Checks made after
+  // parsing (files the keys name) report the line from here; 0 for a key the file leaves out.
+  std::map<std::string, int, std::less<>> key_lines;
+  int LineOf(std::string_view key) const;
 };
 
 // A configuration mistake, located: "blemon.toml:7: monitor.scan_interval_seconds must divide

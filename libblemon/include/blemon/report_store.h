@@ -27,10 +27,13 @@ struct ReportFilter {
   UtcTime from;
   UtcTime to;
   std::optional<std::string> monitor;
+  // Hourly only: the hours start this long after each UTC hour, 0 to 3599 s. Local clock hours
+  // in India (UTC+05:30) start at UTC :30, so 1800 s; in Nepal (UTC+05:45) at :15, 900 s.
+  Seconds hour_shift{0};
 };
 
-// One monitor in one clock hour (UTC): the meaning of the original hourly_device_counts view,
-// plus the RSSI range.
+// One monitor in one hour (a UTC hour moved by the filter's hour_shift: a local clock hour): the
+// meaning of the original hourly_device_counts view, plus the RSSI range.
 struct HourlyRow {
   std::string monitor_name;
   std::string location;
