@@ -10,6 +10,9 @@ BLEMON_TEST_PACKAGES=(
   mariadb-server mariadb-client openssl
   dbus python3-dbusmock python3-dbus python3-gi
   debhelper devscripts fakeroot lintian systemd
+  # tests/platform: the Debian root (debootstrap), systemd as PID 1 in it (systemd-nspawn), the
+  # BlueZ VM (qemu, the kernel it boots, the initramfs's busybox and cpio).
+  debootstrap systemd-container qemu-system-x86 linux-image-amd64 busybox-static cpio
 )
 BLEMON_DEMO_PACKAGES=(sqlite3)
 
@@ -25,6 +28,8 @@ blemon_install_packages() {
   local sudo=()
   [ "$(id -u)" -eq 0 ] || sudo=(sudo)
   export DEBIAN_FRONTEND=noninteractive
-  "${sudo[@]}" apt-get update -qq
-  "${sudo[@]}" apt-get install -y -qq "${missing[@]}"
+  # Another apt or dpkg (unattended-upgrades, a second session) may hold the lock: wait for it.
+  local wait_for_lock=(-o DPkg::Lock::Timeout=600)
+  "${sudo[@]}" apt-get "${wait_for_lock[@]}" update -qq
+  "${sudo[@]}" apt-get "${wait_for_lock[@]}" install -y -qq "${missing[@]}"
 }

@@ -62,8 +62,12 @@ struct Options {
   bool debug = false;
 };
 
+// Errors from before the logger exists (configuration, usage). On a journal stream a plain line
+// would be filed at the stream's default priority, info; the "<3>" prefix (sd-daemon's SD_ERR),
+// which journald reads on streams, files it as an error, as the logger's own errors are.
 void PrintError(const std::string& message) {
-  std::fprintf(stderr, "blemon-monitor: %s\n", message.c_str());
+  std::fprintf(stderr, "%sblemon-monitor: %s\n", app::StderrIsJournal() ? "<3>" : "",
+               message.c_str());
 }
 
 std::unique_ptr<Scanner> MakeScanner(const Options& options, const Config& config, Clock& clock) {
