@@ -5,11 +5,15 @@ BLEMON_BUILD_PACKAGES=(
   libfmt-dev libtomlplusplus-dev libcli11-dev libsqlite3-dev libsystemd-dev
   libmariadb-dev libsdbus-c++-dev
   libgtest-dev libgmock-dev
+  libcpp-httplib-dev nlohmann-json3-dev
 )
 BLEMON_TEST_PACKAGES=(
   mariadb-server mariadb-client openssl
   dbus python3-dbusmock python3-dbus python3-gi
   debhelper devscripts fakeroot lintian systemd
+  # blemon-web: the chart library it serves, promtool for /metrics, and a real browser (driven by
+  # playwright-core from npm, tests/browser) with the machine's Node.js.
+  libjs-chart.js prometheus chromium nodejs
 )
 BLEMON_DEMO_PACKAGES=(sqlite3)
 
