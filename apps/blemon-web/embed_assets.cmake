@@ -1,5 +1,6 @@
 # Writes OUTPUT, a C++ file defining blemon::web::EmbeddedAsset over the files in ASSETS (a
-# ;-list), each as a byte array: no raw-string delimiter can clash with what a file holds.
+# comma-separated list), each as a byte array: no raw-string delimiter can clash with a file's text.
+string(REPLACE "," ";" ASSETS "${ASSETS}")
 set(entries "")
 set(arrays "")
 set(index 0)
