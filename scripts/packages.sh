@@ -15,7 +15,7 @@ BLEMON_TEST_PACKAGES=(
   # playwright-core from npm, tests/browser) with the machine's Node.js.
   libjs-chart.js prometheus chromium nodejs
 )
-BLEMON_DEMO_PACKAGES=(sqlite3)
+BLEMON_DEMO_PACKAGES=(sqlite3 libjs-chart.js)
 
 # Installs what is missing, with sudo when not root. Quiet when everything is there already.
 blemon_install_packages() {

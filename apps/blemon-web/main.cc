@@ -64,12 +64,19 @@ int Run(int argc, char** argv) {
   blemon::report::AddConfigOption(cli, config_path);
   cli.add_option("-p,--port", port, "listen on this port instead of web.port (0: any free one)")
       ->check(CLI::Range(0, 65535));
+  bool check_config = false;
+  cli.add_flag("--check-config", check_config,
+               "check the config file and the auth file, then exit (0: fine, 78: not)");
   if (const auto exit_code = blemon::report::ParseCommandLine(cli, argc, argv)) return *exit_code;
 
   const auto loaded = blemon::report::LoadConfigOrComplain("blemon-web", config_path);
   if (!loaded) return app::kExitConfig;
   auto options = OptionsFrom(*loaded, port);
   if (!options) return app::kExitConfig;
+  if (check_config) {
+    fmt::print("{}: configuration OK\n", loaded->source);
+    return app::kExitOk;
+  }
   const auto database = loaded->config.database;
   web::Server server(std::move(*options),
                      [database] { return blemon::report::OpenReportStore(database); });
