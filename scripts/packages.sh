@@ -5,6 +5,7 @@ BLEMON_BUILD_PACKAGES=(
   libfmt-dev libtomlplusplus-dev libcli11-dev libsqlite3-dev libsystemd-dev
   libmariadb-dev libsdbus-c++-dev
   libgtest-dev libgmock-dev
+  libcpp-httplib-dev nlohmann-json3-dev
 )
 BLEMON_TEST_PACKAGES=(
   mariadb-server mariadb-client openssl
@@ -13,8 +14,11 @@ BLEMON_TEST_PACKAGES=(
   # tests/platform: the Debian root (debootstrap), systemd as PID 1 in it (systemd-nspawn), the
   # BlueZ VM (qemu, the kernel it boots, the initramfs's busybox and cpio).
   debootstrap systemd-container qemu-system-x86 linux-image-amd64 busybox-static cpio
+  # blemon-web: the chart library it serves, promtool for /metrics, and a real browser (driven by
+  # playwright-core from npm, tests/browser) with the machine's Node.js.
+  libjs-chart.js prometheus chromium nodejs
 )
-BLEMON_DEMO_PACKAGES=(sqlite3)
+BLEMON_DEMO_PACKAGES=(sqlite3 libjs-chart.js)
 
 # Installs what is missing, with sudo when not root. Quiet when everything is there already.
 blemon_install_packages() {

@@ -280,6 +280,21 @@ void ReadSimulation(SectionReader& r, SimulationSettings& s) {
   r.Double("noise_db", s.noise_db, 0.0, 30.0);
 }
 
+void ReadWeb(SectionReader& r, WebSettings& w) {
+  r.String("listen", w.listen);
+  r.Integer("port", w.port, 1, 65535);
+  r.String("tls_cert", w.tls_cert);
+  r.String("tls_key", w.tls_key);
+  r.String("auth_file", w.auth_file);
+  r.Integer("threads", w.threads, 1, 256);
+  r.Integer("max_event_clients", w.max_event_clients, 0, 1024);
+  r.Integer("max_request_bytes", w.max_request_bytes, 0, 64 * 1024 * 1024);
+  r.Duration("request_timeout_seconds", w.request_timeout, 1, 600);
+  r.Duration("event_poll_seconds", w.event_poll, 1, 3600);
+  r.String("assets_dir", w.assets_dir);
+  r.String("chart_js", w.chart_js);
+}
+
 int LineOf(const toml::table& root, std::string_view section, std::string_view key) {
   if (const auto* node = root.at_path(fmt::format("{}.{}", section, key)).node()) {
     return static_cast<int>(node->source().begin.line);
@@ -321,6 +336,16 @@ void CheckConsistency(const std::string& source, const toml::table& root, const 
   if (!config.database.password.empty() && !config.database.password_file.empty()) {
     fail("database", "password_file", "and database.password are both set: keep one");
   }
+  if (config.web.tls_cert.empty() != config.web.tls_key.empty()) {
+    fail("web", config.web.tls_cert.empty() ? "tls_key" : "tls_cert",
+         "needs web.tls_cert and web.tls_key together (HTTPS needs both)");
+  }
+  if (config.web.max_event_clients >= config.web.threads) {
+    fail("web", "max_event_clients",
+         fmt::format("must be less than web.threads ({}): each event stream holds a thread "
+                     "(got {})",
+                     config.web.threads, config.web.max_event_clients));
+  }
 }
 
 }  // namespace
@@ -359,6 +384,7 @@ Config ParseConfig(std::string_view toml_text, std::string_view source_name) {
        }},
       {"spool", [&](SectionReader& r) { ReadSpool(r, config.spool); }},
       {"simulation", [&](SectionReader& r) { ReadSimulation(r, config.simulation); }},
+      {"web", [&](SectionReader& r) { ReadWeb(r, config.web); }},
   };
 
   for (const auto& [key, node] : root) {
@@ -367,7 +393,7 @@ Config ParseConfig(std::string_view toml_text, std::string_view source_name) {
     if (section == sections.end()) {
       throw ConfigError(source, line, std::string(key.str()),
                         "is not a known section (known: [monitor], [database], [spool], "
-                        "[simulation])");
+                        "[simulation], [web])");
     }
     const auto* table = node.as_table();
     if (table == nullptr) {

@@ -125,6 +125,36 @@ struct DashboardSnapshot {
   std::vector<RecentSighting> recent;      // newest first
 };
 
+// blemon-web's live views: where each device was in the newest processed interval, and one
+// device's rooms over time. A room is the winning monitor's location (its name when it has none).
+struct RoomDevice {
+  std::string mac;
+  std::optional<std::string> name;
+  std::string monitor_name;
+  std::string location;
+  int rssi = 0;
+  UtcTime sighting_time;
+};
+
+struct RoomsNow {
+  std::optional<UtcTime> interval_start;  // nullopt: nothing processed yet
+  std::vector<RoomDevice> devices;        // ordered by location, then RSSI (strongest first), MAC
+};
+
+struct TrackPoint {
+  UtcTime interval_start;
+  std::string monitor_name;
+  std::string location;
+  int rssi = 0;
+  std::optional<int> margin_db;  // over the best other monitor; nullopt when heard alone
+};
+
+// Per monitor: readings staged and not yet processed (the processor's backlog per source).
+struct MonitorBacklog {
+  std::string monitor_name;
+  std::int64_t unprocessed_rows = 0;
+};
+
 class ReportStore {
  public:
   virtual ~ReportStore() = default;
@@ -141,6 +171,16 @@ class ReportStore {
   virtual std::vector<DeviceSummary> Devices(const ReportFilter& filter) = 0;
   // At most `top_devices` devices and `recent` sightings.
   virtual DashboardSnapshot Snapshot(int top_devices, int recent) = 0;
+  // The newest interval_start in device_sightings (an index lookup), nullopt when empty.
+  virtual std::optional<UtcTime> LatestProcessedInterval() = 0;
+  // Every device of the newest processed interval with the room that won it.
+  virtual RoomsNow LatestRooms() = 0;
+  // The device's sightings with filter.from <= interval_start < filter.to, oldest first, at most
+  // `limit`; `mac` is canonical (AA:BB:CC:DD:EE:FF). Unknown MAC: empty. filter.monitor applies.
+  virtual std::vector<TrackPoint> Track(const std::string& mac, const ReportFilter& filter,
+                                        int limit) = 0;
+  // Monitors with unprocessed staging rows, by name.
+  virtual std::vector<MonitorBacklog> Backlog() = 0;
 };
 
 // --- Maintenance
