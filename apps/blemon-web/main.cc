@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "auth.h"
+#include "blemon/app/command_line.h"
 #include "blemon/app/config_file.h"
 #include "blemon/app/exit_codes.h"
 #include "blemon/app/systemd.h"
@@ -67,7 +68,8 @@ int Run(int argc, char** argv) {
   bool check_config = false;
   cli.add_flag("--check-config", check_config,
                "check the config file and the auth file, then exit (0: fine, 78: not)");
-  if (const auto exit_code = blemon::report::ParseCommandLine(cli, argc, argv)) return *exit_code;
+  if (const auto exit_code = app::ParseCommandLine(cli, "blemon-web", argc, argv))
+    return *exit_code;
 
   const auto loaded = blemon::report::LoadConfigOrComplain("blemon-web", config_path);
   if (!loaded) return app::kExitConfig;
