@@ -11,4 +11,10 @@ exposure=$(sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p' <<<
 [ -n "$exposure" ] || { echo "FAIL: no exposure level:"; echo "$analysis"; exit 1; }
 awk -v e="$exposure" 'BEGIN { exit !(e <= 2.5) }' || { echo "FAIL: exposure $exposure > 2.5"; exit 1; }
 echo "blemon-web.service exposure $exposure <= 2.5"
-"$web" --check-config -c "$source_dir/packaging/config/web.toml.example"
+# --check-config reads the password file the example names: point it at one that exists here.
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+echo secret >"$work/web-db-password" && chmod 0640 "$work/web-db-password"
+sed "s|^password_file = .*|password_file = \"$work/web-db-password\"|" \
+  "$source_dir/packaging/config/web.toml.example" >"$work/web.toml"
+"$web" --check-config -c "$work/web.toml"
