@@ -34,22 +34,13 @@ fail() {
 }
 step() { echo "== $* ($(date -u +%T))"; }
 
-root_output=$("$src/tests/platform/debian-root.sh" "$root_cache") || {
-  status=$?
-  echo "$root_output"
-  [ "$status" -eq 77 ] && exit 77
-  fail "tests/platform/debian-root.sh $root_cache failed"
-}
-base_root=$(sed -n 's/^ROOT=//p' <<<"$root_output")
+platform_debian_root "$src" "$root_cache"
+base_root=$PLATFORM_ROOT
 deb=$(ls "$debs"/v1/blemon_*.deb)
 
 mkdir -p "$work"
 machine_dir=$work/machine
-cleanup() {
-  platform_unmount_all "$machine_dir"
-  rm -rf "$machine_dir"
-}
-trap cleanup EXIT
+trap 'platform_discard "$machine_dir"' EXIT
 machine=$(platform_overlay "$base_root" "$machine_dir")
 # nspawn without -b: one command in the root, its own /proc and /dev.
 in_root() {
