@@ -50,6 +50,24 @@ def sent(name):
     return {a["addr"]: [s[1] for s in a["sent"] if s[2] != 4 and s[4]] for a in record["advertisers"]}
 
 
+def signalled_rssi(trace):
+    """{mac: number of D-Bus signals carrying an RSSI value} in a dbus-monitor recording, up to
+    the StopDiscovery call (InterfacesAdded of a device, or its PropertiesChanged with RSSI among
+    the changed properties; an invalidated RSSI does not count)."""
+    counts = {}
+    for block in re.split(r"\n(?=signal |method call |method return |error )", trace):
+        if block.startswith("method call") and "member=StopDiscovery" in block:
+            break
+        if not block.startswith("signal") or not re.search(
+                r'string "RSSI"\s*\n\s*variant\s+int16', block):
+            continue
+        path = re.search(r"/org/bluez/hci\d+/dev_([0-9A-F_]{17})", block)
+        if path:
+            mac = path.group(1).replace("_", ":")
+            counts[mac] = counts.get(mac, 0) + 1
+    return counts
+
+
 STEP, RAMP, CONST = "00:11:22:33:44:01", "C3:22:33:44:55:02", "D4:33:44:55:66:03"
 BEACON = "C5:00:00:00:00:10"
 
@@ -152,9 +170,14 @@ print("   advertising events on the air: %d; reported by the controller: %d" % (
     on_air, sum(len(v) for v in sent("strict").values())))
 check(len(readings) == 3, "the three advertisers are readings")
 check(enables >= 3, "the kernel restarted LE scanning about every 10 s (%d enables)" % enables)
-check(all(1 <= r["adverts"] <= enables for r in readings.values()),
-      "at most one update per device per LE scan enable (%s, %d enables)"
-      % ([r["adverts"] for _, r in sorted(readings.items())], enables))
+signalled = signalled_rssi(read("strict.trace.txt"))
+for mac, r in sorted(readings.items()):
+    print("   %s: controller reported %d, bluetoothd signalled %d, the scanner counted %d" % (
+        mac, len(sent("strict").get(mac, [])), signalled.get(mac, 0), r["adverts"]))
+check(all(1 <= signalled.get(mac, 0) <= enables for mac in readings),
+      "bluetoothd signalled at most one update per device per LE scan enable (%d enables)" % enables)
+check(all(r["adverts"] == signalled.get(mac) for mac, r in readings.items()),
+      "the scanner counted every update bluetoothd signalled in the window")
 
 print("== bluetoothd's property types (compare with the dbusmock template)")
 print(read("basics.types.txt"))

@@ -127,7 +127,13 @@ coalescing() {
 #    device per kernel scan restart (about every 10.3 s while a discovery filter is set).
 strict() {
   controller_start strict $vm/devices/basics.json --dup addr
+  # A few signals only: record them, so the check can tell what bluetoothd signalled from what
+  # the scanner counted.
+  [ "$trace" = 1 ] || dbus-monitor --system "sender='org.bluez'" "destination='org.bluez'" \
+    >"$out/strict.trace.txt" 2>&1 &
+  strict_monitor=$!
   probe 22 >"$out/strict.probe.txt" 2>&1
+  [ "$trace" = 1 ] || kill "$strict_monitor"
   mark "strict: done"
   controller_stop
 }
