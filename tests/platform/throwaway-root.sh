@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the platform tests (bash). A throwaway copy of the cached Debian root
 # (debian-root.sh): an overlay whose lower layer is the cache, never written, and whose upper layer
 # is a directory the test owns, so a test changes only its own files and a rerun starts clean.
@@ -22,8 +23,11 @@ platform_debian_root() {
     echo "FAILED: tests/platform/debian-root.sh $cache"
     exit 1
   fi
+  # shellcheck disable=SC2034  # read by the scripts that source this file
   PLATFORM_ROOT=$(sed -n 's/^ROOT=//p' <<<"$output")
+  # shellcheck disable=SC2034
   PLATFORM_KVER=$(sed -n 's/^KVER=//p' <<<"$output")
+  # shellcheck disable=SC2034
   PLATFORM_VMLINUZ=$(sed -n 's/^VMLINUZ=//p' <<<"$output")
 }
 

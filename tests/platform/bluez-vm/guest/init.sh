@@ -145,7 +145,7 @@ done
 kill "$bluetoothd_pid" 2>/dev/null
 cp /tmp/bluetoothd.log "$out/"
 echo "@@STAT load $(cat /proc/loadavg)"
-mark done
+mark "done"
 sync
 echo o >/proc/sysrq-trigger
 sleep 5
