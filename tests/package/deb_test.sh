@@ -135,20 +135,11 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 step "a throwaway Debian 12 root"
-root_output=$("$src/tests/platform/debian-root.sh" "$root_cache") || {
-  status=$?
-  echo "$root_output"
-  [ "$status" -eq 77 ] && exit 77
-  fail "tests/platform/debian-root.sh $root_cache failed"
-}
-base_root=$(sed -n 's/^ROOT=//p' <<<"$root_output")
+platform_debian_root "$src" "$root_cache"
+base_root=$PLATFORM_ROOT
 sandbox=$work/sandbox
 # Whatever happens from here, the overlay goes: the next run starts from the cached root again.
-cleanup() {
-  platform_unmount_all "$sandbox"
-  rm -rf "$sandbox"
-}
-trap cleanup EXIT
+trap 'platform_discard "$sandbox"' EXIT
 root=$(platform_overlay "$base_root" "$sandbox")
 platform_chroot_mounts "$root"
 echo "overlay of $base_root at $root"
