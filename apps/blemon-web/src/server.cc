@@ -255,6 +255,7 @@ int Server::Bind() {
   http.set_read_timeout(timeout, 0);
   http.set_write_timeout(timeout, 0);
   http.set_keep_alive_timeout(5);
+  http.set_keep_alive_max_count(1000);
   http.set_payload_max_length(static_cast<std::size_t>(web.max_request_bytes));
   http.set_pre_routing_handler(
       [this](const Request& req, Response& res) { return impl_->Gate(req, res); });

@@ -95,16 +95,12 @@ def main():
         server = web_env.WebServer(store)
         check_reports(store, server, failures)
         check_views(server, update, failures)
-    finally:
-        if server:
-            server.stop()
-        store.drop()
-    for failure in failures:
-        print("FAIL:", failure)
-    if not failures:
-        print(f"{len(CASES)} reports equal to blemon-report and {len(VIEWS)} views match on "
-              f"{backend}")
-    return 1 if failures else 0
+    except BaseException:
+        web_env.finish(store, server, failures, "")
+        raise
+    return web_env.finish(store, server, failures,
+                          f"{len(CASES)} reports equal to blemon-report and {len(VIEWS)} views "
+                          f"match on {backend}")
 
 
 if __name__ == "__main__":

@@ -156,14 +156,12 @@ def check_auth(store, failures):
     with open(auth, "w") as f:
         f.write(f"# readers\nbasic alice:s3cret:with:colons\nbearer {TOKEN}\n")
     os.chmod(auth, 0o640)
-    too_open = web_env.WebServer.__new__(web_env.WebServer)
     config = os.path.join(store.tmp, "open.toml")
     with open(store.config_path) as f:
         store.write_config(f.read() + f'\n[web]\nauth_file = "{auth}"\n', config)
     result = store.run("blemon-web", "--port", "0", config=config, check=False)
     if result.returncode != 78 or b"chmod 600" not in result.stderr:
         failures.append(f"auth file 0640: exit {result.returncode}: {result.stderr!r}")
-    del too_open
     os.chmod(auth, 0o600)
     server = web_env.WebServer(store, f'[web]\nauth_file = "{auth}"\n')
     try:
@@ -217,15 +215,11 @@ def main():
         server = None
         check_auth(store, failures)
         check_config_errors(store, failures)
-    finally:
-        if server:
-            server.stop()
-        store.drop()
-    for failure in failures:
-        print("FAIL:", failure)
-    if not failures:
-        print("every bad request got its 4xx and the server kept serving")
-    return 1 if failures else 0
+    except BaseException:
+        web_env.finish(store, server, failures, "")
+        raise
+    return web_env.finish(store, server, failures,
+                          "every bad request got its 4xx and the server kept serving")
 
 
 if __name__ == "__main__":

@@ -81,15 +81,10 @@ def main():
                          'blemon_processing_delay_seconds_bucket{le="+Inf"} 1\n'):
             if expected not in text:
                 failures.append(f"/metrics lacks {expected!r}:\n{text}")
-    finally:
-        if server:
-            server.stop()
-        store.drop()
-    for failure in failures:
-        print("FAIL:", failure)
-    if not failures:
-        print(f"events and metrics correct on {backend}")
-    return 1 if failures else 0
+    except BaseException:
+        web_env.finish(store, server, failures, "")
+        raise
+    return web_env.finish(store, server, failures, f"events and metrics correct on {backend}")
 
 
 if __name__ == "__main__":

@@ -84,3 +84,15 @@ def query_of(args):
         i += 2
     from urllib.parse import urlencode
     return kind, urlencode(params)
+
+
+def finish(store, server, failures, success):
+    """Stops the server, drops the store, prints the verdict; returns the exit code."""
+    if server:
+        server.stop()
+    store.drop()
+    for failure in failures:
+        print("FAIL:", failure)
+    if not failures:
+        print(success)
+    return 1 if failures else 0
