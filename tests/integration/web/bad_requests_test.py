@@ -180,6 +180,28 @@ def check_auth(store, failures):
         server.stop()
 
 
+def check_tls(store, failures):
+    """HTTPS with web.tls_cert/tls_key: a client trusting the certificate gets answers; plain
+    HTTP to the same port gets none."""
+    cert, key = os.path.join(store.tmp, "cert.pem"), os.path.join(store.tmp, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                    "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1", "-addext",
+                    "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    server = web_env.WebServer(store, f'[web]\ntls_cert = "{cert}"\ntls_key = "{key}"\n',
+                               tls_ca=cert)
+    try:
+        if not server.url.startswith("https://"):
+            failures.append(f"TLS server announces {server.url}")
+        status, _, _ = server.get(GOOD)
+        if status != 200:
+            failures.append(f"HTTPS request: {status}")
+        answer = raw_exchange(server, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", timeout=5)
+        if answer.startswith(b"HTTP/1.1 200"):
+            failures.append("plain HTTP was answered on the HTTPS port")
+    finally:
+        server.stop()
+
+
 def check_config_errors(store, failures):
     for text, key in (("[web]\nport = 99999\n", "web.port"),
                       ("[web]\ntls_cert = \"/nonexistent.pem\"\n", "web.tls_cert"),
@@ -214,6 +236,7 @@ def main():
             failures.append("blemon-web did not exit 0 on SIGTERM")
         server = None
         check_auth(store, failures)
+        check_tls(store, failures)
         check_config_errors(store, failures)
     except BaseException:
         web_env.finish(store, server, failures, "")
