@@ -206,6 +206,8 @@ def check_config_errors(store, failures):
     for text, key in (("[web]\nport = 99999\n", "web.port"),
                       ("[web]\ntls_cert = \"/nonexistent.pem\"\n", "web.tls_cert"),
                       ("[web]\nlisten_adress = \"0.0.0.0\"\n", "web.listen_adress"),
+                      ("[web]\ntls_cert = \"/nonexistent/c.pem\"\ntls_key = \"/nonexistent/k.pem\"\n",
+                       "web.tls_cert"),
                       ("[web]\nthreads = 4\nmax_event_clients = 4\n", "web.max_event_clients")):
         config = os.path.join(store.tmp, "bad.toml")
         with open(store.config_path) as f:
