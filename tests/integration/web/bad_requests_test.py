@@ -2,7 +2,8 @@
 """Bad requests against blemon-web on SQLite: unknown parameters, malformed dates and numbers,
 huge headers, slow clients, wrong credentials, other methods, too many event streams, and config
 mistakes. Each gets a clear 4xx (problem details naming the parameter where there is one) or
-exit 78, and the server keeps answering good requests throughout.
+exit 78, and the server keeps answering good requests throughout. Also: HTTPS with the [web] TLS
+files, and a database that is away (503, then answers once it is there).
 
     bad_requests_test.py BIN_DIR
 """
@@ -10,6 +11,7 @@ exit 78, and the server keeps answering good requests throughout.
 import base64
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -202,6 +204,25 @@ def check_tls(store, failures):
         server.stop()
 
 
+def check_database_away(store, failures):
+    """A store that is not there: 503 problem details with Retry-After, the server stays up, and
+    answers once the database appears."""
+    missing = os.path.join(store.tmp, "later.db")
+    config = os.path.join(store.tmp, "later.toml")
+    store.write_config(f'[database]\nbackend = "sqlite"\npath = "{missing}"\n', config)
+    server = web_env.WebServer(store, "", base_config=config)
+    try:
+        headers = expect_problem(server, GOOD, 503, None, failures)
+        if headers and headers.get("retry-after") != "30":
+            failures.append(f"503 without Retry-After: {headers}")
+        shutil.copyfile(store.db_path, missing)
+        status, _, _ = server.get(GOOD)
+        if status != 200:
+            failures.append(f"once the database is there: {status}")
+    finally:
+        server.stop()
+
+
 def check_config_errors(store, failures):
     for text, key in (("[web]\nport = 99999\n", "web.port"),
                       ("[web]\ntls_cert = \"/nonexistent.pem\"\n", "web.tls_cert"),
@@ -239,6 +260,7 @@ def main():
         server = None
         check_auth(store, failures)
         check_tls(store, failures)
+        check_database_away(store, failures)
         check_config_errors(store, failures)
     except BaseException:
         web_env.finish(store, server, failures, "")
