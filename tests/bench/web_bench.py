@@ -90,6 +90,17 @@ def main():
             failures.append(f"hourly report: {status}, {rows} rows")
         cases = [("/api/v1/reports/hourly (24 h, json)", f"/api/v1/reports/hourly?now={now_arg}"),
                  ("/api/v1/rooms/now", "/api/v1/rooms/now")]
+        # One request each, alone and uncached (first of its kind): what a single client waits.
+        print(f"{'single uncached request':40} {'ms':>7}")
+        singles = [("/api/v1/fleet (as the page asks)", "/api/v1/fleet?top=0&recent=0"),
+                   ("/api/v1/fleet (top 10, recent 10)", "/api/v1/fleet"),
+                   ("/metrics", "/metrics")]
+        for what, path in cases + singles:
+            t0 = time.monotonic()
+            status, _, _ = server.get(path)
+            print(f"{what:40} {(time.monotonic() - t0) * 1000:7.0f}", flush=True)
+            if status != 200:
+                failures.append(f"{path}: {status}")
         print(f"{CONNECTIONS} connections, {DURATION} s each")
         print(f"{'endpoint':40} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'req/s':>7} {'errors':>6}")
         for what, path in cases:
