@@ -1,6 +1,16 @@
 #include "reply_cache.h"
 
+#include <fmt/format.h>
+
 namespace blemon::web {
+
+std::string ReplyCache::Key(const std::string& path, const Query& query) {
+  std::string key = path;
+  for (const auto& [name, value] : query) {
+    key += fmt::format("|{}:{}{}:{}", name.size(), name, value.size(), value);
+  }
+  return key;
+}
 
 bool ReplyCache::Fresh(const Entry& entry, std::uint64_t version,
                        std::chrono::steady_clock::time_point now) const {

@@ -23,6 +23,10 @@ class ReplyCache {
   ReplyCache(std::chrono::milliseconds ttl, std::size_t max_entries)
       : ttl_(ttl), max_entries_(max_entries) {}
 
+  // The key of a request: its path and parameters, length-prefixed so that no parameter value
+  // can pose as other parameters ("format=json%0Ahours=5" is not "format=json&hours=5").
+  static std::string Key(const std::string& path, const Query& query);
+
   // The reply for `key` at data `version`, computed by `compute` when not cached. Exceptions from
   // `compute` reach every caller waiting for that computation.
   Reply Get(const std::string& key, std::uint64_t version, const std::function<Reply()>& compute);

@@ -97,9 +97,8 @@ struct Server::Impl {
   template <class F>
   void Answer(const Request& req, Response& res, F&& handler) {
     try {
-      std::string key = req.path;
-      for (const auto& [name, value] : req.params) key += "\n" + name + "=" + value;
-      Send(res, cache.Get(key, watch.Sequence(), [&] { return pool.With(handler); }));
+      Send(res, cache.Get(ReplyCache::Key(req.path, req.params), watch.Sequence(),
+                          [&] { return pool.With(handler); }));
     } catch (const Problem& problem) {
       Send(res, ProblemReply(problem, req.path));
     } catch (const Unavailable& e) {

@@ -199,6 +199,16 @@ TEST(AReplyCache, SharesAnAnswerUntilTheVersionChangesOrItExpires) {
   EXPECT_EQ(off.Get("a", 1, compute).body, "7");
 }
 
+TEST(AReplyCache, KeysRequestsSoNoValueCanPoseAsOtherParameters) {
+  EXPECT_NE(ReplyCache::Key("/r", {{"format", "json\nhours=5"}}),
+            ReplyCache::Key("/r", {{"format", "json"}, {"hours", "5"}}));
+  EXPECT_NE(ReplyCache::Key("/r", {{"a", "1|b:2"}}),
+            ReplyCache::Key("/r", {{"a", "1"}, {"b", "2"}}));
+  EXPECT_NE(ReplyCache::Key("/r", {}), ReplyCache::Key("/r/", {}));
+  EXPECT_EQ(ReplyCache::Key("/r", {{"b", "2"}, {"a", "1"}}),
+            ReplyCache::Key("/r", {{"a", "1"}, {"b", "2"}}));
+}
+
 TEST(AReplyCache, KeepsNoErrorsAndStaysBounded) {
   ReplyCache cache(std::chrono::milliseconds(60'000), 2);
   int calls = 0;
