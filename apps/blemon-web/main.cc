@@ -2,9 +2,12 @@
 // config names (docs/api.md). Loopback only unless web.listen says otherwise.
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -46,6 +49,14 @@ std::optional<web::Server::Options> OptionsFrom(const app::LoadedConfig& loaded,
   if (port) options.web.port = *port;
   options.fleet_interval = loaded.config.monitor.scan_interval;
   try {
+    // Unreadable TLS files are a configuration mistake (78), found before binding.
+    for (const auto& [key, path] : {std::pair{"web.tls_cert", options.web.tls_cert},
+                                    std::pair{"web.tls_key", options.web.tls_key}}) {
+      if (!path.empty() && ::access(path.c_str(), R_OK) != 0) {
+        throw blemon::ConfigError(loaded.source, 0, key,
+                                  fmt::format("{} cannot be read: {}", path, std::strerror(errno)));
+      }
+    }
     if (!options.web.auth_file.empty()) {
       options.credentials = web::Credentials::Load(options.web.auth_file);
     }

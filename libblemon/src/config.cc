@@ -291,6 +291,7 @@ void ReadWeb(SectionReader& r, WebSettings& w) {
   r.Integer("max_request_bytes", w.max_request_bytes, 0, 64 * 1024 * 1024);
   r.Duration("request_timeout_seconds", w.request_timeout, 1, 600);
   r.Duration("event_poll_seconds", w.event_poll, 1, 3600);
+  r.Integer("cache_milliseconds", w.cache, 0, 60'000);
   r.String("assets_dir", w.assets_dir);
   r.String("chart_js", w.chart_js);
 }

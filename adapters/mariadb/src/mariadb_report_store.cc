@@ -258,10 +258,13 @@ class MariaDbReportStore final : public ReportStore {
         snapshot.unprocessed_rows = ToInt(staging.at(0)[0]);
         snapshot.oldest_unprocessed_interval = OptionalTime(staging.at(0)[1]);
       }
-      auto devices = DevicesOn(db, {day_ago, snapshot.store_now + Seconds(1), std::nullopt});
-      const auto keep = static_cast<std::size_t>(std::max(top_devices, 0));
-      if (devices.size() > keep) devices.resize(keep);
-      snapshot.top_devices = std::move(devices);
+      // A day's device summary: skipped when no top devices are wanted (blemon-web's /metrics).
+      if (top_devices > 0) {
+        auto devices = DevicesOn(db, {day_ago, snapshot.store_now + Seconds(1), std::nullopt});
+        const auto keep = static_cast<std::size_t>(top_devices);
+        if (devices.size() > keep) devices.resize(keep);
+        snapshot.top_devices = std::move(devices);
+      }
       for (const Row& r : link_.Query(
                db,
                "SELECT UNIX_TIMESTAMP(ds.sighting_timestamp), UNIX_TIMESTAMP(ds.interval_start), "

@@ -183,11 +183,15 @@ class SqliteReportStore final : public ReportStore {
       snapshot.unprocessed_rows = staging.Int(0);
       snapshot.oldest_unprocessed_interval = ReadOptionalTime(staging, 1, *db_);
     }
-    auto devices = Devices({day_ago, snapshot.store_now + Seconds(1), std::nullopt});
-    if (devices.size() > static_cast<std::size_t>(std::max(top_devices, 0))) {
-      devices.resize(static_cast<std::size_t>(std::max(top_devices, 0)));
+    // The device summary reads a day of sightings: skipped when no top devices are wanted
+    // (blemon-web's /metrics and its page ask for none).
+    if (top_devices > 0) {
+      auto devices = Devices({day_ago, snapshot.store_now + Seconds(1), std::nullopt});
+      if (devices.size() > static_cast<std::size_t>(top_devices)) {
+        devices.resize(static_cast<std::size_t>(top_devices));
+      }
+      snapshot.top_devices = std::move(devices);
     }
-    snapshot.top_devices = std::move(devices);
     {
       auto rows = db_->Prepare(
           "SELECT ds.sighting_timestamp, ds.interval_start, d.mac_address, d.device_name, "

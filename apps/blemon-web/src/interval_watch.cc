@@ -54,6 +54,11 @@ IntervalWatch::Event IntervalWatch::WaitForNewer(std::uint64_t after,
   return event;
 }
 
+std::uint64_t IntervalWatch::Sequence() const {
+  std::lock_guard lock(mutex_);
+  return event_.sequence;
+}
+
 ProcessingSeen IntervalWatch::Seen() const {
   std::lock_guard lock(mutex_);
   return seen_;

@@ -42,6 +42,8 @@ class IntervalWatch {
   // when the time is up or the watch stops).
   Event WaitForNewer(std::uint64_t after, std::chrono::milliseconds timeout);
   ProcessingSeen Seen() const;
+  // The current event's sequence: changes whenever a newer interval is seen.
+  std::uint64_t Sequence() const;
   // Marks the watch stopping: waiters return at once.
   void Stop();
 

@@ -12,6 +12,7 @@
 #include "blemon/errors.h"
 #include "interval_watch.h"
 #include "metrics.h"
+#include "reply_cache.h"
 
 namespace blemon::web {
 namespace {
@@ -19,7 +20,8 @@ namespace {
 using Request = httplib::Request;
 using Response = httplib::Response;
 
-constexpr std::chrono::seconds kKeepAlive{15};  // an SSE comment line, so proxies keep the stream
+constexpr std::chrono::seconds kKeepAlive{15};
+constexpr std::size_t kCacheEntries = 256;  // an SSE comment line, so proxies keep the stream
 
 // The page loads only its own files and talks only to its own origin: a script that slipped
 // into a name could neither run inline nor send anything elsewhere.
@@ -79,20 +81,24 @@ struct Server::Impl {
   Impl(Options o, StorePool::Opener open)
       : options(std::move(o)),
         pool(std::move(open)),
-        watch(pool, options.web.event_poll, options.fleet_interval) {}
+        watch(pool, options.web.event_poll, options.fleet_interval),
+        cache(options.web.cache, kCacheEntries) {}
 
   Options options;
   StorePool pool;
   IntervalWatch watch;
+  ReplyCache cache;
   std::unique_ptr<httplib::Server> http;
   std::atomic<int> event_clients{0};
   int port = 0;
 
-  // Runs a store-backed handler and turns every failure into problem details.
+  // Runs a store-backed handler (through the reply cache) and turns every failure into problem
+  // details.
   template <class F>
   void Answer(const Request& req, Response& res, F&& handler) {
     try {
-      Send(res, pool.With(handler));
+      Send(res, cache.Get(ReplyCache::Key(req.path, req.params), watch.Sequence(),
+                          [&] { return pool.With(handler); }));
     } catch (const Problem& problem) {
       Send(res, ProblemReply(problem, req.path));
     } catch (const Unavailable& e) {
@@ -255,6 +261,7 @@ int Server::Bind() {
   http.set_read_timeout(timeout, 0);
   http.set_write_timeout(timeout, 0);
   http.set_keep_alive_timeout(5);
+  http.set_keep_alive_max_count(1000);
   http.set_payload_max_length(static_cast<std::size_t>(web.max_request_bytes));
   http.set_pre_routing_handler(
       [this](const Request& req, Response& res) { return impl_->Gate(req, res); });

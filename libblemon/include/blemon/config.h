@@ -81,6 +81,7 @@ struct WebSettings {
   std::int64_t max_request_bytes = 16 * 1024;  // request body limit
   Seconds request_timeout{10};                 // per read and per write on a connection
   Seconds event_poll{2};                       // how often the event stream asks the store
+  std::chrono::milliseconds cache{2000};       // identical GETs share an answer this long
   std::string assets_dir;                      // empty: the page built into the binary
   std::string chart_js = "/usr/share/javascript/chart.js/chart.min.js";
 };

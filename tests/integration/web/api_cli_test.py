@@ -84,6 +84,21 @@ def check_views(server, update, failures):
         failures.append(f"fleet: bedroom should be stopped: {fleet['monitors'][0]}")
 
 
+def read_only_config(store):
+    """MariaDB: the config of the read-only account `blemon-admin grants` makes (blemon-web's
+    account in production), created on the test server. SQLite: the store's own config."""
+    if store.backend != "mariadb":
+        return None
+    user, password = f"bl_webrep_{os.getpid()}", "web-report-pw"
+    grants = store.run("blemon-admin", "grants", "--report-user", user, "--scanner-user",
+                       f"bl_websc_{os.getpid()}", "--processor-user", f"bl_webpr_{os.getpid()}",
+                       "--password", password).stdout.decode()
+    tools_env.run_sql(store.peer, grants)
+    path = os.path.join(store.tmp, "read-only.toml")
+    store.write_config(store.mariadb_config(user, password), path)
+    return path
+
+
 def main():
     backend, bin_dir = sys.argv[1], sys.argv[2]
     update = "--update" in sys.argv
@@ -92,19 +107,15 @@ def main():
     server = None
     try:
         store.load_fixture()
-        server = web_env.WebServer(store)
+        server = web_env.WebServer(store, base_config=read_only_config(store))
         check_reports(store, server, failures)
         check_views(server, update, failures)
-    finally:
-        if server:
-            server.stop()
-        store.drop()
-    for failure in failures:
-        print("FAIL:", failure)
-    if not failures:
-        print(f"{len(CASES)} reports equal to blemon-report and {len(VIEWS)} views match on "
-              f"{backend}")
-    return 1 if failures else 0
+    except BaseException:
+        web_env.finish(store, server, failures, "")
+        raise
+    return web_env.finish(store, server, failures,
+                          f"{len(CASES)} reports equal to blemon-report and {len(VIEWS)} views "
+                          f"match on {backend}")
 
 
 if __name__ == "__main__":

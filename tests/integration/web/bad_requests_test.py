@@ -2,7 +2,8 @@
 """Bad requests against blemon-web on SQLite: unknown parameters, malformed dates and numbers,
 huge headers, slow clients, wrong credentials, other methods, too many event streams, and config
 mistakes. Each gets a clear 4xx (problem details naming the parameter where there is one) or
-exit 78, and the server keeps answering good requests throughout.
+exit 78, and the server keeps answering good requests throughout. Also: HTTPS with the [web] TLS
+files, and a database that is away (503, then answers once it is there).
 
     bad_requests_test.py BIN_DIR
 """
@@ -10,6 +11,7 @@ exit 78, and the server keeps answering good requests throughout.
 import base64
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -156,14 +158,12 @@ def check_auth(store, failures):
     with open(auth, "w") as f:
         f.write(f"# readers\nbasic alice:s3cret:with:colons\nbearer {TOKEN}\n")
     os.chmod(auth, 0o640)
-    too_open = web_env.WebServer.__new__(web_env.WebServer)
     config = os.path.join(store.tmp, "open.toml")
     with open(store.config_path) as f:
         store.write_config(f.read() + f'\n[web]\nauth_file = "{auth}"\n', config)
     result = store.run("blemon-web", "--port", "0", config=config, check=False)
     if result.returncode != 78 or b"chmod 600" not in result.stderr:
         failures.append(f"auth file 0640: exit {result.returncode}: {result.stderr!r}")
-    del too_open
     os.chmod(auth, 0o600)
     server = web_env.WebServer(store, f'[web]\nauth_file = "{auth}"\n')
     try:
@@ -182,10 +182,53 @@ def check_auth(store, failures):
         server.stop()
 
 
+def check_tls(store, failures):
+    """HTTPS with web.tls_cert/tls_key: a client trusting the certificate gets answers; plain
+    HTTP to the same port gets none."""
+    cert, key = os.path.join(store.tmp, "cert.pem"), os.path.join(store.tmp, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                    "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1", "-addext",
+                    "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    server = web_env.WebServer(store, f'[web]\ntls_cert = "{cert}"\ntls_key = "{key}"\n',
+                               tls_ca=cert)
+    try:
+        if not server.url.startswith("https://"):
+            failures.append(f"TLS server announces {server.url}")
+        status, _, _ = server.get(GOOD)
+        if status != 200:
+            failures.append(f"HTTPS request: {status}")
+        answer = raw_exchange(server, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", timeout=5)
+        if answer.startswith(b"HTTP/1.1 200"):
+            failures.append("plain HTTP was answered on the HTTPS port")
+    finally:
+        server.stop()
+
+
+def check_database_away(store, failures):
+    """A store that is not there: 503 problem details with Retry-After, the server stays up, and
+    answers once the database appears."""
+    missing = os.path.join(store.tmp, "later.db")
+    config = os.path.join(store.tmp, "later.toml")
+    store.write_config(f'[database]\nbackend = "sqlite"\npath = "{missing}"\n', config)
+    server = web_env.WebServer(store, "", base_config=config)
+    try:
+        headers = expect_problem(server, GOOD, 503, None, failures)
+        if headers and headers.get("retry-after") != "30":
+            failures.append(f"503 without Retry-After: {headers}")
+        shutil.copyfile(store.db_path, missing)
+        status, _, _ = server.get(GOOD)
+        if status != 200:
+            failures.append(f"once the database is there: {status}")
+    finally:
+        server.stop()
+
+
 def check_config_errors(store, failures):
     for text, key in (("[web]\nport = 99999\n", "web.port"),
                       ("[web]\ntls_cert = \"/nonexistent.pem\"\n", "web.tls_cert"),
                       ("[web]\nlisten_adress = \"0.0.0.0\"\n", "web.listen_adress"),
+                      ("[web]\ntls_cert = \"/nonexistent/c.pem\"\ntls_key = \"/nonexistent/k.pem\"\n",
+                       "web.tls_cert"),
                       ("[web]\nthreads = 4\nmax_event_clients = 4\n", "web.max_event_clients")):
         config = os.path.join(store.tmp, "bad.toml")
         with open(store.config_path) as f:
@@ -216,16 +259,14 @@ def main():
             failures.append("blemon-web did not exit 0 on SIGTERM")
         server = None
         check_auth(store, failures)
+        check_tls(store, failures)
+        check_database_away(store, failures)
         check_config_errors(store, failures)
-    finally:
-        if server:
-            server.stop()
-        store.drop()
-    for failure in failures:
-        print("FAIL:", failure)
-    if not failures:
-        print("every bad request got its 4xx and the server kept serving")
-    return 1 if failures else 0
+    except BaseException:
+        web_env.finish(store, server, failures, "")
+        raise
+    return web_env.finish(store, server, failures,
+                          "every bad request got its 4xx and the server kept serving")
 
 
 if __name__ == "__main__":

@@ -66,6 +66,16 @@ def main():
             failures.append(f"event lacks its name or id: {second[0]}")
         sock.close()
 
+        # A client reconnecting with the id it has is not sent that interval again.
+        if second:
+            sock = socket.create_connection((server.host, server.port), timeout=10)
+            sock.sendall(b"GET /api/v1/events HTTP/1.1\r\nHost: x\r\nLast-Event-ID: " +
+                         second[0]["id"].encode() + b"\r\n\r\n")
+            repeated = read_events(sock, 1, 3)
+            if repeated:
+                failures.append(f"the interval the client has was sent again: {repeated}")
+            sock.close()
+
         status, headers, body = server.get("/metrics")
         if status != 200 or not headers.get("content-type", "").startswith("text/plain; version=0.0.4"):
             failures.append(f"/metrics: {status} {headers.get('content-type')}")
@@ -81,15 +91,10 @@ def main():
                          'blemon_processing_delay_seconds_bucket{le="+Inf"} 1\n'):
             if expected not in text:
                 failures.append(f"/metrics lacks {expected!r}:\n{text}")
-    finally:
-        if server:
-            server.stop()
-        store.drop()
-    for failure in failures:
-        print("FAIL:", failure)
-    if not failures:
-        print(f"events and metrics correct on {backend}")
-    return 1 if failures else 0
+    except BaseException:
+        web_env.finish(store, server, failures, "")
+        raise
+    return web_env.finish(store, server, failures, f"events and metrics correct on {backend}")
 
 
 if __name__ == "__main__":

@@ -15,10 +15,14 @@ import tools_env  # noqa: E402  (the stores and fixture of the tools tests)
 class WebServer:
     """blemon-web on a free port; `extra_config` is appended to the store's config file."""
 
-    def __init__(self, store, extra_config="", env_extra=None):
+    def __init__(self, store, extra_config="", env_extra=None, base_config=None, tls_ca=None):
         self.store = store
         self.config = os.path.join(store.tmp, "web.toml")
-        with open(store.config_path) as f:
+        self.tls_context = None
+        if tls_ca:
+            import ssl
+            self.tls_context = ssl.create_default_context(cafile=tls_ca)
+        with open(base_config or store.config_path) as f:
             base = f.read()
         store.write_config(base + "\n" + extra_config, self.config)
         env = dict(os.environ, TZ=tools_env.TZ)
@@ -46,7 +50,11 @@ class WebServer:
 
     def get(self, path, headers=None, timeout=30):
         """(status, headers dict with lower-case names, body bytes)."""
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+        if self.tls_context:
+            conn = http.client.HTTPSConnection(self.host, self.port, timeout=timeout,
+                                               context=self.tls_context)
+        else:
+            conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
         try:
             conn.request("GET", path, headers=headers or {})
             response = conn.getresponse()
@@ -84,3 +92,15 @@ def query_of(args):
         i += 2
     from urllib.parse import urlencode
     return kind, urlencode(params)
+
+
+def finish(store, server, failures, success):
+    """Stops the server, drops the store, prints the verdict; returns the exit code."""
+    if server:
+        server.stop()
+    store.drop()
+    for failure in failures:
+        print("FAIL:", failure)
+    if not failures:
+        print(success)
+    return 1 if failures else 0

@@ -1,11 +1,15 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "api.h"
 #include "auth.h"
 #include "blemon/config.h"
 #include "interval_watch.h"
 #include "metrics.h"
+#include "reply_cache.h"
 
 namespace blemon::web {
 namespace {
@@ -176,6 +180,66 @@ TEST(TheRoomsApi, GroupsDevicesByRoomAndKeepsNamesAsData) {
   EXPECT_THAT(reply.body, HasSubstr("\"room\": \"Living\",\n      \"count\": 1"));
   EXPECT_THAT(reply.body, HasSubstr("\"name\": \"<img src=x onerror=alert(1)>\""));
   EXPECT_THAT(reply.body, HasSubstr("\"name\": null"));
+}
+
+TEST(AReplyCache, SharesAnAnswerUntilTheVersionChangesOrItExpires) {
+  ReplyCache cache(std::chrono::milliseconds(60'000), 8);
+  int computed = 0;
+  const auto compute = [&] { return Reply{200, "text/plain", std::to_string(++computed)}; };
+  EXPECT_EQ(cache.Get("a", 1, compute).body, "1");
+  EXPECT_EQ(cache.Get("a", 1, compute).body, "1");
+  EXPECT_EQ(cache.Get("b", 1, compute).body, "2");
+  EXPECT_EQ(cache.Get("a", 2, compute).body, "3");  // a new interval was processed
+  ReplyCache expiring(std::chrono::milliseconds(1), 8);
+  EXPECT_EQ(expiring.Get("a", 1, compute).body, "4");
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_EQ(expiring.Get("a", 1, compute).body, "5");
+  ReplyCache off(std::chrono::milliseconds(0), 8);
+  EXPECT_EQ(off.Get("a", 1, compute).body, "6");
+  EXPECT_EQ(off.Get("a", 1, compute).body, "7");
+}
+
+TEST(AReplyCache, KeysRequestsSoNoValueCanPoseAsOtherParameters) {
+  EXPECT_NE(ReplyCache::Key("/r", {{"format", "json\nhours=5"}}),
+            ReplyCache::Key("/r", {{"format", "json"}, {"hours", "5"}}));
+  EXPECT_NE(ReplyCache::Key("/r", {{"a", "1|b:2"}}),
+            ReplyCache::Key("/r", {{"a", "1"}, {"b", "2"}}));
+  EXPECT_NE(ReplyCache::Key("/r", {}), ReplyCache::Key("/r/", {}));
+  EXPECT_EQ(ReplyCache::Key("/r", {{"b", "2"}, {"a", "1"}}),
+            ReplyCache::Key("/r", {{"a", "1"}, {"b", "2"}}));
+}
+
+TEST(AReplyCache, KeepsNoErrorsAndStaysBounded) {
+  ReplyCache cache(std::chrono::milliseconds(60'000), 2);
+  int calls = 0;
+  const auto failing = [&]() -> Reply {
+    ++calls;
+    throw Problem(400, "Bad parameter", "no");
+  };
+  EXPECT_THROW(cache.Get("bad", 1, failing), Problem);
+  EXPECT_THROW(cache.Get("bad", 1, failing), Problem);
+  EXPECT_EQ(calls, 2);
+  int computed = 0;
+  const auto compute = [&] { return Reply{200, "text/plain", std::to_string(++computed)}; };
+  cache.Get("a", 1, compute);
+  cache.Get("b", 1, compute);
+  EXPECT_EQ(cache.Get("c", 1, compute).body, "3");  // full of live entries: not kept
+  EXPECT_EQ(cache.Get("c", 1, compute).body, "4");
+  EXPECT_EQ(cache.Get("a", 1, compute).body, "1");
+}
+
+TEST(AReplyCache, LetsConcurrentCallersWaitForOneComputation) {
+  ReplyCache cache(std::chrono::milliseconds(60'000), 8);
+  std::atomic<int> computed = 0;
+  const auto slow = [&] {
+    ++computed;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    return Reply{200, "text/plain", "x"};
+  };
+  std::vector<std::thread> callers;
+  for (int i = 0; i < 8; ++i) callers.emplace_back([&] { cache.Get("k", 1, slow); });
+  for (auto& caller : callers) caller.join();
+  EXPECT_EQ(computed.load(), 1);
 }
 
 }  // namespace
