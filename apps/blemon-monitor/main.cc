@@ -98,7 +98,11 @@ std::string StatusLine(const CycleReport& r) {
   std::string status = r.interval_start ? fmt::format("Interval {}: {} devices",
                                                       app::FormatUtc(*r.interval_start), r.readings)
                                         : std::string("No scan");
-  if (r.scan_error) status += " (scan error)";
+  if (r.scan_failed) {
+    status += " (scan FAILED: not listening)";
+  } else if (r.scan_error) {
+    status += " (scan error)";
+  }
   status += fmt::format("; spool {} pending", r.spool_pending);
   if (r.spool_dropped > 0) status += fmt::format(", {} dropped", r.spool_dropped);
   if (r.processor)
@@ -235,7 +239,13 @@ int RunUnguarded(const Options& options) {
       log->Log(LogLevel::kInfo, "Running single scan mode");
       const CycleReport report = cycle.RunImmediately(stop.get_token());
       log->Log(LogLevel::kDebug, StatusLine(report));
-      log->Log(LogLevel::kInfo, "Single scan complete");
+      if (report.scan_failed) {
+        // A scan that did not listen is not "0 devices here": the caller must hear about it.
+        log->Log(LogLevel::kError, "Single scan failed: the radio did not listen");
+        exit_code = kExitUnavailable;
+      } else {
+        log->Log(LogLevel::kInfo, "Single scan complete");
+      }
     } else {
       log->Log(LogLevel::kInfo, "Starting continuous monitoring");
       while (!stop.stop_requested()) {

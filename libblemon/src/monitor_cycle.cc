@@ -101,8 +101,18 @@ CycleReport MonitorCycle::Cycle(UtcTime interval_start, bool process_everything,
   ScanResult scan = ports_.scanner.Scan(config_.monitor.scan_duration, stop);
   report.readings = static_cast<int>(scan.readings.size());
   report.scan_error = scan.error;
-  if (scan.error) log.Log(LogLevel::kWarning, fmt::format("Scan incomplete: {}", *scan.error));
-  log.Log(LogLevel::kInfo, fmt::format("Scan complete. Found {} devices", scan.readings.size()));
+  // A scan cut short by a stop listened as long as it was allowed to; any other error means the
+  // radio did not (fully) listen, and "Found 0 devices" would be a lie about the room.
+  report.scan_failed = scan.error.has_value() && !stop.stop_requested();
+  NoteScanHealth(scan, scan_time, report.scan_failed);
+  if (report.scan_failed) {
+    log.Log(LogLevel::kError,
+            fmt::format("Scan FAILED, this monitor is not listening ({} devices heard): {}",
+                        scan.readings.size(), *scan.error));
+  } else {
+    if (scan.error) log.Log(LogLevel::kWarning, fmt::format("Scan incomplete: {}", *scan.error));
+    log.Log(LogLevel::kInfo, fmt::format("Scan complete. Found {} devices", scan.readings.size()));
+  }
   const ScanStats& s = scan.stats;
   if (s.dropped_unknown_rssi + s.dropped_invalid_rssi + s.dropped_invalid_address +
           s.dropped_no_rssi >
@@ -322,13 +332,37 @@ void MonitorCycle::Heartbeat(bool active) {
   if (!monitor_id_) return;
   try {
     ports_.store.Heartbeat(*monitor_id_, active);
+    if (!active) return;
+    ports_.store.RecordScanHealth(*monitor_id_, scan_health_);
+    // Told: the next update carries only what happens from now on.
+    const std::int64_t empty_in_row = scan_health_.empty_scans_in_row;
+    scan_health_ = ScanHealthUpdate{};
+    scan_health_.empty_scans_in_row = empty_in_row;
   } catch (const Unavailable& e) {
     ports_.log.Log(LogLevel::kDebug, fmt::format("Heartbeat not recorded: {}", e.what()));
   } catch (const Refused& e) {
-    // The scans still reach the store; only the dashboard's "last seen" goes stale.
+    // The scans still reach the store; only the dashboard's view of this monitor goes stale.
     ports_.log.Log(LogLevel::kError,
                    fmt::format("The database refused the heartbeat: {}", e.what()));
   }
+}
+
+void MonitorCycle::NoteScanHealth(const ScanResult& scan, UtcTime scan_time, bool failed) {
+  if (failed) {
+    ++scan_health_.new_failures;
+    std::string error = scan.error.value_or("scan failed");
+    if (error.size() > kMaxScanErrorBytes) {
+      // Cut on a character boundary: continuation bytes are 10xxxxxx.
+      std::size_t cut = kMaxScanErrorBytes;
+      while (cut > 0 && (static_cast<unsigned char>(error[cut]) & 0xC0) == 0x80) --cut;
+      error.resize(cut);
+    }
+    scan_health_.last_error = std::move(error);
+    scan_health_.last_error_at = scan_time;
+    return;
+  }
+  scan_health_.last_ok_at = scan_time;
+  scan_health_.empty_scans_in_row = scan.readings.empty() ? scan_health_.empty_scans_in_row + 1 : 0;
 }
 
 void MonitorCycle::Shutdown() noexcept {

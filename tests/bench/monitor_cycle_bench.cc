@@ -138,6 +138,9 @@ class TimedScanStore final : public ScanStore {
   void Heartbeat(MonitorId monitor, bool active) override {
     Timed(cpu_.stage, [&] { inner_.Heartbeat(monitor, active); });
   }
+  void RecordScanHealth(MonitorId monitor, const ScanHealthUpdate& update) override {
+    Timed(cpu_.stage, [&] { inner_.RecordScanHealth(monitor, update); });
+  }
   bool StageBatch(const Batch& batch) override {
     return Timed(cpu_.stage, [&] { return inner_.StageBatch(batch); });
   }

@@ -17,6 +17,9 @@ struct CycleReport {
   std::optional<UtcTime> interval_start;  // the interval scanned (nullopt: no scan, e.g. stopped)
   int readings = 0;
   std::optional<std::string> scan_error;
+  // The scan did not really listen (an error other than a stop): counted in the store's
+  // monitors.scans_failed, and --single exits 69.
+  bool scan_failed = false;
   int batches_sent = 0;
   std::int64_t spool_pending = 0;
   int spool_dropped = 0;
@@ -41,7 +44,8 @@ enum class StartOutcome {
 //
 //   step (port call)            Unavailable                  Refused                  other
 //   ------------------------    -------------------------    ---------------------    -----------
-//   scan (Scanner::Scan)        never thrown: ScanResult.error, logged, the readings kept
+//   scan (Scanner::Scan)        never thrown: ScanResult.error (not a stop) = a failed scan,
+//                                 logged ERROR, counted (RecordScanHealth), the readings kept
 //   spool append                scan lost, logged ERROR      as Unavailable           as Unav.
 //   register / fleet interval   keep spooling, retry next    end the monitor: Start/  -
 //     (Start, any cycle)          cycle (store unreachable)    RunOnce throw Refused
@@ -56,7 +60,8 @@ enum class StartOutcome {
 //                                 expires locally, retry       taken this cycle
 //   process (pending, process)  stop, retry next cycle       logged ERROR, rows stay  LeaseLost:
 //                                                              unprocessed, retry       step down
-//   heartbeat                   logged DEBUG                 logged ERROR             -
+//   heartbeat, scan health      logged DEBUG, health kept    logged ERROR             -
+//                                 and sent next cycle
 //   Shutdown: send, release,    each step logged WARNING and the next one tried; never throws;
 //     heartbeat inactive          after a refused registration the store is left alone
 class MonitorCycle {
@@ -108,6 +113,7 @@ class MonitorCycle {
   void ReleaseLeaseIfHeld();
   int ProcessDue(UtcTime latest_due);
   void Heartbeat(bool active);
+  void NoteScanHealth(const ScanResult& scan, UtcTime scan_time, bool failed);
 
   Config config_;
   Schedule schedule_;
@@ -118,7 +124,9 @@ class MonitorCycle {
   std::optional<UtcTime> last_scanned_;
   std::string holder_name_;
   bool refusal_logged_ = false;
-  bool refused_ = false;  // the store refused this monitor's registration
+  bool refused_ = false;
+  ScanHealthUpdate
+      scan_health_;  // not yet told to the store  // the store refused this monitor's registration
 };
 
 }  // namespace blemon

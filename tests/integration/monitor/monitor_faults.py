@@ -7,10 +7,10 @@ reached the database. The monitor's --debug log names every batch it commits to 
 holds after a crash, that is the complete list of scans the monitor promised to deliver, which
 is compared with the store's sighting_staging rows, batch by batch.
 
-    monitor_faults.py CASE --monitor BIN [--migrate BIN] --work DIR
+    monitor_faults.py CASE --monitor BIN [--migrate BIN] [--admin BIN] [--dashboard BIN] --work DIR
 
-Cases: bad_configs, outage, kill9, second_processor, standby, sigterm,
-refused_after_start_without_database. The MariaDB cases need
+Cases: bad_configs, systemd_notify, no_system_bus (these three without MariaDB), outage, kill9,
+second_processor, standby, sigterm, refused_after_start_without_database. The MariaDB cases need
 BLEMON_TEST_MARIADB_DIR (the ctest fixture of tests/peers/mariadb.cmake).
 """
 
@@ -367,6 +367,57 @@ def private_server(server, args):
     return own_dir
 
 
+def case_no_system_bus(args):
+    """Without a D-Bus system bus the BlueZ scanner cannot listen. That is a failed scan, not an
+    empty room: --single exits 69, the daemon says so every cycle, the store counts the failures,
+    and blemon-admin check and blemon-dashboard show the monitor as failing (SQLite store)."""
+    config = os.path.join(args.work, "nobus.toml")
+    with open(config, "w") as f:
+        f.write(f'[monitor]\nname = "nobus"\nscan_interval_seconds = {INTERVAL}\n'
+                f"scan_duration_seconds = {SCAN}\nprocessor_wait_seconds = {WAIT}\n"
+                f'state_directory = "{args.work}"\n[database]\nbackend = "sqlite"\n'
+                f'path = "{args.work}/blemon.db"\n')
+    env = dict(os.environ,
+               DBUS_SYSTEM_BUS_ADDRESS=f"unix:path={args.work}/no-such-bus-socket")
+    r = subprocess.run([args.monitor, "--single", "-c", config], env=env, capture_output=True,
+                       text=True, timeout=30)
+    check(r.returncode == 69, f"--single without a system bus: exit {r.returncode}, expected 69; "
+          f"{r.stderr}")
+    check("Scan FAILED" in r.stderr and "D-Bus" in r.stderr,
+          f"the failure is not said: {r.stderr!r}")
+    check("Found 0 devices" not in r.stderr, "a failed scan was reported as an empty room")
+    log("--single: exit 69, 'Scan FAILED ... D-Bus' logged")
+
+    log_path = os.path.join(args.work, "nobus.log")
+    with open(log_path, "wb") as out:
+        proc = subprocess.Popen([args.monitor, "-c", config], env=env, stdout=out,
+                                stderr=subprocess.STDOUT)
+    RUNNING.append(proc)
+    wait_for(lambda: open(log_path, encoding="utf-8", errors="replace").read()
+             .count("Scan FAILED") >= 2, 4 * INTERVAL + 5, "two failed scans logged")
+    proc.send_signal(signal.SIGTERM)
+    check(proc.wait(10) == 0, "the daemon did not stop cleanly")
+    con = sqlite3.connect(os.path.join(args.work, "blemon.db"))
+    failed, error = con.execute("SELECT scans_failed, last_scan_error FROM monitors "
+                                "WHERE monitor_name = 'nobus'").fetchone()
+    con.close()
+    check(failed >= 3 and "D-Bus" in (error or ""), f"store holds {failed} failures, {error!r}")
+    log(f"daemon: said so every cycle; the store counts {failed} failed scans")
+
+    if args.admin:
+        r = subprocess.run([args.admin, "-c", config, "check"], capture_output=True, text=True,
+                           timeout=30)
+        check(r.returncode == 1 and "monitor nobus: its latest scan failed" in r.stdout,
+              f"blemon-admin check: exit {r.returncode}: {r.stdout}{r.stderr}")
+        log("blemon-admin check names the failing monitor (exit 1)")
+    if args.dashboard:
+        r = subprocess.run([args.dashboard, "-c", config, "--once"], capture_output=True,
+                           text=True, timeout=30, env=dict(os.environ, COLUMNS="160"))
+        check(r.returncode == 0 and "FAILING (" in r.stdout,
+              f"blemon-dashboard: exit {r.returncode}: {r.stdout}{r.stderr}")
+        log("blemon-dashboard shows FAILING")
+
+
 def case_refused_after_start_without_database(args, server, db):
     """Started while the database is down, the monitor scans into its spool; once the database is
     back it finds the fleet's interval differs from its own. That refusal must end it with 69,
@@ -571,13 +622,15 @@ def main():
     parser.add_argument("case")
     parser.add_argument("--monitor", required=True)
     parser.add_argument("--migrate")
+    parser.add_argument("--admin")
+    parser.add_argument("--dashboard")
     parser.add_argument("--work", required=True)
     args = parser.parse_args()
     shutil.rmtree(args.work, ignore_errors=True)
     os.makedirs(args.work)
 
     try:
-        if args.case in ("bad_configs", "systemd_notify"):
+        if args.case in ("bad_configs", "systemd_notify", "no_system_bus"):
             globals()[f"case_{args.case}"](args)
         else:
             peer_dir = os.environ.get("BLEMON_TEST_MARIADB_DIR")

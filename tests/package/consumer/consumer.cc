@@ -58,6 +58,7 @@ class MemoryStore final : public blemon::ScanStore, public blemon::ProcessorStor
   }
   blemon::Seconds FleetInterval(blemon::Seconds configured) override { return configured; }
   void Heartbeat(blemon::MonitorId, bool active) override { last_heartbeat_active = active; }
+  void RecordScanHealth(blemon::MonitorId, const blemon::ScanHealthUpdate&) override {}
   bool StageBatch(const blemon::Batch& batch) override {
     if (!batches.emplace(batch.batch_seq, batch.monitor_id).second) return false;
     for (const blemon::Reading& r : batch.readings) {

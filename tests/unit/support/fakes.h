@@ -205,8 +205,8 @@ class FakeStore final : public ScanStore, public ProcessorStore {
   explicit FakeStore(FakeClock& clock) : clock_(clock) {}
 
   // --- fault injection: `down` fails every call with Unavailable; `faults` fails single calls
-  // ("register", "fleet_interval", "heartbeat", "stage", "claim", "release", "lease", "pending",
-  // "process") with Unavailable or Refused.
+  // ("register", "fleet_interval", "heartbeat", "scan_health", "stage", "claim", "release",
+  // "lease", "pending", "process") with Unavailable or Refused.
   bool down = false;
   FaultSwitches faults;
   int stage_failures_after = -1;     // StageBatch succeeds this many times more, then goes down
@@ -231,6 +231,16 @@ class FakeStore final : public ScanStore, public ProcessorStore {
     Reach("heartbeat");
     heartbeats_.emplace_back(monitor, active);
     Note("heartbeat " + std::to_string(monitor) + (active ? " active" : " inactive"));
+  }
+  // Keeps what the store's monitors row would: the count grows, the rest is replaced.
+  void RecordScanHealth(MonitorId monitor, const ScanHealthUpdate& update) override {
+    Reach("scan_health");
+    ScanHealthRow& row = scan_health_[monitor];
+    row.scans_failed += update.new_failures;
+    if (update.last_error) row.last_error = update.last_error;
+    if (update.last_error_at) row.last_error_at = update.last_error_at;
+    if (update.last_ok_at) row.last_ok_at = update.last_ok_at;
+    row.empty_scans_in_row = update.empty_scans_in_row;
   }
   bool StageBatch(const Batch& batch) override {
     if (stage_failures_after == 0) down = true;
@@ -339,6 +349,17 @@ class FakeStore final : public ScanStore, public ProcessorStore {
   }
 
   // --- inspecting
+  struct ScanHealthRow {
+    std::int64_t scans_failed = 0;
+    std::optional<std::string> last_error;
+    std::optional<UtcTime> last_error_at;
+    std::optional<UtcTime> last_ok_at;
+    std::int64_t empty_scans_in_row = 0;
+  };
+  ScanHealthRow scan_health(MonitorId monitor) const {
+    const auto it = scan_health_.find(monitor);
+    return it == scan_health_.end() ? ScanHealthRow{} : it->second;
+  }
   const std::vector<Batch>& staged() const { return staged_; }
   const std::vector<MonitorInfo>& registered() const { return registered_; }
   const std::vector<std::pair<MonitorId, bool>>& heartbeats() const { return heartbeats_; }
@@ -381,6 +402,7 @@ class FakeStore final : public ScanStore, public ProcessorStore {
   std::vector<MonitorInfo> registered_;
   std::optional<Seconds> fleet_interval_;
   std::vector<std::pair<MonitorId, bool>> heartbeats_;
+  std::map<MonitorId, ScanHealthRow> scan_health_;
   std::set<std::pair<MonitorId, std::int64_t>> seen_batches_;
   std::vector<Batch> staged_;
   std::map<UtcTime, std::vector<StagedReading>> rows_;
@@ -405,6 +427,8 @@ class MockScanStore : public ScanStore {
   MOCK_METHOD(MonitorId, RegisterMonitor, (const MonitorInfo& info), (override));
   MOCK_METHOD(Seconds, FleetInterval, (Seconds configured), (override));
   MOCK_METHOD(void, Heartbeat, (MonitorId monitor, bool active), (override));
+  MOCK_METHOD(void, RecordScanHealth, (MonitorId monitor, const ScanHealthUpdate& update),
+              (override));
   MOCK_METHOD(bool, StageBatch, (const Batch& batch), (override));
 };
 
