@@ -25,6 +25,7 @@
 #include "blemon/errors.h"
 #include "blemon/interval.h"
 #include "blemon/monitor_cycle.h"
+#include "blemon/reopening_store.h"
 #include "observed_spool.h"
 #include "scan_only.h"
 #include "signals.h"
@@ -195,11 +196,13 @@ int RunUnguarded(const Options& options) {
     return ScanOnly(*scanner, config.monitor.scan_duration, stop.get_token(), stdout);
   }
 
-  std::unique_ptr<Store> store;
+  // Opened on first use and again each cycle until it opens: a store that is locked or away at
+  // start-up is spooled for and retried like one lost later (MonitorCycle's failure policy).
+  auto store = std::make_unique<ReopeningStore>(
+      [&database = config.database] { return app::OpenConfiguredStore(database); });
   std::unique_ptr<Spool> spool;
   std::string spool_path;
   try {
-    store = app::OpenConfiguredStore(config.database);
     spool = ObserveSpool(OpenSpoolFor(config, &spool_path), *log);
   } catch (const std::exception& e) {
     log->Log(LogLevel::kError, e.what());

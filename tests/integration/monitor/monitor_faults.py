@@ -9,8 +9,8 @@ is compared with the store's sighting_staging rows, batch by batch.
 
     monitor_faults.py CASE --monitor BIN [--migrate BIN] [--admin BIN] [--dashboard BIN] --work DIR
 
-Cases: bad_configs, systemd_notify, no_system_bus (these three without MariaDB), outage, kill9,
-second_processor, standby, sigterm, refused_after_start_without_database. The MariaDB cases need
+Cases: bad_configs, systemd_notify, no_system_bus, busy_sqlite_at_start (these four without
+MariaDB), outage, kill9, second_processor, standby, sigterm, refused_after_start_without_database. The MariaDB cases need
 BLEMON_TEST_MARIADB_DIR (the ctest fixture of tests/peers/mariadb.cmake).
 """
 
@@ -418,6 +418,60 @@ def case_no_system_bus(args):
         log("blemon-dashboard shows FAILING")
 
 
+class SqliteStore:
+    """A Monitor's [database] section for an SQLite store file, and reads of it."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def toml(self):
+        return f'[database]\nbackend = "sqlite"\npath = "{self.path}"\n'
+
+    def staged(self, monitor_name):
+        """{batch_seq: rows} the store holds for the monitor."""
+        con = sqlite3.connect(self.path, timeout=10)
+        try:
+            return dict(con.execute(
+                "SELECT s.batch_seq, COUNT(*) FROM sighting_staging s JOIN monitors m "
+                "ON m.monitor_id = s.monitor_id WHERE m.monitor_name = ? GROUP BY s.batch_seq",
+                (monitor_name,)).fetchall())
+        finally:
+            con.close()
+
+
+def case_busy_sqlite_at_start(args):
+    """An SQLite store another process holds locked when the monitor starts: the monitor must
+    start, spool its scans and store them once the lock is gone (it used to exit 69, the scan
+    lost)."""
+    store = SqliteStore(os.path.join(args.work, "blemon.db"))
+    m = Monitor(args.monitor, args.work, "busy", store)
+    r = subprocess.run([args.monitor, "--simulate", "--single", "-c", m.config],
+                       capture_output=True, text=True, timeout=30)
+    check(r.returncode == 0, f"creating the store: exit {r.returncode}: {r.stderr}")
+    first = store.staged("busy")
+    holder = sqlite3.connect(store.path, isolation_level=None, timeout=10)
+    holder.execute("BEGIN EXCLUSIVE")
+    log("store locked (BEGIN EXCLUSIVE) by another process; starting the monitor")
+    try:
+        m.start()
+        wait_for(lambda: len(m.spooled()) >= 2 or not m.running(), 30,
+                 "two scans spooled while the store is locked")
+        check(m.running(), f"the monitor exited {m.proc.poll()} on a locked store")
+        check(m.count("Database unavailable") > 0, "the monitor never said the store is away")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    log(f"lock released with {len(m.spool_contents())} batch(es) in the spool")
+    wait_for(lambda: m.count("Stored ") >= 2 and m.spool_contents() == {}, 40,
+             "the spool to drain into the store")
+    rc, _ = m.signal(signal.SIGTERM)
+    check(rc == 0, f"exit {rc} after SIGTERM")
+    expected = m.spooled()
+    stored = {seq: n for seq, n in store.staged("busy").items() if seq not in first}
+    check(stored == expected, f"spooled {expected} but stored {stored}")
+    log(f"{len(expected)} batches spooled during the lock and after, each stored exactly once")
+
+
 def case_refused_after_start_without_database(args, server, db):
     """Started while the database is down, the monitor scans into its spool; once the database is
     back it finds the fleet's interval differs from its own. That refusal must end it with 69,
@@ -630,7 +684,7 @@ def main():
     os.makedirs(args.work)
 
     try:
-        if args.case in ("bad_configs", "systemd_notify", "no_system_bus"):
+        if args.case in ("bad_configs", "systemd_notify", "no_system_bus", "busy_sqlite_at_start"):
             globals()[f"case_{args.case}"](args)
         else:
             peer_dir = os.environ.get("BLEMON_TEST_MARIADB_DIR")
