@@ -136,6 +136,13 @@ TEST_P(AStore, HeartbeatMarksTheMonitorActiveOrInactive) {
       << "last_seen is the store's clock now, not the old value";
 }
 
+TEST_P(AStore, TellsItsClockWhichIsTheSystemClockHere) {
+  // Both test stores run on this machine, so their clock and ours agree within a few seconds.
+  const auto ours = std::chrono::floor<Seconds>(std::chrono::system_clock::now());
+  const UtcTime theirs = store_->StoreNow();
+  EXPECT_LE(std::chrono::abs(theirs - ours), Seconds(5));
+}
+
 TEST_P(AStore, StartsAMonitorWithNoScanHealth) {
   const MonitorId id = Register("kitchen");
   const std::string where = " FROM monitors WHERE monitor_id = " + std::to_string(id);

@@ -28,6 +28,7 @@ class FakeFullStore final : public Store {
   }
   Seconds FleetInterval(Seconds configured) override { return fake_.FleetInterval(configured); }
   void Heartbeat(MonitorId monitor, bool active) override { fake_.Heartbeat(monitor, active); }
+  UtcTime StoreNow() override { return fake_.StoreNow(); }
   void RecordScanHealth(MonitorId monitor, const ScanHealthUpdate& update) override {
     fake_.RecordScanHealth(monitor, update);
   }

@@ -28,6 +28,7 @@ enum StatementId {
   kFleetIntervalSelect,
   kHeartbeat,
   kScanHealth,
+  kStoreNow,
   kBatchInsert,
   kStagingInsert,
   kLeaseClaim,
@@ -65,6 +66,8 @@ constexpr std::array<std::string_view, kStatementCount> kSql = {
     "last_scan_error_at = COALESCE(FROM_UNIXTIME(?), last_scan_error_at), "
     "last_scan_ok_at = COALESCE(FROM_UNIXTIME(?), last_scan_ok_at), empty_scans_in_row = ? "
     "WHERE monitor_id = ?",
+    // kStoreNow
+    "SELECT UNIX_TIMESTAMP()",
     // kBatchInsert: the duplicate-key error on (monitor_id, batch_seq) is what makes resends
     // no-ops.
     "INSERT INTO staging_batches (monitor_id, batch_seq, interval_start, scan_time, row_count) "
@@ -170,6 +173,13 @@ class MariaDbStore final : public Store {
     Run("sending a heartbeat", [&](Session& s) {
       s.Get(kHeartbeat).Execute({active ? 1LL : 0LL, static_cast<long long>(monitor)});
       return 0;
+    });
+  }
+
+  UtcTime StoreNow() override {
+    return Run("reading the database's clock", [&](Session& s) {
+      const auto rows = s.Get(kStoreNow).Query({});
+      return FromDb(rows.empty() ? std::nullopt : rows[0][0]);
     });
   }
 

@@ -122,6 +122,12 @@ class SqliteStore final : public Store {
     tx.Commit();
   }
 
+  UtcTime StoreNow() override {
+    auto now = db_->Prepare("SELECT unixepoch('now')");
+    now.Step();
+    return UtcTime(Seconds(now.Int(0)));
+  }
+
   void RecordScanHealth(MonitorId monitor, const ScanHealthUpdate& update) override {
     const auto text_or_null = [](const std::optional<UtcTime>& t) -> std::optional<std::string> {
       if (!t) return std::nullopt;

@@ -121,6 +121,9 @@ class ScanStore {
   virtual Seconds FleetInterval(Seconds configured) = 0;
   // Marks the monitor alive now (last_seen = store's clock) and active or, on shutdown, inactive.
   virtual void Heartbeat(MonitorId monitor, bool active) = 0;
+  // The store's clock now (MariaDB's NOW(), SQLite's 'now'): the fleet's one clock, against which
+  // the monitor checks its own before stamping readings.
+  virtual UtcTime StoreNow() = 0;
   // Adds `update` to the monitor's scan health: scans_failed grows by new_failures, the other
   // fields replace the stored ones when set (empty_scans_in_row always).
   virtual void RecordScanHealth(MonitorId monitor, const ScanHealthUpdate& update) = 0;
@@ -232,7 +235,11 @@ class Spool {
   virtual std::int64_t Append(UtcTime interval_start, UtcTime scan_time,
                               const std::vector<Reading>& readings) = 0;
   // The oldest batch still waiting, if any.
-  virtual std::optional<SpooledBatch> Oldest() = 0;
+  std::optional<SpooledBatch> Oldest() { return OldestAfter(kBeforeEveryBatch); }
+  // The oldest batch with a batch_seq above `batch_seq`: how the sender steps past a batch the
+  // store refused without losing its place.
+  virtual std::optional<SpooledBatch> OldestAfter(std::int64_t batch_seq) = 0;
+  static constexpr std::int64_t kBeforeEveryBatch = 0;
   // Forgets a batch the store has committed.
   virtual void Remove(std::int64_t batch_seq) = 0;
   // Drops, oldest first, the batches beyond the limits; returns how many were dropped.

@@ -27,6 +27,7 @@ class ReopeningStore final : public Store {
   }
   Seconds FleetInterval(Seconds configured) override { return Inner().FleetInterval(configured); }
   void Heartbeat(MonitorId monitor, bool active) override { Inner().Heartbeat(monitor, active); }
+  UtcTime StoreNow() override { return Inner().StoreNow(); }
   void RecordScanHealth(MonitorId monitor, const ScanHealthUpdate& update) override {
     Inner().RecordScanHealth(monitor, update);
   }

@@ -132,10 +132,12 @@ class FakeSpool final : public Spool {
     ++appended_;
     return last_seq_;
   }
-  std::optional<SpooledBatch> Oldest() override {
+  std::optional<SpooledBatch> OldestAfter(std::int64_t batch_seq) override {
     Reach("oldest");
-    if (batches_.empty()) return std::nullopt;
-    return batches_.front();
+    for (const auto& b : batches_) {
+      if (b.batch_seq > batch_seq) return b;
+    }
+    return std::nullopt;
   }
   void Remove(std::int64_t batch_seq) override {
     Reach("remove");
@@ -209,9 +211,11 @@ class FakeStore final : public ScanStore, public ProcessorStore {
   // "lease", "pending", "process") with Unavailable or Refused.
   bool down = false;
   FaultSwitches faults;
-  int stage_failures_after = -1;     // StageBatch succeeds this many times more, then goes down
-  bool lose_next_stage_ack = false;  // commits the next batch, then reports the line dropped
-  int fence_next_processing = 0;     // this many ProcessInterval calls throw LeaseLost
+  int stage_failures_after = -1;      // StageBatch succeeds this many times more, then goes down
+  bool lose_next_stage_ack = false;   // commits the next batch, then reports the line dropped
+  int fence_next_processing = 0;      // this many ProcessInterval calls throw LeaseLost
+  Seconds clock_ahead_of_monitor{0};  // the store's clock minus the monitor's (a wrong Pi clock)
+  std::set<std::int64_t> refused_batches;  // StageBatch refuses these batch_seqs (unstorable)
 
   // --- ScanStore
   MonitorId RegisterMonitor(const MonitorInfo& info) override {
@@ -232,6 +236,11 @@ class FakeStore final : public ScanStore, public ProcessorStore {
     heartbeats_.emplace_back(monitor, active);
     Note("heartbeat " + std::to_string(monitor) + (active ? " active" : " inactive"));
   }
+  // The store's clock: the fake clock's wall time plus `clock_ahead_of_monitor`.
+  UtcTime StoreNow() override {
+    Reach("store_now");
+    return clock_.Utc() + clock_ahead_of_monitor;
+  }
   // Keeps what the store's monitors row would: the count grows, the rest is replaced.
   void RecordScanHealth(MonitorId monitor, const ScanHealthUpdate& update) override {
     Reach("scan_health");
@@ -245,6 +254,10 @@ class FakeStore final : public ScanStore, public ProcessorStore {
   bool StageBatch(const Batch& batch) override {
     if (stage_failures_after == 0) down = true;
     Reach("stage");
+    if (refused_batches.contains(batch.batch_seq)) {
+      Note("stage " + std::to_string(batch.batch_seq) + " refused");
+      throw Refused("Incorrect datetime value for column 'interval_start'");
+    }
     if (stage_failures_after > 0) --stage_failures_after;
     bool fresh = seen_batches_.insert({batch.monitor_id, batch.batch_seq}).second;
     if (fresh) {
@@ -427,6 +440,7 @@ class MockScanStore : public ScanStore {
   MOCK_METHOD(MonitorId, RegisterMonitor, (const MonitorInfo& info), (override));
   MOCK_METHOD(Seconds, FleetInterval, (Seconds configured), (override));
   MOCK_METHOD(void, Heartbeat, (MonitorId monitor, bool active), (override));
+  MOCK_METHOD(UtcTime, StoreNow, (), (override));
   MOCK_METHOD(void, RecordScanHealth, (MonitorId monitor, const ScanHealthUpdate& update),
               (override));
   MOCK_METHOD(bool, StageBatch, (const Batch& batch), (override));
