@@ -25,6 +25,7 @@
 #include "blemon/errors.h"
 #include "blemon/interval.h"
 #include "blemon/monitor_cycle.h"
+#include "blemon/reopening_spool.h"
 #include "blemon/reopening_store.h"
 #include "observed_spool.h"
 #include "scan_only.h"
@@ -84,13 +85,17 @@ std::unique_ptr<Scanner> MakeScanner(const Options& options, const Config& confi
 #endif
 }
 
-std::unique_ptr<Spool> OpenSpoolFor(const Config& config, std::string* path_out) {
+std::string SpoolPathFor(const Config& config) {
   const std::string dir = config.monitor.state_directory.empty() ? app::DefaultStateDirectory()
                                                                  : config.monitor.state_directory;
-  *path_out = fmt::format("{}/spool-{}.db", dir, app::FileNameSafe(config.monitor.name));
+  return fmt::format("{}/spool-{}.db", dir, app::FileNameSafe(config.monitor.name));
+}
+
+std::unique_ptr<Spool> OpenSpoolAt(const std::string& path) {
 #if defined(BLEMON_HAVE_SQLITE)
-  return sqlite::OpenSpool(*path_out);
+  return sqlite::OpenSpool(path);
 #else
+  (void)path;
   throw Unavailable("this build has no SQLite spool (adapters/sqlite is missing)");
 #endif
 }
@@ -200,13 +205,17 @@ int RunUnguarded(const Options& options) {
   // start-up is spooled for and retried like one lost later (MonitorCycle's failure policy).
   auto store = std::make_unique<ReopeningStore>(
       [&database = config.database] { return app::OpenConfiguredStore(database); });
-  std::unique_ptr<Spool> spool;
-  std::string spool_path;
+  // Opened on first use and again until it opens: a state directory that cannot be written (a
+  // full disk) does not stop the monitor, whose scans then go straight to the store.
+  const std::string spool_path = SpoolPathFor(config);
+  auto spool = ObserveSpool(
+      std::make_unique<ReopeningSpool>([spool_path] { return OpenSpoolAt(spool_path); }), *log);
   try {
-    spool = ObserveSpool(OpenSpoolFor(config, &spool_path), *log);
+    spool->Pending();
   } catch (const std::exception& e) {
-    log->Log(LogLevel::kError, e.what());
-    return kExitUnavailable;
+    log->Log(LogLevel::kError, fmt::format("The spool cannot be used, scans go straight to the "
+                                           "database until it can: {}",
+                                           e.what()));
   }
   log->Log(LogLevel::kInfo,
            fmt::format("Monitor {} ({}): config {}, store {}, spool {}{}", config.monitor.name,

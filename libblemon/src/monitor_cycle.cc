@@ -3,6 +3,9 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <chrono>
+
 #include "blemon/errors.h"
 
 namespace blemon {
@@ -102,8 +105,8 @@ CycleReport MonitorCycle::Cycle(UtcTime interval_start, bool process_everything,
   const ScanResult scan = ScanIfClockTrusted(report, scan_time, stop);
   // The scan is committed locally before anything is sent, so a database outage or a crash from
   // here on loses nothing.
-  if (!scan.readings.empty()) SpoolScan(interval_start, scan_time, scan.readings);
-  report.batches_sent = SendSpool(report);
+  if (!scan.readings.empty()) SpoolScan(interval_start, scan_time, scan.readings, report);
+  report.batches_sent += SendSpool(report);
   MaintainSpool(report);
   if (ports_.processor_store != nullptr && !stop.stop_requested()) {
     ProcessStep(interval_start, process_everything, report, stop);
@@ -192,14 +195,49 @@ void MonitorCycle::LogDroppedAdverts(const ScanStats& s) {
 }
 
 void MonitorCycle::SpoolScan(UtcTime interval_start, UtcTime scan_time,
-                             const std::vector<Reading>& readings) {
+                             const std::vector<Reading>& readings, CycleReport& report) {
   try {
     ports_.spool.Append(interval_start, scan_time, readings);
+    return;
   } catch (const std::exception& e) {
+    // A full disk must not cost scans the database could take.
     ports_.log.Log(LogLevel::kError,
-                   fmt::format("Could not write the scan to the spool, {} readings lost: {}",
-                               readings.size(), e.what()));
+                   fmt::format("Could not write the scan to the spool ({}): sending it straight "
+                               "to the database instead",
+                               e.what()));
   }
+  SendUnspooled(interval_start, scan_time, readings, report);
+}
+
+void MonitorCycle::SendUnspooled(UtcTime interval_start, UtcTime scan_time,
+                                 const std::vector<Reading>& readings, CycleReport& report) {
+  const auto lost = [&](std::string_view why) {
+    ports_.log.Log(LogLevel::kError,
+                   fmt::format("Scan of interval {} lost, {} readings: the spool cannot be "
+                               "written and {}",
+                               FormatUtc(interval_start), readings.size(), why));
+  };
+  if (!EnsureRegistered()) return lost("the database is unavailable");
+  report.store_reachable = true;
+  // The spool hands out batch numbers; without it they come from the wall clock in microseconds,
+  // as the spool's own do, so they never meet one it gave or will give.
+  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                          ports_.clock.UtcNow().time_since_epoch())
+                          .count();
+  last_unspooled_seq_ = std::max<std::int64_t>(micros, last_unspooled_seq_ + 1);
+  const Batch batch{.monitor_id = *monitor_id_,
+                    .batch_seq = last_unspooled_seq_,
+                    .interval_start = interval_start,
+                    .scan_time = scan_time,
+                    .readings = readings};
+  const StageOutcome outcome = StageSpooled(batch, report);
+  if (outcome == StageOutcome::kUnavailable) return lost("the database is unavailable");
+  if (outcome == StageOutcome::kRefused) return lost("the database refused it");
+  ++report.batches_sent;
+  ports_.log.Log(LogLevel::kWarning,
+                 fmt::format("Stored {} sightings in staging for interval {} straight, without "
+                             "the spool",
+                             readings.size(), FormatUtc(interval_start)));
 }
 
 void MonitorCycle::MaintainSpool(CycleReport& report) {

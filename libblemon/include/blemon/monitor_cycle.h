@@ -51,7 +51,8 @@ enum class StartOutcome {
 //   ------------------------    -------------------------    ---------------------    -----------
 //   scan (Scanner::Scan)        never thrown: ScanResult.error (not a stop) = a failed scan,
 //                                 logged ERROR, counted (RecordScanHealth), the readings kept
-//   spool append                scan lost, logged ERROR      as Unavailable           as Unav.
+//   spool append                logged ERROR, the scan is sent straight to the store (numbered
+//                                 from the wall clock); lost, logged ERROR, only if that fails
 //   register / fleet interval   keep spooling, retry next    end the monitor: Start/  -
 //     (Start, any cycle)          cycle (store unreachable)    RunOnce throw Refused
 //   clock (StoreNow)            last difference kept         logged ERROR             -
@@ -121,7 +122,10 @@ class MonitorCycle {
   void CheckClock();
   ScanResult ScanIfClockTrusted(CycleReport& report, UtcTime scan_time, std::stop_token stop);
   void LogDroppedAdverts(const ScanStats& stats);
-  void SpoolScan(UtcTime interval_start, UtcTime scan_time, const std::vector<Reading>& readings);
+  void SpoolScan(UtcTime interval_start, UtcTime scan_time, const std::vector<Reading>& readings,
+                 CycleReport& report);
+  void SendUnspooled(UtcTime interval_start, UtcTime scan_time,
+                     const std::vector<Reading>& readings, CycleReport& report);
   int SendSpool(CycleReport& report);
   void MaintainSpool(CycleReport& report);
   void ProcessStep(UtcTime interval_start, bool process_everything, CycleReport& report,
@@ -154,6 +158,7 @@ class MonitorCycle {
   ScanHealthUpdate scan_health_;  // not yet told to the store
   // The database's clock minus ours, as last measured (nullopt: never reached).
   std::optional<Seconds> clock_behind_;
+  std::int64_t last_unspooled_seq_ = 0;  // the batch_seq of the last scan sent without the spool
 };
 
 }  // namespace blemon

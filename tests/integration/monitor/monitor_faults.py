@@ -9,8 +9,8 @@ is compared with the store's sighting_staging rows, batch by batch.
 
     monitor_faults.py CASE --monitor BIN [--migrate BIN] [--admin BIN] [--dashboard BIN] --work DIR
 
-Cases: bad_configs, systemd_notify, no_system_bus, busy_sqlite_at_start (these four without
-MariaDB), outage, kill9, second_processor, standby, sigterm, refused_after_start_without_database. The MariaDB cases need
+Cases: bad_configs, systemd_notify, no_system_bus, busy_sqlite_at_start, no_writable_spool
+(these five without MariaDB), outage, kill9, second_processor, standby, sigterm, refused_after_start_without_database. The MariaDB cases need
 BLEMON_TEST_MARIADB_DIR (the ctest fixture of tests/peers/mariadb.cmake).
 """
 
@@ -472,6 +472,42 @@ def case_busy_sqlite_at_start(args):
     log(f"{len(expected)} batches spooled during the lock and after, each stored exactly once")
 
 
+def case_no_writable_spool(args):
+    """A state directory that cannot be written (here: a path under a regular file; a full disk
+    looks the same to the spool): the monitor must start and send its scans straight to the store,
+    saying so (it used to exit 69)."""
+    blocker = os.path.join(args.work, "not-a-directory")
+    with open(blocker, "w") as f:
+        f.write("the spool cannot be created under a file\n")
+    store = SqliteStore(os.path.join(args.work, "blemon.db"))
+    config = os.path.join(args.work, "nospool.toml")
+    with open(config, "w") as f:
+        f.write(f'[monitor]\nname = "nospool"\nscan_interval_seconds = {INTERVAL}\n'
+                f"scan_duration_seconds = {SCAN}\nprocessor_wait_seconds = {WAIT}\n"
+                f'state_directory = "{blocker}/state"\n{store.toml()}'
+                f"[simulation]\nseed = 11\ndevices = 25\n")
+    r = subprocess.run([args.monitor, "--simulate", "--single", "-c", config],
+                       capture_output=True, text=True, timeout=30)
+    check(r.returncode == 0, f"--single without a writable spool: exit {r.returncode}; {r.stderr}")
+    check("The spool cannot be used" in r.stderr and "without the spool" in r.stderr,
+          f"the monitor did not say it works without its spool: {r.stderr!r}")
+    check(len(store.staged("nospool")) == 1, f"store holds {store.staged('nospool')}")
+    log("--single: exit 0, the scan stored straight, the missing spool said")
+
+    log_path = os.path.join(args.work, "nospool.log")
+    with open(log_path, "wb") as out:
+        proc = subprocess.Popen([args.monitor, "--simulate", "-c", config], stdout=out,
+                                stderr=subprocess.STDOUT)
+    RUNNING.append(proc)
+    wait_for(lambda: open(log_path, encoding="utf-8", errors="replace").read()
+             .count("without the spool") >= 2, 4 * INTERVAL + 5, "two scans stored straight")
+    proc.send_signal(signal.SIGTERM)
+    check(proc.wait(10) == 0, "the daemon did not stop cleanly")
+    stored = store.staged("nospool")
+    check(len(stored) >= 3 and all(n > 0 for n in stored.values()), f"store holds {stored}")
+    log(f"daemon: {len(stored)} scans stored without a spool")
+
+
 def case_refused_after_start_without_database(args, server, db):
     """Started while the database is down, the monitor scans into its spool; once the database is
     back it finds the fleet's interval differs from its own. That refusal must end it with 69,
@@ -684,7 +720,8 @@ def main():
     os.makedirs(args.work)
 
     try:
-        if args.case in ("bad_configs", "systemd_notify", "no_system_bus", "busy_sqlite_at_start"):
+        if args.case in ("bad_configs", "systemd_notify", "no_system_bus", "busy_sqlite_at_start",
+                         "no_writable_spool"):
             globals()[f"case_{args.case}"](args)
         else:
             peer_dir = os.environ.get("BLEMON_TEST_MARIADB_DIR")
