@@ -10,7 +10,7 @@ is compared with the store's sighting_staging rows, batch by batch.
     monitor_faults.py CASE --monitor BIN [--migrate BIN] [--admin BIN] [--dashboard BIN] --work DIR
 
 Cases: bad_configs, systemd_notify, no_system_bus, busy_sqlite_at_start, no_writable_spool
-(these five without MariaDB), outage, kill9, second_processor, standby, sigterm, refused_after_start_without_database. The MariaDB cases need
+(these five without MariaDB), outage, kill9, second_processor, standby, sigterm, refused_after_start_without_database, wrong_clock. The MariaDB cases need
 BLEMON_TEST_MARIADB_DIR (the ctest fixture of tests/peers/mariadb.cmake).
 """
 
@@ -534,6 +534,45 @@ def case_refused_after_start_without_database(args, server, db):
     finally:
         subprocess.run([server.env["peer_script"], "teardown", own_dir], check=False,
                        stdout=subprocess.DEVNULL)
+
+
+FAKETIME_LIBS = ["/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1",
+                 "/usr/lib/faketime/libfaketimeMT.so.1"]
+
+
+def case_wrong_clock(args, server, db):
+    """The processor's clock is a day behind the database's (libfaketime; its steady clock is
+    left alone). It must stamp no readings, say so, and still process the other monitor's rows by
+    the database's clock (it used to store readings a day old and leave the fleet's rows
+    unprocessed)."""
+    lib = next((p for p in FAKETIME_LIBS if os.path.exists(p)), None)
+    check(lib, "libfaketime is not installed (Debian package faketime)")
+    wrong = Monitor(args.monitor, args.work, "wrong-clock", db,
+                    monitor_keys=processor_keys(60, False))
+    right = Monitor(args.monitor, args.work, "right-clock", db)
+    wrong.start(env={"LD_PRELOAD": lib, "FAKETIME": "-1d",
+                     "FAKETIME_DONT_FAKE_MONOTONIC": "1"})
+    wait_for(lambda: wrong.count("Claimed the interval processor role") > 0, 15,
+             "the wrong-clock monitor to claim the processor role")
+    right.start()
+    wait_for(lambda: wrong.count("behind the database's") >= 2, 20,
+             "the wrong clock to be reported twice")
+    right_id = wait_for(lambda: db.monitor_id("right-clock"), 10, "right-clock to register")
+    wait_for(lambda: int(db.scalar("SELECT COUNT(*) FROM sighting_staging WHERE processed = 1 "
+                                   f"AND monitor_id = {right_id}") or 0) > 0,
+             6 * INTERVAL + 10, "the other monitor's rows to be processed")
+    check(wrong.count("Processing by the database's clock") > 0,
+          "the processor did not say it processes by the database's clock")
+    for m in (right, wrong):
+        rc, _ = m.signal(signal.SIGTERM)
+        check(rc == 0, f"{m.name} exit {rc} after SIGTERM")
+    wrong_id = db.monitor_id("wrong-clock")
+    stored = db.scalar(f"SELECT COUNT(*) FROM sighting_staging WHERE monitor_id = {wrong_id}")
+    check(stored == "0", f"the wrong clock stamped {stored} stored readings")
+    failed = db.scalar(f"SELECT scans_failed FROM monitors WHERE monitor_id = {wrong_id}")
+    check(int(failed) >= 2, f"only {failed} failed scans counted for the wrong clock")
+    log(f"wrong clock: no readings stored, {failed} failed scans counted; the other monitor's "
+        "rows processed by the database's clock")
 
 
 def case_kill9(args, server, db):
