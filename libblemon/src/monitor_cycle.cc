@@ -118,8 +118,11 @@ CycleReport MonitorCycle::Cycle(UtcTime interval_start, bool process_everything,
 
 void MonitorCycle::CheckClock() {
   try {
-    const UtcTime ours = Now();
-    clock_behind_ = ports_.store.StoreNow() - ours;
+    // Against the middle of the call, so a slow answer (a reconnect) does not look like skew.
+    const UtcTime before = Now();
+    const UtcTime theirs = ports_.store.StoreNow();
+    const UtcTime ours = before + (Now() - before) / 2;
+    clock_behind_ = std::chrono::floor<Seconds>(theirs - ours);
   } catch (const Unavailable&) {
     // Kept: the last difference measured is the best guess while the store is away.
   } catch (const Refused& e) {

@@ -555,12 +555,12 @@ def case_wrong_clock(args, server, db):
     wait_for(lambda: wrong.count("Claimed the interval processor role") > 0, 15,
              "the wrong-clock monitor to claim the processor role")
     right.start()
-    wait_for(lambda: wrong.count("behind the database's") >= 2, 20,
-             "the wrong clock to be reported twice")
     right_id = wait_for(lambda: db.monitor_id("right-clock"), 10, "right-clock to register")
     wait_for(lambda: int(db.scalar("SELECT COUNT(*) FROM sighting_staging WHERE processed = 1 "
                                    f"AND monitor_id = {right_id}") or 0) > 0,
              6 * INTERVAL + 10, "the other monitor's rows to be processed")
+    wait_for(lambda: wrong.count("behind the database's") >= 2, 20,
+             "the wrong clock to be reported twice")
     check(wrong.count("Processing by the database's clock") > 0,
           "the processor did not say it processes by the database's clock")
     for m in (right, wrong):
