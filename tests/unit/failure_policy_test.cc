@@ -105,6 +105,27 @@ TEST_F(AFailurePolicy, RegistrationRefusedInACycleEndsTheMonitor) {
   EXPECT_THROW(cycle.RunOnce(stop_.get_token()), Refused);
 }
 
+// --- clock check (the rest of the clock's rows: clock_check_test.cc) -----------------------------
+
+TEST_F(AFailurePolicy, ClockCheckUnavailableKeepsTheLastDifferenceMeasured) {
+  Started(MakeConfig());
+  store_.clock_ahead_of_monitor = Seconds{3600};
+  EXPECT_TRUE(RunOnce().scan_failed);
+  store_.faults.unavailable_calls = {"store_now"};
+  const CycleReport report = RunOnce();
+  EXPECT_TRUE(report.scan_failed) << "the clock is still known to be an hour off";
+  EXPECT_EQ(spool_.appended(), 0);
+}
+
+TEST_F(AFailurePolicy, ClockCheckRefusedIsLoggedAndTheScanGoesOn) {
+  Started(MakeConfig());
+  store_.faults.refused_calls = {"store_now"};
+  const CycleReport report = RunOnce();
+  EXPECT_TRUE(log_.Contains(LogLevel::kError, "refused to tell its clock"));
+  EXPECT_FALSE(report.scan_failed);
+  EXPECT_EQ(report.batches_sent, 1);
+}
+
 // --- spool read ----------------------------------------------------------------------------------
 
 TEST_F(AFailurePolicy, DamagedSpoolIsNotBlamedOnTheDatabase) {
