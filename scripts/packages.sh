@@ -17,6 +17,8 @@ BLEMON_TEST_PACKAGES=(
   # blemon-web: the chart library it serves, promtool for /metrics, and a real browser (driven by
   # playwright-core from npm, tests/browser) with the machine's Node.js.
   libjs-chart.js prometheus chromium nodejs
+  # the monitor tests: a processor whose clock is wrong (libfaketime)
+  faketime
 )
 BLEMON_DEMO_PACKAGES=(sqlite3 libjs-chart.js)
 

@@ -15,6 +15,7 @@
 #include "blemon/report/local_time.h"
 #include "blemon/report/store_access.h"
 #include "blemon/report/tool.h"
+#include "blemon/scan_health.h"
 #include "grants.h"
 
 namespace {
@@ -38,8 +39,24 @@ std::string Duration(Seconds s) {
   return fmt::format("{}{}s", sign, a);
 }
 
+// Monitors whose scans fail or hear nothing while others hear (blemon/scan_health.h): a fleet
+// that looks fine from the database's side may still not be listening.
+void AddScanProblems(const app::LoadedConfig& loaded, blemon::StoreCheck& check) {
+  try {
+    const auto reports = report::OpenReportStore(loaded.config.database);
+    const auto snapshot = reports->Snapshot(0, 0);
+    const Seconds interval = snapshot.fleet_interval.value_or(loaded.config.monitor.scan_interval);
+    for (auto& problem : blemon::ScanProblems(snapshot, interval)) {
+      check.problems.push_back(std::move(problem));
+    }
+  } catch (const std::exception& e) {
+    check.problems.push_back(fmt::format("could not read the monitors' scan health: {}", e.what()));
+  }
+}
+
 int Check(blemon::AdminStore& store, const app::LoadedConfig& loaded) {
-  const auto check = store.Check();
+  auto check = store.Check();
+  if (check.connected && check.problems.empty()) AddScanProblems(loaded, check);
   fmt::print("Config:     {}\n", loaded.source);
   fmt::print("Store:      {}\n", check.server);
   fmt::print("Connection: {}\n", check.connected ? "ok" : "FAILED");

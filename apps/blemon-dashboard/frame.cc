@@ -4,11 +4,13 @@
 
 #include <algorithm>
 #include <numeric>
+#include <utility>
 #include <vector>
 
 #include "blemon/app/terminal.h"
 #include "blemon/report/local_time.h"
 #include "blemon/report/text.h"
+#include "blemon/scan_health.h"
 
 namespace blemon::dashboard {
 namespace {
@@ -46,6 +48,22 @@ std::string_view HealthText(Health health) {
       return "stopped";
   }
   return "?";
+}
+
+// The scan column: whether the monitor really listens (blemon/scan_health.h).
+std::pair<std::string, std::string_view> ScanCell(const DashboardMonitor& m,
+                                                  const DashboardSnapshot& s, Seconds interval) {
+  switch (ScanStateOf(m, s.monitors, s.store_now, interval)) {
+    case ScanState::kOk:
+      return {"ok", kGreen};
+    case ScanState::kFailing:
+      return {fmt::format("FAILING ({})", m.scans_failed), kRed};
+    case ScanState::kSilent:
+      return {"SILENT", kYellow};
+    case ScanState::kUnknown:
+      break;
+  }
+  return {"-", kDim};
 }
 
 std::string_view HealthColor(Health health) {
@@ -222,14 +240,16 @@ std::string RenderFrame(const std::optional<DashboardSnapshot>& snapshot,
 
   out += "\n";
   heading(fmt::format("Monitors (interval {} s)", interval.count()));
-  Table monitors({"Monitor", "Location", "Health", "Last seen", "Age", "Devices 24h"},
-                 {false, false, false, false, true, true},
-                 {true, true, false, false, false, false});
+  Table monitors({"Monitor", "Location", "Health", "Scans", "Last seen", "Age", "Devices 24h"},
+                 {false, false, false, false, false, true, true},
+                 {true, true, false, false, false, false, false});
   for (const auto& m : s.monitors) {
     const Health health = HealthOf(m, s.store_now, interval);
+    auto [scans, scans_color] = ScanCell(m, s, interval);
     monitors.Add({{Safe(m.monitor_name), {}},
                   {Safe(m.location), {}},
                   {std::string(HealthText(health)), HealthColor(health)},
+                  {std::move(scans), scans_color},
                   {m.last_seen ? LocalTime(*m.last_seen) : "never", {}},
                   {m.last_seen ? Age(s.store_now - *m.last_seen) : "-", {}},
                   {std::to_string(m.devices_24h), {}}});
@@ -238,6 +258,8 @@ std::string RenderFrame(const std::optional<DashboardSnapshot>& snapshot,
     plain("  no monitors registered yet");
   } else {
     out += monitors.Render(width, options.color);
+    // What is wrong, in words: the failing monitor's error, the silent monitor's count.
+    for (const auto& problem : ScanProblems(s, interval)) plain("  " + Safe(problem));
   }
 
   out += "\n";

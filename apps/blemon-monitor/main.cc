@@ -27,6 +27,8 @@
 #include "blemon/errors.h"
 #include "blemon/interval.h"
 #include "blemon/monitor_cycle.h"
+#include "blemon/reopening_spool.h"
+#include "blemon/reopening_store.h"
 #include "observed_spool.h"
 #include "scan_only.h"
 #include "signals.h"
@@ -89,13 +91,17 @@ std::unique_ptr<Scanner> MakeScanner(const Options& options, const Config& confi
 #endif
 }
 
-std::unique_ptr<Spool> OpenSpoolFor(const Config& config, std::string* path_out) {
+std::string SpoolPathFor(const Config& config) {
   const std::string dir = config.monitor.state_directory.empty() ? app::DefaultStateDirectory()
                                                                  : config.monitor.state_directory;
-  *path_out = fmt::format("{}/spool-{}.db", dir, app::FileNameSafe(config.monitor.name));
+  return fmt::format("{}/spool-{}.db", dir, app::FileNameSafe(config.monitor.name));
+}
+
+std::unique_ptr<Spool> OpenSpoolAt(const std::string& path) {
 #if defined(BLEMON_HAVE_SQLITE)
-  return sqlite::OpenSpool(*path_out);
+  return sqlite::OpenSpool(path);
 #else
+  (void)path;
   throw Unavailable("this build has no SQLite spool (adapters/sqlite is missing)");
 #endif
 }
@@ -104,7 +110,11 @@ std::string StatusLine(const CycleReport& r) {
   std::string status = r.interval_start ? fmt::format("Interval {}: {} devices",
                                                       UtcLabel(*r.interval_start), r.readings)
                                         : std::string("No scan");
-  if (r.scan_error) status += " (scan error)";
+  if (r.scan_failed) {
+    status += " (scan FAILED: not listening)";
+  } else if (r.scan_error) {
+    status += " (scan error)";
+  }
   status += fmt::format("; spool {} pending", r.spool_pending);
   if (r.spool_dropped > 0) status += fmt::format(", {} dropped", r.spool_dropped);
   if (r.processor)
@@ -203,15 +213,21 @@ int RunUnguarded(const Options& options) {
     return ScanOnly(*scanner, config.monitor.scan_duration, stop.get_token(), stdout);
   }
 
-  std::unique_ptr<Store> store;
-  std::unique_ptr<Spool> spool;
-  std::string spool_path;
+  // Opened on first use and again each cycle until it opens: a store that is locked or away at
+  // start-up is spooled for and retried like one lost later (MonitorCycle's failure policy).
+  auto store = std::make_unique<ReopeningStore>(
+      [&database = config.database] { return app::OpenConfiguredStore(database); });
+  // Opened on first use and again until it opens: a state directory that cannot be written (a
+  // full disk) does not stop the monitor, whose scans then go straight to the store.
+  const std::string spool_path = SpoolPathFor(config);
+  auto spool = ObserveSpool(
+      std::make_unique<ReopeningSpool>([spool_path] { return OpenSpoolAt(spool_path); }), *log);
   try {
-    store = app::OpenConfiguredStore(config.database);
-    spool = ObserveSpool(OpenSpoolFor(config, &spool_path), *log);
+    spool->Pending();
   } catch (const std::exception& e) {
-    log->Log(LogLevel::kError, e.what());
-    return kExitUnavailable;
+    log->Log(LogLevel::kError, fmt::format("The spool cannot be used, scans go straight to the "
+                                           "database until it can: {}",
+                                           e.what()));
   }
   log->Log(LogLevel::kInfo,
            fmt::format("Monitor {} ({}): config {}, store {}, spool {}{}", config.monitor.name,
@@ -247,7 +263,13 @@ int RunUnguarded(const Options& options) {
       log->Log(LogLevel::kInfo, "Running single scan mode");
       const CycleReport report = cycle.RunImmediately(stop.get_token());
       log->Log(LogLevel::kDebug, StatusLine(report));
-      log->Log(LogLevel::kInfo, "Single scan complete");
+      if (report.scan_failed) {
+        // A scan that did not listen is not "0 devices here": the caller must hear about it.
+        log->Log(LogLevel::kError, "Single scan failed: the radio did not listen");
+        exit_code = kExitUnavailable;
+      } else {
+        log->Log(LogLevel::kInfo, "Single scan complete");
+      }
     } else {
       log->Log(LogLevel::kInfo, "Starting continuous monitoring");
       while (!stop.stop_requested()) {

@@ -25,7 +25,9 @@ class ObservedSpool final : public Spool {
     return seq;
   }
 
-  std::optional<SpooledBatch> Oldest() override { return inner_->Oldest(); }
+  std::optional<SpooledBatch> OldestAfter(std::int64_t batch_seq) override {
+    return inner_->OldestAfter(batch_seq);
+  }
 
   void Remove(std::int64_t batch_seq) override {
     if (crash_before_remove_) {

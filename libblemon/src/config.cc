@@ -226,6 +226,7 @@ void ReadMonitor(SectionReader& r, MonitorSettings& m) {
   r.Bool("processor_standby", m.processor_standby);
   r.Duration("processor_wait_seconds", m.processor_wait, 0, kDaySeconds);
   r.Duration("processor_lease_ttl_seconds", m.processor_lease_ttl, 2, 7 * kDaySeconds);
+  r.Duration("max_clock_skew_seconds", m.max_clock_skew, 1, kDaySeconds);
   r.Custom("log_level", [&r, &m](const toml::node& node) {
     const auto* value = node.as_string();
     const auto level = value != nullptr ? ParseLogLevel(value->get()) : std::nullopt;

@@ -3,12 +3,19 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <chrono>
+
 #include "blemon/errors.h"
 
 namespace blemon {
 namespace {
 
 std::string FormatUtc(UtcTime t) { return UtcLabel(t); }
+
+// No clock that reads earlier than this has been set: a Pi without a real-time clock starts at
+// 1970 (or at its last shutdown) until NTP answers.
+constexpr UtcTime kEarliestTrustedTime{Seconds{1'735'689'600}};  // 2025-01-01 00:00:00 UTC
 
 }  // namespace
 
@@ -89,71 +96,190 @@ void MonitorCycle::Run(std::stop_token stop) {
 
 CycleReport MonitorCycle::Cycle(UtcTime interval_start, bool process_everything,
                                 std::stop_token stop) {
-  Logger& log = ports_.log;
   CycleReport report;
   report.interval_start = interval_start;
-
-  log.Log(LogLevel::kInfo,
-          fmt::format("Starting scan cycle for interval: {}", FormatUtc(interval_start)));
-  log.Log(LogLevel::kInfo, fmt::format("Starting BLE scan for {} seconds...",
-                                       config_.monitor.scan_duration.count()));
+  ports_.log.Log(LogLevel::kInfo,
+                 fmt::format("Starting scan cycle for interval: {}", FormatUtc(interval_start)));
+  CheckClock();
   const UtcTime scan_time = Now();
-  ScanResult scan = ports_.scanner.Scan(config_.monitor.scan_duration, stop);
-  report.readings = static_cast<int>(scan.readings.size());
-  report.scan_error = scan.error;
-  if (scan.error) log.Log(LogLevel::kWarning, fmt::format("Scan incomplete: {}", *scan.error));
-  log.Log(LogLevel::kInfo, fmt::format("Scan complete. Found {} devices", scan.readings.size()));
-  const ScanStats& s = scan.stats;
-  if (s.dropped_unknown_rssi + s.dropped_invalid_rssi + s.dropped_invalid_address +
-          s.dropped_no_rssi >
-      0) {
-    log.Log(LogLevel::kDebug,
-            fmt::format("Adverts: {} heard, dropped {} with unknown RSSI, {} with RSSI out of "
-                        "range, {} without RSSI, {} with a bad address",
-                        s.adverts, s.dropped_unknown_rssi, s.dropped_invalid_rssi,
-                        s.dropped_no_rssi, s.dropped_invalid_address));
-  }
-
+  const ScanResult scan = ScanIfClockTrusted(report, scan_time, stop);
   // The scan is committed locally before anything is sent, so a database outage or a crash from
   // here on loses nothing.
-  if (!scan.readings.empty()) {
-    try {
-      ports_.spool.Append(interval_start, scan_time, scan.readings);
-    } catch (const std::exception& e) {
-      log.Log(LogLevel::kError,
-              fmt::format("Could not write the scan to the spool, {} readings lost: {}",
-                          scan.readings.size(), e.what()));
-    }
-  }
-  report.batches_sent = SendSpool(report);
-  try {
-    report.spool_dropped =
-        ports_.spool.Trim({config_.spool.max_age, config_.spool.max_batches}, Now());
-    if (report.spool_dropped > 0) {
-      log.Log(LogLevel::kWarning,
-              fmt::format("Spool over its limits: dropped the {} oldest unsent scans",
-                          report.spool_dropped));
-    }
-    report.spool_pending = ports_.spool.Pending();
-  } catch (const std::exception& e) {
-    log.Log(LogLevel::kError, fmt::format("Spool maintenance failed: {}", e.what()));
-  }
-
+  if (!scan.readings.empty()) SpoolScan(interval_start, scan_time, scan.readings, report);
+  report.batches_sent += SendSpool(report);
+  MaintainSpool(report);
   if (ports_.processor_store != nullptr && !stop.stop_requested()) {
-    UtcTime latest_due = interval_start;
-    if (!process_everything) {
-      // Give the other monitors' scans time to arrive before this interval is decided.
-      SleepUntilUtc(schedule_.ProcessableAt(interval_start), stop);
-      latest_due = schedule_.LatestDueInterval(Now());
-    }
-    if (!stop.stop_requested()) {
-      RenewLeaseIfDue();
-      if (is_processor()) report.intervals_processed = ProcessDue(latest_due);
-    }
+    ProcessStep(interval_start, process_everything, report, stop);
   }
   report.processor = is_processor();
   Heartbeat(true);
   return report;
+}
+
+void MonitorCycle::CheckClock() {
+  try {
+    // Against the middle of the call, so a slow answer (a reconnect) does not look like skew.
+    const UtcTime before = Now();
+    const UtcTime theirs = ports_.store.StoreNow();
+    const UtcTime ours = before + (Now() - before) / 2;
+    clock_behind_ = std::chrono::floor<Seconds>(theirs - ours);
+  } catch (const Unavailable&) {
+    // Kept: the last difference measured is the best guess while the store is away.
+  } catch (const Refused& e) {
+    ports_.log.Log(LogLevel::kError,
+                   fmt::format("The database refused to tell its clock: {}", e.what()));
+  }
+}
+
+std::optional<std::string> MonitorCycle::ClockProblem() {
+  const UtcTime now = Now();
+  if (now < kEarliestTrustedTime) {
+    return fmt::format(
+        "this monitor's clock reads {}, before 2025: it has not been set (no NTP yet?); readings "
+        "are not stored until it is (check `timedatectl`)",
+        FormatUtc(now));
+  }
+  if (clock_behind_ && std::chrono::abs(*clock_behind_) > config_.monitor.max_clock_skew) {
+    return fmt::format(
+        "this monitor's clock is {} s {} the database's ({} here, {} there), more than "
+        "monitor.max_clock_skew_seconds = {}: readings are not stored until it is fixed (check "
+        "NTP: `timedatectl`)",
+        std::chrono::abs(*clock_behind_).count(),
+        *clock_behind_ > Seconds{0} ? "behind" : "ahead of", FormatUtc(now),
+        FormatUtc(now + *clock_behind_), config_.monitor.max_clock_skew.count());
+  }
+  return std::nullopt;
+}
+
+UtcTime MonitorCycle::FleetNow() { return Now() + clock_behind_.value_or(Seconds{0}); }
+
+ScanResult MonitorCycle::ScanIfClockTrusted(CycleReport& report, UtcTime scan_time,
+                                            std::stop_token stop) {
+  Logger& log = ports_.log;
+  ScanResult scan;
+  if (auto problem = ClockProblem()) {
+    // Readings stamped with a wrong time would be stored as the wrong interval for good (and a
+    // 1970 batch can be unstorable): better none, loudly, counted as a failed scan.
+    scan.error = std::move(problem);
+  } else {
+    log.Log(LogLevel::kInfo, fmt::format("Starting BLE scan for {} seconds...",
+                                         config_.monitor.scan_duration.count()));
+    scan = ports_.scanner.Scan(config_.monitor.scan_duration, stop);
+  }
+  report.readings = static_cast<int>(scan.readings.size());
+  report.scan_error = scan.error;
+  // A scan cut short by a stop listened as long as it was allowed to; any other error means the
+  // radio did not (fully) listen, and "Found 0 devices" would be a lie about the room.
+  report.scan_failed = scan.error.has_value() && !stop.stop_requested();
+  NoteScanHealth(scan, scan_time, report.scan_failed);
+  if (report.scan_failed) {
+    log.Log(LogLevel::kError,
+            fmt::format("Scan FAILED, this monitor is not listening ({} devices heard): {}",
+                        scan.readings.size(), *scan.error));
+  } else {
+    if (scan.error) log.Log(LogLevel::kWarning, fmt::format("Scan incomplete: {}", *scan.error));
+    log.Log(LogLevel::kInfo, fmt::format("Scan complete. Found {} devices", scan.readings.size()));
+  }
+  LogDroppedAdverts(scan.stats);
+  return scan;
+}
+
+void MonitorCycle::LogDroppedAdverts(const ScanStats& s) {
+  if (s.dropped_unknown_rssi + s.dropped_invalid_rssi + s.dropped_invalid_address +
+          s.dropped_no_rssi ==
+      0) {
+    return;
+  }
+  ports_.log.Log(LogLevel::kDebug,
+                 fmt::format("Adverts: {} heard, dropped {} with unknown RSSI, {} with RSSI out "
+                             "of range, {} without RSSI, {} with a bad address",
+                             s.adverts, s.dropped_unknown_rssi, s.dropped_invalid_rssi,
+                             s.dropped_no_rssi, s.dropped_invalid_address));
+}
+
+void MonitorCycle::SpoolScan(UtcTime interval_start, UtcTime scan_time,
+                             const std::vector<Reading>& readings, CycleReport& report) {
+  try {
+    ports_.spool.Append(interval_start, scan_time, readings);
+    return;
+  } catch (const std::exception& e) {
+    // A full disk must not cost scans the database could take.
+    ports_.log.Log(LogLevel::kError,
+                   fmt::format("Could not write the scan to the spool ({}): sending it straight "
+                               "to the database instead",
+                               e.what()));
+  }
+  SendUnspooled(interval_start, scan_time, readings, report);
+}
+
+void MonitorCycle::SendUnspooled(UtcTime interval_start, UtcTime scan_time,
+                                 const std::vector<Reading>& readings, CycleReport& report) {
+  const auto lost = [&](std::string_view why) {
+    ports_.log.Log(LogLevel::kError,
+                   fmt::format("Scan of interval {} lost, {} readings: the spool cannot be "
+                               "written and {}",
+                               FormatUtc(interval_start), readings.size(), why));
+  };
+  if (!EnsureRegistered()) return lost("the database is unavailable");
+  report.store_reachable = true;
+  // The spool hands out batch numbers; without it they come from the wall clock in microseconds,
+  // as the spool's own do, so they never meet one it gave or will give.
+  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                          ports_.clock.UtcNow().time_since_epoch())
+                          .count();
+  last_unspooled_seq_ = std::max<std::int64_t>(micros, last_unspooled_seq_ + 1);
+  const Batch batch{.monitor_id = *monitor_id_,
+                    .batch_seq = last_unspooled_seq_,
+                    .interval_start = interval_start,
+                    .scan_time = scan_time,
+                    .readings = readings};
+  const StageOutcome outcome = StageSpooled(batch, report);
+  if (outcome == StageOutcome::kUnavailable) return lost("the database is unavailable");
+  if (outcome == StageOutcome::kRefused) return lost("the database refused it");
+  ++report.batches_sent;
+  ports_.log.Log(LogLevel::kWarning,
+                 fmt::format("Stored {} sightings in staging for interval {} straight, without "
+                             "the spool",
+                             readings.size(), FormatUtc(interval_start)));
+}
+
+void MonitorCycle::MaintainSpool(CycleReport& report) {
+  try {
+    report.spool_dropped =
+        ports_.spool.Trim({config_.spool.max_age, config_.spool.max_batches}, Now());
+    if (report.spool_dropped > 0) {
+      ports_.log.Log(LogLevel::kWarning,
+                     fmt::format("Spool over its limits: dropped the {} oldest unsent scans",
+                                 report.spool_dropped));
+    }
+    report.spool_pending = ports_.spool.Pending();
+  } catch (const std::exception& e) {
+    ports_.log.Log(LogLevel::kError, fmt::format("Spool maintenance failed: {}", e.what()));
+  }
+}
+
+void MonitorCycle::ProcessStep(UtcTime interval_start, bool process_everything, CycleReport& report,
+                               std::stop_token stop) {
+  UtcTime latest_due = interval_start;
+  if (!process_everything) {
+    // Give the other monitors' scans time to arrive before this interval is decided.
+    SleepUntilUtc(schedule_.ProcessableAt(interval_start), stop);
+    latest_due = schedule_.LatestDueInterval(Now());
+  }
+  if (stop.stop_requested()) return;
+  if (ClockProblem() && clock_behind_) {
+    // Which intervals are due is the fleet's question: with our clock wrong, ask the database's,
+    // or the rest of the fleet's rows would wait unprocessed (for ever, with a 1970 clock).
+    const UtcTime fleet_now = FleetNow();
+    latest_due = process_everything ? schedule_.intervals().StartOf(fleet_now)
+                                    : schedule_.LatestDueInterval(fleet_now);
+    ports_.log.Log(LogLevel::kError,
+                   fmt::format("Processing by the database's clock ({}): this monitor's clock "
+                               "is wrong",
+                               FormatUtc(fleet_now)));
+  }
+  RenewLeaseIfDue();
+  if (is_processor()) report.intervals_processed = ProcessDue(latest_due);
 }
 
 bool MonitorCycle::EnsureRegistered() {
@@ -188,29 +314,71 @@ int MonitorCycle::SendSpool(CycleReport& report) {
   if (!EnsureRegistered()) return 0;
   report.store_reachable = true;
   int sent = 0;
-  while (auto spooled = ReadSpoolHead()) {
+  // A batch the store refuses is stepped over, so one bad batch cannot hold back the rest. If the
+  // store then takes a later one, the refusal was about that batch (unstorable): it is dropped,
+  // counted and logged. If the next is refused too, the store refuses this monitor: all are kept.
+  std::optional<SpooledBatch> suspect;
+  std::int64_t after = Spool::kBeforeEveryBatch;
+  while (auto spooled = ReadSpoolAfter(after)) {
+    if (auto why = UnstorableTime(*spooled)) {
+      DropUnstorable(*spooled, *why, report);
+      continue;
+    }
     const Batch batch{.monitor_id = *monitor_id_,
                       .batch_seq = spooled->batch_seq,
                       .interval_start = spooled->interval_start,
                       .scan_time = spooled->scan_time,
                       .readings = std::move(spooled->readings)};
-    const std::optional<bool> fresh = StageSpooled(batch, report);
-    if (!fresh) break;
+    const StageOutcome outcome = StageSpooled(batch, report);
+    if (outcome == StageOutcome::kUnavailable) break;
+    if (outcome == StageOutcome::kRefused) {
+      if (suspect) break;
+      suspect = SpooledBatch{batch.batch_seq, batch.interval_start, batch.scan_time, {}};
+      after = batch.batch_seq;
+      continue;
+    }
     // Only now, with the store's commit behind us, may the spool forget the batch.
     if (!ForgetSpooled(batch.batch_seq)) break;
     ++sent;
     ports_.log.Log(LogLevel::kInfo,
-                   *fresh ? fmt::format("Stored {} sightings in staging for interval {}",
-                                        batch.readings.size(), FormatUtc(batch.interval_start))
-                          : fmt::format("Scan of interval {} was already stored; not stored again",
-                                        FormatUtc(batch.interval_start)));
+                   outcome == StageOutcome::kStored
+                       ? fmt::format("Stored {} sightings in staging for interval {}",
+                                     batch.readings.size(), FormatUtc(batch.interval_start))
+                       : fmt::format("Scan of interval {} was already stored; not "
+                                     "stored again",
+                                     FormatUtc(batch.interval_start)));
+    if (suspect) {
+      DropUnstorable(*suspect, "the database refused it but took a later batch", report);
+      suspect.reset();
+    }
   }
   return sent;
 }
 
-std::optional<SpooledBatch> MonitorCycle::ReadSpoolHead() {
+std::optional<std::string> MonitorCycle::UnstorableTime(const SpooledBatch& batch) {
+  if (batch.scan_time < kEarliestTrustedTime) {
+    return fmt::format("stamped {} by a clock that had not been set", FormatUtc(batch.scan_time));
+  }
+  if (clock_behind_ && batch.scan_time > FleetNow() + config_.monitor.max_clock_skew) {
+    return fmt::format("stamped {}, in the database's future, by a clock that ran ahead",
+                       FormatUtc(batch.scan_time));
+  }
+  return std::nullopt;
+}
+
+void MonitorCycle::DropUnstorable(const SpooledBatch& batch, std::string_view why,
+                                  CycleReport& report) {
+  if (!ForgetSpooled(batch.batch_seq)) return;
+  ++report.batches_unstorable;
+  ports_.log.Log(LogLevel::kError,
+                 fmt::format("Dropped spooled batch {} (interval {}), which can never be stored: "
+                             "{}",
+                             batch.batch_seq, FormatUtc(batch.interval_start), why));
+}
+
+std::optional<SpooledBatch> MonitorCycle::ReadSpoolAfter(std::int64_t batch_seq) {
   try {
-    return ports_.spool.Oldest();
+    return ports_.spool.OldestAfter(batch_seq);
   } catch (const std::exception& e) {
     // The spool's own fault (damaged file, disk error): the store is not to blame, and what the
     // spool holds stays where it is for the next cycle.
@@ -220,21 +388,21 @@ std::optional<SpooledBatch> MonitorCycle::ReadSpoolHead() {
   }
 }
 
-std::optional<bool> MonitorCycle::StageSpooled(const Batch& batch, CycleReport& report) {
+MonitorCycle::StageOutcome MonitorCycle::StageSpooled(const Batch& batch, CycleReport& report) {
   try {
-    return ports_.store.StageBatch(batch);
+    return ports_.store.StageBatch(batch) ? StageOutcome::kStored : StageOutcome::kAlreadyStored;
   } catch (const Unavailable& e) {
     report.store_reachable = false;
     ports_.log.Log(LogLevel::kWarning,
                    fmt::format("Database unavailable, scans are kept in the spool: {}", e.what()));
+    return StageOutcome::kUnavailable;
   } catch (const Refused& e) {
-    // Kept in the spool (its age limit drops it eventually, logged): never silently discarded.
     ports_.log.Log(LogLevel::kError,
                    fmt::format("The database refused spooled batch {} (interval {}); kept for "
-                               "retry: {}",
+                               "now: {}",
                                batch.batch_seq, FormatUtc(batch.interval_start), e.what()));
+    return StageOutcome::kRefused;
   }
-  return std::nullopt;
 }
 
 bool MonitorCycle::ForgetSpooled(std::int64_t batch_seq) {
@@ -322,13 +490,37 @@ void MonitorCycle::Heartbeat(bool active) {
   if (!monitor_id_) return;
   try {
     ports_.store.Heartbeat(*monitor_id_, active);
+    if (!active) return;
+    ports_.store.RecordScanHealth(*monitor_id_, scan_health_);
+    // Told: the next update carries only what happens from now on.
+    const std::int64_t empty_in_row = scan_health_.empty_scans_in_row;
+    scan_health_ = ScanHealthUpdate{};
+    scan_health_.empty_scans_in_row = empty_in_row;
   } catch (const Unavailable& e) {
     ports_.log.Log(LogLevel::kDebug, fmt::format("Heartbeat not recorded: {}", e.what()));
   } catch (const Refused& e) {
-    // The scans still reach the store; only the dashboard's "last seen" goes stale.
+    // The scans still reach the store; only the dashboard's view of this monitor goes stale.
     ports_.log.Log(LogLevel::kError,
                    fmt::format("The database refused the heartbeat: {}", e.what()));
   }
+}
+
+void MonitorCycle::NoteScanHealth(const ScanResult& scan, UtcTime scan_time, bool failed) {
+  if (failed) {
+    ++scan_health_.new_failures;
+    std::string error = scan.error.value_or("scan failed");
+    if (error.size() > kMaxScanErrorBytes) {
+      // Cut on a character boundary: continuation bytes are 10xxxxxx.
+      std::size_t cut = kMaxScanErrorBytes;
+      while (cut > 0 && (static_cast<unsigned char>(error[cut]) & 0xC0) == 0x80) --cut;
+      error.resize(cut);
+    }
+    scan_health_.last_error = std::move(error);
+    scan_health_.last_error_at = scan_time;
+    return;
+  }
+  scan_health_.last_ok_at = scan_time;
+  scan_health_.empty_scans_in_row = scan.readings.empty() ? scan_health_.empty_scans_in_row + 1 : 0;
 }
 
 void MonitorCycle::Shutdown() noexcept {

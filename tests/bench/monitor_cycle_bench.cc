@@ -108,8 +108,8 @@ class TimedSpool final : public Spool {
                       const std::vector<Reading>& readings) override {
     return Timed(cpu_.spool, [&] { return inner_.Append(interval_start, scan_time, readings); });
   }
-  std::optional<SpooledBatch> Oldest() override {
-    return Timed(cpu_.spool, [&] { return inner_.Oldest(); });
+  std::optional<SpooledBatch> OldestAfter(std::int64_t batch_seq) override {
+    return Timed(cpu_.spool, [&] { return inner_.OldestAfter(batch_seq); });
   }
   void Remove(std::int64_t batch_seq) override {
     Timed(cpu_.spool, [&] { inner_.Remove(batch_seq); });
@@ -137,6 +137,12 @@ class TimedScanStore final : public ScanStore {
   }
   void Heartbeat(MonitorId monitor, bool active) override {
     Timed(cpu_.stage, [&] { inner_.Heartbeat(monitor, active); });
+  }
+  UtcTime StoreNow() override {
+    return Timed(cpu_.stage, [&] { return inner_.StoreNow(); });
+  }
+  void RecordScanHealth(MonitorId monitor, const ScanHealthUpdate& update) override {
+    Timed(cpu_.stage, [&] { inner_.RecordScanHealth(monitor, update); });
   }
   bool StageBatch(const Batch& batch) override {
     return Timed(cpu_.stage, [&] { return inner_.StageBatch(batch); });

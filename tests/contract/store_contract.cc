@@ -136,6 +136,53 @@ TEST_P(AStore, HeartbeatMarksTheMonitorActiveOrInactive) {
       << "last_seen is the store's clock now, not the old value";
 }
 
+TEST_P(AStore, TellsItsClockWhichIsTheSystemClockHere) {
+  // Both test stores run on this machine, so their clock and ours agree within a few seconds.
+  const auto ours = std::chrono::floor<Seconds>(std::chrono::system_clock::now());
+  const UtcTime theirs = store_->StoreNow();
+  EXPECT_LE(std::chrono::abs(theirs - ours), Seconds(5));
+}
+
+TEST_P(AStore, StartsAMonitorWithNoScanHealth) {
+  const MonitorId id = Register("kitchen");
+  const std::string where = " FROM monitors WHERE monitor_id = " + std::to_string(id);
+  EXPECT_EQ(harness_->QueryScalar("SELECT scans_failed" + where), "0");
+  EXPECT_EQ(harness_->QueryScalar("SELECT empty_scans_in_row" + where), "0");
+  EXPECT_EQ(harness_->QueryScalar("SELECT last_scan_error IS NULL AND last_scan_error_at IS NULL "
+                                  "AND last_scan_ok_at IS NULL" +
+                                  where),
+            "1");
+}
+
+TEST_P(AStore, AddsFailedScansAndKeepsTheLatestErrorAndGoodScan) {
+  const MonitorId id = Register("kitchen");
+  const MonitorId other = Register("hall");
+  const std::string where = " FROM monitors WHERE monitor_id = " + std::to_string(id);
+  ScanHealthUpdate first;
+  first.new_failures = 2;
+  first.last_error = "StartDiscovery on hci0: in progress \xF0\x9F\x93\xA1";
+  first.last_error_at = T0() + Seconds(10);
+  first.last_ok_at = T0();
+  first.empty_scans_in_row = 4;
+  store_->RecordScanHealth(id, first);
+  ScanHealthUpdate second;  // a good scan only: the error stays, the count grows by nothing
+  second.last_ok_at = T0() + Seconds(300);
+  second.empty_scans_in_row = 5;
+  store_->RecordScanHealth(id, second);
+  ScanHealthUpdate third;
+  third.new_failures = 1;
+  store_->RecordScanHealth(id, third);
+
+  EXPECT_EQ(harness_->QueryScalar("SELECT scans_failed" + where), "3");
+  EXPECT_EQ(harness_->QueryScalar("SELECT last_scan_error" + where), *first.last_error);
+  EXPECT_EQ(harness_->QueryScalar("SELECT last_scan_error_at" + where), "2026-03-01 10:00:10");
+  EXPECT_EQ(harness_->QueryScalar("SELECT last_scan_ok_at" + where), "2026-03-01 10:05:00");
+  EXPECT_EQ(harness_->QueryScalar("SELECT empty_scans_in_row" + where), "0");
+  EXPECT_EQ(harness_->QueryScalar("SELECT scans_failed FROM monitors WHERE monitor_id = " +
+                                  std::to_string(other)),
+            "0");
+}
+
 // --- staging ------------------------------------------------------------------------------------
 
 TEST_P(AStore, StagesABatchOnceEvenWhenResent) {

@@ -48,6 +48,7 @@ TEST(AnEmptyConfig, HasTheDocumentedMonitorDefaults) {
   EXPECT_FALSE(m.processor_standby);
   EXPECT_EQ(m.processor_wait, Seconds{60});
   EXPECT_EQ(m.processor_lease_ttl, Seconds{600});
+  EXPECT_EQ(m.max_clock_skew, Seconds{60});
   EXPECT_EQ(m.log_level, LogLevel::kInfo);
   EXPECT_EQ(m.log_file, "");
   EXPECT_EQ(m.adapter, "");
@@ -105,6 +106,7 @@ process_intervals = true
 processor_standby = true
 processor_wait_seconds = 90
 processor_lease_ttl_seconds = 900
+max_clock_skew_seconds = 30
 log_level = "DEBUG"
 log_file = "/var/log/blemon.log"
 adapter = "hci1"
@@ -148,6 +150,7 @@ TEST(AConfig, ReadsEveryMonitorKey) {
   EXPECT_TRUE(m.processor_standby);
   EXPECT_EQ(m.processor_wait, Seconds{90});
   EXPECT_EQ(m.processor_lease_ttl, Seconds{900});
+  EXPECT_EQ(m.max_clock_skew, Seconds{30});
   EXPECT_EQ(m.log_level, LogLevel::kDebug);
   EXPECT_EQ(m.log_file, "/var/log/blemon.log");
   EXPECT_EQ(m.adapter, "hci1");
@@ -342,6 +345,8 @@ INSTANTIATE_TEST_SUITE_P(
                   "monitor.processor_wait_seconds", 2},
         BadConfig{"LeaseTtlZero", "[monitor]\nprocessor_lease_ttl_seconds = 0\n",
                   "monitor.processor_lease_ttl_seconds", 2},
+        BadConfig{"ClockSkewZero", "[monitor]\nmax_clock_skew_seconds = 0\n",
+                  "monitor.max_clock_skew_seconds", 2},
         BadConfig{"LogLevelUnknown", "[monitor]\nlog_level = \"verbose\"\n", "monitor.log_level",
                   2},
         BadConfig{"BackendUnknown", "[database]\nbackend = \"postgres\"\n", "database.backend", 2},

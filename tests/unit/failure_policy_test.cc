@@ -47,14 +47,36 @@ TEST_F(AFailurePolicy, ScanErrorIsLoggedAndTheReadingsHeardAreStored) {
 
 // --- spool append --------------------------------------------------------------------------------
 
-TEST_F(AFailurePolicy, SpoolAppendFailureIsLoggedAsTheSpoolsAndTheCycleGoesOn) {
+TEST_F(AFailurePolicy, SpoolAppendFailureSendsTheScanStraightToTheStore) {
+  // A full disk: the scan the database could take is not lost.
   Started(MakeConfig());
   spool_.faults.unavailable_calls = {"append"};
   const CycleReport report = RunOnce();
-  EXPECT_TRUE(log_.Contains(LogLevel::kError, "spool"));
+  EXPECT_TRUE(log_.Contains(LogLevel::kError, "Could not write the scan to the spool"));
+  EXPECT_TRUE(log_.Contains(LogLevel::kWarning, "straight, without the spool"));
   ExpectNoLog(LogLevel::kWarning, "Database unavailable");
+  EXPECT_THAT(IntervalsOf(store_.staged()), ::testing::ElementsAre(300));
+  EXPECT_EQ(report.batches_sent, 1);
   EXPECT_TRUE(report.store_reachable);
   EXPECT_TRUE(HeartbeatDone());
+}
+
+TEST_F(AFailurePolicy, SpoolAppendFailureWithTheStoreDownLosesTheScanAndSaysSo) {
+  Started(MakeConfig());
+  spool_.faults.refused_calls = {"append"};
+  store_.down = true;
+  RunOnce();
+  EXPECT_TRUE(log_.Contains(LogLevel::kError, "lost, 2 readings"));
+}
+
+TEST_F(AFailurePolicy, ScansSentWithoutTheSpoolGetIncreasingBatchNumbers) {
+  Started(MakeConfig());
+  spool_.faults.down = true;  // no spool at all, as when the state directory cannot be written
+  RunOnce();
+  RunOnce();
+  ASSERT_EQ(store_.staged().size(), 2u);
+  EXPECT_LT(store_.staged()[0].batch_seq, store_.staged()[1].batch_seq);
+  EXPECT_TRUE(log_.Contains(LogLevel::kError, "Could not read the spool"));
 }
 
 // --- register / fleet interval -------------------------------------------------------------------
@@ -81,6 +103,27 @@ TEST_F(AFailurePolicy, RegistrationRefusedInACycleEndsTheMonitor) {
   store_.down = false;
   store_.faults.refused_calls = {"register"};
   EXPECT_THROW(cycle.RunOnce(stop_.get_token()), Refused);
+}
+
+// --- clock check (the rest of the clock's rows: clock_check_test.cc) -----------------------------
+
+TEST_F(AFailurePolicy, ClockCheckUnavailableKeepsTheLastDifferenceMeasured) {
+  Started(MakeConfig());
+  store_.clock_ahead_of_monitor = Seconds{3600};
+  EXPECT_TRUE(RunOnce().scan_failed);
+  store_.faults.unavailable_calls = {"store_now"};
+  const CycleReport report = RunOnce();
+  EXPECT_TRUE(report.scan_failed) << "the clock is still known to be an hour off";
+  EXPECT_EQ(spool_.appended(), 0);
+}
+
+TEST_F(AFailurePolicy, ClockCheckRefusedIsLoggedAndTheScanGoesOn) {
+  Started(MakeConfig());
+  store_.faults.refused_calls = {"store_now"};
+  const CycleReport report = RunOnce();
+  EXPECT_TRUE(log_.Contains(LogLevel::kError, "refused to tell its clock"));
+  EXPECT_FALSE(report.scan_failed);
+  EXPECT_EQ(report.batches_sent, 1);
 }
 
 // --- spool read ----------------------------------------------------------------------------------

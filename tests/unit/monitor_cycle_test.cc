@@ -591,6 +591,10 @@ class AMonitorCycleInteraction : public ::testing::Test {
         .Times(AnyNumber())
         .WillRepeatedly(Return(Granted(7, 3)));
     EXPECT_CALL(store_, FleetInterval(_)).Times(AnyNumber()).WillRepeatedly(Return(Seconds{300}));
+    EXPECT_CALL(store_, RecordScanHealth(7, _)).Times(AnyNumber());
+    EXPECT_CALL(store_, StoreNow()).Times(AnyNumber()).WillRepeatedly([this] {
+      return clock_.Utc();
+    });
   }
 
   FakeClock clock_{At(kMidnight + 100)};

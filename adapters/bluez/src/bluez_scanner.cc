@@ -363,10 +363,27 @@ class ScanSession final {
           .onInterface(kAdapterInterface)
           .withTimeout(SetupTimeLeft());
     } catch (const sdbus::Error& e) {
-      // Our own session's start is already under way: the adverts will come all the same.
-      if (e.getName() == "org.bluez.Error.InProgress") return;
+      // InProgress: the adapter is busy with a discovery operation. If it is discovering (another
+      // client's session) the adverts come all the same; if not, nothing was started and the
+      // window would pass in silence: "Found 0 devices" about a radio that never listened.
+      if (e.getName() == "org.bluez.Error.InProgress" && AdapterDiscovering()) return;
       throw ScanAborted(Explain(e, Doing("StartDiscovery"), adapter_.name));
     }
+  }
+
+  // The adapter's Discovering property, read now; false when it cannot be read.
+  bool AdapterDiscovering() {
+    sdbus::Variant value;
+    try {
+      adapter_proxy_->callMethod("Get")
+          .onInterface(kPropertiesInterface)
+          .withTimeout(SetupTimeLeft())
+          .withArguments(std::string(kAdapterInterface), std::string("Discovering"))
+          .storeResultsTo(value);
+    } catch (const sdbus::Error&) {
+      return false;
+    }
+    return value.peekValueType() == "b" && value.get<bool>();
   }
 
   void StopDiscovery() {

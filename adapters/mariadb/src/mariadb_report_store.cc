@@ -234,7 +234,9 @@ class MariaDbReportStore final : public ReportStore {
       for (const Row& r :
            link_.Query(db,
                        "SELECT m.monitor_name, COALESCE(m.location, ''), m.is_active, "
-                       "UNIX_TIMESTAMP(m.last_seen), COALESCE(a.devices, 0) "
+                       "UNIX_TIMESTAMP(m.last_seen), COALESCE(a.devices, 0), m.scans_failed, "
+                       "m.last_scan_error, UNIX_TIMESTAMP(m.last_scan_error_at), "
+                       "UNIX_TIMESTAMP(m.last_scan_ok_at), m.empty_scans_in_row "
                        "FROM monitors m LEFT JOIN (SELECT ds.monitor_id, "
                        "COUNT(DISTINCT ds.device_id) AS devices "
                        "FROM device_sightings ds FORCE INDEX (idx_interval) "
@@ -247,6 +249,11 @@ class MariaDbReportStore final : public ReportStore {
         monitor.is_active = ToInt(r[2]) != 0;
         monitor.last_seen = OptionalTime(r[3]);
         monitor.devices_24h = ToInt(r[4]);
+        monitor.scans_failed = ToInt(r[5]);
+        monitor.last_scan_error = r[6];
+        monitor.last_scan_error_at = OptionalTime(r[7]);
+        monitor.last_scan_ok_at = OptionalTime(r[8]);
+        monitor.empty_scans_in_row = ToInt(r[9]);
         snapshot.monitors.push_back(std::move(monitor));
       }
       {

@@ -27,6 +27,8 @@ enum StatementId {
   kFleetIntervalInsert,
   kFleetIntervalSelect,
   kHeartbeat,
+  kScanHealth,
+  kStoreNow,
   kBatchInsert,
   kStagingInsert,
   kLeaseClaim,
@@ -57,6 +59,15 @@ constexpr std::array<std::string_view, kStatementCount> kSql = {
     "SELECT setting_value FROM fleet_settings WHERE setting_name = 'interval_seconds'",
     // kHeartbeat
     "UPDATE monitors SET last_seen = NOW(), is_active = ? WHERE monitor_id = ?",
+    // kScanHealth: last_seen kept as it is (the seed's ON UPDATE would move it); NULL parameters
+    // leave the stored value.
+    "UPDATE monitors SET last_seen = last_seen, scans_failed = scans_failed + ?, "
+    "last_scan_error = COALESCE(?, last_scan_error), "
+    "last_scan_error_at = COALESCE(FROM_UNIXTIME(?), last_scan_error_at), "
+    "last_scan_ok_at = COALESCE(FROM_UNIXTIME(?), last_scan_ok_at), empty_scans_in_row = ? "
+    "WHERE monitor_id = ?",
+    // kStoreNow
+    "SELECT UNIX_TIMESTAMP()",
     // kBatchInsert: the duplicate-key error on (monitor_id, batch_seq) is what makes resends
     // no-ops.
     "INSERT INTO staging_batches (monitor_id, batch_seq, interval_start, scan_time, row_count) "
@@ -161,6 +172,29 @@ class MariaDbStore final : public Store {
   void Heartbeat(MonitorId monitor, bool active) override {
     Run("sending a heartbeat", [&](Session& s) {
       s.Get(kHeartbeat).Execute({active ? 1LL : 0LL, static_cast<long long>(monitor)});
+      return 0;
+    });
+  }
+
+  UtcTime StoreNow() override {
+    return Run("reading the database's clock", [&](Session& s) {
+      const auto rows = s.Get(kStoreNow).Query({});
+      return FromDb(rows.empty() ? std::nullopt : rows[0][0]);
+    });
+  }
+
+  void RecordScanHealth(MonitorId monitor, const ScanHealthUpdate& update) override {
+    const auto time_or_null = [](const std::optional<UtcTime>& t) -> Value {
+      if (!t) return std::monostate{};
+      return ToDb(*t);
+    };
+    Run("recording the scan health", [&](Session& s) {
+      s.Get(kScanHealth)
+          .Execute({static_cast<long long>(update.new_failures),
+                    update.last_error ? Value(*update.last_error) : Value(std::monostate{}),
+                    time_or_null(update.last_error_at), time_or_null(update.last_ok_at),
+                    static_cast<long long>(update.empty_scans_in_row),
+                    static_cast<long long>(monitor)});
       return 0;
     });
   }

@@ -161,7 +161,8 @@ class SqliteReportStore final : public ReportStore {
     {
       auto rows = db_->Prepare(
           "SELECT m.monitor_name, coalesce(m.location, ''), m.is_active, m.last_seen, "
-          "count(DISTINCT ds.device_id) "
+          "count(DISTINCT ds.device_id), m.scans_failed, m.last_scan_error, "
+          "m.last_scan_error_at, m.last_scan_ok_at, m.empty_scans_in_row "
           "FROM monitors m LEFT JOIN device_sightings ds ON ds.monitor_id = m.monitor_id "
           "AND ds.interval_start >= ?1 GROUP BY m.monitor_id ORDER BY m.monitor_name");
       rows.Bind(1, FormatUtc(day_ago));
@@ -172,6 +173,11 @@ class SqliteReportStore final : public ReportStore {
         monitor.is_active = rows.Int(2) != 0;
         monitor.last_seen = ReadOptionalTime(rows, 3, *db_);
         monitor.devices_24h = rows.Int(4);
+        monitor.scans_failed = rows.Int(5);
+        monitor.last_scan_error = rows.OptionalText(6);
+        monitor.last_scan_error_at = ReadOptionalTime(rows, 7, *db_);
+        monitor.last_scan_ok_at = ReadOptionalTime(rows, 8, *db_);
+        monitor.empty_scans_in_row = rows.Int(9);
         snapshot.monitors.push_back(std::move(monitor));
       }
     }

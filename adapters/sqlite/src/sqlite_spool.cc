@@ -135,7 +135,7 @@ class SqliteSpool final : public Spool {
     return seq;
   }
 
-  std::optional<SpooledBatch> Oldest() override {
+  std::optional<SpooledBatch> OldestAfter(std::int64_t after_seq) override {
     // One read transaction, so the batch and its readings come from the same snapshot.
     db_->Execute("BEGIN", "reading the oldest batch");
     struct Rollback {
@@ -146,7 +146,8 @@ class SqliteSpool final : public Spool {
     {
       auto head = db_->Prepare(
           "SELECT batch_seq, interval_start, scan_time FROM spool_batches "
-          "ORDER BY batch_seq LIMIT 1");
+          "WHERE batch_seq > ?1 ORDER BY batch_seq LIMIT 1");
+      head.Bind(1, after_seq);
       if (!head.Step()) return std::nullopt;
       batch.batch_seq = head.Int(0);
       batch.interval_start = FromUnix(head.Int(1));

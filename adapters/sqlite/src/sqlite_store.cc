@@ -122,6 +122,34 @@ class SqliteStore final : public Store {
     tx.Commit();
   }
 
+  UtcTime StoreNow() override {
+    auto now = db_->Prepare("SELECT unixepoch('now')");
+    now.Step();
+    return UtcTime(Seconds(now.Int(0)));
+  }
+
+  void RecordScanHealth(MonitorId monitor, const ScanHealthUpdate& update) override {
+    const auto text_or_null = [](const std::optional<UtcTime>& t) -> std::optional<std::string> {
+      if (!t) return std::nullopt;
+      return FormatUtc(*t);
+    };
+    WriteTransaction tx(*db_);
+    db_->Prepare(
+           "UPDATE monitors SET scans_failed = scans_failed + ?2, "
+           "last_scan_error = coalesce(?3, last_scan_error), "
+           "last_scan_error_at = coalesce(?4, last_scan_error_at), "
+           "last_scan_ok_at = coalesce(?5, last_scan_ok_at), empty_scans_in_row = ?6 "
+           "WHERE monitor_id = ?1")
+        .Bind(1, monitor)
+        .Bind(2, update.new_failures)
+        .Bind(3, update.last_error)
+        .Bind(4, text_or_null(update.last_error_at))
+        .Bind(5, text_or_null(update.last_ok_at))
+        .Bind(6, update.empty_scans_in_row)
+        .Run();
+    tx.Commit();
+  }
+
   bool StageBatch(const Batch& batch) override {
     WriteTransaction tx(*db_);
     const auto interval_start = FormatUtc(batch.interval_start);

@@ -42,6 +42,10 @@ int ExitCodeOfStoreWork(std::string_view program, const std::function<int()>& wo
   } catch (const Refused& e) {
     fmt::print(stderr, "{}: {}\n", program, e.what());
     return app::kExitUnavailable;
+  } catch (const std::exception& e) {
+    // Never an uncaught exception (std::terminate): whatever else failed ends as 69 too.
+    fmt::print(stderr, "{}: unexpected failure: {}\n", program, e.what());
+    return app::kExitUnavailable;
   }
 }
 

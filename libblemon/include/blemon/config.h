@@ -28,6 +28,9 @@ struct MonitorSettings {
   bool processor_standby = false;
   Seconds processor_wait{60};
   Seconds processor_lease_ttl{600};
+  // How far this monitor's clock may stray from the database's before it stops stamping readings
+  // (a Pi without a real-time clock boots in 1970 until NTP answers).
+  Seconds max_clock_skew{60};
   LogLevel log_level = LogLevel::kInfo;
   std::string log_file;         // empty: console (and the journal under systemd) only
   std::string adapter;          // BlueZ adapter, e.g. "hci0"; empty: the first one found

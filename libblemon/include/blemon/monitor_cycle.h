@@ -4,6 +4,8 @@
 #include <optional>
 #include <stop_token>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "blemon/config.h"
 #include "blemon/interval.h"
@@ -17,9 +19,15 @@ struct CycleReport {
   std::optional<UtcTime> interval_start;  // the interval scanned (nullopt: no scan, e.g. stopped)
   int readings = 0;
   std::optional<std::string> scan_error;
+  // The scan did not really listen (an error other than a stop): counted in the store's
+  // monitors.scans_failed, and --single exits 69.
+  bool scan_failed = false;
   int batches_sent = 0;
   std::int64_t spool_pending = 0;
   int spool_dropped = 0;
+  // Spooled batches dropped because the store can never take them (stamped by a wrong clock, or
+  // refused while a later batch was taken).
+  int batches_unstorable = 0;
   int intervals_processed = 0;
   bool processor = false;
   bool store_reachable = false;
@@ -41,13 +49,22 @@ enum class StartOutcome {
 //
 //   step (port call)            Unavailable                  Refused                  other
 //   ------------------------    -------------------------    ---------------------    -----------
-//   scan (Scanner::Scan)        never thrown: ScanResult.error, logged, the readings kept
-//   spool append                scan lost, logged ERROR      as Unavailable           as Unav.
+//   scan (Scanner::Scan)        never thrown: ScanResult.error (not a stop) = a failed scan,
+//                                 logged ERROR, counted (RecordScanHealth), the readings kept
+//   spool append                logged ERROR, the scan is sent straight to the store (numbered
+//                                 from the wall clock); lost, logged ERROR, only if that fails
 //   register / fleet interval   keep spooling, retry next    end the monitor: Start/  -
 //     (Start, any cycle)          cycle (store unreachable)    RunOnce throw Refused
+//   clock (StoreNow)            last difference kept         logged ERROR             -
+//                                 (our clock off by more than max_clock_skew, or before 2025:
+//                                 no scan is stamped; logged ERROR, counted as a failed scan)
 //   spool read (Oldest)         stop sending this cycle, logged ERROR; store not blamed
-//   send batch (StageBatch)     stop sending, batch kept,    batch kept, logged       -
-//                                 store unreachable            ERROR, retry next cycle
+//   send batch (StageBatch)     stop sending, batch kept,    stepped over, logged     -
+//                                 store unreachable            ERROR; dropped (counted)
+//                                                              once a later batch is
+//                                                              stored, else kept
+//   (before sending)            a batch stamped before 2025, or in the database's future: dropped,
+//                                 counted, logged ERROR (it can never be stored rightly)
 //   spool remove                stop sending, logged ERROR: the store has the batch, the resend
 //                                 is recognised by (monitor_id, batch_seq)
 //   spool trim / pending        logged ERROR, the cycle goes on
@@ -56,7 +73,8 @@ enum class StartOutcome {
 //                                 expires locally, retry       taken this cycle
 //   process (pending, process)  stop, retry next cycle       logged ERROR, rows stay  LeaseLost:
 //                                                              unprocessed, retry       step down
-//   heartbeat                   logged DEBUG                 logged ERROR             -
+//   heartbeat, scan health      logged DEBUG, health kept    logged ERROR             -
+//                                 and sent next cycle
 //   Shutdown: send, release,    each step logged WARNING and the next one tried; never throws;
 //     heartbeat inactive          after a refused registration the store is left alone
 class MonitorCycle {
@@ -100,14 +118,32 @@ class MonitorCycle {
   bool SleepUntilUtc(UtcTime target, std::stop_token stop);
   bool EnsureRegistered();
   void RenewLeaseIfDue();
+  // The cycle's steps, in order.
+  void CheckClock();
+  ScanResult ScanIfClockTrusted(CycleReport& report, UtcTime scan_time, std::stop_token stop);
+  void LogDroppedAdverts(const ScanStats& stats);
+  void SpoolScan(UtcTime interval_start, UtcTime scan_time, const std::vector<Reading>& readings,
+                 CycleReport& report);
+  void SendUnspooled(UtcTime interval_start, UtcTime scan_time,
+                     const std::vector<Reading>& readings, CycleReport& report);
   int SendSpool(CycleReport& report);
-  std::optional<SpooledBatch> ReadSpoolHead();
-  // true: stored, false: stored before; nullopt: not stored (logged, report updated).
-  std::optional<bool> StageSpooled(const Batch& batch, CycleReport& report);
-  bool ForgetSpooled(std::int64_t batch_seq);
-  void ReleaseLeaseIfHeld();
+  void MaintainSpool(CycleReport& report);
+  void ProcessStep(UtcTime interval_start, bool process_everything, CycleReport& report,
+                   std::stop_token stop);
   int ProcessDue(UtcTime latest_due);
   void Heartbeat(bool active);
+  void NoteScanHealth(const ScanResult& scan, UtcTime scan_time, bool failed);
+  // The clock: what is wrong with ours (nullopt: nothing), and the database's time by ours.
+  std::optional<std::string> ClockProblem();
+  UtcTime FleetNow();
+  // Sending, one port call each (the failure policy above).
+  enum class StageOutcome { kStored, kAlreadyStored, kUnavailable, kRefused };
+  std::optional<SpooledBatch> ReadSpoolAfter(std::int64_t batch_seq);
+  StageOutcome StageSpooled(const Batch& batch, CycleReport& report);
+  bool ForgetSpooled(std::int64_t batch_seq);
+  std::optional<std::string> UnstorableTime(const SpooledBatch& batch);
+  void DropUnstorable(const SpooledBatch& batch, std::string_view why, CycleReport& report);
+  void ReleaseLeaseIfHeld();
 
   Config config_;
   Schedule schedule_;
@@ -118,7 +154,11 @@ class MonitorCycle {
   std::optional<UtcTime> last_scanned_;
   std::string holder_name_;
   bool refusal_logged_ = false;
-  bool refused_ = false;  // the store refused this monitor's registration
+  bool refused_ = false;          // the store refused this monitor's registration
+  ScanHealthUpdate scan_health_;  // not yet told to the store
+  // The database's clock minus ours, as last measured (nullopt: never reached).
+  std::optional<Seconds> clock_behind_;
+  std::int64_t last_unspooled_seq_ = 0;  // the batch_seq of the last scan sent without the spool
 };
 
 }  // namespace blemon

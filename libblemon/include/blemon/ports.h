@@ -5,6 +5,7 @@
 // cycle's), unless its comment says otherwise. Failures are reported with the exceptions of
 // blemon/errors.h.
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <stop_token>
@@ -92,6 +93,19 @@ struct Batch {
   std::vector<Reading> readings;
 };
 
+// What the monitor learned about its own scans since it last told the store (monitors.scans_failed
+// and the columns beside it), so the dashboard and `blemon-admin check` can tell a monitor whose
+// radio fails, or hears nothing, from one in an empty room.
+struct ScanHealthUpdate {
+  std::int64_t new_failures = 0;          // scans that did not really listen, to add to the count
+  std::optional<std::string> last_error;  // the latest of them, at most kMaxScanErrorBytes
+  std::optional<UtcTime> last_error_at;
+  std::optional<UtcTime> last_ok_at;  // the latest scan that listened
+  // Scans in a row, as of now, that listened and heard nothing (absolute, not a delta).
+  std::int64_t empty_scans_in_row = 0;
+};
+inline constexpr std::size_t kMaxScanErrorBytes = 250;
+
 // The writing side every monitor uses.
 class ScanStore {
  public:
@@ -107,6 +121,12 @@ class ScanStore {
   virtual Seconds FleetInterval(Seconds configured) = 0;
   // Marks the monitor alive now (last_seen = store's clock) and active or, on shutdown, inactive.
   virtual void Heartbeat(MonitorId monitor, bool active) = 0;
+  // The store's clock now (MariaDB's NOW(), SQLite's 'now'): the fleet's one clock, against which
+  // the monitor checks its own before stamping readings.
+  virtual UtcTime StoreNow() = 0;
+  // Adds `update` to the monitor's scan health: scans_failed grows by new_failures, the other
+  // fields replace the stored ones when set (empty_scans_in_row always).
+  virtual void RecordScanHealth(MonitorId monitor, const ScanHealthUpdate& update) = 0;
   // Stores the batch's readings as unprocessed staging rows, atomically. Returns false (and
   // changes nothing) when (monitor_id, batch_seq) was stored before.
   virtual bool StageBatch(const Batch& batch) = 0;
@@ -215,7 +235,11 @@ class Spool {
   virtual std::int64_t Append(UtcTime interval_start, UtcTime scan_time,
                               const std::vector<Reading>& readings) = 0;
   // The oldest batch still waiting, if any.
-  virtual std::optional<SpooledBatch> Oldest() = 0;
+  std::optional<SpooledBatch> Oldest() { return OldestAfter(kBeforeEveryBatch); }
+  // The oldest batch with a batch_seq above `batch_seq`: how the sender steps past a batch the
+  // store refused without losing its place.
+  virtual std::optional<SpooledBatch> OldestAfter(std::int64_t batch_seq) = 0;
+  static constexpr std::int64_t kBeforeEveryBatch = 0;
   // Forgets a batch the store has committed.
   virtual void Remove(std::int64_t batch_seq) = 0;
   // Drops, oldest first, the batches beyond the limits; returns how many were dropped.

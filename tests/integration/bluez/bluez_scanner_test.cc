@@ -300,6 +300,17 @@ TEST_F(ABluezScanner, KeepsListeningWhenStartDiscoveryIsAlreadyInProgress) {
   ASSERT_EQ(result.readings.size(), 1u);
 }
 
+TEST_F(ABluezScanner, FailsWhenStartDiscoveryIsInProgressAndNothingDiscovers) {
+  // BlueZ answered InProgress and discovery never started: the window would pass in silence.
+  mock_.AddAdapter(kHci0);
+  mock_.FailAdapterMethod(kHci0, "StartDiscovery", "", "org.bluez.Error.InProgress");
+  auto scanner = MakeScanner(kHci0);
+  const ScanResult result = scanner->Scan(Seconds(1), {});
+  ASSERT_TRUE(result.error.has_value()) << "a scan that never listened reported no error";
+  EXPECT_THAT(*result.error, HasSubstr("StartDiscovery on hci0"));
+  EXPECT_THAT(*result.error, HasSubstr("in progress"));
+}
+
 TEST_F(ABluezScanner, EndsEarlyWithItsReadingsWhenTheAdapterVanishes) {
   mock_.AddAdapter(kHci0);
   auto scanner = MakeScanner(kHci0);

@@ -157,7 +157,8 @@ TEST_F(AMigration, CreatesTheDatabaseItselfWhenMissing) {
   DatabaseSettings db = peer_.Admin(UniqueDatabaseName("created"));
   databases_.push_back(db.database);
   EXPECT_EQ(mariadb::Migrate(db).from_version, -1);
-  EXPECT_EQ(TestSql(db).Scalar("SELECT COUNT(*) FROM schema_version"), "2");
+  // Every migration from the seed's version 0 to the newest, each recorded once.
+  EXPECT_EQ(TestSql(db).Scalar("SELECT COUNT(*) = MAX(version) + 1 FROM schema_version"), "1");
 }
 
 TEST_F(AMigration, UpgradesAVersionZeroDatabaseInPlaceToTheSameSchemaAsAFreshOne) {

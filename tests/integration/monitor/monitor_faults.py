@@ -7,10 +7,10 @@ reached the database. The monitor's --debug log names every batch it commits to 
 holds after a crash, that is the complete list of scans the monitor promised to deliver, which
 is compared with the store's sighting_staging rows, batch by batch.
 
-    monitor_faults.py CASE --monitor BIN [--migrate BIN] --work DIR
+    monitor_faults.py CASE --monitor BIN [--migrate BIN] [--admin BIN] [--dashboard BIN] --work DIR
 
-Cases: bad_configs, outage, kill9, second_processor, standby, sigterm,
-refused_after_start_without_database. The MariaDB cases need
+Cases: bad_configs, systemd_notify, no_system_bus, busy_sqlite_at_start, no_writable_spool
+(these five without MariaDB), outage, kill9, second_processor, standby, sigterm, refused_after_start_without_database, wrong_clock. The MariaDB cases need
 BLEMON_TEST_MARIADB_DIR (the ctest fixture of tests/peers/mariadb.cmake).
 """
 
@@ -380,6 +380,147 @@ def private_server(server, args):
     return own_dir
 
 
+def case_no_system_bus(args):
+    """Without a D-Bus system bus the BlueZ scanner cannot listen. That is a failed scan, not an
+    empty room: --single exits 69, the daemon says so every cycle, the store counts the failures,
+    and blemon-admin check and blemon-dashboard show the monitor as failing (SQLite store)."""
+    config = os.path.join(args.work, "nobus.toml")
+    with open(config, "w") as f:
+        f.write(f'[monitor]\nname = "nobus"\nscan_interval_seconds = {INTERVAL}\n'
+                f"scan_duration_seconds = {SCAN}\nprocessor_wait_seconds = {WAIT}\n"
+                f'state_directory = "{args.work}"\n[database]\nbackend = "sqlite"\n'
+                f'path = "{args.work}/blemon.db"\n')
+    env = dict(os.environ,
+               DBUS_SYSTEM_BUS_ADDRESS=f"unix:path={args.work}/no-such-bus-socket")
+    r = subprocess.run([args.monitor, "--single", "-c", config], env=env, capture_output=True,
+                       text=True, timeout=30)
+    check(r.returncode == 69, f"--single without a system bus: exit {r.returncode}, expected 69; "
+          f"{r.stderr}")
+    check("Scan FAILED" in r.stderr and "D-Bus" in r.stderr,
+          f"the failure is not said: {r.stderr!r}")
+    check("Found 0 devices" not in r.stderr, "a failed scan was reported as an empty room")
+    log("--single: exit 69, 'Scan FAILED ... D-Bus' logged")
+
+    log_path = os.path.join(args.work, "nobus.log")
+    with open(log_path, "wb") as out:
+        proc = subprocess.Popen([args.monitor, "-c", config], env=env, stdout=out,
+                                stderr=subprocess.STDOUT)
+    RUNNING.append(proc)
+    wait_for(lambda: open(log_path, encoding="utf-8", errors="replace").read()
+             .count("Scan FAILED") >= 2, 4 * INTERVAL + 5, "two failed scans logged")
+    proc.send_signal(signal.SIGTERM)
+    check(proc.wait(10) == 0, "the daemon did not stop cleanly")
+    con = sqlite3.connect(os.path.join(args.work, "blemon.db"))
+    failed, error = con.execute("SELECT scans_failed, last_scan_error FROM monitors "
+                                "WHERE monitor_name = 'nobus'").fetchone()
+    con.close()
+    check(failed >= 3 and "D-Bus" in (error or ""), f"store holds {failed} failures, {error!r}")
+    log(f"daemon: said so every cycle; the store counts {failed} failed scans")
+
+    if args.admin:
+        r = subprocess.run([args.admin, "-c", config, "check"], capture_output=True, text=True,
+                           timeout=30)
+        check(r.returncode == 1 and "monitor nobus: its latest scan failed" in r.stdout,
+              f"blemon-admin check: exit {r.returncode}: {r.stdout}{r.stderr}")
+        log("blemon-admin check names the failing monitor (exit 1)")
+    if args.dashboard:
+        r = subprocess.run([args.dashboard, "-c", config, "--once"], capture_output=True,
+                           text=True, timeout=30, env=dict(os.environ, COLUMNS="160"))
+        check(r.returncode == 0 and "FAILING (" in r.stdout,
+              f"blemon-dashboard: exit {r.returncode}: {r.stdout}{r.stderr}")
+        log("blemon-dashboard shows FAILING")
+
+
+class SqliteStore:
+    """A Monitor's [database] section for an SQLite store file, and reads of it."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def toml(self):
+        return f'[database]\nbackend = "sqlite"\npath = "{self.path}"\n'
+
+    def staged(self, monitor_name):
+        """{batch_seq: rows} the store holds for the monitor."""
+        con = sqlite3.connect(self.path, timeout=10)
+        try:
+            return dict(con.execute(
+                "SELECT s.batch_seq, COUNT(*) FROM sighting_staging s JOIN monitors m "
+                "ON m.monitor_id = s.monitor_id WHERE m.monitor_name = ? GROUP BY s.batch_seq",
+                (monitor_name,)).fetchall())
+        finally:
+            con.close()
+
+
+def case_busy_sqlite_at_start(args):
+    """An SQLite store another process holds locked when the monitor starts: the monitor must
+    start, spool its scans and store them once the lock is gone (it used to exit 69, the scan
+    lost)."""
+    store = SqliteStore(os.path.join(args.work, "blemon.db"))
+    m = Monitor(args.monitor, args.work, "busy", store)
+    r = subprocess.run([args.monitor, "--simulate", "--single", "-c", m.config],
+                       capture_output=True, text=True, timeout=30)
+    check(r.returncode == 0, f"creating the store: exit {r.returncode}: {r.stderr}")
+    first = store.staged("busy")
+    holder = sqlite3.connect(store.path, isolation_level=None, timeout=10)
+    holder.execute("BEGIN EXCLUSIVE")
+    log("store locked (BEGIN EXCLUSIVE) by another process; starting the monitor")
+    try:
+        m.start()
+        wait_for(lambda: len(m.spooled()) >= 2 or not m.running(), 30,
+                 "two scans spooled while the store is locked")
+        check(m.running(), f"the monitor exited {m.proc.poll()} on a locked store")
+        check(m.count("Database unavailable") > 0, "the monitor never said the store is away")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    log(f"lock released with {len(m.spool_contents())} batch(es) in the spool")
+    wait_for(lambda: m.count("Stored ") >= 2 and m.spool_contents() == {}, 40,
+             "the spool to drain into the store")
+    rc, _ = m.signal(signal.SIGTERM)
+    check(rc == 0, f"exit {rc} after SIGTERM")
+    expected = m.spooled()
+    stored = {seq: n for seq, n in store.staged("busy").items() if seq not in first}
+    check(stored == expected, f"spooled {expected} but stored {stored}")
+    log(f"{len(expected)} batches spooled during the lock and after, each stored exactly once")
+
+
+def case_no_writable_spool(args):
+    """A state directory that cannot be written (here: a path under a regular file; a full disk
+    looks the same to the spool): the monitor must start and send its scans straight to the store,
+    saying so (it used to exit 69)."""
+    blocker = os.path.join(args.work, "not-a-directory")
+    with open(blocker, "w") as f:
+        f.write("the spool cannot be created under a file\n")
+    store = SqliteStore(os.path.join(args.work, "blemon.db"))
+    config = os.path.join(args.work, "nospool.toml")
+    with open(config, "w") as f:
+        f.write(f'[monitor]\nname = "nospool"\nscan_interval_seconds = {INTERVAL}\n'
+                f"scan_duration_seconds = {SCAN}\nprocessor_wait_seconds = {WAIT}\n"
+                f'state_directory = "{blocker}/state"\n{store.toml()}'
+                f"[simulation]\nseed = 11\ndevices = 25\n")
+    r = subprocess.run([args.monitor, "--simulate", "--single", "-c", config],
+                       capture_output=True, text=True, timeout=30)
+    check(r.returncode == 0, f"--single without a writable spool: exit {r.returncode}; {r.stderr}")
+    check("The spool cannot be used" in r.stderr and "without the spool" in r.stderr,
+          f"the monitor did not say it works without its spool: {r.stderr!r}")
+    check(len(store.staged("nospool")) == 1, f"store holds {store.staged('nospool')}")
+    log("--single: exit 0, the scan stored straight, the missing spool said")
+
+    log_path = os.path.join(args.work, "nospool.log")
+    with open(log_path, "wb") as out:
+        proc = subprocess.Popen([args.monitor, "--simulate", "-c", config], stdout=out,
+                                stderr=subprocess.STDOUT)
+    RUNNING.append(proc)
+    wait_for(lambda: open(log_path, encoding="utf-8", errors="replace").read()
+             .count("without the spool") >= 2, 4 * INTERVAL + 5, "two scans stored straight")
+    proc.send_signal(signal.SIGTERM)
+    check(proc.wait(10) == 0, "the daemon did not stop cleanly")
+    stored = store.staged("nospool")
+    check(len(stored) >= 3 and all(n > 0 for n in stored.values()), f"store holds {stored}")
+    log(f"daemon: {len(stored)} scans stored without a spool")
+
+
 def case_refused_after_start_without_database(args, server, db):
     """Started while the database is down, the monitor scans into its spool; once the database is
     back it finds the fleet's interval differs from its own. That refusal must end it with 69,
@@ -406,6 +547,45 @@ def case_refused_after_start_without_database(args, server, db):
     finally:
         subprocess.run([server.env["peer_script"], "teardown", own_dir], check=False,
                        stdout=subprocess.DEVNULL)
+
+
+FAKETIME_LIBS = ["/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1",
+                 "/usr/lib/faketime/libfaketimeMT.so.1"]
+
+
+def case_wrong_clock(args, server, db):
+    """The processor's clock is a day behind the database's (libfaketime; its steady clock is
+    left alone). It must stamp no readings, say so, and still process the other monitor's rows by
+    the database's clock (it used to store readings a day old and leave the fleet's rows
+    unprocessed)."""
+    lib = next((p for p in FAKETIME_LIBS if os.path.exists(p)), None)
+    check(lib, "libfaketime is not installed (Debian package faketime)")
+    wrong = Monitor(args.monitor, args.work, "wrong-clock", db,
+                    monitor_keys=processor_keys(60, False))
+    right = Monitor(args.monitor, args.work, "right-clock", db)
+    wrong.start(env={"LD_PRELOAD": lib, "FAKETIME": "-1d",
+                     "FAKETIME_DONT_FAKE_MONOTONIC": "1"})
+    wait_for(lambda: wrong.count("Claimed the interval processor role") > 0, 15,
+             "the wrong-clock monitor to claim the processor role")
+    right.start()
+    right_id = wait_for(lambda: db.monitor_id("right-clock"), 10, "right-clock to register")
+    wait_for(lambda: int(db.scalar("SELECT COUNT(*) FROM sighting_staging WHERE processed = 1 "
+                                   f"AND monitor_id = {right_id}") or 0) > 0,
+             6 * INTERVAL + 10, "the other monitor's rows to be processed")
+    wait_for(lambda: wrong.count("behind the database's") >= 2, 20,
+             "the wrong clock to be reported twice")
+    check(wrong.count("Processing by the database's clock") > 0,
+          "the processor did not say it processes by the database's clock")
+    for m in (right, wrong):
+        rc, _ = m.signal(signal.SIGTERM)
+        check(rc == 0, f"{m.name} exit {rc} after SIGTERM")
+    wrong_id = db.monitor_id("wrong-clock")
+    stored = db.scalar(f"SELECT COUNT(*) FROM sighting_staging WHERE monitor_id = {wrong_id}")
+    check(stored == "0", f"the wrong clock stamped {stored} stored readings")
+    failed = db.scalar(f"SELECT scans_failed FROM monitors WHERE monitor_id = {wrong_id}")
+    check(int(failed) >= 2, f"only {failed} failed scans counted for the wrong clock")
+    log(f"wrong clock: no readings stored, {failed} failed scans counted; the other monitor's "
+        "rows processed by the database's clock")
 
 
 def case_kill9(args, server, db):
@@ -584,13 +764,16 @@ def main():
     parser.add_argument("case")
     parser.add_argument("--monitor", required=True)
     parser.add_argument("--migrate")
+    parser.add_argument("--admin")
+    parser.add_argument("--dashboard")
     parser.add_argument("--work", required=True)
     args = parser.parse_args()
     shutil.rmtree(args.work, ignore_errors=True)
     os.makedirs(args.work)
 
     try:
-        if args.case in ("bad_configs", "systemd_notify"):
+        if args.case in ("bad_configs", "systemd_notify", "no_system_bus", "busy_sqlite_at_start",
+                         "no_writable_spool"):
             globals()[f"case_{args.case}"](args)
         else:
             peer_dir = os.environ.get("BLEMON_TEST_MARIADB_DIR")

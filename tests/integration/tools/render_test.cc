@@ -138,11 +138,47 @@ TEST(AMonitorHealth, IsOkWithinOneAndAHalfIntervalsLateUpToThreeThenDown) {
   EXPECT_EQ(HealthOf(m, now, interval), Health::kStopped);
 }
 
+TEST(ADashboardFrame, ShowsAMonitorWhoseScansFailAndOneThatIsSilent) {
+  DashboardSnapshot s;
+  s.store_now = UtcTime(std::chrono::seconds(1'700'000'000));
+  s.fleet_interval = Seconds(300);
+  DashboardMonitor failing{"kitchen",
+                           "Kitchen",
+                           true,
+                           s.store_now - Seconds(10),
+                           0,
+                           7,
+                           "cannot connect to the D-Bus system bus",
+                           s.store_now - Seconds(20),
+                           s.store_now - Seconds(3600),
+                           0};
+  DashboardMonitor silent{"attic", "Attic", true, s.store_now - Seconds(10), 0,
+                          0,       {},      {},   s.store_now - Seconds(20), 5};
+  DashboardMonitor hearing{"hall", "Hall", true, s.store_now - Seconds(10), 9,
+                           0,      {},     {},   s.store_now - Seconds(20), 0};
+  s.monitors = {silent, hearing, failing};
+  FrameOptions options;
+  options.width = 160;
+  const std::string frame = RenderFrame(s, std::nullopt, s.store_now, options);
+  EXPECT_NE(frame.find("FAILING (7)"), std::string::npos) << frame;
+  EXPECT_NE(frame.find("cannot connect to the D-Bus system bus"), std::string::npos) << frame;
+  EXPECT_NE(frame.find("SILENT"), std::string::npos) << frame;
+  EXPECT_NE(frame.find("monitor attic: silent"), std::string::npos) << frame;
+}
+
 TEST(ADashboardFrame, KeepsEveryLineWithinTheWidthAndEscapesNames) {
   DashboardSnapshot s;
   s.store_now = UtcTime(std::chrono::seconds(1'700'000'000));
-  s.monitors.push_back({"a-monitor-with-a-very-long-name-indeed", "東京タワーの展望台", true,
-                        s.store_now - Seconds(10), 42});
+  s.monitors.push_back({"a-monitor-with-a-very-long-name-indeed",
+                        "東京タワーの展望台",
+                        true,
+                        s.store_now - Seconds(10),
+                        42,
+                        0,
+                        {},
+                        {},
+                        {},
+                        0});
   DeviceSummary d;
   d.mac = "AA:BB:CC:DD:EE:FF";
   d.name = std::string("evil\x1b[2Jname that goes on and on and on");

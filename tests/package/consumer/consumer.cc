@@ -58,6 +58,9 @@ class MemoryStore final : public blemon::ScanStore, public blemon::ProcessorStor
   }
   blemon::Seconds FleetInterval(blemon::Seconds configured) override { return configured; }
   void Heartbeat(blemon::MonitorId, bool active) override { last_heartbeat_active = active; }
+  void RecordScanHealth(blemon::MonitorId, const blemon::ScanHealthUpdate&) override {}
+  // The database's clock agrees with the program's (StillClock).
+  blemon::UtcTime StoreNow() override;
   bool StageBatch(const blemon::Batch& batch) override {
     if (!batches.emplace(batch.batch_seq, batch.monitor_id).second) return false;
     for (const blemon::Reading& r : batch.readings) {
@@ -113,6 +116,10 @@ class StillClock final : public blemon::Clock {
   blemon::SteadyTime SteadyNow() override { return blemon::SteadyTime{} + 1h; }
   bool SleepUntil(blemon::SteadyTime, std::stop_token) override { return true; }
 };
+
+blemon::UtcTime MemoryStore::StoreNow() {
+  return std::chrono::floor<blemon::Seconds>(StillClock::kNow);
+}
 
 class PrintingLogger final : public blemon::Logger {
  public:

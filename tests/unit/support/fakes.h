@@ -132,10 +132,12 @@ class FakeSpool final : public Spool {
     ++appended_;
     return last_seq_;
   }
-  std::optional<SpooledBatch> Oldest() override {
+  std::optional<SpooledBatch> OldestAfter(std::int64_t batch_seq) override {
     Reach("oldest");
-    if (batches_.empty()) return std::nullopt;
-    return batches_.front();
+    for (const auto& b : batches_) {
+      if (b.batch_seq > batch_seq) return b;
+    }
+    return std::nullopt;
   }
   void Remove(std::int64_t batch_seq) override {
     Reach("remove");
@@ -205,13 +207,15 @@ class FakeStore final : public ScanStore, public ProcessorStore {
   explicit FakeStore(FakeClock& clock) : clock_(clock) {}
 
   // --- fault injection: `down` fails every call with Unavailable; `faults` fails single calls
-  // ("register", "fleet_interval", "heartbeat", "stage", "claim", "release", "lease", "pending",
-  // "process") with Unavailable or Refused.
+  // ("register", "fleet_interval", "heartbeat", "scan_health", "stage", "claim", "release",
+  // "lease", "pending", "process") with Unavailable or Refused.
   bool down = false;
   FaultSwitches faults;
-  int stage_failures_after = -1;     // StageBatch succeeds this many times more, then goes down
-  bool lose_next_stage_ack = false;  // commits the next batch, then reports the line dropped
-  int fence_next_processing = 0;     // this many ProcessInterval calls throw LeaseLost
+  int stage_failures_after = -1;      // StageBatch succeeds this many times more, then goes down
+  bool lose_next_stage_ack = false;   // commits the next batch, then reports the line dropped
+  int fence_next_processing = 0;      // this many ProcessInterval calls throw LeaseLost
+  Seconds clock_ahead_of_monitor{0};  // the store's clock minus the monitor's (a wrong Pi clock)
+  std::set<std::int64_t> refused_batches;  // StageBatch refuses these batch_seqs (unstorable)
 
   // --- ScanStore
   MonitorId RegisterMonitor(const MonitorInfo& info) override {
@@ -232,9 +236,28 @@ class FakeStore final : public ScanStore, public ProcessorStore {
     heartbeats_.emplace_back(monitor, active);
     Note("heartbeat " + std::to_string(monitor) + (active ? " active" : " inactive"));
   }
+  // The store's clock: the fake clock's wall time plus `clock_ahead_of_monitor`.
+  UtcTime StoreNow() override {
+    Reach("store_now");
+    return clock_.Utc() + clock_ahead_of_monitor;
+  }
+  // Keeps what the store's monitors row would: the count grows, the rest is replaced.
+  void RecordScanHealth(MonitorId monitor, const ScanHealthUpdate& update) override {
+    Reach("scan_health");
+    ScanHealthRow& row = scan_health_[monitor];
+    row.scans_failed += update.new_failures;
+    if (update.last_error) row.last_error = update.last_error;
+    if (update.last_error_at) row.last_error_at = update.last_error_at;
+    if (update.last_ok_at) row.last_ok_at = update.last_ok_at;
+    row.empty_scans_in_row = update.empty_scans_in_row;
+  }
   bool StageBatch(const Batch& batch) override {
     if (stage_failures_after == 0) down = true;
     Reach("stage");
+    if (refused_batches.contains(batch.batch_seq)) {
+      Note("stage " + std::to_string(batch.batch_seq) + " refused");
+      throw Refused("Incorrect datetime value for column 'interval_start'");
+    }
     if (stage_failures_after > 0) --stage_failures_after;
     bool fresh = seen_batches_.insert({batch.monitor_id, batch.batch_seq}).second;
     if (fresh) {
@@ -339,6 +362,17 @@ class FakeStore final : public ScanStore, public ProcessorStore {
   }
 
   // --- inspecting
+  struct ScanHealthRow {
+    std::int64_t scans_failed = 0;
+    std::optional<std::string> last_error;
+    std::optional<UtcTime> last_error_at;
+    std::optional<UtcTime> last_ok_at;
+    std::int64_t empty_scans_in_row = 0;
+  };
+  ScanHealthRow scan_health(MonitorId monitor) const {
+    const auto it = scan_health_.find(monitor);
+    return it == scan_health_.end() ? ScanHealthRow{} : it->second;
+  }
   const std::vector<Batch>& staged() const { return staged_; }
   const std::vector<MonitorInfo>& registered() const { return registered_; }
   const std::vector<std::pair<MonitorId, bool>>& heartbeats() const { return heartbeats_; }
@@ -381,6 +415,7 @@ class FakeStore final : public ScanStore, public ProcessorStore {
   std::vector<MonitorInfo> registered_;
   std::optional<Seconds> fleet_interval_;
   std::vector<std::pair<MonitorId, bool>> heartbeats_;
+  std::map<MonitorId, ScanHealthRow> scan_health_;
   std::set<std::pair<MonitorId, std::int64_t>> seen_batches_;
   std::vector<Batch> staged_;
   std::map<UtcTime, std::vector<StagedReading>> rows_;
@@ -405,6 +440,9 @@ class MockScanStore : public ScanStore {
   MOCK_METHOD(MonitorId, RegisterMonitor, (const MonitorInfo& info), (override));
   MOCK_METHOD(Seconds, FleetInterval, (Seconds configured), (override));
   MOCK_METHOD(void, Heartbeat, (MonitorId monitor, bool active), (override));
+  MOCK_METHOD(UtcTime, StoreNow, (), (override));
+  MOCK_METHOD(void, RecordScanHealth, (MonitorId monitor, const ScanHealthUpdate& update),
+              (override));
   MOCK_METHOD(bool, StageBatch, (const Batch& batch), (override));
 };
 

@@ -27,7 +27,7 @@ std::optional<app::LoadedConfig> LoadConfigOrComplain(std::string_view program,
                                                       const std::string& config_path);
 
 // Runs `work` against the store and returns its exit code; a database that is away (Unavailable)
-// or refuses (Refused) is printed and exits with kExitUnavailable.
+// or refuses (Refused), or any other exception, is printed and exits with kExitUnavailable.
 int ExitCodeOfStoreWork(std::string_view program, const std::function<int()>& work);
 
 }  // namespace blemon::report
