@@ -2,10 +2,12 @@
 // archive, processor status / release (the README's "clear stale claim"), and grants.
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
+#include <optional>
 #include <string>
 
 #include "blemon/app/command_line.h"
@@ -46,14 +48,17 @@ int Check(blemon::AdminStore& store, const app::LoadedConfig& loaded) {
   if (check.connected) {
     fmt::print("Schema:     {} (this blemon writes version {})\n",
                check.schema_version ? fmt::format("version {}", *check.schema_version)
-                                    : std::string("no schema_version table"),
+                                    : std::string("none (no blemon tables)"),
                check.expected_version);
     fmt::print("Tables:\n");
     for (const auto& table : check.tables) {
       fmt::print("  {:<26} {}\n", table.table,
-                 table.rows ? fmt::format("{} rows", *table.rows) : std::string("MISSING"));
+                 table.rows     ? fmt::format("{} rows", *table.rows)
+                 : table.hidden ? std::string("cannot see (this account may not read it)")
+                                : std::string("MISSING"));
     }
   }
+  for (const auto& note : check.notes) fmt::print("Note:       {}\n", note);
   if (check.problems.empty()) {
     fmt::print("All checks passed.\n");
     return app::kExitOk;
@@ -181,24 +186,36 @@ int Run(int argc, char** argv) {
   grants->add_option("--report-user", grant_options.report_user)->capture_default_str();
   grants->add_option("--password", grant_options.password,
                      "password put in CREATE USER (default: a placeholder to replace)");
+  grants->add_option("--admin-user", grant_options.admin_user,
+                     "also an admin account (migrate, cleanup-staging, archive) of this name");
+  grants->add_option("--admin-host", grant_options.admin_host, "the admin account's host part")
+      ->capture_default_str();
+  std::optional<std::string> grant_database;
+  grants->add_option("--database", grant_database,
+                     "the database (default: database.database of the config, else ble_monitor)");
 
   if (const auto exit_code = app::ParseCommandLine(cli, "blemon-admin", argc, argv))
     return *exit_code;
 
-  const auto loaded_or_not = report::LoadConfigOrComplain("blemon-admin", config_path);
+  const auto loaded_or_not = report::LoadConfigOrComplain(
+      "blemon-admin", config_path,
+      ::access(std::string(app::kAdminConfigPath).c_str(), F_OK) == 0 ? app::kAdminConfigPath
+                                                                      : app::kDefaultConfigPath);
   if (!loaded_or_not) return app::kExitConfig;
   const app::LoadedConfig& loaded = *loaded_or_not;
   const auto& database = loaded.config.database;
 
   if (grants->parsed()) {
-    if (database.backend != blemon::Backend::kMariaDb) {
+    // Grants need no connection: without a config file (the database server has none) they are
+    // for the default database. Only a config that chose SQLite makes them meaningless.
+    if (database.configured && database.backend != blemon::Backend::kMariaDb) {
       fmt::print(stderr,
                  "blemon-admin: grants are for MariaDB; {} uses the SQLite file {}, whose "
                  "rights are the file's permissions\n",
                  loaded.source, database.path);
       return app::kExitUsage;
     }
-    grant_options.database = database.database;
+    grant_options.database = grant_database.value_or(database.database);
     std::fputs(blemon::admin::GrantStatements(grant_options).c_str(), stdout);
     return app::kExitOk;
   }

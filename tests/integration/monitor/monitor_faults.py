@@ -29,7 +29,7 @@ INTERVAL = 3  # seconds; divides 86400
 SCAN = 1
 WAIT = 1
 RUNNING = []  # every monitor process started, so none outlives a failed test
-SPOOLED_RE = re.compile(r"Spooled batch (\d+) for interval ([0-9: -]+): (\d+) readings")
+SPOOLED_RE = re.compile(r"Spooled batch (\d+) for interval ([0-9: -]+)(?: UTC)?: (\d+) readings")
 
 
 class Failure(Exception):

@@ -23,8 +23,10 @@ void AddConfigOption(CLI::App& cli, std::string& config_path);
 // Checks the TZ variable (app::ProcessTimeZoneProblem) and loads the config file
 // (app::LoadConfig). On a bad TZ or a ConfigError prints it and returns nullopt; the caller then
 // exits with kExitConfig.
-std::optional<app::LoadedConfig> LoadConfigOrComplain(std::string_view program,
-                                                      const std::string& config_path);
+// `default_path` is read when no -c is given and it exists.
+std::optional<app::LoadedConfig> LoadConfigOrComplain(
+    std::string_view program, const std::string& config_path,
+    std::string_view default_path = app::kDefaultConfigPath);
 
 // Runs `work` against the store and returns its exit code; a database that is away (Unavailable)
 // or refuses (Refused) is printed and exits with kExitUnavailable.

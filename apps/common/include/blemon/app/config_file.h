@@ -9,6 +9,9 @@ namespace blemon::app {
 
 // Where an installed blemon looks when no -c/--config is given.
 inline constexpr std::string_view kDefaultConfigPath = "/etc/blemon/blemon.toml";
+// blemon-admin's, on the database server: the admin role's connection (root through the socket,
+// or an admin account). blemon-admin falls back to kDefaultConfigPath without it.
+inline constexpr std::string_view kAdminConfigPath = "/etc/blemon/admin.toml";
 
 struct LoadedConfig {
   Config config;
