@@ -42,7 +42,13 @@ std::string Duration(Seconds s) {
 
 int Check(blemon::AdminStore& store, const app::LoadedConfig& loaded) {
   const auto check = store.Check();
-  fmt::print("Config:     {}\n", loaded.source);
+  fmt::print(
+      "Config:     {}{}\n", loaded.source,
+      loaded.source == "built-in defaults"
+          ? fmt::format(" (no {} or {}: on the database server, install the admin "
+                        "configuration, /usr/share/doc/blemon/examples/admin.toml, as {})",
+                        app::kAdminConfigPath, app::kDefaultConfigPath, app::kAdminConfigPath)
+          : std::string());
   fmt::print("Store:      {}\n", check.server);
   fmt::print("Connection: {}\n", check.connected ? "ok" : "FAILED");
   if (check.connected) {

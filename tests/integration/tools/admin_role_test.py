@@ -62,6 +62,10 @@ def test_grants_before_migrate(store, f):
                             "--scanner-user", "bl_early_scan", "--password", "pw"],
                            capture_output=True, cwd=store.tmp)
         f.contains(r, r"CREATE USER IF NOT EXISTS 'bl_early_scan'", "grants without a config")
+        r = subprocess.run([store.binary("blemon-admin"), "check"], capture_output=True,
+                           cwd=store.tmp)
+        f.contains(r, r"no /etc/blemon/admin.toml or /etc/blemon/blemon.toml: on the database "
+                      r"server, install the admin configuration", "check without a config", 69)
         piped = tools_env.run_sql(peer, r.stdout.decode(), check=False)
         if piped.returncode == 0 or "run blemon-admin migrate first" not in piped.stderr:
             f.append(f"grants before migrate: the mariadb client must stop with the advice, got "
