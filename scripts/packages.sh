@@ -10,6 +10,7 @@ BLEMON_TEST_PACKAGES=(
   mariadb-server mariadb-client openssl
   dbus python3-dbusmock python3-dbus python3-gi
   debhelper devscripts fakeroot lintian systemd
+  tzdata util-linux
 )
 BLEMON_DEMO_PACKAGES=(sqlite3)
 

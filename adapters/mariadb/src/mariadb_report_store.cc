@@ -390,8 +390,8 @@ void CheckServerSettings(Connection& db, StoreCheck& check) {
       std::sscanf(version.c_str(), "%d.%d", &major, &minor) == 2 &&
       (major < 10 || (major == 10 && minor < 3))) {
     check.problems.push_back(fmt::format(
-        "the server is MariaDB {}; blemon needs 10.3 or newer (IF NOT EXISTS columns, CREATE OR "
-        "REPLACE, sequences of the migrations): upgrade the server",
+        "the server is MariaDB {}; blemon needs 10.3 or newer (its migrations use ADD COLUMN IF "
+        "NOT EXISTS and CREATE OR REPLACE): upgrade the server",
         version));
   }
   if (r[1].value_or("0") == "1" && r[2].value_or("") == "STATEMENT") {
@@ -432,11 +432,11 @@ void CountTables(Connection& db, const std::set<std::string>& present, StoreChec
         Statement probe(db.raw(), fmt::format("SELECT 1 FROM `{}` LIMIT 0", table));
         probe.Query({});
       } catch (const DbError& e) {
-        if (e.code() != ER_TABLEACCESS_DENIED_ERROR) {
-          if (e.code() != ER_NO_SUCH_TABLE) throw;
-        } else {
+        if (e.code() == ER_TABLEACCESS_DENIED_ERROR) {
           count.hidden = true;
           hidden.push_back(count.table);
+        } else if (e.code() != ER_NO_SUCH_TABLE) {
+          throw;
         }
       }
     }

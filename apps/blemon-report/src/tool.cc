@@ -11,10 +11,10 @@
 
 namespace blemon::report {
 
-void AddConfigOption(CLI::App& cli, std::string& config_path) {
+void AddConfigOption(CLI::App& cli, std::string& config_path, std::string_view defaults) {
   cli.add_option("-c,--config", config_path,
                  fmt::format("config file (default {} if present, else built-in defaults)",
-                             app::kDefaultConfigPath));
+                             defaults));
 }
 
 std::optional<app::LoadedConfig> LoadConfigOrComplain(std::string_view program,

@@ -62,9 +62,9 @@ def test_grants_before_migrate(store, f):
                             "--scanner-user", "bl_early_scan", "--password", "pw"],
                            capture_output=True, cwd=store.tmp)
         f.contains(r, r"CREATE USER IF NOT EXISTS 'bl_early_scan'", "grants without a config")
-        r = subprocess.run([store.binary("blemon-admin"), "check"], capture_output=True,
-                           cwd=store.tmp)
-        f.contains(r, r"no /etc/blemon/admin.toml or /etc/blemon/blemon.toml: on the database "
+        unconfigured = subprocess.run([store.binary("blemon-admin"), "check"],
+                                      capture_output=True, cwd=store.tmp)
+        f.contains(unconfigured, r"no /etc/blemon/admin.toml or /etc/blemon/blemon.toml: on the database "
                       r"server, install the admin configuration", "check without a config", 69)
         piped = tools_env.run_sql(peer, r.stdout.decode(), check=False)
         if piped.returncode == 0 or "run blemon-admin migrate first" not in piped.stderr:
@@ -161,12 +161,7 @@ def test_statement_binlog(store, f):
             a.write("--log-bin=binlog\n--binlog-format=MIXED\n--innodb-buffer-pool-size=64M\n")
         subprocess.run(["bash", peer_script, "setup", private], check=True, capture_output=True)
         try:
-            env = {}
-            with open(os.path.join(private, "peer.env")) as e:
-                for line in e:
-                    if "=" in line:
-                        key, value = line.strip().split("=", 1)
-                        env[key] = value
+            env = tools_env.read_peer_env(private)
             tools_env.run_sql(env, "CREATE DATABASE ble_monitor;")
             path = os.path.join(tmp, "binlog.toml")
             store.write_config("[database]\nbackend = \"mariadb\"\nhost = \"127.0.0.1\"\n"

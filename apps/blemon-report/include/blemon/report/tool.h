@@ -17,8 +17,9 @@ namespace blemon::report {
 // three tools answer a bad command line, a bad config file and a lost database alike. `program`
 // prefixes every message ("blemon-report: ...").
 
-// Adds -c,--config, the config file the tool reads (default app::kDefaultConfigPath if present).
-void AddConfigOption(CLI::App& cli, std::string& config_path);
+// Adds -c,--config, the config file the tool reads; `defaults` names where it looks without one.
+void AddConfigOption(CLI::App& cli, std::string& config_path,
+                     std::string_view defaults = app::kDefaultConfigPath);
 
 // Checks the TZ variable (app::ProcessTimeZoneProblem) and loads the config file
 // (app::LoadConfig). On a bad TZ or a ConfigError prints it and returns nullopt; the caller then
