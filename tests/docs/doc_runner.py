@@ -247,6 +247,7 @@ def environment(args):
         "MYSQL_UNIX_PORT": peer["socket"],
         "HOME": args.work,
         "COLUMNS": "200",
+        "TZ": "UTC",  # the documented outputs show UTC, whatever zone the test machine has
     })
     env.pop("JOURNAL_STREAM", None)
     return env
