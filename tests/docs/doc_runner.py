@@ -18,6 +18,12 @@ before a fenced block:
                                       lines must appear in it (spaces collapsed, figures may differ,
                                       `…` matches anything)
     <!-- doctest: skip REASON -->     not run, and why (a package build, a Pi's radio)
+    <!-- doctest: substitute OLD => NEW -->
+                                      from here on in this document, run and file blocks have OLD
+                                      replaced by NEW ($BLEMON_DB_PORT and the other variables of
+                                      the sandbox are expanded, \n is a line break): how a document
+                                      says which of its hosts, host patterns, groups and passwords
+                                      stand for the test server's
     <!-- doctest: sh
     commands -->                      commands that run here but are not shown: the glue a single
                                       machine needs to play several (a monitor per room)
@@ -25,11 +31,10 @@ before a fenced block:
 Every ```sh, ```bash and ```sql block of a covered file must carry a marker, so a new block cannot
 go untested unnoticed.
 
-Substitutions make the blocks run on one machine without touching it (applied to run and file
-blocks; see SUBSTITUTIONS): /etc/blemon, /var/lib/blemon and /var/log/blemon move into the
-sandbox; the example files of /usr/share/doc/blemon come from packaging/config; the database
-server "db.lan" is the test server; the monitors' host pattern '192.168.1.%' is '%'; the group
-_blemon is root. In the shell, `sudo` runs the command as it is (the test runs as one user),
+Besides a document's own substitutions, the runner moves the machine's paths into the sandbox so
+nothing outside it is touched (SANDBOX_PATHS): /etc/blemon, /var/lib/blemon and /var/log/blemon;
+the example files of /usr/share/doc/blemon come from packaging/config, the schema files of
+/usr/share/blemon/schema from schema/. In the shell, `sudo` runs the command as it is (the test runs as one user),
 `mariadb` is the test server's client as root through its socket, and the blemon tools read
 $BLEMON_ETC/blemon.toml (blemon-admin: admin.toml first) where they would read /etc/blemon.
 
@@ -77,18 +82,23 @@ mariadb() { command mariadb --no-defaults -uroot --socket="$MYSQL_UNIX_PORT" "$@
 """
 
 
-def substitutions(env):
+def sandbox_paths(env):
     return [
         ("/usr/share/doc/blemon/examples/", env["BLEMON_SRC"] + "/packaging/config/"),
         ("/usr/share/blemon/schema/", env["BLEMON_SRC"] + "/schema/"),
         ("/etc/blemon/", env["BLEMON_ETC"] + "/"),
         ("/var/lib/blemon", env["BLEMON_WORK"] + "/var/lib/blemon"),
         ("/var/log/blemon", env["BLEMON_WORK"] + "/var/log/blemon"),
-        ('host = "db.lan"', f'host = "127.0.0.1"\nport = {env["BLEMON_DB_PORT"]}'),
-        ("'192.168.1.%'", "'%'"),
-        ("-g _blemon", "-g root"),
-        ("root:_blemon", "root:root"),
     ]
+
+
+def parse_substitution(args, env):
+    """'OLD => NEW' of a substitute marker, with NEW's $VARIABLES and \\n expanded."""
+    old, arrow, new = args.partition("=>")
+    if not arrow:
+        raise ValueError(f"a substitute marker needs 'OLD => NEW', got {args!r}")
+    new = re.sub(r"\$(\w+)", lambda m: env.get(m.group(1), m.group(0)), new.strip())
+    return old.strip(), new.replace("\\n", "\n")
 
 
 class Block:
@@ -117,6 +127,8 @@ def parse(path):
             first, _, body = rest.partition("\n")
             if body.strip() and kind in ("sh", "sql"):
                 blocks.append(Block(path, start + 1, kind, first.strip(), body))
+            elif kind == "substitute":
+                blocks.append(Block(path, start + 1, kind, rest.strip(), ""))
             else:
                 pending = (start + 1, kind, rest.strip())
             i += 1
@@ -139,8 +151,8 @@ def parse(path):
     return blocks
 
 
-def substitute(text, env):
-    for old, new in substitutions(env):
+def substitute(text, env, own=()):
+    for old, new in list(own) + sandbox_paths(env):
         text = text.replace(old, new)
     return text
 
@@ -164,9 +176,13 @@ class Runner:
     def __init__(self, env, work):
         self.env, self.work = env, work
         self.failures, self.ran, self.skipped = [], 0, []
+        self.substitutions = []  # the document's own, from its substitute markers
         self.last_output = ""
         with open(os.path.join(work, "prelude.sh"), "w") as f:
             f.write(PRELUDE)
+
+    def substitute(self, text):
+        return substitute(text, self.env, self.substitutions)
 
     def shell(self, block, script):
         options = dict(a.split("=", 1) for a in block.args.split() if "=" in a)
@@ -174,7 +190,7 @@ class Runner:
             drop = tuple(options["without"].split(","))
             script = "\n".join(l for l in script.splitlines()
                                if not l.strip().startswith(drop))
-        full = f"source {self.work}/prelude.sh\n{substitute(script, self.env)}\n"
+        full = f"source {self.work}/prelude.sh\n{self.substitute(script)}\n"
         result = subprocess.run(["bash", "-c", full], cwd=self.work, env=self.env,
                                 capture_output=True, text=True, timeout=300)
         self.last_output = result.stdout + result.stderr
@@ -201,13 +217,17 @@ class Runner:
             database = block.args.split()[0] if block.args.split() else ""
             self.shell(block, f"mariadb {database} <<'DOCTEST_SQL'\n{block.text}\nDOCTEST_SQL")
         elif block.kind == "file":
-            path = substitute(block.args.split()[0], self.env).replace("$BLEMON_ETC",
-                                                                        self.env["BLEMON_ETC"])
+            path = self.substitute(block.args.split()[0])
             os.makedirs(os.path.dirname(path), exist_ok=True)
             with open(path, "w") as f:
-                f.write(substitute(block.text, self.env) + "\n")
+                f.write(self.substitute(block.text) + "\n")
+        elif block.kind == "substitute":
+            try:
+                self.substitutions.append(parse_substitution(block.args, self.env))
+            except ValueError as e:
+                self.failures.append(f"{block.where()}: {e}")
         elif block.kind == "output":
-            missing = output_matches(substitute(block.text, self.env), self.last_output)
+            missing = output_matches(self.substitute(block.text), self.last_output)
             if missing:
                 self.failures.append(f"{block.where()}: the documented output differs; not "
                                      f"found: {missing}\nin:\n{self.last_output}")
