@@ -19,6 +19,8 @@ BLEMON_TEST_PACKAGES=(
   libjs-chart.js prometheus chromium nodejs
   # the monitor tests: a processor whose clock is wrong (libfaketime)
   faketime
+  # time-zone golden tests (zoneinfo) and the pty/namespace helpers of the tool tests
+  tzdata util-linux
 )
 BLEMON_DEMO_PACKAGES=(sqlite3 libjs-chart.js)
 

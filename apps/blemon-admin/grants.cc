@@ -45,6 +45,32 @@ const TableRights kProcessorExtra = {
     {"processor_lease", "SELECT, UPDATE"},
 };
 
+// Everything migrations and maintenance do on the database, and nothing on any other.
+constexpr std::string_view kAdminRights =
+    "SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, ALTER, INDEX, REFERENCES, CREATE VIEW, "
+    "SHOW VIEW, CREATE ROUTINE, ALTER ROUTINE, EXECUTE, CREATE TEMPORARY TABLES, LOCK TABLES";
+
+// Stops the mariadb client at the first statement, before any CREATE USER, when the schema is
+// not there yet: a GRANT on a missing table would fail halfway and leave accounts half made.
+std::string SchemaGuard(const std::string& database) {
+  return fmt::format(
+      "\n-- Refuse before making any account if the schema is missing (run blemon-admin migrate).\n"
+      "DELIMITER //\n"
+      "BEGIN NOT ATOMIC\n"
+      "  IF (SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = {0} AND\n"
+      "      table_name IN ('monitors', 'staging_batches', 'fleet_settings', 'processor_lease',\n"
+      "                     'sighting_staging', 'schema_version')) < 6 THEN\n"
+      "    SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT =\n"
+      "      {1};\n"
+      "  END IF;\n"
+      "END //\n"
+      "DELIMITER ;\n",
+      Literal(database),
+      Literal(fmt::format("database {} has no blemon schema yet: run blemon-admin migrate "
+                          "first; no account was made",
+                          database)));
+}
+
 }  // namespace
 
 std::string GrantStatements(const GrantOptions& o) {
@@ -54,11 +80,14 @@ std::string GrantStatements(const GrantOptions& o) {
     return fmt::format("{}@{}", Literal(user), Literal(o.host));
   };
   std::string out = fmt::format(
-      "-- Least-privilege accounts for blemon on database {0}. Run as an administrator:\n"
-      "--   blemon-admin grants | mariadb -u root -p\n"
+      "-- Least-privilege accounts for blemon on database {0}. Run as an administrator, after\n"
+      "-- blemon-admin migrate:\n"
+      "--   blemon-admin grants | sudo mariadb\n"
       "-- Replace CHANGE_ME (or pass --password) and put each password in the monitor's\n"
-      "-- password_file. Schema changes (blemon-admin migrate) need an account with ALL on {0}.\n",
+      "-- password_file. Schema changes (blemon-admin migrate) need root through the socket or\n"
+      "-- the admin account of --admin-user.\n",
       o.database);
+  out += SchemaGuard(o.database);
   const auto create = [&](const std::string& user, std::string_view role) {
     out += fmt::format("\n-- {}\nCREATE USER IF NOT EXISTS {} IDENTIFIED BY {};\n", role,
                        account(user), Literal(password));
@@ -77,6 +106,13 @@ std::string GrantStatements(const GrantOptions& o) {
                      Ident("blemon_process_interval"), account(o.processor_user));
   create(o.report_user, "Reporting: blemon-report, blemon-dashboard and ad-hoc SQL, read-only.");
   out += fmt::format("GRANT SELECT ON {}.* TO {};\n", db, account(o.report_user));
+  if (!o.admin_user.empty()) {
+    const std::string admin = fmt::format("{}@{}", Literal(o.admin_user), Literal(o.admin_host));
+    out += fmt::format(
+        "\n-- Admin: blemon-admin migrate, check, cleanup-staging, archive, processor release.\n"
+        "CREATE USER IF NOT EXISTS {} IDENTIFIED BY {};\nGRANT {} ON {}.* TO {};\n",
+        admin, Literal(password), kAdminRights, db, admin);
+  }
   out += "FLUSH PRIVILEGES;\n";
   return out;
 }

@@ -2,10 +2,12 @@
 // archive, processor status / release (the README's "clear stale claim"), and grants.
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
+#include <optional>
 #include <string>
 
 #include "blemon/app/command_line.h"
@@ -57,20 +59,29 @@ void AddScanProblems(const app::LoadedConfig& loaded, blemon::StoreCheck& check)
 int Check(blemon::AdminStore& store, const app::LoadedConfig& loaded) {
   auto check = store.Check();
   if (check.connected && check.problems.empty()) AddScanProblems(loaded, check);
-  fmt::print("Config:     {}\n", loaded.source);
+  fmt::print(
+      "Config:     {}{}\n", loaded.source,
+      loaded.source == "built-in defaults"
+          ? fmt::format(" (no {} or {}: on the database server, install the admin "
+                        "configuration, /usr/share/doc/blemon/examples/admin.toml, as {})",
+                        app::kAdminConfigPath, app::kDefaultConfigPath, app::kAdminConfigPath)
+          : std::string());
   fmt::print("Store:      {}\n", check.server);
   fmt::print("Connection: {}\n", check.connected ? "ok" : "FAILED");
   if (check.connected) {
     fmt::print("Schema:     {} (this blemon writes version {})\n",
                check.schema_version ? fmt::format("version {}", *check.schema_version)
-                                    : std::string("no schema_version table"),
+                                    : std::string("none (no blemon tables)"),
                check.expected_version);
     fmt::print("Tables:\n");
     for (const auto& table : check.tables) {
       fmt::print("  {:<26} {}\n", table.table,
-                 table.rows ? fmt::format("{} rows", *table.rows) : std::string("MISSING"));
+                 table.rows     ? fmt::format("{} rows", *table.rows)
+                 : table.hidden ? std::string("cannot see (this account may not read it)")
+                                : std::string("MISSING"));
     }
   }
+  for (const auto& note : check.notes) fmt::print("Note:       {}\n", note);
   if (check.problems.empty()) {
     fmt::print("All checks passed.\n");
     return app::kExitOk;
@@ -156,79 +167,118 @@ int ProcessorRelease(blemon::AdminStore& store) {
   return app::kExitOk;
 }
 
-int Run(int argc, char** argv) {
-  CLI::App cli{"blemon-admin: check, migrate and maintain the blemon database"};
-  cli.require_subcommand(1);
-  cli.fallthrough();
+// The command line: every command with its options, and which one was given.
+struct CommandLine {
   std::string config_path;
-  report::AddConfigOption(cli, config_path);
-  app::AddVersionFlag(cli, "blemon-admin");
-
-  auto* check = cli.add_subcommand(
-      "check", "connection, schema version, tables, row counts and a diagnosis of problems");
-  auto* migrate = cli.add_subcommand("migrate", "create or upgrade the schema (safe to rerun)");
   int cleanup_days = 7;
-  auto* cleanup = cli.add_subcommand(
-      "cleanup-staging", "delete processed staging rows older than N days (never unprocessed)");
-  cleanup->add_option("--days", cleanup_days, "keep this many days")
-      ->check(app::WholeNumber(0, 36500))
-      ->capture_default_str();
   int archive_days = 90;
   int archive_chunk = 5000;
-  auto* archive = cli.add_subcommand(
+  blemon::admin::GrantOptions grant_options;
+  std::optional<std::string> grant_database;
+  CLI::App* check = nullptr;
+  CLI::App* migrate = nullptr;
+  CLI::App* cleanup = nullptr;
+  CLI::App* archive = nullptr;
+  CLI::App* status = nullptr;
+  CLI::App* release = nullptr;
+  CLI::App* grants = nullptr;
+};
+
+void DefineMaintenance(CLI::App& cli, CommandLine& c) {
+  c.check = cli.add_subcommand(
+      "check", "connection, schema version, tables, row counts and a diagnosis of problems");
+  c.migrate = cli.add_subcommand("migrate", "create or upgrade the schema (safe to rerun)");
+  c.cleanup = cli.add_subcommand(
+      "cleanup-staging", "delete processed staging rows older than N days (never unprocessed)");
+  c.cleanup->add_option("--days", c.cleanup_days, "keep this many days")
+      ->check(app::WholeNumber(0, 36500))
+      ->capture_default_str();
+  c.archive = cli.add_subcommand(
       "archive", "move sightings older than N days into device_sightings_archive, in chunks");
-  archive->add_option("--older-than", archive_days, "days")
+  c.archive->add_option("--older-than", c.archive_days, "days")
       ->check(app::WholeNumber(1, 36500))
       ->capture_default_str();
-  archive->add_option("--chunk", archive_chunk, "rows per transaction")
+  c.archive->add_option("--chunk", c.archive_chunk, "rows per transaction")
       ->check(app::WholeNumber(1, 1'000'000))
       ->capture_default_str();
   auto* processor = cli.add_subcommand("processor", "the processor lease");
   processor->require_subcommand(1);
-  auto* status = processor->add_subcommand("status", "who holds the lease, since when, until when");
-  auto* release = processor->add_subcommand(
+  c.status = processor->add_subcommand("status", "who holds the lease, since when, until when");
+  c.release = processor->add_subcommand(
       "release", "clear the lease and the monitors' claim (the README's \"clear stale claim\")");
-  blemon::admin::GrantOptions grant_options;
-  auto* grants = cli.add_subcommand(
+}
+
+void DefineGrants(CLI::App& cli, CommandLine& c) {
+  auto& o = c.grant_options;
+  c.grants = cli.add_subcommand(
       "grants", "print least-privilege accounts: scanner, processor, read-only reporting");
-  grants->add_option("--host", grant_options.host, "the accounts' host part")
+  c.grants->add_option("--host", o.host, "the accounts' host part")->capture_default_str();
+  c.grants->add_option("--scanner-user", o.scanner_user)->capture_default_str();
+  c.grants->add_option("--processor-user", o.processor_user)->capture_default_str();
+  c.grants->add_option("--report-user", o.report_user)->capture_default_str();
+  c.grants->add_option("--password", o.password,
+                       "password put in CREATE USER (default: a placeholder to replace)");
+  c.grants->add_option("--admin-user", o.admin_user,
+                       "also an admin account (migrate, cleanup-staging, archive) of this name");
+  c.grants->add_option("--admin-host", o.admin_host, "the admin account's host part")
       ->capture_default_str();
-  grants->add_option("--scanner-user", grant_options.scanner_user)->capture_default_str();
-  grants->add_option("--processor-user", grant_options.processor_user)->capture_default_str();
-  grants->add_option("--report-user", grant_options.report_user)->capture_default_str();
-  grants->add_option("--password", grant_options.password,
-                     "password put in CREATE USER (default: a placeholder to replace)");
+  c.grants->add_option("--database", c.grant_database,
+                       "the database (default: database.database of the config, else ble_monitor)");
+}
 
-  if (const auto exit_code = app::ParseCommandLine(cli, "blemon-admin", argc, argv))
-    return *exit_code;
-
-  const auto loaded_or_not = report::LoadConfigOrComplain("blemon-admin", config_path);
-  if (!loaded_or_not) return app::kExitConfig;
-  const app::LoadedConfig& loaded = *loaded_or_not;
+// Grants need no connection: without a config file (the database server has none) they are for
+// the default database. Only a config that chose SQLite makes them meaningless.
+int Grants(CommandLine& c, const app::LoadedConfig& loaded) {
   const auto& database = loaded.config.database;
+  if (database.configured && database.backend != blemon::Backend::kMariaDb) {
+    fmt::print(stderr,
+               "blemon-admin: grants are for MariaDB; {} uses the SQLite file {}, whose rights "
+               "are the file's permissions\n",
+               loaded.source, database.path);
+    return app::kExitUsage;
+  }
+  c.grant_options.database = c.grant_database.value_or(database.database);
+  std::fputs(blemon::admin::GrantStatements(c.grant_options).c_str(), stdout);
+  return app::kExitOk;
+}
 
-  if (grants->parsed()) {
-    if (database.backend != blemon::Backend::kMariaDb) {
-      fmt::print(stderr,
-                 "blemon-admin: grants are for MariaDB; {} uses the SQLite file {}, whose "
-                 "rights are the file's permissions\n",
-                 loaded.source, database.path);
-      return app::kExitUsage;
-    }
-    grant_options.database = database.database;
-    std::fputs(blemon::admin::GrantStatements(grant_options).c_str(), stdout);
-    return app::kExitOk;
+// The admin role's configuration on the database server when it is there, else the monitor's.
+std::string_view DefaultConfigPath() {
+  return ::access(std::string(app::kAdminConfigPath).c_str(), F_OK) == 0 ? app::kAdminConfigPath
+                                                                         : app::kDefaultConfigPath;
+}
+
+int Run(int argc, char** argv) {
+  CLI::App cli{"blemon-admin: check, migrate and maintain the blemon database"};
+  cli.require_subcommand(1);
+  cli.fallthrough();
+  CommandLine c;
+  report::AddConfigOption(
+      cli, c.config_path,
+      fmt::format("{}, else {},", app::kAdminConfigPath, app::kDefaultConfigPath));
+  app::AddVersionFlag(cli, "blemon-admin");
+  DefineMaintenance(cli, c);
+  DefineGrants(cli, c);
+  if (const auto exit_code = app::ParseCommandLine(cli, "blemon-admin", argc, argv)) {
+    return *exit_code;
   }
 
+  const auto loaded_or_not =
+      report::LoadConfigOrComplain("blemon-admin", c.config_path, DefaultConfigPath());
+  if (!loaded_or_not) return app::kExitConfig;
+  const app::LoadedConfig& loaded = *loaded_or_not;
+  if (c.grants->parsed()) return Grants(c, loaded);
+
+  const auto& database = loaded.config.database;
   return report::ExitCodeOfStoreWork("blemon-admin", [&] {
     auto store = report::OpenAdminStore(database);
-    if (check->parsed()) return Check(*store, loaded);
+    if (c.check->parsed()) return Check(*store, loaded);
     fmt::print("Store: {}\n", app::DescribeStore(database));
-    if (migrate->parsed()) return Migrate(*store);
-    if (cleanup->parsed()) return Cleanup(*store, cleanup_days);
-    if (archive->parsed()) return Archive(*store, archive_days, archive_chunk);
-    if (status->parsed()) return ProcessorStatus(*store);
-    if (release->parsed()) return ProcessorRelease(*store);
+    if (c.migrate->parsed()) return Migrate(*store);
+    if (c.cleanup->parsed()) return Cleanup(*store, c.cleanup_days);
+    if (c.archive->parsed()) return Archive(*store, c.archive_days, c.archive_chunk);
+    if (c.status->parsed()) return ProcessorStatus(*store);
+    if (c.release->parsed()) return ProcessorRelease(*store);
     return app::kExitUsage;
   });
 }

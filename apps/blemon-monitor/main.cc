@@ -143,10 +143,11 @@ int RunUnguarded(const Options& options) {
   if (config.monitor.name.empty()) config.monitor.name = app::HostName();
   {
     std::string why;
-    schedule =
-        Schedule::Make(ScheduleConfig{config.monitor.scan_interval, config.monitor.scan_offset,
-                                      config.monitor.scan_duration, config.monitor.processor_wait},
-                       &why);
+    schedule = Schedule::Make(
+        ScheduleConfig{
+            config.monitor.scan_interval, config.monitor.scan_offset, config.monitor.scan_duration,
+            config.monitor.process_intervals ? config.monitor.processor_wait : Seconds{0}},
+        &why);
     if (!schedule) {
       PrintError(fmt::format("{}: [monitor] timings do not fit: {}", loaded.source, why));
       return kExitConfig;

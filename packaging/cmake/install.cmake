@@ -194,6 +194,10 @@ endif()
 file(GLOB blemon_docs ${PROJECT_SOURCE_DIR}/docs/*.md)
 install(FILES ${PROJECT_SOURCE_DIR}/README.md ${blemon_docs} DESTINATION ${CMAKE_INSTALL_DOCDIR}
         COMPONENT runtime)
+# The admin role's configuration on the database server, as an example to copy (not a conffile:
+# on a monitor it would point blemon-admin at a local server that is not there).
+install(FILES ${PROJECT_SOURCE_DIR}/packaging/config/admin.toml
+        DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples COMPONENT runtime)
 
 # --- System integration (the .deb) --------------------------------------------------------------
 

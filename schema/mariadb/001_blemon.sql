@@ -4,7 +4,8 @@
 -- Every statement is safe to rerun (IF NOT EXISTS / OR REPLACE), because DDL is not transactional
 -- in MariaDB and a migration interrupted halfway is simply run again.
 -- Runs with the mariadb client and with blemon's embedded runner (DELIMITER lines as the client
--- understands them). The runner records the version in schema_version afterwards.
+-- understands them). The file records its version in schema_version at its end, as the runner
+-- does after it.
 
 -- utf8mb4 throughout: a seed database created with a 3-byte utf8 default is converted, so 4-byte
 -- characters (emoji in device names) are stored instead of refused.
@@ -331,3 +332,14 @@ BEGIN
               AND scan_timestamp < NOW() - INTERVAL days_to_keep DAY) AS unprocessed_old_rows_kept;
 END //
 DELIMITER ;
+
+-- The version this file brings the database to, recorded by the file itself, so that feeding the
+-- files to the mariadb client by hand (000_seed.sql, then this one) gives the same database as
+-- `blemon-admin migrate`, which records the same rows. Last, so that a run interrupted halfway
+-- records nothing: `blemon-admin check` then reports the half-applied migration.
+CREATE TABLE IF NOT EXISTS schema_version (
+    version INT NOT NULL PRIMARY KEY,
+    name VARCHAR(100) NOT NULL,
+    applied_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+INSERT IGNORE INTO schema_version (version, name) VALUES (0, '000_seed'), (1, '001_blemon');

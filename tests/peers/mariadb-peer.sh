@@ -83,6 +83,10 @@ start_server() {
   mkdir -p "$dir/tmp"
   local user_opt=()
   [ "$(id -u)" -eq 0 ] && user_opt=(--user=root)
+  # DIR/extra-args, one option a line, adds server options: a test of an unsupported setting
+  # (e.g. --log-bin with --binlog-format=STATEMENT) writes it before `setup`.
+  local extra_opt=()
+  [ -f "$dir/extra-args" ] && mapfile -t extra_opt <"$dir/extra-args"
   # Settings close to a stock server (durable commits) so benchmarks mean something; only the
   # buffer pool is sized for the 10-million-row benchmark.
   setsid "$mariadbd" --no-defaults "${user_opt[@]}" \
@@ -91,7 +95,7 @@ start_server() {
     --character-set-server=utf8mb4 --collation-server=utf8mb4_general_ci \
     --innodb-buffer-pool-size=1G --innodb-log-file-size=512M --max-connections=200 \
     --ssl-ca="$dir/certs/ca.pem" --ssl-cert="$dir/certs/server.pem" \
-    --ssl-key="$dir/certs/server-key.pem" \
+    --ssl-key="$dir/certs/server-key.pem" "${extra_opt[@]}" \
     </dev/null >>"$dir/mysqld.out" 2>&1 &
   local i
   for i in $(seq 1 300); do

@@ -386,7 +386,8 @@ TEST(AConfigError, ForAScheduleThatDoesNotFitNamesAScheduleKey) {
   // 200 + 60 + 60 is not shorter than 300: the scan could not finish and be waited for.
   const ConfigError e = ErrorOf(
       "[monitor]\nscan_interval_seconds = 300\nscan_offset_seconds = 200\n"
-      "scan_duration_seconds = 60\nprocessor_wait_seconds = 60\n");
+      "scan_duration_seconds = 60\nprocessor_wait_seconds = 60\nprocess_intervals = true\n"
+      "processor_lease_ttl_seconds = 600\n");
   EXPECT_THAT(e.key(), StartsWith("monitor.")) << e.what();
   EXPECT_THAT(e.what(), StartsWith("blemon.toml:"));
 }
@@ -471,12 +472,22 @@ TEST(AConfigParser, ThrowsOnlyConfigErrorForRandomMutationsOfAValidFile) {
   EXPECT_GT(errors, 300);  // the mutations did break things
 }
 
+TEST(AScanner, IsNotRefusedForAProcessorWaitItNeverWaits) {
+  // A 10 s scanner with the default processor_wait_seconds (60) was refused: only the processor
+  // waits after the scan window.
+  EXPECT_NO_THROW(Parse("[monitor]\nscan_interval_seconds = 10\nscan_duration_seconds = 5\n"));
+  EXPECT_EQ(ErrorOf("[monitor]\nscan_interval_seconds = 10\nscan_duration_seconds = 5\n"
+                    "process_intervals = true\nprocessor_lease_ttl_seconds = 60\n")
+                .key(),
+            "monitor.scan_interval_seconds");
+}
+
 // --- the limits of the columns the values are written to ---------------------------------------
 
 TEST(ATextKey, LongerThanItsDatabaseColumnIsRefusedWithFileLineAndKey) {
   // A 120-character name passed, then MariaDB refused it ("data too long") on every restart.
-  const ConfigError e = ErrorOf("[monitor]\nlocation = \"Hall\"\nname = \"" +
-                                std::string(120, 'x') + "\"\n");
+  const ConfigError e =
+      ErrorOf("[monitor]\nlocation = \"Hall\"\nname = \"" + std::string(120, 'x') + "\"\n");
   EXPECT_EQ(e.line(), 3);
   EXPECT_EQ(e.key(), "monitor.name");
   EXPECT_THAT(e.what(), HasSubstr("120 characters long; the database column "
@@ -491,9 +502,11 @@ TEST(ATextKey, CountsCharactersNotBytesAsVarcharDoes) {
 }
 
 TEST(ATextKey, EveryKeyWrittenToTheDatabaseIsBounded) {
-  const std::pair<std::string, std::size_t> limited[] = {
-      {"[monitor]\nname", 100}, {"[monitor]\nlocation", 200}, {"[monitor]\ndescription", 65535},
-      {"[database]\nuser", 80}, {"[database]\ndatabase", 64}};
+  const std::pair<std::string, std::size_t> limited[] = {{"[monitor]\nname", 100},
+                                                         {"[monitor]\nlocation", 200},
+                                                         {"[monitor]\ndescription", 65535},
+                                                         {"[database]\nuser", 80},
+                                                         {"[database]\ndatabase", 64}};
   for (const auto& [key, limit] : limited) {
     EXPECT_NO_THROW(Parse(key + " = \"" + std::string(limit, 'a') + "\"\n")) << key;
     EXPECT_THAT(ErrorOf(key + " = \"" + std::string(limit + 1, 'a') + "\"\n").what(),

@@ -4,6 +4,7 @@
 #include <mysqld_error.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 #include <set>
 #include <string>
@@ -470,6 +471,141 @@ std::string Diagnose(const DbError& e, const DatabaseSettings& settings) {
   }
 }
 
+// What `check` needs to know about the server, beyond the connection: the settings
+// docs/database.md calls unsupported, each of which makes every monitor fail.
+void CheckServerSettings(Connection& db, StoreCheck& check) {
+  Statement query(db.raw(), "SELECT @@version, @@log_bin, @@binlog_format");
+  const Row r = query.Query({}).at(0);
+  const std::string version = r[0].value_or("");
+  int major = 0;
+  int minor = 0;
+  if (version.find("MariaDB") != std::string::npos &&
+      std::sscanf(version.c_str(), "%d.%d", &major, &minor) == 2 &&
+      (major < 10 || (major == 10 && minor < 3))) {
+    check.problems.push_back(fmt::format(
+        "the server is MariaDB {}; blemon needs 10.3 or newer (its migrations use ADD COLUMN IF "
+        "NOT EXISTS and CREATE OR REPLACE): upgrade the server",
+        version));
+  }
+  if (r[1].value_or("0") == "1" && r[2].value_or("") == "STATEMENT") {
+    check.problems.push_back(
+        "the server writes its binary log with binlog_format = STATEMENT, which refuses "
+        "InnoDB writes under READ COMMITTED (error 1665): every monitor's staging and the "
+        "processor's merge fail. Set binlog_format = MIXED (or ROW) in the [mysqld] section of "
+        "/etc/mysql/mariadb.conf.d/50-server.cnf and restart the server (SET GLOBAL "
+        "binlog_format = 'MIXED' helps until the restart, for new connections)");
+  }
+}
+
+std::set<std::string> VisibleTables(Connection& db) {
+  std::set<std::string> present;
+  Statement query(db.raw(),
+                  "SELECT table_name FROM information_schema.tables WHERE table_schema = "
+                  "DATABASE()");
+  for (const Row& r : query.Query({})) present.insert(r[0].value_or(""));
+  return present;
+}
+
+std::int64_t CountRows(Connection& db, std::string_view table) {
+  Statement query(db.raw(), fmt::format("SELECT COUNT(*) FROM `{}`", table));
+  return ToInt(query.Query({}).at(0)[0]);
+}
+
+// Rows of every table `check` knows. information_schema lists only the tables the account may
+// use, so a table it does not list is probed: "no such table" is missing, "command denied" is
+// hidden from this (least-privilege) account, which cannot know more.
+void CountTables(Connection& db, const std::set<std::string>& present, StoreCheck& check) {
+  std::vector<std::string> hidden;
+  for (auto table : kTables) {
+    TableCount count{std::string(table), std::nullopt};
+    if (present.count(count.table)) {
+      count.rows = CountRows(db, table);
+    } else {
+      try {
+        Statement probe(db.raw(), fmt::format("SELECT 1 FROM `{}` LIMIT 0", table));
+        probe.Query({});
+      } catch (const DbError& e) {
+        if (e.code() == ER_TABLEACCESS_DENIED_ERROR) {
+          count.hidden = true;
+          hidden.push_back(count.table);
+        } else if (e.code() != ER_NO_SUCH_TABLE) {
+          throw;
+        }
+      }
+    }
+    check.tables.push_back(std::move(count));
+  }
+  if (present.count("device_sightings_archive")) {
+    check.tables.push_back({"device_sightings_archive", CountRows(db, "device_sightings_archive")});
+  }
+  if (!hidden.empty()) {
+    std::string names;
+    for (const auto& name : hidden) names += (names.empty() ? "" : ", ") + name;
+    check.notes.push_back(fmt::format(
+        "this account may not read {}: expected of a least-privilege account (blemon-admin "
+        "grants); run check with the admin configuration (-c /etc/blemon/admin.toml) to see "
+        "everything",
+        names));
+  }
+}
+
+// The installed version against this build's, telling an interrupted migration (blemon's tables
+// there, its version not recorded) from the original tool's schema and from an older one.
+void DiagnoseSchemaVersion(int installed, const std::set<std::string>& present,
+                           std::string_view database, StoreCheck& check) {
+  const int expected = check.expected_version;
+  std::string started;
+  for (auto table : {"staging_batches", "fleet_settings", "processor_lease"}) {
+    if (present.count(table)) started += (started.empty() ? "" : ", ") + std::string(table);
+  }
+  if (installed >= 0 && installed < expected && !started.empty()) {
+    check.problems.push_back(fmt::format(
+        "a migration to version {} was started but did not finish: {} exist, but schema_version "
+        "does not record version {} (it records {}). Run blemon-admin migrate again: every "
+        "statement of a migration is safe to rerun, and it finishes the job",
+        expected, started, expected, installed));
+  } else if (installed < 0) {
+    check.problems.push_back(fmt::format(
+        "database {} has no blemon tables: create them with blemon-admin migrate", database));
+  } else if (installed == 0) {
+    check.problems.push_back(
+        "this is the original Python tool's schema (version 0): upgrade it in place, data "
+        "kept, with blemon-admin migrate");
+  } else if (installed < expected) {
+    check.problems.push_back(
+        fmt::format("schema version {} is older than this blemon's {}: run blemon-admin migrate",
+                    installed, expected));
+  }
+}
+
+// The seed's tables, procedures and views, which blemon and the original README's SQL use.
+void CheckSeedObjects(Connection& db, const std::set<std::string>& present, StoreCheck& check) {
+  for (const TableCount& table : check.tables) {
+    const bool seed = std::find(std::begin(kSeedTables), std::end(kSeedTables), table.table) !=
+                      std::end(kSeedTables);
+    if (seed && !table.rows && !table.hidden) {
+      check.problems.push_back(
+          fmt::format("table {} is missing: run blemon-admin migrate to recreate it", table.table));
+    }
+  }
+  std::set<std::string> routines;
+  Statement query(db.raw(),
+                  "SELECT routine_name FROM information_schema.routines "
+                  "WHERE routine_schema = DATABASE()");
+  for (const Row& r : query.Query({})) routines.insert(r[0].value_or(""));
+  const bool partial_view = !check.notes.empty();
+  for (auto routine : kRoutines) {
+    if (routines.count(std::string(routine))) continue;
+    if (partial_view) continue;  // information_schema hides routines this account may not run
+    check.problems.push_back(
+        fmt::format("procedure {} is missing: run blemon-admin migrate", routine));
+  }
+  for (auto view : kViews) {
+    if (present.count(std::string(view)) || partial_view) continue;
+    check.problems.push_back(fmt::format("view {} is missing: run blemon-admin migrate", view));
+  }
+}
+
 class MariaDbAdminStore final : public AdminStore {
  public:
   explicit MariaDbAdminStore(const DatabaseSettings& settings) : link_(settings) {}
@@ -495,71 +631,13 @@ class MariaDbAdminStore final : public AdminStore {
       check.server =
           fmt::format("{} (server {}), database {}, user {}", link_.where(),
                       mysql_get_server_info(db->raw()), settings.database, settings.user);
+      CheckServerSettings(*db, check);
+      const std::set<std::string> present = VisibleTables(*db);
+      CountTables(*db, present, check);
       const int installed = InstalledSchemaVersion(*db);
-      if (installed >= 1) check.schema_version = installed;
-      std::set<std::string> present;
-      for (const Row& r : link_.Query(*db,
-                                      "SELECT table_name FROM information_schema.tables "
-                                      "WHERE table_schema = DATABASE()",
-                                      {})) {
-        present.insert(r[0].value_or(""));
-      }
-      for (auto table : kTables) {
-        TableCount count{std::string(table), std::nullopt};
-        if (present.count(count.table)) {
-          count.rows =
-              ToInt(link_.Query(*db, fmt::format("SELECT COUNT(*) FROM `{}`", table), {}).at(0)[0]);
-        }
-        check.tables.push_back(std::move(count));
-      }
-      if (present.count("device_sightings_archive")) {
-        check.tables.push_back(
-            {"device_sightings_archive",
-             ToInt(
-                 link_.Query(*db, "SELECT COUNT(*) FROM device_sightings_archive", {}).at(0)[0])});
-      }
-      if (installed < 0) {
-        check.problems.push_back(
-            fmt::format("database {} has no blemon tables: create them with blemon-admin migrate",
-                        settings.database));
-      } else if (installed == 0) {
-        check.problems.push_back(
-            "this is the original Python tool's schema (version 0): upgrade it in place, data "
-            "kept, with blemon-admin migrate");
-      } else if (installed < check.expected_version) {
-        check.problems.push_back(fmt::format(
-            "schema version {} is older than this blemon's {}: run blemon-admin migrate", installed,
-            check.expected_version));
-      }
-      if (installed >= 0) {
-        for (auto table : kSeedTables) {
-          if (!present.count(std::string(table))) {
-            check.problems.push_back(
-                fmt::format("table {} is missing: run blemon-admin migrate to recreate it", table));
-          }
-        }
-        std::set<std::string> routines;
-        for (const Row& r : link_.Query(*db,
-                                        "SELECT routine_name FROM information_schema.routines "
-                                        "WHERE routine_schema = DATABASE()",
-                                        {})) {
-          routines.insert(r[0].value_or(""));
-        }
-        for (auto routine : kRoutines) {
-          if (!routines.count(std::string(routine))) {
-            check.problems.push_back(fmt::format(
-                "procedure {} is missing (or this user may not see it): run blemon-admin "
-                "migrate",
-                routine));
-          }
-        }
-        for (auto view : kViews) {
-          if (!present.count(std::string(view))) {
-            check.problems.push_back(
-                fmt::format("view {} is missing: run blemon-admin migrate", view));
-          }
-        }
-      }
+      if (installed >= 0) check.schema_version = installed;
+      DiagnoseSchemaVersion(installed, present, settings.database, check);
+      if (installed >= 0) CheckSeedObjects(*db, present, check);
     } catch (const DbError& e) {
       check.problems.push_back(Diagnose(e, settings));
     } catch (const Refused& e) {

@@ -11,20 +11,21 @@
 
 namespace blemon::report {
 
-void AddConfigOption(CLI::App& cli, std::string& config_path) {
+void AddConfigOption(CLI::App& cli, std::string& config_path, std::string_view defaults) {
   cli.add_option("-c,--config", config_path,
                  fmt::format("config file (default {} if present, else built-in defaults)",
-                             app::kDefaultConfigPath));
+                             defaults));
 }
 
 std::optional<app::LoadedConfig> LoadConfigOrComplain(std::string_view program,
-                                                      const std::string& config_path) {
+                                                      const std::string& config_path,
+                                                      std::string_view default_path) {
   if (const auto problem = app::ProcessTimeZoneProblem()) {
     fmt::print(stderr, "{}: {}\n", program, *problem);
     return std::nullopt;
   }
   try {
-    auto loaded = app::LoadConfig(config_path);
+    auto loaded = app::LoadConfig(config_path, default_path);
     app::CheckLocalFiles(loaded, /*check_log_file=*/false);
     return loaded;
   } catch (const ConfigError& e) {

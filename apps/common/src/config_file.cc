@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 #include <system_error>
+#include <utility>
 
 namespace blemon::app {
 namespace {
@@ -36,28 +37,36 @@ std::string ReadWholeFile(const std::string& path) {
   throw ConfigError(loaded.source, loaded.config.LineOf(key), std::string(key), problem);
 }
 
-void CheckPasswordFile(const LoadedConfig& loaded) {
-  const std::string& path = loaded.config.database.password_file;
-  constexpr std::string_view kKey = "database.password_file";
+// A file a key names, which the start opens for reading: it exists, is a file and can be read.
+// Returns its mode bits.
+mode_t RequireReadableFile(const LoadedConfig& loaded, std::string_view key,
+                           const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
-    Refuse(loaded, kKey, fmt::format("names {}: {}", path, std::strerror(errno)));
+    Refuse(loaded, key, fmt::format("names {}: {}", path, std::strerror(errno)));
   }
-  if (!S_ISREG(st.st_mode)) Refuse(loaded, kKey, fmt::format("{} is not a file", path));
-  if ((st.st_mode & S_IROTH) != 0) {
-    Refuse(loaded, kKey,
-           fmt::format("{0} is readable by everyone (mode {1:04o}); it holds a password: "
-                       "chmod 0640 {0} and chown root:_blemon {0}",
-                       path, st.st_mode & 07777));
-  }
-  std::ifstream in(path);
-  std::string first_line;
-  if (!in) {
-    Refuse(loaded, kKey,
+  if (!S_ISREG(st.st_mode)) Refuse(loaded, key, fmt::format("{} is not a file", path));
+  if (::access(path.c_str(), R_OK) != 0) {
+    Refuse(loaded, key,
            fmt::format("cannot read {}: {} (the service user _blemon reads it: chown "
                        "root:_blemon, chmod 0640)",
                        path, std::strerror(errno)));
   }
+  return st.st_mode;
+}
+
+void CheckPasswordFile(const LoadedConfig& loaded) {
+  const std::string& path = loaded.config.database.password_file;
+  constexpr std::string_view kKey = "database.password_file";
+  const mode_t mode = RequireReadableFile(loaded, kKey, path);
+  if ((mode & S_IROTH) != 0) {
+    Refuse(loaded, kKey,
+           fmt::format("{0} is readable by everyone (mode {1:04o}); it holds a password: "
+                       "chmod 0640 {0} and chown root:_blemon {0}",
+                       path, mode & 07777));
+  }
+  std::ifstream in(path);
+  std::string first_line;
   if (!std::getline(in, first_line) || first_line.empty()) {
     Refuse(loaded, kKey, fmt::format("{} holds no password on its first line", path));
   }
@@ -87,8 +96,16 @@ void CheckLogFile(const LoadedConfig& loaded) {
 
 void CheckLocalFiles(const LoadedConfig& loaded, bool check_log_file) {
   const Config& config = loaded.config;
-  if (config.database.backend == Backend::kMariaDb && !config.database.password_file.empty()) {
-    CheckPasswordFile(loaded);
+  const DatabaseSettings& database = config.database;
+  if (database.backend == Backend::kMariaDb) {
+    if (!database.password_file.empty()) CheckPasswordFile(loaded);
+    // The TLS files: read by the client library at connect time, where a missing one would look
+    // like a database that refuses us.
+    for (const auto& [key, path] : {std::pair{"database.ssl_ca", &database.ssl_ca},
+                                    std::pair{"database.ssl_cert", &database.ssl_cert},
+                                    std::pair{"database.ssl_key", &database.ssl_key}}) {
+      if (!path->empty()) RequireReadableFile(loaded, key, *path);
+    }
   }
   if (check_log_file && !config.monitor.log_file.empty()) CheckLogFile(loaded);
 }

@@ -194,7 +194,10 @@ class ReportStore {
 
 struct TableCount {
   std::string table;
-  std::optional<std::int64_t> rows;  // nullopt: the table is missing
+  std::optional<std::int64_t> rows;  // nullopt: the table is missing, or hidden
+  // The account checking may not read the table (a least-privilege account): it cannot tell
+  // whether the table exists, so it is not reported missing.
+  bool hidden = false;
 };
 
 // What `blemon-admin check` shows. Connection failures are not thrown by Check: they become
@@ -207,6 +210,8 @@ struct StoreCheck {
   std::vector<TableCount> tables;
   // Each problem says what is wrong and what to do; empty when all is well.
   std::vector<std::string> problems;
+  // What is worth knowing but not wrong, e.g. tables this account may not read.
+  std::vector<std::string> notes;
 };
 
 struct CleanupResult {

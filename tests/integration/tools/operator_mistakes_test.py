@@ -90,6 +90,8 @@ def check_config_files(f, tmp):
         ("an empty password_file", f"{tmp}/ok.log",
          write(os.path.join(tmp, "empty-password"), "", 0o640), "", 10,
          "database.password_file", r"no password on its first line"),
+        ("a missing TLS CA file", f"{tmp}/ok.log", secret, 'ssl_ca = "/nonexistent/ca.pem"\n',
+         11, "database.ssl_ca", r"names /nonexistent/ca.pem: No such file"),
         ("a name longer than monitors.monitor_name", f"{tmp}/ok.log", secret,
          'location = "x"\n', 2, "monitor.name", r"monitors.monitor_name holds at most 100"),
     ]
@@ -97,6 +99,8 @@ def check_config_files(f, tmp):
         text = good.format(tmp=tmp, log=log, pw=pw)
         if key == "monitor.name":
             text = text.replace('name = "hall"', f'name = "{"x" * 120}"')
+        elif extra:
+            text += extra
         path = write(os.path.join(tmp, "case.toml"), text)
         expected = rf"{re.escape(path)}:{line}: {re.escape(key)} .*{message}"
         f.run([monitor, "--check-config", "-c", path], 78, expected)

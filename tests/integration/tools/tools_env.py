@@ -11,8 +11,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TZ = "CET-1CEST,M3.5.0,M10.5.0/3"
 
 
-def read_peer_env():
-    peer_dir = os.environ.get("BLEMON_TEST_MARIADB_DIR")
+def read_peer_env(peer_dir=None):
+    """peer.env of the shared test server, or of a private one set up in `peer_dir`."""
+    peer_dir = peer_dir or os.environ.get("BLEMON_TEST_MARIADB_DIR")
     if not peer_dir:
         raise SystemExit("BLEMON_TEST_MARIADB_DIR is not set: run through ctest (fixture mariadb)")
     env = {}

@@ -17,14 +17,17 @@ namespace blemon::report {
 // three tools answer a bad command line, a bad config file and a lost database alike. `program`
 // prefixes every message ("blemon-report: ...").
 
-// Adds -c,--config, the config file the tool reads (default app::kDefaultConfigPath if present).
-void AddConfigOption(CLI::App& cli, std::string& config_path);
+// Adds -c,--config, the config file the tool reads; `defaults` names where it looks without one.
+void AddConfigOption(CLI::App& cli, std::string& config_path,
+                     std::string_view defaults = app::kDefaultConfigPath);
 
 // Checks the TZ variable (app::ProcessTimeZoneProblem) and loads the config file
 // (app::LoadConfig). On a bad TZ or a ConfigError prints it and returns nullopt; the caller then
 // exits with kExitConfig.
-std::optional<app::LoadedConfig> LoadConfigOrComplain(std::string_view program,
-                                                      const std::string& config_path);
+// `default_path` is read when no -c is given and it exists.
+std::optional<app::LoadedConfig> LoadConfigOrComplain(
+    std::string_view program, const std::string& config_path,
+    std::string_view default_path = app::kDefaultConfigPath);
 
 // Runs `work` against the store and returns its exit code; a database that is away (Unavailable)
 // or refuses (Refused), or any other exception, is printed and exits with kExitUnavailable.

@@ -9,6 +9,9 @@ namespace blemon::app {
 
 // Where an installed blemon looks when no -c/--config is given.
 inline constexpr std::string_view kDefaultConfigPath = "/etc/blemon/blemon.toml";
+// blemon-admin's, on the database server: the admin role's connection (root through the socket,
+// or an admin account). blemon-admin falls back to kDefaultConfigPath without it.
+inline constexpr std::string_view kAdminConfigPath = "/etc/blemon/admin.toml";
 
 struct LoadedConfig {
   Config config;
@@ -27,6 +30,7 @@ LoadedConfig LoadConfig(const std::string& path,
 // `blemon-monitor --check-config` and the start refuse the same things (exit kExitConfig):
 // - database.password_file (backend mariadb): exists, is a readable file, is not readable by
 //   everyone (the advice is 0640 root:_blemon), and holds a password on its first line;
+// - database.ssl_ca, ssl_cert, ssl_key (backend mariadb): exist and are readable files;
 // - with `check_log_file`, monitor.log_file: can be opened for appending (an existing file is
 //   writable, or its directory lets us create it). Nothing is created.
 // Throws ConfigError naming the config file, the key's line and the key.
