@@ -14,3 +14,7 @@ ALTER TABLE monitors
     ADD COLUMN IF NOT EXISTS last_scan_error_at TIMESTAMP NULL DEFAULT NULL,
     ADD COLUMN IF NOT EXISTS last_scan_ok_at TIMESTAMP NULL DEFAULT NULL,
     ADD COLUMN IF NOT EXISTS empty_scans_in_row INT NOT NULL DEFAULT 0;
+
+-- Recorded by the file itself, as 001_blemon.sql does, so a run by hand with the mariadb client
+-- gives the same database as `blemon-admin migrate`.
+INSERT IGNORE INTO schema_version (version, name) VALUES (2, '002_scan_health');

@@ -550,7 +550,9 @@ void CountTables(Connection& db, const std::set<std::string>& present, StoreChec
 }
 
 // The installed version against this build's, telling an interrupted migration (blemon's tables
-// there, its version not recorded) from the original tool's schema and from an older one.
+// there, its version not recorded) from the original tool's schema and from an older one. Only
+// version 1 creates tables, so only its interruption shows in `present`; later migrations are
+// single statements that either happen or not.
 void DiagnoseSchemaVersion(int installed, const std::set<std::string>& present,
                            std::string_view database, StoreCheck& check) {
   const int expected = check.expected_version;
@@ -558,12 +560,12 @@ void DiagnoseSchemaVersion(int installed, const std::set<std::string>& present,
   for (auto table : {"staging_batches", "fleet_settings", "processor_lease"}) {
     if (present.count(table)) started += (started.empty() ? "" : ", ") + std::string(table);
   }
-  if (installed >= 0 && installed < expected && !started.empty()) {
+  if (installed == 0 && !started.empty()) {
     check.problems.push_back(fmt::format(
-        "a migration to version {} was started but did not finish: {} exist, but schema_version "
-        "does not record version {} (it records {}). Run blemon-admin migrate again: every "
+        "a migration to version 1 was started but did not finish: {} exist, but schema_version "
+        "does not record version 1 (it records 0). Run blemon-admin migrate again: every "
         "statement of a migration is safe to rerun, and it finishes the job",
-        expected, started, expected, installed));
+        started));
   } else if (installed < 0) {
     check.problems.push_back(fmt::format(
         "database {} has no blemon tables: create them with blemon-admin migrate", database));
