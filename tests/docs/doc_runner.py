@@ -268,6 +268,8 @@ def environment(args):
         "HOME": args.work,
         "COLUMNS": "200",
         "TZ": "UTC",  # the documented outputs show UTC, whatever zone the test machine has
+        # A monitor without state_directory spools here, never in the host's /var/lib/blemon.
+        "STATE_DIRECTORY": os.path.join(args.work, "var", "lib", "blemon"),
     })
     env.pop("JOURNAL_STREAM", None)
     return env
