@@ -92,11 +92,11 @@ TEST(Credentials, RejectAMalformedLineByNumber) {
 TEST(Metrics, EscapeMonitorNamesAndCountBacklogPerMonitor) {
   DashboardSnapshot snapshot;
   snapshot.store_now = At(1000);
-  snapshot.monitors.push_back({.monitor_name = "a\"b\\c\nd",
-                               .location = "",
-                               .is_active = true,
-                               .last_seen = At(940),
-                               .devices_24h = 0});
+  DashboardMonitor monitor;
+  monitor.monitor_name = "a\"b\\c\nd";
+  monitor.is_active = true;
+  monitor.last_seen = At(940);
+  snapshot.monitors.push_back(monitor);
   snapshot.lease.holder = 1;
   snapshot.lease.holder_name = "a\"b\\c\nd";
   snapshot.lease.epoch = 7;
