@@ -14,6 +14,7 @@
 #include "blemon/app/config_file.h"
 #include "blemon/app/exit_codes.h"
 #include "blemon/app/store_factory.h"
+#include "blemon/errors.h"
 #include "blemon/report/local_time.h"
 #include "blemon/report/store_access.h"
 #include "blemon/report/tool.h"
@@ -51,6 +52,11 @@ void AddScanProblems(const app::LoadedConfig& loaded, blemon::StoreCheck& check)
     for (auto& problem : blemon::ScanProblems(snapshot, interval)) {
       check.problems.push_back(std::move(problem));
     }
+  } catch (const blemon::Refused& e) {
+    // A least-privilege account may not read the lease the snapshot includes: that is expected
+    // of it, like the tables it cannot see, and no fault of the store.
+    check.notes.push_back(
+        fmt::format("this account may not read the monitors' scan health: {}", e.what()));
   } catch (const std::exception& e) {
     check.problems.push_back(fmt::format("could not read the monitors' scan health: {}", e.what()));
   }
