@@ -5,14 +5,22 @@ BLEMON_BUILD_PACKAGES=(
   libfmt-dev libtomlplusplus-dev libcli11-dev libsqlite3-dev libsystemd-dev
   libmariadb-dev libsdbus-c++-dev
   libgtest-dev libgmock-dev
+  libcpp-httplib-dev nlohmann-json3-dev
 )
 BLEMON_TEST_PACKAGES=(
   mariadb-server mariadb-client openssl
   dbus python3-dbusmock python3-dbus python3-gi
   debhelper devscripts fakeroot lintian systemd
+  # tests/platform: the Debian root (debootstrap), systemd as PID 1 in it (systemd-nspawn), the
+  # BlueZ VM (qemu, the kernel it boots, the initramfs's busybox and cpio).
+  debootstrap systemd-container qemu-system-x86 linux-image-amd64 busybox-static cpio
+  # blemon-web: the chart library it serves, promtool for /metrics, and a real browser (driven by
+  # playwright-core from npm, tests/browser) with the machine's Node.js.
+  libjs-chart.js prometheus chromium nodejs
+  # tests/integration/monitor: a monitor whose clock is wrong (libfaketime)
   faketime
 )
-BLEMON_DEMO_PACKAGES=(sqlite3)
+BLEMON_DEMO_PACKAGES=(sqlite3 libjs-chart.js)
 
 # Installs what is missing, with sudo when not root. Quiet when everything is there already.
 blemon_install_packages() {
@@ -26,6 +34,8 @@ blemon_install_packages() {
   local sudo=()
   [ "$(id -u)" -eq 0 ] || sudo=(sudo)
   export DEBIAN_FRONTEND=noninteractive
-  "${sudo[@]}" apt-get update -qq
-  "${sudo[@]}" apt-get install -y -qq "${missing[@]}"
+  # Another apt or dpkg (unattended-upgrades, a second session) may hold the lock: wait for it.
+  local wait_for_lock=(-o DPkg::Lock::Timeout=600)
+  "${sudo[@]}" apt-get "${wait_for_lock[@]}" update -qq
+  "${sudo[@]}" apt-get "${wait_for_lock[@]}" install -y -qq "${missing[@]}"
 }

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <string>
 
+#include "blemon/app/command_line.h"
 #include "blemon/app/config_file.h"
 #include "blemon/app/exit_codes.h"
 #include "blemon/app/store_factory.h"
@@ -161,6 +162,7 @@ int Run(int argc, char** argv) {
   cli.fallthrough();
   std::string config_path;
   report::AddConfigOption(cli, config_path);
+  app::AddVersionFlag(cli, "blemon-admin");
 
   auto* check = cli.add_subcommand(
       "check", "connection, schema version, tables, row counts and a diagnosis of problems");
@@ -169,17 +171,17 @@ int Run(int argc, char** argv) {
   auto* cleanup = cli.add_subcommand(
       "cleanup-staging", "delete processed staging rows older than N days (never unprocessed)");
   cleanup->add_option("--days", cleanup_days, "keep this many days")
-      ->check(CLI::Range(0, 36500))
+      ->check(app::WholeNumber(0, 36500))
       ->capture_default_str();
   int archive_days = 90;
   int archive_chunk = 5000;
   auto* archive = cli.add_subcommand(
       "archive", "move sightings older than N days into device_sightings_archive, in chunks");
   archive->add_option("--older-than", archive_days, "days")
-      ->check(CLI::Range(1, 36500))
+      ->check(app::WholeNumber(1, 36500))
       ->capture_default_str();
   archive->add_option("--chunk", archive_chunk, "rows per transaction")
-      ->check(CLI::Range(1, 1'000'000))
+      ->check(app::WholeNumber(1, 1'000'000))
       ->capture_default_str();
   auto* processor = cli.add_subcommand("processor", "the processor lease");
   processor->require_subcommand(1);
@@ -197,7 +199,8 @@ int Run(int argc, char** argv) {
   grants->add_option("--password", grant_options.password,
                      "password put in CREATE USER (default: a placeholder to replace)");
 
-  if (const auto exit_code = report::ParseCommandLine(cli, argc, argv)) return *exit_code;
+  if (const auto exit_code = app::ParseCommandLine(cli, "blemon-admin", argc, argv))
+    return *exit_code;
 
   const auto loaded_or_not = report::LoadConfigOrComplain("blemon-admin", config_path);
   if (!loaded_or_not) return app::kExitConfig;

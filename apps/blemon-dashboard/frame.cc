@@ -159,6 +159,53 @@ std::string Safe(std::string_view text) { return app::EscapeForTerminal(text); }
 
 std::string LocalTime(UtcTime t) { return report::FormatLocalMinutes(t); }
 
+void Heading(std::string& out, std::string_view text, int width, const FrameOptions& options) {
+  const std::string fitted = FitToWidth(text, width);
+  out += options.color ? fmt::format("{}{}{}\n", kBold, fitted, kReset) : fitted + "\n";
+}
+
+void RenderTopDevices(const DashboardSnapshot& s, int width, const FrameOptions& options,
+                      std::string& out) {
+  out += "\n";
+  Heading(out, "Top devices (24 h)", width, options);
+  Table devices({"MAC", "Name", "Sightings", "Best RSSI", "Won by"},
+                {false, false, true, true, false}, {false, true, false, false, true});
+  for (const auto& d : s.top_devices) {
+    std::string won;
+    for (const auto& m : d.monitors) won += (won.empty() ? "" : ", ") + Safe(m);
+    devices.Add({{d.mac, {}},
+                 {d.name ? Safe(*d.name) : "Unknown", {}},
+                 {std::to_string(d.sightings), {}},
+                 {std::to_string(d.best_rssi), {}},
+                 {won, {}}});
+  }
+  if (devices.empty()) {
+    out += FitToWidth("  no sightings in the last 24 hours", width) + "\n";
+  } else {
+    out += devices.Render(width, options.color);
+  }
+}
+
+void RenderRecent(const DashboardSnapshot& s, int width, const FrameOptions& options,
+                  std::string& out) {
+  out += "\n";
+  Heading(out, "Most recent sightings", width, options);
+  Table recent({"Time", "MAC", "Name", "Monitor", "RSSI"}, {false, false, false, false, true},
+               {false, false, true, true, false});
+  for (const auto& r : s.recent) {
+    recent.Add({{LocalTime(r.sighting_time), {}},
+                {r.mac, {}},
+                {r.name ? Safe(*r.name) : "Unknown", {}},
+                {Safe(r.monitor_name), {}},
+                {std::to_string(r.rssi), {}}});
+  }
+  if (recent.empty()) {
+    out += FitToWidth("  none in the last 24 hours", width) + "\n";
+  } else {
+    out += recent.Render(width, options.color);
+  }
+}
+
 }  // namespace
 
 Health HealthOf(const DashboardMonitor& monitor, UtcTime store_now, Seconds interval) {
@@ -175,10 +222,7 @@ std::string RenderFrame(const std::optional<DashboardSnapshot>& snapshot,
                         const FrameOptions& options) {
   const int width = std::max(options.width, 40);
   std::string out;
-  const auto heading = [&](std::string_view text) {
-    const std::string fitted = FitToWidth(text, width);
-    out += options.color ? fmt::format("{}{}{}\n", kBold, fitted, kReset) : fitted + "\n";
-  };
+  const auto heading = [&](std::string_view text) { Heading(out, text, width, options); };
   const auto plain = [&](std::string_view text) { out += FitToWidth(text, width) + "\n"; };
 
   heading(fmt::format("blemon dashboard — {} — {}, times in {}", LocalTime(now), options.store,
@@ -244,41 +288,8 @@ std::string RenderFrame(const std::optional<DashboardSnapshot>& snapshot,
         s.oldest_unprocessed_interval ? Age(s.store_now - *s.oldest_unprocessed_interval) : "-"));
   }
 
-  out += "\n";
-  heading("Top devices (24 h)");
-  Table devices({"MAC", "Name", "Sightings", "Best RSSI", "Won by"},
-                {false, false, true, true, false}, {false, true, false, false, true});
-  for (const auto& d : s.top_devices) {
-    std::string won;
-    for (const auto& m : d.monitors) won += (won.empty() ? "" : ", ") + Safe(m);
-    devices.Add({{d.mac, {}},
-                 {d.name ? Safe(*d.name) : "Unknown", {}},
-                 {std::to_string(d.sightings), {}},
-                 {std::to_string(d.best_rssi), {}},
-                 {won, {}}});
-  }
-  if (devices.empty()) {
-    plain("  no sightings in the last 24 hours");
-  } else {
-    out += devices.Render(width, options.color);
-  }
-
-  out += "\n";
-  heading("Most recent sightings");
-  Table recent({"Time", "MAC", "Name", "Monitor", "RSSI"}, {false, false, false, false, true},
-               {false, false, true, true, false});
-  for (const auto& r : s.recent) {
-    recent.Add({{LocalTime(r.sighting_time), {}},
-                {r.mac, {}},
-                {r.name ? Safe(*r.name) : "Unknown", {}},
-                {Safe(r.monitor_name), {}},
-                {std::to_string(r.rssi), {}}});
-  }
-  if (recent.empty()) {
-    plain("  none in the last 24 hours");
-  } else {
-    out += recent.Render(width, options.color);
-  }
+  if (options.top_devices > 0) RenderTopDevices(s, width, options, out);
+  if (options.recent > 0) RenderRecent(s, width, options, out);
   if (options.interactive) {
     out += "\n";
     plain(fmt::format("refresh every {} s — q or Ctrl-C to quit", options.refresh_seconds));

@@ -21,6 +21,10 @@ struct FrameOptions {
   std::string store;      // "SQLite blemon.db", for the header
   int refresh_seconds = 30;
   bool interactive = false;  // show the "q to quit" hint
+  // How many top devices and recent sightings were asked for; 0 leaves the section out (an
+  // empty section would claim there were none).
+  int top_devices = 10;
+  int recent = 10;
 };
 
 // One screen of the dashboard. `snapshot` is the last good one (nullopt before the first);

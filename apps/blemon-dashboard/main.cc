@@ -21,6 +21,7 @@
 #include <optional>
 #include <string>
 
+#include "blemon/app/command_line.h"
 #include "blemon/app/config_file.h"
 #include "blemon/app/exit_codes.h"
 #include "blemon/app/store_factory.h"
@@ -140,17 +141,19 @@ int Run(int argc, char** argv) {
   int top = 10;
   int recent = 10;
   report::AddConfigOption(cli, config_path);
+  app::AddVersionFlag(cli, "blemon-dashboard");
   cli.add_option("-r,--refresh", refresh, "seconds between refreshes")
-      ->check(CLI::Range(1, 3600))
+      ->check(app::WholeNumber(1, 3600))
       ->capture_default_str();
   cli.add_flag("--once", once, "print one frame and exit");
-  cli.add_option("--top", top, "top devices shown")
-      ->check(CLI::Range(0, 100))
+  cli.add_option("--top", top, "top devices shown (0: leave the section out)")
+      ->check(app::WholeNumber(0, 100))
       ->capture_default_str();
-  cli.add_option("--recent", recent, "recent sightings shown")
-      ->check(CLI::Range(0, 100))
+  cli.add_option("--recent", recent, "recent sightings shown (0: leave the section out)")
+      ->check(app::WholeNumber(0, 100))
       ->capture_default_str();
-  if (const auto exit_code = report::ParseCommandLine(cli, argc, argv)) return *exit_code;
+  if (const auto exit_code = app::ParseCommandLine(cli, "blemon-dashboard", argc, argv))
+    return *exit_code;
 
   const auto loaded_or_not = report::LoadConfigOrComplain("blemon-dashboard", config_path);
   if (!loaded_or_not) return app::kExitConfig;
@@ -175,6 +178,8 @@ int Run(int argc, char** argv) {
   options.interval = loaded.config.monitor.scan_interval;
   options.store = app::DescribeStore(loaded.config.database);
   options.refresh_seconds = refresh;
+  options.top_devices = top;
+  options.recent = recent;
 
   State state;
   if (once) {

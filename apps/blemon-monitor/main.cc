@@ -14,6 +14,7 @@
 #include <stop_token>
 #include <string>
 
+#include "blemon/app/command_line.h"
 #include "blemon/app/config_file.h"
 #include "blemon/app/exit_codes.h"
 #include "blemon/app/log.h"
@@ -21,6 +22,7 @@
 #include "blemon/app/store_factory.h"
 #include "blemon/app/system_clock.h"
 #include "blemon/app/systemd.h"
+#include "blemon/app/time_zone.h"
 #include "blemon/config.h"
 #include "blemon/errors.h"
 #include "blemon/interval.h"
@@ -62,8 +64,12 @@ struct Options {
   bool debug = false;
 };
 
+// Errors from before the logger exists (configuration, usage). On a journal stream a plain line
+// would be filed at the stream's default priority, info; the "<3>" prefix (sd-daemon's SD_ERR),
+// which journald reads on streams, files it as an error, as the logger's own errors are.
 void PrintError(const std::string& message) {
-  std::fprintf(stderr, "blemon-monitor: %s\n", message.c_str());
+  std::fprintf(stderr, "%sblemon-monitor: %s\n", app::StderrIsJournal() ? "<3>" : "",
+               message.c_str());
 }
 
 std::unique_ptr<Scanner> MakeScanner(const Options& options, const Config& config, Clock& clock) {
@@ -102,7 +108,7 @@ std::unique_ptr<Spool> OpenSpoolAt(const std::string& path) {
 
 std::string StatusLine(const CycleReport& r) {
   std::string status = r.interval_start ? fmt::format("Interval {}: {} devices",
-                                                      app::FormatUtc(*r.interval_start), r.readings)
+                                                      UtcLabel(*r.interval_start), r.readings)
                                         : std::string("No scan");
   if (r.scan_failed) {
     status += " (scan FAILED: not listening)";
@@ -121,8 +127,14 @@ int RunUnguarded(const Options& options) {
   // Configuration first: its mistakes are the most common and exit 78 before anything starts.
   app::LoadedConfig loaded;
   std::optional<Schedule> schedule;
+  if (const auto problem = app::ProcessTimeZoneProblem()) {
+    PrintError(*problem);
+    return kExitConfig;
+  }
   try {
     loaded = app::LoadConfig(options.config_path);
+    // The files the keys name, as the start needs them; --check-config checks the same.
+    app::CheckLocalFiles(loaded, /*check_log_file=*/true);
   } catch (const ConfigError& e) {
     PrintError(e.what());
     return kExitConfig;
@@ -312,7 +324,7 @@ int main(int argc, char** argv) {
       "Scans Bluetooth LE advertisements once per interval and stores them, keeping per device "
       "and interval the reading of the monitor that heard it best.",
       "blemon-monitor"};
-  cli.set_version_flag("--version", "blemon-monitor " BLEMON_VERSION);
+  app::AddVersionFlag(cli, "blemon-monitor");
   cli.add_option("-c,--config", options.config_path,
                  "Configuration file (default: /etc/blemon/blemon.toml if present, else built-in "
                  "defaults)");
@@ -323,11 +335,8 @@ int main(int argc, char** argv) {
   cli.add_flag("--scan-only", options.scan_only,
                "Scan once and print the devices heard; no database is used");
   cli.add_flag("--debug", options.debug, "Log at DEBUG level whatever log_level says");
-  try {
-    cli.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    const int code = cli.exit(e);  // prints help/version to stdout, mistakes to stderr
-    return code == 0 ? app::kExitOk : app::kExitUsage;
+  if (const auto exit_code = app::ParseCommandLine(cli, "blemon-monitor", argc, argv)) {
+    return *exit_code;
   }
   return monitor::Run(options);
 }

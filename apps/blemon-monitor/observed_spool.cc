@@ -21,7 +21,7 @@ class ObservedSpool final : public Spool {
                       const std::vector<Reading>& readings) override {
     const std::int64_t seq = inner_->Append(interval_start, scan_time, readings);
     log_.Log(LogLevel::kDebug, fmt::format("Spooled batch {} for interval {}: {} readings", seq,
-                                           app::FormatUtc(interval_start), readings.size()));
+                                           UtcLabel(interval_start), readings.size()));
     return seq;
   }
 

@@ -10,7 +10,9 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
+#include "blemon/app/command_line.h"
 #include "blemon/app/config_file.h"
 #include "blemon/app/exit_codes.h"
 #include "blemon/report/local_time.h"
@@ -28,6 +30,21 @@ namespace app = blemon::app;
 namespace report = blemon::report;
 
 UtcTime Now() { return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()); }
+
+// The hourly rows of local clock hours: the span is asked for in pieces of one shift of the local
+// hours against UTC's (one piece, except where summer time moves the clock by half an hour).
+std::vector<blemon::HourlyRow> LocalHourly(blemon::ReportStore& store, const ReportFilter& filter) {
+  std::vector<blemon::HourlyRow> rows;
+  for (const auto& piece : report::LocalHourPieces({filter.from, filter.to})) {
+    ReportFilter local_hours = filter;
+    local_hours.from = piece.span.from;
+    local_hours.to = piece.span.to;
+    local_hours.hour_shift = piece.shift;
+    auto piece_rows = store.Hourly(local_hours);
+    rows.insert(rows.end(), piece_rows.begin(), piece_rows.end());
+  }
+  return rows;
+}
 
 int Run(int argc, char** argv) {
   CLI::App cli{"blemon-report: hourly, monitor and device reports from the blemon database"};
@@ -47,15 +64,17 @@ int Run(int argc, char** argv) {
   cli.add_option("-m,--monitor", monitor, "only this monitor (by name)");
   cli.add_option("--hours", hours,
                  "devices and monitors reports: the last N hours (when no dates are given)")
-      ->check(CLI::Range(1, 24 * 366))
+      ->check(app::WholeNumber(1, 24 * 366))
       ->capture_default_str();
   cli.add_option("-f,--format", format_name, "table, csv or json")
       ->check(CLI::IsMember({"table", "csv", "json"}))
       ->capture_default_str();
   report::AddConfigOption(cli, config_path);
+  app::AddVersionFlag(cli, "blemon-report");
   cli.add_option("--now", now_text,
                  "pretend it is this UTC instant, YYYY-MM-DDTHH:MM:SSZ (reproducible output)");
-  if (const auto exit_code = report::ParseCommandLine(cli, argc, argv)) return *exit_code;
+  if (const auto exit_code = app::ParseCommandLine(cli, "blemon-report", argc, argv))
+    return *exit_code;
 
   UtcTime now = Now();
   if (!now_text.empty()) {
@@ -97,7 +116,7 @@ int Run(int argc, char** argv) {
     auto store = report::OpenReportStore(loaded.config.database);
     report::Report data;
     if (kind == "hourly") {
-      data = report::HourlyReport(store->Hourly(filter), filter);
+      data = report::HourlyReport(LocalHourly(*store, filter), filter);
     } else if (kind == "monitors") {
       data = report::MonitorsReport(store->Monitors(filter), filter);
     } else {

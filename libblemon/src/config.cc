@@ -27,6 +27,12 @@ std::string_view ToString(LogLevel level) {
 }
 
 namespace {
+std::size_t CharacterCount(std::string_view utf8) {
+  // Every byte that does not continue a UTF-8 sequence starts a character.
+  return static_cast<std::size_t>(std::count_if(utf8.begin(), utf8.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  }));
+}
 
 std::string Describe(const std::string& source, int line, const std::string& key,
                      const std::string& problem) {
@@ -64,8 +70,9 @@ std::string Shown(const toml::node& node) {
 // readers doubles as the list of known keys, so a key cannot be parsed without being known.
 class SectionReader {
  public:
-  SectionReader(std::string source, std::string section, const toml::table& table)
-      : source_(std::move(source)), section_(std::move(section)), table_(table) {}
+  SectionReader(std::string source, std::string section, const toml::table& table,
+                std::map<std::string, int, std::less<>>* lines)
+      : source_(std::move(source)), section_(std::move(section)), table_(table), lines_(lines) {}
 
   using Reader = std::function<void(const toml::node&)>;
 
@@ -74,6 +81,27 @@ class SectionReader {
       const auto* value = node.as_string();
       if (value == nullptr)
         Throw(node, key, fmt::format("must be a string (got {})", TypeName(node)));
+      out = value->get();
+    };
+  }
+
+  // A string the database stores in a column of at most `max` characters (VARCHAR counts
+  // characters) or bytes (TEXT): refused here, so that the store never answers "data too long".
+  enum class Unit { kCharacters, kBytes };
+  void Text(const char* key, std::string& out, std::size_t max, const char* column,
+            Unit unit = Unit::kCharacters) {
+    readers_[key] = [this, key, &out, max, column, unit](const toml::node& node) {
+      const auto* value = node.as_string();
+      if (value == nullptr)
+        Throw(node, key, fmt::format("must be a string (got {})", TypeName(node)));
+      const std::size_t length =
+          unit == Unit::kBytes ? value->get().size() : CharacterCount(value->get());
+      const char* units = unit == Unit::kBytes ? "bytes" : "characters";
+      if (length > max) {
+        Throw(node, key,
+              fmt::format("is {} {} long; the database column {} holds at most {}", length, units,
+                          column, max));
+      }
       out = value->get();
     };
   }
@@ -130,6 +158,8 @@ class SectionReader {
         Throw(node, std::string(key.str()), "is not a known key" + Suggestion(key.str()));
       }
       reader->second(node);
+      (*lines_)[section_ + "." + std::string(key.str())] =
+          static_cast<int>(node.source().begin.line);
     }
   }
 
@@ -167,6 +197,7 @@ class SectionReader {
   std::string source_;
   std::string section_;
   const toml::table& table_;
+  std::map<std::string, int, std::less<>>* lines_;
   std::map<std::string, Reader> readers_;
 };
 
@@ -183,9 +214,11 @@ std::optional<LogLevel> ParseLogLevel(std::string text) {
 constexpr std::int64_t kDaySeconds = 86400;
 
 void ReadMonitor(SectionReader& r, MonitorSettings& m) {
-  r.String("name", m.name);
-  r.String("location", m.location);
-  r.String("description", m.description);
+  // The limits of the seed schema's monitors table (schema/mariadb/000_seed.sql), which both
+  // stores keep.
+  r.Text("name", m.name, 100, "monitors.monitor_name");
+  r.Text("location", m.location, 200, "monitors.location");
+  r.Text("description", m.description, 65535, "monitors.description", SectionReader::Unit::kBytes);
   r.Duration("scan_interval_seconds", m.scan_interval, 1, kDaySeconds);
   r.Duration("scan_duration_seconds", m.scan_duration, 1, 3600);
   r.Duration("scan_offset_seconds", m.scan_offset, 0, kDaySeconds);
@@ -223,10 +256,11 @@ void ReadDatabase(SectionReader& r, DatabaseSettings& d) {
   r.String("host", d.host);
   r.Integer("port", d.port, 1, 65535);
   r.String("socket", d.socket);
-  r.String("user", d.user);
+  // MariaDB's own limits: user names of at most 80 characters, database names of 64.
+  r.Text("user", d.user, 80, "mysql.user.User");
   r.String("password", d.password);
   r.String("password_file", d.password_file);
-  r.String("database", d.database);
+  r.Text("database", d.database, 64, "(a MariaDB database name)");
   r.Duration("connect_timeout_seconds", d.connect_timeout, 1, 600);
   r.Bool("ssl", d.ssl);
   r.String("ssl_ca", d.ssl_ca);
@@ -245,6 +279,21 @@ void ReadSimulation(SectionReader& r, SimulationSettings& s) {
   r.Integer("seed", s.seed, 0, std::numeric_limits<std::int64_t>::max());
   r.Integer("devices", s.devices, 0, 100'000);
   r.Double("noise_db", s.noise_db, 0.0, 30.0);
+}
+
+void ReadWeb(SectionReader& r, WebSettings& w) {
+  r.String("listen", w.listen);
+  r.Integer("port", w.port, 1, 65535);
+  r.String("tls_cert", w.tls_cert);
+  r.String("tls_key", w.tls_key);
+  r.String("auth_file", w.auth_file);
+  r.Integer("threads", w.threads, 1, 256);
+  r.Integer("max_event_clients", w.max_event_clients, 0, 1024);
+  r.Integer("max_request_bytes", w.max_request_bytes, 0, 64 * 1024 * 1024);
+  r.Duration("request_timeout_seconds", w.request_timeout, 1, 600);
+  r.Duration("event_poll_seconds", w.event_poll, 1, 3600);
+  r.String("assets_dir", w.assets_dir);
+  r.String("chart_js", w.chart_js);
 }
 
 int LineOf(const toml::table& root, std::string_view section, std::string_view key) {
@@ -288,9 +337,24 @@ void CheckConsistency(const std::string& source, const toml::table& root, const 
   if (!config.database.password.empty() && !config.database.password_file.empty()) {
     fail("database", "password_file", "and database.password are both set: keep one");
   }
+  if (config.web.tls_cert.empty() != config.web.tls_key.empty()) {
+    fail("web", config.web.tls_cert.empty() ? "tls_key" : "tls_cert",
+         "needs web.tls_cert and web.tls_key together (HTTPS needs both)");
+  }
+  if (config.web.max_event_clients >= config.web.threads) {
+    fail("web", "max_event_clients",
+         fmt::format("must be less than web.threads ({}): each event stream holds a thread "
+                     "(got {})",
+                     config.web.threads, config.web.max_event_clients));
+  }
 }
 
 }  // namespace
+
+int Config::LineOf(std::string_view key) const {
+  const auto found = key_lines.find(key);
+  return found == key_lines.end() ? 0 : found->second;
+}
 
 ConfigError::ConfigError(std::string source, int line, std::string key, const std::string& problem)
     : std::runtime_error(Describe(source, line, key, problem)),
@@ -321,6 +385,7 @@ Config ParseConfig(std::string_view toml_text, std::string_view source_name) {
        }},
       {"spool", [&](SectionReader& r) { ReadSpool(r, config.spool); }},
       {"simulation", [&](SectionReader& r) { ReadSimulation(r, config.simulation); }},
+      {"web", [&](SectionReader& r) { ReadWeb(r, config.web); }},
   };
 
   for (const auto& [key, node] : root) {
@@ -329,7 +394,7 @@ Config ParseConfig(std::string_view toml_text, std::string_view source_name) {
     if (section == sections.end()) {
       throw ConfigError(source, line, std::string(key.str()),
                         "is not a known section (known: [monitor], [database], [spool], "
-                        "[simulation])");
+                        "[simulation], [web])");
     }
     const auto* table = node.as_table();
     if (table == nullptr) {
@@ -337,7 +402,7 @@ Config ParseConfig(std::string_view toml_text, std::string_view source_name) {
           source, line, std::string(key.str()),
           fmt::format("must be a section like [{}] (got {})", key.str(), TypeName(node)));
     }
-    SectionReader reader(source, std::string(key.str()), *table);
+    SectionReader reader(source, std::string(key.str()), *table, &config.key_lines);
     section->second(reader);
     reader.Read();
   }

@@ -11,7 +11,7 @@
 namespace blemon {
 namespace {
 
-std::string FormatUtc(UtcTime t) { return fmt::format("{:%Y-%m-%d %H:%M:%S} UTC", t); }
+std::string FormatUtc(UtcTime t) { return UtcLabel(t); }
 
 // No clock that reads earlier than this has been set: a Pi without a real-time clock starts at
 // 1970 (or at its last shutdown) until NTP answers.

@@ -166,7 +166,7 @@ install(FILES ${PROJECT_BINARY_DIR}/packaging/blemonConfig.cmake
 
 # --- Programs, schema and documentation ---------------------------------------------------------
 
-foreach(app IN ITEMS blemon-monitor blemon-report blemon-dashboard blemon-admin)
+foreach(app IN ITEMS blemon-monitor blemon-report blemon-dashboard blemon-admin blemon-web)
   if(TARGET ${app})
     install(TARGETS ${app} RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT runtime)
     install(FILES ${blemon_packaging_dir}/man/${app}.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1
@@ -185,6 +185,12 @@ if(EXISTS ${PROJECT_SOURCE_DIR}/schema)
     PATTERN "*.sql")
 endif()
 
+# blemon-web's example configuration (copied to /etc/blemon/web.toml by the operator).
+if(TARGET blemon-web)
+  install(FILES ${blemon_packaging_dir}/config/web.toml.example
+          DESTINATION ${CMAKE_INSTALL_DATADIR}/blemon COMPONENT runtime)
+endif()
+
 file(GLOB blemon_docs ${PROJECT_SOURCE_DIR}/docs/*.md)
 install(FILES ${PROJECT_SOURCE_DIR}/README.md ${blemon_docs} DESTINATION ${CMAKE_INSTALL_DOCDIR}
         COMPONENT runtime)
@@ -194,6 +200,10 @@ install(FILES ${PROJECT_SOURCE_DIR}/README.md ${blemon_docs} DESTINATION ${CMAKE
 if(BLEMON_INSTALL_SYSTEM_FILES)
   install(FILES ${blemon_packaging_dir}/systemd/blemon-monitor.service
           DESTINATION ${BLEMON_INSTALL_SYSTEMD_UNITDIR} COMPONENT runtime)
+  if(TARGET blemon-web)
+    install(FILES ${blemon_packaging_dir}/systemd/blemon-web.service
+            DESTINATION ${BLEMON_INSTALL_SYSTEMD_UNITDIR} COMPONENT runtime)
+  endif()
   install(
     FILES ${blemon_packaging_dir}/systemd/blemon.sysusers
     DESTINATION lib/sysusers.d

@@ -471,6 +471,44 @@ TEST(AConfigParser, ThrowsOnlyConfigErrorForRandomMutationsOfAValidFile) {
   EXPECT_GT(errors, 300);  // the mutations did break things
 }
 
+// --- the limits of the columns the values are written to ---------------------------------------
+
+TEST(ATextKey, LongerThanItsDatabaseColumnIsRefusedWithFileLineAndKey) {
+  // A 120-character name passed, then MariaDB refused it ("data too long") on every restart.
+  const ConfigError e = ErrorOf("[monitor]\nlocation = \"Hall\"\nname = \"" +
+                                std::string(120, 'x') + "\"\n");
+  EXPECT_EQ(e.line(), 3);
+  EXPECT_EQ(e.key(), "monitor.name");
+  EXPECT_THAT(e.what(), HasSubstr("120 characters long; the database column "
+                                  "monitors.monitor_name holds at most 100"));
+}
+
+TEST(ATextKey, CountsCharactersNotBytesAsVarcharDoes) {
+  std::string location;
+  for (int i = 0; i < 200; ++i) location += "ü";  // 400 bytes, 200 characters: fits
+  EXPECT_EQ(Parse("[monitor]\nlocation = \"" + location + "\"\n").monitor.location, location);
+  EXPECT_EQ(ErrorOf("[monitor]\nlocation = \"" + location + "ü\"\n").key(), "monitor.location");
+}
+
+TEST(ATextKey, EveryKeyWrittenToTheDatabaseIsBounded) {
+  const std::pair<std::string, std::size_t> limited[] = {
+      {"[monitor]\nname", 100}, {"[monitor]\nlocation", 200}, {"[monitor]\ndescription", 65535},
+      {"[database]\nuser", 80}, {"[database]\ndatabase", 64}};
+  for (const auto& [key, limit] : limited) {
+    EXPECT_NO_THROW(Parse(key + " = \"" + std::string(limit, 'a') + "\"\n")) << key;
+    EXPECT_THAT(ErrorOf(key + " = \"" + std::string(limit + 1, 'a') + "\"\n").what(),
+                HasSubstr("holds at most"))
+        << key;
+  }
+}
+
+TEST(AConfig, KnowsTheLineOfEveryKeyTheFileSets) {
+  const Config c = Parse("[monitor]\nname = \"a\"\n\n[database]\npassword_file = \"/p\"\n");
+  EXPECT_EQ(c.LineOf("monitor.name"), 2);
+  EXPECT_EQ(c.LineOf("database.password_file"), 5);
+  EXPECT_EQ(c.LineOf("database.user"), 0);
+}
+
 TEST(AConfigParser, ThrowsOnlyConfigErrorForRandomBytes) {
   std::mt19937 rng(9);
   std::uniform_int_distribution<int> byte(0, 255);

@@ -50,6 +50,12 @@ std::vector<Value> FilterParams(const ReportFilter& filter) {
   return params;
 }
 
+std::vector<Value> HourlyParams(const ReportFilter& filter) {
+  std::vector<Value> params{filter.hour_shift.count(), filter.hour_shift.count()};
+  for (auto& param : FilterParams(filter)) params.push_back(std::move(param));
+  return params;
+}
+
 // One lazily opened connection, dropped when the server goes away so the next call reconnects.
 class Link {
  public:
@@ -132,14 +138,15 @@ class MariaDbReportStore final : public ReportStore {
 
   std::vector<HourlyRow> Hourly(const ReportFilter& filter) override {
     return link_.Run("reading the hourly report", [&](Connection& db) {
-      // The hour is computed from Unix seconds (whole-hour offsets only matter for display). The
-      // plan is pinned: left alone, the optimizer drives from the few monitors and reads each
-      // one's whole history through idx_monitor_interval (ref on monitor_id only), which grows
-      // with the table; a range on idx_interval reads only the span asked for.
+      // The hour is computed from Unix seconds, moved by hour_shift so that it is a local clock
+      // hour also where the offset is not whole hours. The plan is pinned: left alone, the
+      // optimizer drives from the few monitors and reads each one's whole history through
+      // idx_monitor_interval (ref on monitor_id only), which grows with the table; a range on
+      // idx_interval reads only the span asked for.
       const auto rows = link_.Query(
           db,
           "SELECT m.monitor_name, COALESCE(m.location, ''), "
-          "UNIX_TIMESTAMP(ds.interval_start) DIV 3600 * 3600 AS hour_start, "
+          "(UNIX_TIMESTAMP(ds.interval_start) - ?) DIV 3600 * 3600 + ? AS hour_start, "
           "COUNT(DISTINCT ds.device_id), COUNT(*), SUM(ds.rssi), MIN(ds.rssi), MAX(ds.rssi) "
           "FROM device_sightings ds" +
               IntervalHint(filter) +
@@ -149,7 +156,7 @@ class MariaDbReportStore final : public ReportStore {
               "FROM_UNIXTIME(?)" +
               MonitorClause(filter) +
               " GROUP BY hour_start, m.monitor_id ORDER BY hour_start, m.monitor_name",
-          FilterParams(filter));
+          HourlyParams(filter));
       std::vector<HourlyRow> result;
       for (const Row& r : rows) {
         HourlyRow row;
@@ -285,7 +292,90 @@ class MariaDbReportStore final : public ReportStore {
     });
   }
 
+  std::optional<UtcTime> LatestProcessedInterval() override {
+    return link_.Run("reading the newest processed interval",
+                     [&](Connection& db) { return LatestOn(db); });
+  }
+
+  RoomsNow LatestRooms() override {
+    return link_.Run("reading the rooms of the newest interval", [&](Connection& db) {
+      RoomsNow rooms;
+      rooms.interval_start = LatestOn(db);
+      if (!rooms.interval_start) return rooms;
+      for (const Row& r : link_.Query(db,
+                                      "SELECT d.mac_address, d.device_name, m.monitor_name, "
+                                      "COALESCE(NULLIF(m.location, ''), m.monitor_name), ds.rssi, "
+                                      "UNIX_TIMESTAMP(ds.sighting_timestamp) "
+                                      "FROM device_sightings ds FORCE INDEX (idx_interval) "
+                                      "STRAIGHT_JOIN ble_devices d ON d.device_id = ds.device_id "
+                                      "STRAIGHT_JOIN monitors m ON m.monitor_id = ds.monitor_id "
+                                      "WHERE ds.interval_start = FROM_UNIXTIME(?) "
+                                      "ORDER BY 4, ds.rssi DESC, d.mac_address",
+                                      {ToDb(*rooms.interval_start)})) {
+        rooms.devices.push_back({.mac = r[0].value_or(""),
+                                 .name = NonEmpty(r[1]),
+                                 .monitor_name = r[2].value_or(""),
+                                 .location = r[3].value_or(""),
+                                 .rssi = static_cast<int>(ToInt(r[4])),
+                                 .sighting_time = FromDb(r[5])});
+      }
+      return rooms;
+    });
+  }
+
+  std::vector<TrackPoint> Track(const std::string& mac, const ReportFilter& filter,
+                                int limit) override {
+    return link_.Run("reading a device's track", [&](Connection& db) {
+      auto params = FilterParams(filter);
+      params.insert(params.begin(), mac);
+      params.emplace_back(static_cast<long long>(std::max(limit, 0)));
+      std::vector<TrackPoint> track;
+      for (const Row& r :
+           link_.Query(db,
+                       "SELECT UNIX_TIMESTAMP(ds.interval_start), m.monitor_name, "
+                       "COALESCE(NULLIF(m.location, ''), m.monitor_name), ds.rssi, ds.margin_db "
+                       "FROM ble_devices d STRAIGHT_JOIN device_sightings ds "
+                       "ON ds.device_id = d.device_id "
+                       "STRAIGHT_JOIN monitors m ON m.monitor_id = ds.monitor_id "
+                       "WHERE d.mac_address = ? AND ds.interval_start >= FROM_UNIXTIME(?) "
+                       "AND ds.interval_start < FROM_UNIXTIME(?)" +
+                           MonitorClause(filter) + " ORDER BY ds.interval_start LIMIT ?",
+                       params)) {
+        TrackPoint point{.interval_start = FromDb(r[0]),
+                         .monitor_name = r[1].value_or(""),
+                         .location = r[2].value_or(""),
+                         .rssi = static_cast<int>(ToInt(r[3])),
+                         .margin_db = std::nullopt};
+        if (r[4]) point.margin_db = static_cast<int>(ToInt(r[4]));
+        track.push_back(std::move(point));
+      }
+      return track;
+    });
+  }
+
+  std::vector<MonitorBacklog> Backlog() override {
+    return link_.Run("reading the staging backlog", [&](Connection& db) {
+      std::vector<MonitorBacklog> backlog;
+      for (const Row& r :
+           link_.Query(db,
+                       "SELECT m.monitor_name, COUNT(*) FROM sighting_staging s "
+                       "JOIN monitors m ON m.monitor_id = s.monitor_id "
+                       "WHERE s.processed = FALSE GROUP BY m.monitor_id ORDER BY m.monitor_name",
+                       {})) {
+        backlog.push_back({r[0].value_or(""), ToInt(r[1])});
+      }
+      return backlog;
+    });
+  }
+
  private:
+  std::optional<UtcTime> LatestOn(Connection& db) {
+    const auto rows =
+        link_.Query(db, "SELECT UNIX_TIMESTAMP(MAX(interval_start)) FROM device_sightings", {});
+    if (rows.empty() || !rows[0][0]) return std::nullopt;
+    return FromDb(rows[0][0]);
+  }
+
   std::vector<DeviceSummary> DevicesOn(Connection& db, const ReportFilter& filter) {
     // One pass over the span, per device and winning monitor; folded per device here. (Monitor
     // names are collected as rows, not GROUP_CONCAT'ed: a name may hold any separator.)

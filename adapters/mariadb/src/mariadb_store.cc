@@ -280,7 +280,7 @@ class MariaDbStore final : public Store {
 
   ProcessOutcome ProcessInterval(UtcTime interval_start, MonitorId monitor,
                                  std::int64_t epoch) override {
-    return Run(fmt::format("processing interval {:%F %T}", interval_start), [&](Session& s) {
+    return Run(fmt::format("processing interval {}", UtcLabel(interval_start)), [&](Session& s) {
       Transaction tx(s.connection);
       const auto lease = s.Get(kLeaseCheck).Query({});
       const bool holds = !lease.empty() && lease[0][0] && ToInt(lease[0][0]) == monitor &&
@@ -288,9 +288,9 @@ class MariaDbStore final : public Store {
       if (!holds) {
         throw LeaseLost(fmt::format(
             "monitor {} no longer holds the processor lease under epoch {} (now: holder {}, "
-            "epoch {}); interval {:%F %T} left for the current processor",
+            "epoch {}); interval {} left for the current processor",
             monitor, epoch, lease.empty() ? "none" : lease[0][0].value_or("none"),
-            lease.empty() ? 0 : ToInt(lease[0][1]), interval_start));
+            lease.empty() ? 0 : ToInt(lease[0][1]), UtcLabel(interval_start)));
       }
       s.Get(kProcessInterval).Execute({ToDb(interval_start)});
       const auto counts = s.Get(kProcessCounts).Query({});

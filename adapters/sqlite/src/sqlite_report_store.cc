@@ -69,13 +69,15 @@ class SqliteReportStore final : public ReportStore {
   std::vector<HourlyRow> Hourly(const ReportFilter& filter) override {
     auto rows = db_->Prepare(
         "SELECT m.monitor_name, coalesce(m.location, ''), "
-        "substr(ds.interval_start, 1, 13) || ':00:00' AS hour_start, "
+        "strftime('%Y-%m-%d %H:%M:%S', (CAST(strftime('%s', ds.interval_start) AS INTEGER) - ?4) "
+        "/ 3600 * 3600 + ?4, 'unixepoch') AS hour_start, "
         "count(DISTINCT ds.device_id), count(*), sum(ds.rssi), min(ds.rssi), max(ds.rssi) "
         "FROM device_sightings ds JOIN monitors m ON m.monitor_id = ds.monitor_id "
         "WHERE ds.interval_start >= ?1 AND ds.interval_start < ?2" +
         MonitorClause(filter, 3) +
         " GROUP BY hour_start, m.monitor_id ORDER BY hour_start, m.monitor_name");
     BindFilter(rows, filter);
+    rows.Bind(4, static_cast<std::int64_t>(filter.hour_shift.count()));
     std::vector<HourlyRow> result;
     while (rows.Step()) {
       HourlyRow row;
@@ -213,6 +215,71 @@ class SqliteReportStore final : public ReportStore {
       }
     }
     return snapshot;
+  }
+
+  std::optional<UtcTime> LatestProcessedInterval() override {
+    auto latest = db_->Prepare("SELECT max(interval_start) FROM device_sightings");
+    latest.Step();
+    return ReadOptionalTime(latest, 0, *db_);
+  }
+
+  RoomsNow LatestRooms() override {
+    RoomsNow rooms;
+    rooms.interval_start = LatestProcessedInterval();
+    if (!rooms.interval_start) return rooms;
+    auto rows = db_->Prepare(
+        "SELECT d.mac_address, d.device_name, m.monitor_name, "
+        "coalesce(nullif(m.location, ''), m.monitor_name) AS room, ds.rssi, "
+        "ds.sighting_timestamp "
+        "FROM device_sightings ds JOIN ble_devices d ON d.device_id = ds.device_id "
+        "JOIN monitors m ON m.monitor_id = ds.monitor_id WHERE ds.interval_start = ?1 "
+        "ORDER BY room, ds.rssi DESC, d.mac_address");
+    rows.Bind(1, FormatUtc(*rooms.interval_start));
+    while (rows.Step()) {
+      RoomDevice device{.mac = rows.Text(0),
+                        .name = rows.OptionalText(1),
+                        .monitor_name = rows.Text(2),
+                        .location = rows.Text(3),
+                        .rssi = ToInt(rows.Int(4)),
+                        .sighting_time = ReadTime(rows, 5, *db_)};
+      if (device.name && device.name->empty()) device.name.reset();
+      rooms.devices.push_back(std::move(device));
+    }
+    return rooms;
+  }
+
+  std::vector<TrackPoint> Track(const std::string& mac, const ReportFilter& filter,
+                                int limit) override {
+    auto rows = db_->Prepare(
+        "SELECT ds.interval_start, m.monitor_name, "
+        "coalesce(nullif(m.location, ''), m.monitor_name), ds.rssi, ds.margin_db "
+        "FROM device_sightings ds JOIN ble_devices d ON d.device_id = ds.device_id "
+        "JOIN monitors m ON m.monitor_id = ds.monitor_id "
+        "WHERE ds.interval_start >= ?1 AND ds.interval_start < ?2" +
+        MonitorClause(filter, 3) + " AND d.mac_address = ?4 ORDER BY ds.interval_start LIMIT ?5");
+    BindFilter(rows, filter);
+    rows.Bind(4, mac).Bind(5, std::max(limit, 0));
+    std::vector<TrackPoint> track;
+    while (rows.Step()) {
+      TrackPoint point{.interval_start = ReadTime(rows, 0, *db_),
+                       .monitor_name = rows.Text(1),
+                       .location = rows.Text(2),
+                       .rssi = ToInt(rows.Int(3)),
+                       .margin_db = std::nullopt};
+      if (!rows.IsNull(4)) point.margin_db = ToInt(rows.Int(4));
+      track.push_back(std::move(point));
+    }
+    return track;
+  }
+
+  std::vector<MonitorBacklog> Backlog() override {
+    auto rows = db_->Prepare(
+        "SELECT m.monitor_name, count(*) FROM sighting_staging s "
+        "JOIN monitors m ON m.monitor_id = s.monitor_id "
+        "WHERE s.processed = 0 GROUP BY m.monitor_id ORDER BY m.monitor_name");
+    std::vector<MonitorBacklog> backlog;
+    while (rows.Step()) backlog.push_back({rows.Text(0), rows.Int(1)});
+    return backlog;
   }
 
  private:

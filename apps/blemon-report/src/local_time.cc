@@ -35,6 +35,11 @@ Zone ZoneAt(UtcTime t) {
   return {local.tm_zone != nullptr ? local.tm_zone : "", static_cast<int>(local.tm_gmtoff)};
 }
 
+Seconds LocalHourShiftAt(UtcTime t) {
+  const int offset = ZoneAt(t).offset_seconds;
+  return Seconds(((-offset) % 3600 + 3600) % 3600);
+}
+
 std::string ZoneLabel(const Zone& zone) {
   if (zone.offset_seconds == 0 && (zone.abbreviation == "UTC" || zone.abbreviation == "GMT")) {
     return "UTC";

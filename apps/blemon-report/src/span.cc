@@ -21,8 +21,20 @@ UtcTime Midnight(const std::string& date, int days_later, const char* flag) {
 }  // namespace
 
 Span LastDayOfHours(UtcTime now) {
-  const auto hour = std::chrono::floor<std::chrono::hours>(now);
-  return {UtcTime(hour - std::chrono::hours(23)), UtcTime(hour + std::chrono::hours(1))};
+  const Seconds shift = LocalHourShiftAt(now);
+  const UtcTime hour = std::chrono::floor<std::chrono::hours>(now - shift) + shift;
+  return {hour - std::chrono::hours(23), hour + std::chrono::hours(1)};
+}
+
+std::vector<HourPiece> LocalHourPieces(const Span& span) {
+  std::vector<HourPiece> pieces{{span, LocalHourShiftAt(span.from)}};
+  for (UtcTime t = span.from + std::chrono::hours(1); t < span.to; t += std::chrono::hours(1)) {
+    const Seconds shift = LocalHourShiftAt(t);
+    if (shift == pieces.back().shift) continue;
+    pieces.back().span.to = t;
+    pieces.push_back({{t, span.to}, shift});
+  }
+  return pieces;
 }
 
 Span SpanFromDates(const std::optional<std::string>& start, const std::optional<std::string>& end,

@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "blemon/app/exit_codes.h"
+#include "blemon/app/time_zone.h"
 #include "blemon/errors.h"
 
 namespace blemon::report {
@@ -16,22 +17,16 @@ void AddConfigOption(CLI::App& cli, std::string& config_path) {
                              app::kDefaultConfigPath));
 }
 
-std::optional<int> ParseCommandLine(CLI::App& cli, int argc, char** argv) {
-  try {
-    cli.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return cli.exit(e);
-  } catch (const CLI::ParseError& e) {
-    cli.exit(e);
-    return app::kExitUsage;
-  }
-  return std::nullopt;
-}
-
 std::optional<app::LoadedConfig> LoadConfigOrComplain(std::string_view program,
                                                       const std::string& config_path) {
+  if (const auto problem = app::ProcessTimeZoneProblem()) {
+    fmt::print(stderr, "{}: {}\n", program, *problem);
+    return std::nullopt;
+  }
   try {
-    return app::LoadConfig(config_path);
+    auto loaded = app::LoadConfig(config_path);
+    app::CheckLocalFiles(loaded, /*check_log_file=*/false);
+    return loaded;
   } catch (const ConfigError& e) {
     fmt::print(stderr, "{}: {}\n", program, e.what());
     return std::nullopt;

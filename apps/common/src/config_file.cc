@@ -1,6 +1,8 @@
 #include "blemon/app/config_file.h"
 
+#include <fmt/format.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -29,7 +31,67 @@ std::string ReadWholeFile(const std::string& path) {
   return text.str();
 }
 
+[[noreturn]] void Refuse(const LoadedConfig& loaded, std::string_view key,
+                         const std::string& problem) {
+  throw ConfigError(loaded.source, loaded.config.LineOf(key), std::string(key), problem);
+}
+
+void CheckPasswordFile(const LoadedConfig& loaded) {
+  const std::string& path = loaded.config.database.password_file;
+  constexpr std::string_view kKey = "database.password_file";
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    Refuse(loaded, kKey, fmt::format("names {}: {}", path, std::strerror(errno)));
+  }
+  if (!S_ISREG(st.st_mode)) Refuse(loaded, kKey, fmt::format("{} is not a file", path));
+  if ((st.st_mode & S_IROTH) != 0) {
+    Refuse(loaded, kKey,
+           fmt::format("{0} is readable by everyone (mode {1:04o}); it holds a password: "
+                       "chmod 0640 {0} and chown root:_blemon {0}",
+                       path, st.st_mode & 07777));
+  }
+  std::ifstream in(path);
+  std::string first_line;
+  if (!in) {
+    Refuse(loaded, kKey,
+           fmt::format("cannot read {}: {} (the service user _blemon reads it: chown "
+                       "root:_blemon, chmod 0640)",
+                       path, std::strerror(errno)));
+  }
+  if (!std::getline(in, first_line) || first_line.empty()) {
+    Refuse(loaded, kKey, fmt::format("{} holds no password on its first line", path));
+  }
+}
+
+void CheckLogFile(const LoadedConfig& loaded) {
+  const std::string& path = loaded.config.monitor.log_file;
+  constexpr std::string_view kKey = "monitor.log_file";
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) Refuse(loaded, kKey, fmt::format("{} is a directory", path));
+    if (::access(path.c_str(), W_OK) != 0) {
+      Refuse(loaded, kKey, fmt::format("cannot write {}: {}", path, std::strerror(errno)));
+    }
+    return;
+  }
+  const auto slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "."
+                          : slash == 0               ? "/"
+                                                     : path.substr(0, slash);
+  if (::access(dir.c_str(), W_OK | X_OK) != 0) {
+    Refuse(loaded, kKey, fmt::format("cannot create {}: {}: {}", path, dir, std::strerror(errno)));
+  }
+}
+
 }  // namespace
+
+void CheckLocalFiles(const LoadedConfig& loaded, bool check_log_file) {
+  const Config& config = loaded.config;
+  if (config.database.backend == Backend::kMariaDb && !config.database.password_file.empty()) {
+    CheckPasswordFile(loaded);
+  }
+  if (check_log_file && !config.monitor.log_file.empty()) CheckLogFile(loaded);
+}
 
 LoadedConfig LoadConfig(const std::string& path, std::string_view default_path) {
   std::string chosen = path;

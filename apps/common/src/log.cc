@@ -32,15 +32,21 @@ int JournalPriority(LogLevel level) {
   return 6;
 }
 
-// Python's logging prints asctime in local time; users' log parsers expect that.
-std::string LocalTimestamp() {
-  const std::time_t now = std::time(nullptr);
+}  // namespace
+
+// Python's logging prints asctime in local time; users' log parsers expect that. The offset says
+// which local time, so a line is never mistaken for UTC (nor UTC for local).
+std::string LocalTimestamp(std::time_t now) {
   std::tm local{};
   ::localtime_r(&now, &local);
-  char text[32];
-  const std::size_t n = std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &local);
-  return std::string(text, n);
+  const long offset_minutes = local.tm_gmtoff / 60;
+  const long magnitude = offset_minutes < 0 ? -offset_minutes : offset_minutes;
+  return fmt::format("{:04}-{:02}-{:02} {:02}:{:02}:{:02}{}{:02}:{:02}", local.tm_year + 1900,
+                     local.tm_mon + 1, local.tm_mday, local.tm_hour, local.tm_min, local.tm_sec,
+                     offset_minutes < 0 ? '-' : '+', magnitude / 60, magnitude % 60);
 }
+
+namespace {
 
 class LineLogger final : public Logger {
  public:
@@ -52,8 +58,8 @@ class LineLogger final : public Logger {
 
   void Log(LogLevel level, std::string_view message) override {
     if (level < options_.level) return;
-    const std::string line = fmt::format("{} - {} - {} - {}\n", LocalTimestamp(), options_.name,
-                                         ToString(level), message);
+    const std::string line = fmt::format("{} - {} - {} - {}\n", LocalTimestamp(std::time(nullptr)),
+                                         options_.name, ToString(level), message);
     std::lock_guard lock(mutex_);
     if (journal_) {
       // The journal stamps its own time; it gets the bare message and a priority so that
@@ -79,15 +85,6 @@ class LineLogger final : public Logger {
 };
 
 }  // namespace
-
-std::string FormatUtc(UtcTime time) {
-  const std::time_t t = time.time_since_epoch().count();
-  std::tm utc{};
-  ::gmtime_r(&t, &utc);
-  char text[32];
-  const std::size_t n = std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &utc);
-  return std::string(text, n);
-}
 
 bool StderrIsJournal() {
   // systemd sets JOURNAL_STREAM=<device>:<inode> of the stream it connected; only when stderr is

@@ -6,8 +6,11 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -116,7 +119,7 @@ TEST(ALoadConfig, ReportsTheFileLineAndKeyOfAMistake) {
   }
 }
 
-TEST(ALogger, WritesTheOriginalToolsLineFormatToItsFile) {
+TEST(ALogger, WritesTheOriginalToolsLineFormatWithTheOffsetToItsFile) {
   TempDir dir;
   LogOptions options;
   options.file = dir.Path("monitor.log");
@@ -124,7 +127,8 @@ TEST(ALogger, WritesTheOriginalToolsLineFormatToItsFile) {
   options.detect_journal = false;
   MakeLogger(options)->Log(LogLevel::kWarning, "Scan complete. Found 47 devices");
   EXPECT_THAT(ReadAll(options.file),
-              MatchesRegex("[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} - BLEMonitor - "
+              MatchesRegex("[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}[-+][0-9]{2}:[0-9]{2} - "
+                           "BLEMonitor - "
                            "WARNING - Scan complete. Found 47 devices\n"));
 }
 
@@ -150,8 +154,43 @@ TEST(ALogger, RefusesALogFileItCannotOpen) {
   EXPECT_THROW(MakeLogger(options), std::runtime_error);
 }
 
-TEST(FormatUtc, PrintsIntervalStartsAsTheOriginalToolDid) {
-  EXPECT_EQ(FormatUtc(UtcTime{Seconds{1771774200}}), "2026-02-22 15:30:00");
+// Sets TZ for one test and puts the process's zone back afterwards.
+class ScopedTimeZone {
+ public:
+  explicit ScopedTimeZone(const char* zone) {
+    if (const char* old = std::getenv("TZ")) saved_ = old;
+    ::setenv("TZ", zone, 1);
+    ::tzset();
+  }
+  ~ScopedTimeZone() {
+    if (saved_) {
+      ::setenv("TZ", saved_->c_str(), 1);
+    } else {
+      ::unsetenv("TZ");
+    }
+    ::tzset();
+  }
+
+ private:
+  std::optional<std::string> saved_;
+};
+
+TEST(UtcLabel, SaysUtcAndMeansItWhateverTheLocalZone) {
+  // fmt 9 formats a system_clock time point in local time: the monitor logged New York's time
+  // with "UTC" after it.
+  ScopedTimeZone zone("America/New_York");
+  EXPECT_EQ(UtcLabel(UtcTime{Seconds{1771774200}}), "2026-02-22 15:30:00 UTC");
+}
+
+TEST(ALogLine, CarriesItsLocalTimeWithTheOffset) {
+  {
+    ScopedTimeZone zone("Asia/Kathmandu");
+    EXPECT_EQ(LocalTimestamp(1771774218), "2026-02-22 21:15:18+05:45");
+  }
+  {
+    ScopedTimeZone zone("America/New_York");
+    EXPECT_EQ(LocalTimestamp(1771774218), "2026-02-22 10:30:18-05:00");
+  }
 }
 
 TEST(ASystemClock, WakesAtOnceWhenStopped) {

@@ -1,6 +1,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -69,11 +71,33 @@ struct SimulationSettings {
   double noise_db = 5.0;
 };
 
+// blemon-web: where it listens, who may read, and the limits that keep a slow or hostile client
+// from starving the others (docs/api.md).
+struct WebSettings {
+  std::string listen = "127.0.0.1";  // an address; "0.0.0.0" or "::" to serve the network
+  int port = 8080;
+  std::string tls_cert;  // PEM files; both set: HTTPS only, neither: plain HTTP
+  std::string tls_key;
+  std::string auth_file;      // empty: no authentication (fine on loopback only)
+  int threads = 16;           // worker threads, so at most this many requests at once
+  int max_event_clients = 8;  // each open event stream holds a worker thread
+  std::int64_t max_request_bytes = 16 * 1024;  // request body limit
+  Seconds request_timeout{10};                 // per read and per write on a connection
+  Seconds event_poll{2};                       // how often the event stream asks the store
+  std::string assets_dir;                      // empty: the page built into the binary
+  std::string chart_js = "/usr/share/javascript/chart.js/chart.min.js";
+};
+
 struct Config {
   MonitorSettings monitor;
   DatabaseSettings database;
   SpoolSettings spool;
   SimulationSettings simulation;
+  // Where each key the file sets stands: "database.password_file" -> its line. Checks made after
+  // parsing (files the keys name) report the line from here; 0 for a key the file leaves out.
+  std::map<std::string, int, std::less<>> key_lines;
+  int LineOf(std::string_view key) const;
+  WebSettings web;
 };
 
 // A configuration mistake, located: "blemon.toml:7: monitor.scan_interval_seconds must divide

@@ -27,10 +27,13 @@ struct ReportFilter {
   UtcTime from;
   UtcTime to;
   std::optional<std::string> monitor;
+  // Hourly only: the hours start this long after each UTC hour, 0 to 3599 s. Local clock hours
+  // in India (UTC+05:30) start at UTC :30, so 1800 s; in Nepal (UTC+05:45) at :15, 900 s.
+  Seconds hour_shift{0};
 };
 
-// One monitor in one clock hour (UTC): the meaning of the original hourly_device_counts view,
-// plus the RSSI range.
+// One monitor in one hour (a UTC hour moved by the filter's hour_shift: a local clock hour): the
+// meaning of the original hourly_device_counts view, plus the RSSI range.
 struct HourlyRow {
   std::string monitor_name;
   std::string location;
@@ -101,10 +104,11 @@ struct DashboardMonitor {
   std::optional<UtcTime> last_seen;
   std::int64_t devices_24h = 0;  // distinct devices it won in the 24 h before store_now
   // What the monitor reported about its scans (ScanHealthUpdate); see blemon/scan_health.h.
+  // Initialised here, so aggregate initialisations that predate them need not name them.
   std::int64_t scans_failed = 0;
-  std::optional<std::string> last_scan_error;
-  std::optional<UtcTime> last_scan_error_at;
-  std::optional<UtcTime> last_scan_ok_at;
+  std::optional<std::string> last_scan_error{};
+  std::optional<UtcTime> last_scan_error_at{};
+  std::optional<UtcTime> last_scan_ok_at{};
   std::int64_t empty_scans_in_row = 0;
 };
 
@@ -128,6 +132,36 @@ struct DashboardSnapshot {
   std::vector<RecentSighting> recent;      // newest first
 };
 
+// blemon-web's live views: where each device was in the newest processed interval, and one
+// device's rooms over time. A room is the winning monitor's location (its name when it has none).
+struct RoomDevice {
+  std::string mac;
+  std::optional<std::string> name;
+  std::string monitor_name;
+  std::string location;
+  int rssi = 0;
+  UtcTime sighting_time;
+};
+
+struct RoomsNow {
+  std::optional<UtcTime> interval_start;  // nullopt: nothing processed yet
+  std::vector<RoomDevice> devices;        // ordered by location, then RSSI (strongest first), MAC
+};
+
+struct TrackPoint {
+  UtcTime interval_start;
+  std::string monitor_name;
+  std::string location;
+  int rssi = 0;
+  std::optional<int> margin_db;  // over the best other monitor; nullopt when heard alone
+};
+
+// Per monitor: readings staged and not yet processed (the processor's backlog per source).
+struct MonitorBacklog {
+  std::string monitor_name;
+  std::int64_t unprocessed_rows = 0;
+};
+
 class ReportStore {
  public:
   virtual ~ReportStore() = default;
@@ -144,6 +178,16 @@ class ReportStore {
   virtual std::vector<DeviceSummary> Devices(const ReportFilter& filter) = 0;
   // At most `top_devices` devices and `recent` sightings.
   virtual DashboardSnapshot Snapshot(int top_devices, int recent) = 0;
+  // The newest interval_start in device_sightings (an index lookup), nullopt when empty.
+  virtual std::optional<UtcTime> LatestProcessedInterval() = 0;
+  // Every device of the newest processed interval with the room that won it.
+  virtual RoomsNow LatestRooms() = 0;
+  // The device's sightings with filter.from <= interval_start < filter.to, oldest first, at most
+  // `limit`; `mac` is canonical (AA:BB:CC:DD:EE:FF). Unknown MAC: empty. filter.monitor applies.
+  virtual std::vector<TrackPoint> Track(const std::string& mac, const ReportFilter& filter,
+                                        int limit) = 0;
+  // Monitors with unprocessed staging rows, by name.
+  virtual std::vector<MonitorBacklog> Backlog() = 0;
 };
 
 // --- Maintenance

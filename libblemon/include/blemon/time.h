@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <string>
 
 namespace blemon {
 
@@ -11,5 +12,9 @@ using UtcTime = std::chrono::sys_seconds;
 using WallTime = std::chrono::system_clock::time_point;
 // The cadence runs on a steady clock so that wall-clock jumps never skip or double an interval.
 using SteadyTime = std::chrono::steady_clock::time_point;
+
+// "2026-02-22 15:30:00 UTC": how every message names an interval or a stored time, whatever the
+// process's TZ. The zone is part of the text so that no reader takes it for local time.
+std::string UtcLabel(UtcTime t);
 
 }  // namespace blemon

@@ -30,7 +30,7 @@ INTERVAL = 3  # seconds; divides 86400
 SCAN = 1
 WAIT = 1
 RUNNING = []  # every monitor process started, so none outlives a failed test
-SPOOLED_RE = re.compile(r"Spooled batch (\d+) for interval ([0-9: -]+): (\d+) readings")
+SPOOLED_RE = re.compile(r"Spooled batch (\d+) for interval ([0-9: -]+) UTC: (\d+) readings")
 
 
 class Failure(Exception):
@@ -267,6 +267,19 @@ def case_bad_configs(args):
     missing = os.path.join(args.work, "no-such-file.toml")
     r = subprocess.run([args.monitor, "-c", missing], capture_output=True, text=True, timeout=20)
     check(r.returncode == 78 and missing in r.stderr, f"missing file: {r.returncode} {r.stderr}")
+    # Under systemd stderr is a journal stream (JOURNAL_STREAM names it): the configuration error
+    # must reach the journal as an error (the "<3>" prefix journald reads), not at the stream's
+    # default priority, info.
+    stream_path = os.path.join(args.work, "journal-stream.txt")
+    with open(stream_path, "w") as stream:
+        st = os.fstat(stream.fileno())
+        env = dict(os.environ, JOURNAL_STREAM=f"{st.st_dev}:{st.st_ino}")
+        r = subprocess.run([args.monitor, "-c", missing], stdout=subprocess.DEVNULL, stderr=stream,
+                           env=env, timeout=20)
+    with open(stream_path) as stream:
+        written = stream.read()
+    check(r.returncode == 78 and written.startswith("<3>blemon-monitor: ") and missing in written,
+          f"config error on a journal stream: exit {r.returncode}, wrote {written!r}")
     good = os.path.join(args.work, "good.toml")
     with open(good, "w") as f:
         f.write("[monitor]\nscan_interval_seconds = 600\n")

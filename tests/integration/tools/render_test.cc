@@ -198,5 +198,58 @@ TEST(ADashboardFrame, KeepsEveryLineWithinTheWidthAndEscapesNames) {
   }
 }
 
+TEST(ADashboardFrame, LeavesOutTheSectionsAskedToShowNone) {
+  // --top 0 --recent 0 claimed "no sightings in the last 24 hours" while there were.
+  DashboardSnapshot s;
+  s.store_now = UtcTime(std::chrono::seconds(1'700'000'000));
+  FrameOptions options;
+  options.top_devices = 0;
+  options.recent = 0;
+  const std::string frame = RenderFrame(s, std::nullopt, s.store_now, options);
+  EXPECT_EQ(frame.find("Top devices"), std::string::npos) << frame;
+  EXPECT_EQ(frame.find("no sightings"), std::string::npos) << frame;
+  EXPECT_EQ(frame.find("Most recent"), std::string::npos) << frame;
+  options.top_devices = 10;
+  EXPECT_NE(RenderFrame(s, std::nullopt, s.store_now, options).find("no sightings"),
+            std::string::npos);
+}
+
+class IndiaStandardTime : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ::setenv("TZ", "IST-5:30", 1);
+    ::tzset();
+  }
+};
+
+TEST_F(IndiaStandardTime, TheLastDayOfHoursIsMadeOfLocalClockHours) {
+  using report::LastDayOfHours;
+  // 2026-02-22 12:10 UTC is 17:40 IST: the current local hour began at 17:00 IST, 11:30 UTC.
+  const UtcTime now = UtcTime(std::chrono::seconds(1'771'762'200));
+  const auto span = LastDayOfHours(now);
+  EXPECT_EQ(span.to - now, std::chrono::minutes(20));
+  EXPECT_EQ(span.to - span.from, std::chrono::hours(24));
+}
+
+TEST_F(IndiaStandardTime, LocalHoursStartHalfAnHourAfterUtcHours) {
+  const UtcTime t = UtcTime(std::chrono::seconds(1'771'762'200));
+  EXPECT_EQ(report::LocalHourShiftAt(t), std::chrono::minutes(30));
+  const auto pieces = report::LocalHourPieces({t, t + std::chrono::hours(48)});
+  ASSERT_EQ(pieces.size(), 1u);
+  EXPECT_EQ(pieces[0].shift, std::chrono::minutes(30));
+}
+
+TEST(LordHoweIsland, WhoseSummerTimeMovesByHalfAnHourGetsOnePiecePerShift) {
+  ::setenv("TZ", "<+1030>-10:30<+11>-11,M10.1.0,M4.1.0", 1);
+  ::tzset();
+  // 2026-04-04 12:00 UTC to 2026-04-05 12:00 UTC spans the return to +10:30 (2026-04-05 02:00).
+  const UtcTime from = UtcTime(std::chrono::seconds(1'775'304'000));
+  const auto pieces = report::LocalHourPieces({from, from + std::chrono::hours(24)});
+  ASSERT_EQ(pieces.size(), 2u);
+  EXPECT_EQ(pieces[0].shift, std::chrono::seconds(0));
+  EXPECT_EQ(pieces[1].shift, std::chrono::minutes(30));
+  EXPECT_EQ(pieces[0].span.to, pieces[1].span.from);
+}
+
 }  // namespace
 }  // namespace blemon::dashboard

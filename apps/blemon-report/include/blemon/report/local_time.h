@@ -20,6 +20,9 @@ struct Zone {
 Zone ZoneAt(UtcTime t);
 // "CET (UTC+01:00)", or "UTC" for UTC itself.
 std::string ZoneLabel(const Zone& zone);
+// How long after each UTC hour the local clock hours start at `t`, 0 to 3599 s: 0 where the
+// offset is whole hours, 1800 s in India (UTC+05:30), 900 s in Nepal (UTC+05:45).
+Seconds LocalHourShiftAt(UtcTime t);
 // "2026-02-22 15:30" in local time.
 std::string FormatLocalMinutes(UtcTime t);
 // "2026-02-22T15:30:00+01:00": local time with its offset, ISO 8601.

@@ -2,6 +2,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "blemon/time.h"
 
@@ -19,7 +20,17 @@ struct Span {
 Span SpanFromDates(const std::optional<std::string>& start, const std::optional<std::string>& end,
                    UtcTime now, const Span& default_span);
 
-// The 24 clock hours ending with the current one: [floor_hour(now) - 23 h, floor_hour(now) + 1 h).
+// The 24 local clock hours ending with the current one: [hour - 23 h, hour + 1 h) where hour is
+// the start of the local hour holding `now` (not of the UTC hour: in India they differ by 30 min).
 Span LastDayOfHours(UtcTime now);
+
+// `span` cut where the local hours' shift against UTC hours changes (LocalHourShiftAt; only in a
+// zone whose summer time moves by half an hour, such as Lord Howe Island), each piece with its
+// shift: the hourly report asks the store for each piece, so every bucket is a local hour.
+struct HourPiece {
+  Span span;
+  Seconds shift;
+};
+std::vector<HourPiece> LocalHourPieces(const Span& span);
 
 }  // namespace blemon::report

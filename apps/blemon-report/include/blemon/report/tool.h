@@ -20,12 +20,9 @@ namespace blemon::report {
 // Adds -c,--config, the config file the tool reads (default app::kDefaultConfigPath if present).
 void AddConfigOption(CLI::App& cli, std::string& config_path);
 
-// Parses the command line. nullopt when the tool should go on; otherwise the exit code: 0 after
-// --help, kExitUsage after CLI11 printed why the command line is wrong.
-std::optional<int> ParseCommandLine(CLI::App& cli, int argc, char** argv);
-
-// Loads the config file (app::LoadConfig). On a ConfigError prints it and returns nullopt; the
-// caller then exits with kExitConfig.
+// Checks the TZ variable (app::ProcessTimeZoneProblem) and loads the config file
+// (app::LoadConfig). On a bad TZ or a ConfigError prints it and returns nullopt; the caller then
+// exits with kExitConfig.
 std::optional<app::LoadedConfig> LoadConfigOrComplain(std::string_view program,
                                                       const std::string& config_path);
 

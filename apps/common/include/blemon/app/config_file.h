@@ -23,4 +23,13 @@ struct LoadedConfig {
 LoadedConfig LoadConfig(const std::string& path,
                         std::string_view default_path = kDefaultConfigPath);
 
+// Checks the files the configuration names, as the programs' start would find them, so that
+// `blemon-monitor --check-config` and the start refuse the same things (exit kExitConfig):
+// - database.password_file (backend mariadb): exists, is a readable file, is not readable by
+//   everyone (the advice is 0640 root:_blemon), and holds a password on its first line;
+// - with `check_log_file`, monitor.log_file: can be opened for appending (an existing file is
+//   writable, or its directory lets us create it). Nothing is created.
+// Throws ConfigError naming the config file, the key's line and the key.
+void CheckLocalFiles(const LoadedConfig& loaded, bool check_log_file);
+
 }  // namespace blemon::app

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <ctime>
 #include <memory>
 #include <string>
 
@@ -28,8 +29,9 @@ struct LogOptions {
 // line being written. Throws std::runtime_error when `file` cannot be opened for appending.
 std::unique_ptr<Logger> MakeLogger(const LogOptions& options);
 
-// "2026-02-22 15:30:00": how the original tool wrote interval starts in its messages (UTC).
-std::string FormatUtc(UtcTime time);
+// "2026-02-22 15:30:18+01:00": a log line's own time, local (as the original tool's Python
+// logging wrote it) with its UTC offset. Interval times inside messages are blemon::UtcLabel.
+std::string LocalTimestamp(std::time_t now);
 
 // True when stderr is connected to the systemd journal (JOURNAL_STREAM matches it).
 bool StderrIsJournal();

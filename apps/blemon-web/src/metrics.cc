@@ -1,0 +1,127 @@
+#include "metrics.h"
+
+#include <fmt/format.h>
+
+#include <map>
+
+namespace blemon::web {
+namespace {
+
+// Backslash, double quote and line feed are the characters the text format escapes in labels.
+std::string LabelValue(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '"') {
+      out += "\\\"";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+class Exposition {
+ public:
+  void Family(std::string_view name, std::string_view type, std::string_view help) {
+    out_ += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+  }
+  void Sample(std::string_view name, std::string_view labels, double value) {
+    out_ += labels.empty() ? fmt::format("{} {}\n", name, value)
+                           : fmt::format("{}{{{}}} {}\n", name, labels, value);
+  }
+  std::string Take() { return std::move(out_); }
+
+ private:
+  std::string out_;
+};
+
+std::string MonitorLabels(const std::string& name) {
+  return fmt::format("monitor=\"{}\"", LabelValue(name));
+}
+
+void MonitorFamilies(Exposition& e, const DashboardSnapshot& snapshot,
+                     const std::vector<MonitorBacklog>& backlog) {
+  e.Family("blemon_monitor_last_seen_age_seconds", "gauge",
+           "Seconds since the monitor's last heartbeat, on the database clock.");
+  for (const auto& m : snapshot.monitors) {
+    if (!m.last_seen) continue;
+    e.Sample("blemon_monitor_last_seen_age_seconds", MonitorLabels(m.monitor_name),
+             static_cast<double>((snapshot.store_now - *m.last_seen).count()));
+  }
+  e.Family("blemon_monitor_active", "gauge", "1 while the monitor is registered as active.");
+  for (const auto& m : snapshot.monitors) {
+    e.Sample("blemon_monitor_active", MonitorLabels(m.monitor_name), m.is_active ? 1 : 0);
+  }
+  std::map<std::string, std::int64_t> staged;
+  for (const auto& m : snapshot.monitors) staged[m.monitor_name] = 0;
+  for (const auto& b : backlog) staged[b.monitor_name] = b.unprocessed_rows;
+  e.Family("blemon_monitor_readings_staged", "gauge",
+           "Readings the monitor staged that are not processed yet.");
+  for (const auto& [name, rows] : staged) {
+    e.Sample("blemon_monitor_readings_staged", MonitorLabels(name), static_cast<double>(rows));
+  }
+}
+
+void LeaseFamilies(Exposition& e, const DashboardSnapshot& snapshot) {
+  const LeaseStatus& lease = snapshot.lease;
+  const bool live = lease.holder && lease.expires_at && *lease.expires_at > lease.store_now;
+  e.Family("blemon_processor_lease_held", "gauge",
+           "1 for the monitor holding a live processor lease (none when nobody does).");
+  if (live) e.Sample("blemon_processor_lease_held", MonitorLabels(lease.holder_name), 1);
+  e.Family("blemon_processor_lease_epoch", "gauge",
+           "The lease's fencing token; it grows with every new holder.");
+  e.Sample("blemon_processor_lease_epoch", "", static_cast<double>(lease.epoch));
+  e.Family("blemon_processor_lease_expires_in_seconds", "gauge",
+           "Seconds until the lease expires (negative: expired).");
+  if (lease.expires_at) {
+    e.Sample("blemon_processor_lease_expires_in_seconds", "",
+             static_cast<double>((*lease.expires_at - lease.store_now).count()));
+  }
+}
+
+void ProcessingFamilies(Exposition& e, const ProcessingSeen& seen) {
+  e.Family("blemon_intervals_processed_total", "counter",
+           "New newest processed intervals seen by this blemon-web since it started.");
+  e.Sample("blemon_intervals_processed_total", "", static_cast<double>(seen.intervals));
+  e.Family("blemon_intervals_late_total", "counter",
+           "Of those, intervals seen more than one interval length after they ended.");
+  e.Sample("blemon_intervals_late_total", "", static_cast<double>(seen.late));
+  constexpr std::string_view kDelay = "blemon_processing_delay_seconds";
+  e.Family(kDelay, "histogram",
+           "Seconds from an interval's end until its sightings were seen in the database.");
+  for (std::size_t i = 0; i < std::size(ProcessingSeen::kBuckets); ++i) {
+    e.Sample(fmt::format("{}_bucket", kDelay),
+             fmt::format("le=\"{}\"", ProcessingSeen::kBuckets[i]),
+             static_cast<double>(seen.bucket_counts[i]));
+  }
+  e.Sample(fmt::format("{}_bucket", kDelay), "le=\"+Inf\"", static_cast<double>(seen.intervals));
+  e.Sample(fmt::format("{}_sum", kDelay), "", seen.delay_sum);
+  e.Sample(fmt::format("{}_count", kDelay), "", static_cast<double>(seen.intervals));
+}
+
+}  // namespace
+
+std::string MetricsText(const DashboardSnapshot& snapshot,
+                        const std::vector<MonitorBacklog>& backlog, const ProcessingSeen& seen) {
+  Exposition e;
+  MonitorFamilies(e, snapshot, backlog);
+  e.Family("blemon_staging_unprocessed_rows", "gauge",
+           "Staged readings of all monitors not processed yet.");
+  e.Sample("blemon_staging_unprocessed_rows", "", static_cast<double>(snapshot.unprocessed_rows));
+  e.Family("blemon_staging_oldest_unprocessed_age_seconds", "gauge",
+           "Age of the oldest interval with unprocessed readings.");
+  if (snapshot.oldest_unprocessed_interval) {
+    e.Sample(
+        "blemon_staging_oldest_unprocessed_age_seconds", "",
+        static_cast<double>((snapshot.store_now - *snapshot.oldest_unprocessed_interval).count()));
+  }
+  LeaseFamilies(e, snapshot);
+  ProcessingFamilies(e, seen);
+  return e.Take();
+}
+
+}  // namespace blemon::web

@@ -1,0 +1,182 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "api.h"
+#include "auth.h"
+#include "blemon/config.h"
+#include "interval_watch.h"
+#include "metrics.h"
+
+namespace blemon::web {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+UtcTime At(std::int64_t seconds) { return UtcTime(Seconds(seconds)); }
+
+// A ReportStore with fixed answers: what the API does with parameters is the point here.
+class FixedStore final : public ReportStore {
+ public:
+  std::vector<HourlyRow> Hourly(const ReportFilter& filter) override {
+    last_filter = filter;
+    return {};
+  }
+  std::vector<MonitorSummary> Monitors(const ReportFilter&) override { return {}; }
+  std::vector<DeviceSummary> Devices(const ReportFilter&) override { return {}; }
+  DashboardSnapshot Snapshot(int, int) override { return snapshot; }
+  std::optional<UtcTime> LatestProcessedInterval() override { return std::nullopt; }
+  RoomsNow LatestRooms() override { return rooms; }
+  std::vector<TrackPoint> Track(const std::string& mac, const ReportFilter&, int) override {
+    last_mac = mac;
+    return {};
+  }
+  std::vector<MonitorBacklog> Backlog() override { return backlog; }
+
+  ReportFilter last_filter;
+  std::string last_mac;
+  DashboardSnapshot snapshot;
+  RoomsNow rooms;
+  std::vector<MonitorBacklog> backlog;
+};
+
+TEST(AWebConfig, DefaultsToLoopbackWithoutAuth) {
+  const Config config = ParseConfig("", "t.toml");
+  EXPECT_EQ(config.web.listen, "127.0.0.1");
+  EXPECT_EQ(config.web.port, 8080);
+  EXPECT_TRUE(config.web.auth_file.empty());
+  EXPECT_LT(config.web.max_event_clients, config.web.threads);
+}
+
+TEST(AWebConfig, NamesFileLineAndKeyOfAMistake) {
+  try {
+    ParseConfig("[web]\nlisten = \"::\"\nport = \"80\"\n", "t.toml");
+    FAIL() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.line(), 3);
+    EXPECT_EQ(e.key(), "web.port");
+  }
+  EXPECT_THROW(ParseConfig("[web]\ntls_key = \"k.pem\"\n", "t.toml"), ConfigError);
+  EXPECT_THROW(ParseConfig("[web]\nthreads = 2\nmax_event_clients = 2\n", "t.toml"), ConfigError);
+}
+
+TEST(Credentials, AcceptBasicAndBearerAndNothingElse) {
+  const auto credentials =
+      Credentials::Parse("# who\n\nbasic alice:pa ss:word\nbearer abcdefghijklmnop\n", "auth");
+  EXPECT_TRUE(credentials.Accepts("Basic YWxpY2U6cGEgc3M6d29yZA=="));  // alice:pa ss:word
+  EXPECT_TRUE(credentials.Accepts("Bearer abcdefghijklmnop"));
+  EXPECT_FALSE(credentials.Accepts("Basic YWxpY2U6cGEgc3M="));  // alice:pa ss
+  EXPECT_FALSE(credentials.Accepts("Bearer abcdefghijklmno"));
+  EXPECT_FALSE(credentials.Accepts("Bearer abcdefghijklmnopq"));
+  EXPECT_FALSE(credentials.Accepts("Basic !!!"));
+  EXPECT_FALSE(credentials.Accepts(""));
+  EXPECT_FALSE(credentials.Accepts("Digest abcdefghijklmnop"));
+}
+
+TEST(Credentials, RejectAMalformedLineByNumber) {
+  try {
+    Credentials::Parse("basic alice:x\nalice:x\n", "auth");
+    FAIL() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.line(), 2);
+    EXPECT_EQ(e.key(), "web.auth_file");
+  }
+  EXPECT_THROW(Credentials::Parse("bearer short\n", "auth"), ConfigError);
+  EXPECT_THROW(Credentials::Parse("# nobody\n", "auth"), ConfigError);
+}
+
+TEST(Metrics, EscapeMonitorNamesAndCountBacklogPerMonitor) {
+  DashboardSnapshot snapshot;
+  snapshot.store_now = At(1000);
+  snapshot.monitors.push_back({.monitor_name = "a\"b\\c\nd",
+                               .location = "",
+                               .is_active = true,
+                               .last_seen = At(940),
+                               .devices_24h = 0});
+  snapshot.lease.holder = 1;
+  snapshot.lease.holder_name = "a\"b\\c\nd";
+  snapshot.lease.epoch = 7;
+  snapshot.lease.expires_at = At(1600);
+  snapshot.lease.store_now = At(1000);
+  snapshot.unprocessed_rows = 12;
+  const std::string text = MetricsText(snapshot, {{"a\"b\\c\nd", 12}}, {});
+  EXPECT_THAT(text,
+              HasSubstr("blemon_monitor_last_seen_age_seconds{monitor=\"a\\\"b\\\\c\\nd\"} 60\n"));
+  EXPECT_THAT(text, HasSubstr("blemon_monitor_readings_staged{monitor=\"a\\\"b\\\\c\\nd\"} 12\n"));
+  EXPECT_THAT(text, HasSubstr("blemon_processor_lease_epoch 7\n"));
+  EXPECT_THAT(text, HasSubstr("blemon_processor_lease_expires_in_seconds 600\n"));
+  EXPECT_THAT(text, HasSubstr("blemon_processing_delay_seconds_bucket{le=\"+Inf\"} 0\n"));
+}
+
+TEST(AnIntervalWatch, CountsNewIntervalsAfterTheFirstAndTheLateOnes) {
+  StorePool pool([]() -> std::unique_ptr<ReportStore> { return std::make_unique<FixedStore>(); });
+  IntervalWatch watch(pool, Seconds(3600), Seconds(300));
+  watch.Record(At(0), At(10'000));       // history: not an observation
+  watch.Record(At(300), At(600 + 20));   // 20 s after its end
+  watch.Record(At(300), At(900));        // the same interval again: nothing new
+  watch.Record(At(600), At(900 + 400));  // 400 s after its end: late (> 300 s)
+  const ProcessingSeen seen = watch.Seen();
+  EXPECT_EQ(seen.intervals, 2);
+  EXPECT_EQ(seen.late, 1);
+  EXPECT_EQ(seen.bucket_counts[2], 1u);  // le 30
+  EXPECT_EQ(seen.bucket_counts[6], 2u);  // le 600
+  EXPECT_DOUBLE_EQ(seen.delay_sum, 420);
+  const auto event = watch.WaitForNewer(0, std::chrono::milliseconds(0));
+  EXPECT_EQ(event.sequence, 3u);
+  EXPECT_EQ(event.interval_start, At(600));
+}
+
+TEST(TheReportApi, NamesTheParameterAtFault) {
+  FixedStore store;
+  const auto problem_of = [&](const Query& query) -> std::string {
+    try {
+      ReportReply("hourly", query, store, At(1'771'750'000));
+    } catch (const Problem& p) {
+      EXPECT_EQ(p.status(), 400);
+      return p.parameter();
+    }
+    return "(none)";
+  };
+  EXPECT_EQ(problem_of({{"colour", "red"}}), "colour");
+  EXPECT_EQ(problem_of({{"start_date", "2026-02-30"}}), "start_date");
+  EXPECT_EQ(problem_of({{"start_date", "2026-02-23"}, {"end_date", "2026-02-22"}}), "end_date");
+  EXPECT_EQ(problem_of({{"hours", "-1"}}), "hours");
+  EXPECT_EQ(problem_of({{"format", "xml"}}), "format");
+  EXPECT_EQ(problem_of({{"monitor", "a"}, {"monitor", "b"}}), "monitor");
+  EXPECT_EQ(problem_of({{"monitor", "kitchen"}}), "(none)");
+  EXPECT_EQ(store.last_filter.monitor, "kitchen");
+}
+
+TEST(TheTrackApi, CanonicalisesTheMac) {
+  FixedStore store;
+  const Reply reply = TrackReply("aa-bb-cc-00-00-01", {}, store, At(1'771'750'000));
+  EXPECT_EQ(store.last_mac, "AA:BB:CC:00:00:01");
+  EXPECT_THAT(reply.body, HasSubstr("\"mac\": \"AA:BB:CC:00:00:01\""));
+  EXPECT_THROW(TrackReply("<script>", {}, store, At(0)), Problem);
+}
+
+TEST(ProblemDetails, AreJsonWithStatusAndEscapedDetail) {
+  const Reply reply = ProblemReply(Problem(400, "Bad parameter", "bad \"x\"\n", "x"), "/p");
+  EXPECT_EQ(reply.status, 400);
+  EXPECT_EQ(reply.content_type, "application/problem+json");
+  EXPECT_THAT(reply.body, HasSubstr("\"detail\": \"bad \\\"x\\\"\\n\""));
+  EXPECT_THAT(reply.body, HasSubstr("\"parameter\": \"x\""));
+  EXPECT_THAT(reply.body, Not(HasSubstr("\n\"")));
+}
+
+TEST(TheRoomsApi, GroupsDevicesByRoomAndKeepsNamesAsData) {
+  FixedStore store;
+  store.rooms.interval_start = At(600);
+  store.rooms.devices = {
+      {"AA:BB:CC:00:00:01", "<img src=x onerror=alert(1)>", "k", "Kitchen", -50, At(601)},
+      {"AA:BB:CC:00:00:02", std::nullopt, "k", "Kitchen", -60, At(602)},
+      {"AA:BB:CC:00:00:03", "x", "l", "Living", -40, At(603)}};
+  const Reply reply = RoomsNowReply({}, store);
+  EXPECT_THAT(reply.body, HasSubstr("\"room\": \"Kitchen\",\n      \"count\": 2"));
+  EXPECT_THAT(reply.body, HasSubstr("\"room\": \"Living\",\n      \"count\": 1"));
+  EXPECT_THAT(reply.body, HasSubstr("\"name\": \"<img src=x onerror=alert(1)>\""));
+  EXPECT_THAT(reply.body, HasSubstr("\"name\": null"));
+}
+
+}  // namespace
+}  // namespace blemon::web
