@@ -104,10 +104,11 @@ struct DashboardMonitor {
   std::optional<UtcTime> last_seen;
   std::int64_t devices_24h = 0;  // distinct devices it won in the 24 h before store_now
   // What the monitor reported about its scans (ScanHealthUpdate); see blemon/scan_health.h.
+  // Initialised here, so aggregate initialisations that predate them need not name them.
   std::int64_t scans_failed = 0;
-  std::optional<std::string> last_scan_error;
-  std::optional<UtcTime> last_scan_error_at;
-  std::optional<UtcTime> last_scan_ok_at;
+  std::optional<std::string> last_scan_error{};
+  std::optional<UtcTime> last_scan_error_at{};
+  std::optional<UtcTime> last_scan_ok_at{};
   std::int64_t empty_scans_in_row = 0;
 };
 
