@@ -133,10 +133,7 @@ int RunUnguarded(const Options& options) {
   if (config.monitor.name.empty()) config.monitor.name = app::HostName();
   {
     std::string why;
-    schedule =
-        Schedule::Make(ScheduleConfig{config.monitor.scan_interval, config.monitor.scan_offset,
-                                      config.monitor.scan_duration, config.monitor.processor_wait},
-                       &why);
+    schedule = Schedule::Make(config.monitor.schedule(), &why);
     if (!schedule) {
       PrintError(fmt::format("{}: [monitor] timings do not fit: {}", loaded.source, why));
       return kExitConfig;

@@ -315,7 +315,7 @@ void CheckConsistency(const std::string& source, const toml::table& root, const 
          fmt::format("must divide 86400 (got {})", m.scan_interval.count()));
   }
   std::string why;
-  if (!Schedule::Make({m.scan_interval, m.scan_offset, m.scan_duration, m.processor_wait}, &why)) {
+  if (!Schedule::Make(m.schedule(), &why)) {
     // Blame the first of the timing keys the file sets: that is the one the user just wrote.
     std::string_view key = "scan_interval_seconds";
     for (std::string_view candidate : {"scan_interval_seconds", "scan_duration_seconds",

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "blemon/interval.h"
 #include "blemon/ports.h"
 #include "blemon/time.h"
 
@@ -21,17 +22,23 @@ struct MonitorSettings {
   std::string name;  // empty: the application uses the host name
   std::string location;
   std::string description;
-  Seconds scan_interval{300};
-  Seconds scan_duration{10};
-  Seconds scan_offset{0};
+  // The schedule's defaults are ScheduleConfig's (blemon/interval.h): defined there only.
+  Seconds scan_interval = ScheduleConfig{}.interval;
+  Seconds scan_duration = ScheduleConfig{}.scan_duration;
+  Seconds scan_offset = ScheduleConfig{}.scan_offset;
   bool process_intervals = false;
   bool processor_standby = false;
-  Seconds processor_wait{60};
+  Seconds processor_wait = ScheduleConfig{}.processor_wait;
   Seconds processor_lease_ttl{600};
   LogLevel log_level = LogLevel::kInfo;
   std::string log_file;         // empty: console (and the journal under systemd) only
   std::string adapter;          // BlueZ adapter, e.g. "hci0"; empty: the first one found
   std::string state_directory;  // spool location; empty: the application decides
+
+  // The four timings above as Schedule::Make takes them.
+  ScheduleConfig schedule() const {
+    return {scan_interval, scan_offset, scan_duration, processor_wait};
+  }
 };
 
 enum class Backend { kSqlite, kMariaDb };
@@ -57,10 +64,8 @@ struct DatabaseSettings {
   std::string path = "blemon.db";
 };
 
-struct SpoolSettings {
-  Seconds max_age{72 * 3600};
-  std::int64_t max_batches = 10'000;
-};
+// The [spool] section is the Spool port's limits (blemon/ports.h), defaults included.
+using SpoolSettings = SpoolLimits;
 
 struct SimulationSettings {
   std::uint64_t seed = 1;
