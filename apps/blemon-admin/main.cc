@@ -8,13 +8,12 @@
 #include <cstdio>
 #include <string>
 
+#include "blemon/app/backends.h"
 #include "blemon/app/command_line.h"
 #include "blemon/app/config_file.h"
 #include "blemon/app/exit_codes.h"
-#include "blemon/app/store_factory.h"
+#include "blemon/app/tool.h"
 #include "blemon/report/local_time.h"
-#include "blemon/report/store_access.h"
-#include "blemon/report/tool.h"
 #include "grants.h"
 
 namespace {
@@ -144,7 +143,7 @@ int Run(int argc, char** argv) {
   cli.require_subcommand(1);
   cli.fallthrough();
   std::string config_path;
-  report::AddConfigOption(cli, config_path);
+  app::AddConfigOption(cli, config_path);
   app::AddVersionFlag(cli, "blemon-admin");
 
   auto* check = cli.add_subcommand(
@@ -185,7 +184,7 @@ int Run(int argc, char** argv) {
   if (const auto exit_code = app::ParseCommandLine(cli, "blemon-admin", argc, argv))
     return *exit_code;
 
-  const auto loaded_or_not = report::LoadConfigOrComplain("blemon-admin", config_path);
+  const auto loaded_or_not = app::LoadConfigOrComplain("blemon-admin", config_path);
   if (!loaded_or_not) return app::kExitConfig;
   const app::LoadedConfig& loaded = *loaded_or_not;
   const auto& database = loaded.config.database;
@@ -203,8 +202,8 @@ int Run(int argc, char** argv) {
     return app::kExitOk;
   }
 
-  return report::ExitCodeOfStoreWork("blemon-admin", [&] {
-    auto store = report::OpenAdminStore(database);
+  return app::ExitCodeOfStoreWork("blemon-admin", [&] {
+    auto store = app::OpenAdminStore(database);
     if (check->parsed()) return Check(*store, loaded);
     fmt::print("Store: {}\n", app::DescribeStore(database));
     if (migrate->parsed()) return Migrate(*store);

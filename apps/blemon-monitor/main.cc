@@ -14,12 +14,13 @@
 #include <stop_token>
 #include <string>
 
+#include "blemon/app/backends.h"
 #include "blemon/app/command_line.h"
 #include "blemon/app/config_file.h"
 #include "blemon/app/exit_codes.h"
 #include "blemon/app/log.h"
+#include "blemon/app/scanners.h"
 #include "blemon/app/state_directory.h"
-#include "blemon/app/store_factory.h"
 #include "blemon/app/system_clock.h"
 #include "blemon/app/systemd.h"
 #include "blemon/app/time_zone.h"
@@ -30,15 +31,6 @@
 #include "observed_spool.h"
 #include "scan_only.h"
 #include "signals.h"
-#if defined(BLEMON_HAVE_SIMULATED)
-#include "blemon/simulated/simulated_scanner.h"
-#endif
-#if defined(BLEMON_HAVE_BLUEZ)
-#include "blemon/bluez/bluez_scanner.h"
-#endif
-#if defined(BLEMON_HAVE_SQLITE)
-#include "blemon/sqlite/sqlite_spool.h"
-#endif
 
 namespace blemon::monitor {
 namespace {
@@ -68,36 +60,6 @@ struct Options {
 void PrintError(const std::string& message) {
   std::fprintf(stderr, "%sblemon-monitor: %s\n", app::StderrIsJournal() ? "<3>" : "",
                message.c_str());
-}
-
-std::unique_ptr<Scanner> MakeScanner(const Options& options, const Config& config, Clock& clock) {
-  if (options.simulate) {
-#if defined(BLEMON_HAVE_SIMULATED)
-    return simulated::MakeScanner(config.simulation, config.monitor.location, clock);
-#else
-    throw Refused("this build has no simulated scanner");
-#endif
-  }
-#if defined(BLEMON_HAVE_BLUEZ)
-  (void)clock;
-  return bluez::MakeScanner(config.monitor.adapter);
-#else
-  (void)config;
-  (void)clock;
-  throw Refused(
-      "this build has no BlueZ scanner (built with BLEMON_WITH_BLUEZ=OFF); use --simulate");
-#endif
-}
-
-std::unique_ptr<Spool> OpenSpoolFor(const Config& config, std::string* path_out) {
-  const std::string dir = config.monitor.state_directory.empty() ? app::DefaultStateDirectory()
-                                                                 : config.monitor.state_directory;
-  *path_out = fmt::format("{}/spool-{}.db", dir, app::FileNameSafe(config.monitor.name));
-#if defined(BLEMON_HAVE_SQLITE)
-  return sqlite::OpenSpool(*path_out);
-#else
-  throw Unavailable("this build has no SQLite spool (adapters/sqlite is missing)");
-#endif
 }
 
 std::string StatusLine(const CycleReport& r) {
@@ -191,7 +153,8 @@ int RunUnguarded(const Options& options) {
 
   std::unique_ptr<Scanner> scanner;
   try {
-    scanner = MakeScanner(options, config, *clock);
+    scanner = app::MakeScanner(
+        options.simulate ? app::ScannerKind::kSimulated : app::ScannerKind::kBluez, config, *clock);
   } catch (const std::exception& e) {
     log->Log(LogLevel::kError, e.what());
     return kExitUnavailable;
@@ -204,8 +167,8 @@ int RunUnguarded(const Options& options) {
   std::unique_ptr<Spool> spool;
   std::string spool_path;
   try {
-    store = app::OpenConfiguredStore(config.database);
-    spool = ObserveSpool(OpenSpoolFor(config, &spool_path), *log);
+    store = app::OpenStore(config.database);
+    spool = ObserveSpool(app::OpenSpool(config.monitor, &spool_path), *log);
   } catch (const std::exception& e) {
     log->Log(LogLevel::kError, e.what());
     return kExitUnavailable;

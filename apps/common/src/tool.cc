@@ -1,4 +1,4 @@
-#include "blemon/report/tool.h"
+#include "blemon/app/tool.h"
 
 #include <fmt/format.h>
 
@@ -9,23 +9,23 @@
 #include "blemon/app/time_zone.h"
 #include "blemon/errors.h"
 
-namespace blemon::report {
+namespace blemon::app {
 
 void AddConfigOption(CLI::App& cli, std::string& config_path) {
   cli.add_option("-c,--config", config_path,
                  fmt::format("config file (default {} if present, else built-in defaults)",
-                             app::kDefaultConfigPath));
+                             kDefaultConfigPath));
 }
 
-std::optional<app::LoadedConfig> LoadConfigOrComplain(std::string_view program,
-                                                      const std::string& config_path) {
-  if (const auto problem = app::ProcessTimeZoneProblem()) {
+std::optional<LoadedConfig> LoadConfigOrComplain(std::string_view program,
+                                                 const std::string& config_path) {
+  if (const auto problem = ProcessTimeZoneProblem()) {
     fmt::print(stderr, "{}: {}\n", program, *problem);
     return std::nullopt;
   }
   try {
-    auto loaded = app::LoadConfig(config_path);
-    app::CheckLocalFiles(loaded, /*check_log_file=*/false);
+    auto loaded = LoadConfig(config_path);
+    CheckLocalFiles(loaded, /*check_log_file=*/false);
     return loaded;
   } catch (const ConfigError& e) {
     fmt::print(stderr, "{}: {}\n", program, e.what());
@@ -38,11 +38,11 @@ int ExitCodeOfStoreWork(std::string_view program, const std::function<int()>& wo
     return work();
   } catch (const Unavailable& e) {
     fmt::print(stderr, "{}: the database is unavailable: {}\n", program, e.what());
-    return app::kExitUnavailable;
+    return kExitUnavailable;
   } catch (const Refused& e) {
     fmt::print(stderr, "{}: {}\n", program, e.what());
-    return app::kExitUnavailable;
+    return kExitUnavailable;
   }
 }
 
-}  // namespace blemon::report
+}  // namespace blemon::app

@@ -1,0 +1,33 @@
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "blemon/app/config_file.h"
+
+namespace CLI {
+class App;
+}  // namespace CLI
+
+namespace blemon::app {
+
+// Start-up and exit handling that blemon-report, blemon-admin, blemon-dashboard and blemon-web
+// share, so the tools answer a bad command line, a bad config file and a lost database alike.
+// `program` prefixes every message ("blemon-report: ...").
+
+// Adds -c,--config, the config file the tool reads (default kDefaultConfigPath if present).
+void AddConfigOption(CLI::App& cli, std::string& config_path);
+
+// Checks the TZ variable (ProcessTimeZoneProblem) and loads the config file
+// (LoadConfig). On a bad TZ or a ConfigError prints it and returns nullopt; the caller then
+// exits with kExitConfig.
+std::optional<LoadedConfig> LoadConfigOrComplain(std::string_view program,
+                                                 const std::string& config_path);
+
+// Runs `work` against the store and returns its exit code; a database that is away (Unavailable)
+// or refuses (Refused) is printed and exits with kExitUnavailable.
+int ExitCodeOfStoreWork(std::string_view program, const std::function<int()>& work);
+
+}  // namespace blemon::app
