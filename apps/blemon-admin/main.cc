@@ -10,14 +10,13 @@
 #include <optional>
 #include <string>
 
+#include "blemon/app/backends.h"
 #include "blemon/app/command_line.h"
 #include "blemon/app/config_file.h"
 #include "blemon/app/exit_codes.h"
-#include "blemon/app/store_factory.h"
+#include "blemon/app/tool.h"
 #include "blemon/errors.h"
 #include "blemon/report/local_time.h"
-#include "blemon/report/store_access.h"
-#include "blemon/report/tool.h"
 #include "blemon/scan_health.h"
 #include "grants.h"
 
@@ -46,7 +45,7 @@ std::string Duration(Seconds s) {
 // that looks fine from the database's side may still not be listening.
 void AddScanProblems(const app::LoadedConfig& loaded, blemon::StoreCheck& check) {
   try {
-    const auto reports = report::OpenReportStore(loaded.config.database);
+    const auto reports = app::OpenReportStore(loaded.config.database);
     const auto snapshot = reports->Snapshot(0, 0);
     const Seconds interval = snapshot.fleet_interval.value_or(loaded.config.monitor.scan_interval);
     for (auto& problem : blemon::ScanProblems(snapshot, interval)) {
@@ -259,9 +258,8 @@ int Run(int argc, char** argv) {
   cli.require_subcommand(1);
   cli.fallthrough();
   CommandLine c;
-  report::AddConfigOption(
-      cli, c.config_path,
-      fmt::format("{}, else {},", app::kAdminConfigPath, app::kDefaultConfigPath));
+  app::AddConfigOption(cli, c.config_path,
+                       fmt::format("{}, else {},", app::kAdminConfigPath, app::kDefaultConfigPath));
   app::AddVersionFlag(cli, "blemon-admin");
   DefineMaintenance(cli, c);
   DefineGrants(cli, c);
@@ -270,14 +268,14 @@ int Run(int argc, char** argv) {
   }
 
   const auto loaded_or_not =
-      report::LoadConfigOrComplain("blemon-admin", c.config_path, DefaultConfigPath());
+      app::LoadConfigOrComplain("blemon-admin", c.config_path, DefaultConfigPath());
   if (!loaded_or_not) return app::kExitConfig;
   const app::LoadedConfig& loaded = *loaded_or_not;
   if (c.grants->parsed()) return Grants(c, loaded);
 
   const auto& database = loaded.config.database;
-  return report::ExitCodeOfStoreWork("blemon-admin", [&] {
-    auto store = report::OpenAdminStore(database);
+  return app::ExitCodeOfStoreWork("blemon-admin", [&] {
+    auto store = app::OpenAdminStore(database);
     if (c.check->parsed()) return Check(*store, loaded);
     fmt::print("Store: {}\n", app::DescribeStore(database));
     if (c.migrate->parsed()) return Migrate(*store);

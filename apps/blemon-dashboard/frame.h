@@ -3,6 +3,7 @@
 #include <optional>
 #include <string>
 
+#include "blemon/interval.h"
 #include "blemon/report_store.h"
 
 namespace blemon::dashboard {
@@ -16,9 +17,10 @@ Health HealthOf(const DashboardMonitor& monitor, UtcTime store_now, Seconds inte
 
 struct FrameOptions {
   int width = 100;
-  bool color = false;     // ANSI colours and bold (only on a terminal)
-  Seconds interval{300};  // from the config; the store's fleet interval wins when it has one
-  std::string store;      // "SQLite blemon.db", for the header
+  bool color = false;  // ANSI colours and bold (only on a terminal)
+  // From the config; the store's fleet interval wins when it has one.
+  Seconds interval = ScheduleConfig{}.interval;
+  std::string store;  // "SQLite blemon.db", for the header
   int refresh_seconds = 30;
   bool interactive = false;  // show the "q to quit" hint
   // How many top devices and recent sightings were asked for; 0 leaves the section out (an

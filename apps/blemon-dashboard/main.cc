@@ -21,20 +21,18 @@
 #include <optional>
 #include <string>
 
+#include "blemon/app/backends.h"
 #include "blemon/app/command_line.h"
 #include "blemon/app/config_file.h"
 #include "blemon/app/exit_codes.h"
-#include "blemon/app/store_factory.h"
+#include "blemon/app/tool.h"
 #include "blemon/errors.h"
-#include "blemon/report/store_access.h"
-#include "blemon/report/tool.h"
 #include "frame.h"
 
 namespace {
 
 namespace app = blemon::app;
 namespace dashboard = blemon::dashboard;
-namespace report = blemon::report;
 
 // --- Terminal state, restored on every way out -----------------------------------------------
 
@@ -140,7 +138,7 @@ int Run(int argc, char** argv) {
   bool once = false;
   int top = 10;
   int recent = 10;
-  report::AddConfigOption(cli, config_path);
+  app::AddConfigOption(cli, config_path);
   app::AddVersionFlag(cli, "blemon-dashboard");
   cli.add_option("-r,--refresh", refresh, "seconds between refreshes")
       ->check(app::WholeNumber(1, 3600))
@@ -155,7 +153,7 @@ int Run(int argc, char** argv) {
   if (const auto exit_code = app::ParseCommandLine(cli, "blemon-dashboard", argc, argv))
     return *exit_code;
 
-  const auto loaded_or_not = report::LoadConfigOrComplain("blemon-dashboard", config_path);
+  const auto loaded_or_not = app::LoadConfigOrComplain("blemon-dashboard", config_path);
   if (!loaded_or_not) return app::kExitConfig;
   const app::LoadedConfig& loaded = *loaded_or_not;
 
@@ -166,7 +164,7 @@ int Run(int argc, char** argv) {
   const auto open = [&] {
     if (store) return;
     try {
-      store = blemon::report::OpenReportStore(loaded.config.database);
+      store = blemon::app::OpenReportStore(loaded.config.database);
     } catch (const std::exception& e) {
       open_error = e.what();
     }

@@ -14,12 +14,13 @@
 #include <stop_token>
 #include <string>
 
+#include "blemon/app/backends.h"
 #include "blemon/app/command_line.h"
 #include "blemon/app/config_file.h"
 #include "blemon/app/exit_codes.h"
 #include "blemon/app/log.h"
+#include "blemon/app/scanners.h"
 #include "blemon/app/state_directory.h"
-#include "blemon/app/store_factory.h"
 #include "blemon/app/system_clock.h"
 #include "blemon/app/systemd.h"
 #include "blemon/app/time_zone.h"
@@ -32,15 +33,6 @@
 #include "observed_spool.h"
 #include "scan_only.h"
 #include "signals.h"
-#if defined(BLEMON_HAVE_SIMULATED)
-#include "blemon/simulated/simulated_scanner.h"
-#endif
-#if defined(BLEMON_HAVE_BLUEZ)
-#include "blemon/bluez/bluez_scanner.h"
-#endif
-#if defined(BLEMON_HAVE_SQLITE)
-#include "blemon/sqlite/sqlite_spool.h"
-#endif
 
 namespace blemon::monitor {
 namespace {
@@ -70,40 +62,6 @@ struct Options {
 void PrintError(const std::string& message) {
   std::fprintf(stderr, "%sblemon-monitor: %s\n", app::StderrIsJournal() ? "<3>" : "",
                message.c_str());
-}
-
-std::unique_ptr<Scanner> MakeScanner(const Options& options, const Config& config, Clock& clock) {
-  if (options.simulate) {
-#if defined(BLEMON_HAVE_SIMULATED)
-    return simulated::MakeScanner(config.simulation, config.monitor.location, clock);
-#else
-    throw Refused("this build has no simulated scanner");
-#endif
-  }
-#if defined(BLEMON_HAVE_BLUEZ)
-  (void)clock;
-  return bluez::MakeScanner(config.monitor.adapter);
-#else
-  (void)config;
-  (void)clock;
-  throw Refused(
-      "this build has no BlueZ scanner (built with BLEMON_WITH_BLUEZ=OFF); use --simulate");
-#endif
-}
-
-std::string SpoolPathFor(const Config& config) {
-  const std::string dir = config.monitor.state_directory.empty() ? app::DefaultStateDirectory()
-                                                                 : config.monitor.state_directory;
-  return fmt::format("{}/spool-{}.db", dir, app::FileNameSafe(config.monitor.name));
-}
-
-std::unique_ptr<Spool> OpenSpoolAt(const std::string& path) {
-#if defined(BLEMON_HAVE_SQLITE)
-  return sqlite::OpenSpool(path);
-#else
-  (void)path;
-  throw Unavailable("this build has no SQLite spool (adapters/sqlite is missing)");
-#endif
 }
 
 std::string StatusLine(const CycleReport& r) {
@@ -143,11 +101,7 @@ int RunUnguarded(const Options& options) {
   if (config.monitor.name.empty()) config.monitor.name = app::HostName();
   {
     std::string why;
-    schedule = Schedule::Make(
-        ScheduleConfig{
-            config.monitor.scan_interval, config.monitor.scan_offset, config.monitor.scan_duration,
-            config.monitor.process_intervals ? config.monitor.processor_wait : Seconds{0}},
-        &why);
+    schedule = Schedule::Make(config.monitor.schedule(), &why);
     if (!schedule) {
       PrintError(fmt::format("{}: [monitor] timings do not fit: {}", loaded.source, why));
       return kExitConfig;
@@ -205,7 +159,8 @@ int RunUnguarded(const Options& options) {
 
   std::unique_ptr<Scanner> scanner;
   try {
-    scanner = MakeScanner(options, config, *clock);
+    scanner = app::MakeScanner(
+        options.simulate ? app::ScannerKind::kSimulated : app::ScannerKind::kBluez, config, *clock);
   } catch (const std::exception& e) {
     log->Log(LogLevel::kError, e.what());
     return kExitUnavailable;
@@ -217,12 +172,15 @@ int RunUnguarded(const Options& options) {
   // Opened on first use and again each cycle until it opens: a store that is locked or away at
   // start-up is spooled for and retried like one lost later (MonitorCycle's failure policy).
   auto store = std::make_unique<ReopeningStore>(
-      [&database = config.database] { return app::OpenConfiguredStore(database); });
+      [&database = config.database] { return app::OpenStore(database); });
   // Opened on first use and again until it opens: a state directory that cannot be written (a
   // full disk) does not stop the monitor, whose scans then go straight to the store.
-  const std::string spool_path = SpoolPathFor(config);
-  auto spool = ObserveSpool(
-      std::make_unique<ReopeningSpool>([spool_path] { return OpenSpoolAt(spool_path); }), *log);
+  std::string spool_path;
+  auto spool =
+      ObserveSpool(std::make_unique<ReopeningSpool>([&monitor = config.monitor, &spool_path] {
+                     return app::OpenSpool(monitor, &spool_path);
+                   }),
+                   *log);
   try {
     spool->Pending();
   } catch (const std::exception& e) {

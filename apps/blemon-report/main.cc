@@ -12,15 +12,15 @@
 #include <string>
 #include <vector>
 
+#include "blemon/app/backends.h"
 #include "blemon/app/command_line.h"
 #include "blemon/app/config_file.h"
 #include "blemon/app/exit_codes.h"
+#include "blemon/app/tool.h"
 #include "blemon/report/local_time.h"
 #include "blemon/report/render.h"
 #include "blemon/report/reports.h"
 #include "blemon/report/span.h"
-#include "blemon/report/store_access.h"
-#include "blemon/report/tool.h"
 
 namespace {
 
@@ -69,7 +69,7 @@ int Run(int argc, char** argv) {
   cli.add_option("-f,--format", format_name, "table, csv or json")
       ->check(CLI::IsMember({"table", "csv", "json"}))
       ->capture_default_str();
-  report::AddConfigOption(cli, config_path);
+  app::AddConfigOption(cli, config_path);
   app::AddVersionFlag(cli, "blemon-report");
   cli.add_option("--now", now_text,
                  "pretend it is this UTC instant, YYYY-MM-DDTHH:MM:SSZ (reproducible output)");
@@ -105,15 +105,15 @@ int Run(int argc, char** argv) {
     return app::kExitUsage;
   }
 
-  const auto loaded_or_not = report::LoadConfigOrComplain("blemon-report", config_path);
+  const auto loaded_or_not = app::LoadConfigOrComplain("blemon-report", config_path);
   if (!loaded_or_not) return app::kExitConfig;
   const app::LoadedConfig& loaded = *loaded_or_not;
 
   const std::map<std::string, report::Format> formats = {{"table", report::Format::kTable},
                                                          {"csv", report::Format::kCsv},
                                                          {"json", report::Format::kJson}};
-  return report::ExitCodeOfStoreWork("blemon-report", [&] {
-    auto store = report::OpenReportStore(loaded.config.database);
+  return app::ExitCodeOfStoreWork("blemon-report", [&] {
+    auto store = app::OpenReportStore(loaded.config.database);
     report::Report data;
     if (kind == "hourly") {
       data = report::HourlyReport(LocalHourly(*store, filter), filter);

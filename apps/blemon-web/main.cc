@@ -13,13 +13,13 @@
 #include <sstream>
 
 #include "auth.h"
+#include "blemon/app/backends.h"
 #include "blemon/app/command_line.h"
 #include "blemon/app/config_file.h"
 #include "blemon/app/exit_codes.h"
 #include "blemon/app/systemd.h"
+#include "blemon/app/tool.h"
 #include "blemon/errors.h"
-#include "blemon/report/store_access.h"
-#include "blemon/report/tool.h"
 #include "server.h"
 #include "signals.h"
 
@@ -73,7 +73,7 @@ int Run(int argc, char** argv) {
   CLI::App cli{"blemon-web: the blemon HTTP API, web dashboard and Prometheus metrics"};
   std::string config_path;
   std::optional<int> port;
-  blemon::report::AddConfigOption(cli, config_path);
+  blemon::app::AddConfigOption(cli, config_path);
   cli.add_option("-p,--port", port, "listen on this port instead of web.port (0: any free one)")
       ->check(CLI::Range(0, 65535));
   bool check_config = false;
@@ -82,7 +82,7 @@ int Run(int argc, char** argv) {
   if (const auto exit_code = app::ParseCommandLine(cli, "blemon-web", argc, argv))
     return *exit_code;
 
-  const auto loaded = blemon::report::LoadConfigOrComplain("blemon-web", config_path);
+  const auto loaded = blemon::app::LoadConfigOrComplain("blemon-web", config_path);
   if (!loaded) return app::kExitConfig;
   auto options = OptionsFrom(*loaded, port);
   if (!options) return app::kExitConfig;
@@ -92,7 +92,7 @@ int Run(int argc, char** argv) {
   }
   const auto database = loaded->config.database;
   web::Server server(std::move(*options),
-                     [database] { return blemon::report::OpenReportStore(database); });
+                     [database] { return blemon::app::OpenReportStore(database); });
   try {
     server.Bind();
   } catch (const std::runtime_error& e) {

@@ -317,11 +317,7 @@ void CheckConsistency(const std::string& source, const toml::table& root, const 
          fmt::format("must divide 86400 (got {})", m.scan_interval.count()));
   }
   std::string why;
-  // Only the processor waits after the scan window: a scanner's processor_wait (default 60 s)
-  // must not refuse a short interval it never uses it in.
-  if (!Schedule::Make({m.scan_interval, m.scan_offset, m.scan_duration,
-                       m.process_intervals ? m.processor_wait : Seconds{0}},
-                      &why)) {
+  if (!Schedule::Make(m.schedule(), &why)) {
     // Blame the first of the timing keys the file sets: that is the one the user just wrote.
     std::string_view key = "scan_interval_seconds";
     for (std::string_view candidate : {"scan_interval_seconds", "scan_duration_seconds",

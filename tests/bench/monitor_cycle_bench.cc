@@ -213,9 +213,7 @@ int main(int argc, char** argv) {
   config.monitor.location = "Living Room";
   config.monitor.process_intervals = true;  // the heavier role: it also processes every interval
   config.simulation.devices = devices;
-  const auto schedule =
-      Schedule::Make({config.monitor.scan_interval, config.monitor.scan_offset,
-                      config.monitor.scan_duration, config.monitor.processor_wait});
+  const auto schedule = Schedule::Make(config.monitor.schedule());
 
   FastClock clock;
   NullLogger log;

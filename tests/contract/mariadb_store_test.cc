@@ -1,7 +1,9 @@
 // The Store contract suite on a real MariaDB server (the `mariadb` CTest fixture).
 #include "blemon/mariadb/mariadb_store.h"
 
+#include "blemon/mariadb/mariadb_report_store.h"
 #include "mariadb_test_env.h"
+#include "report_store_contract.h"
 #include "store_contract.h"
 
 namespace blemon::testing {
@@ -25,6 +27,7 @@ class MariaDbHarness final : public StoreHarness {
     }
     TestSql admin(peer_.Admin(settings_.database));
     admin.Exec("SET FOREIGN_KEY_CHECKS = 0");
+    admin.Exec("DROP TABLE IF EXISTS device_sightings_archive");  // made by AnAdminStore
     for (const char* table : {"device_sightings", "sighting_staging", "staging_batches",
                               "ble_devices", "fleet_settings", "monitors"}) {
       admin.Exec(std::string("DELETE FROM ") + table);
@@ -34,6 +37,10 @@ class MariaDbHarness final : public StoreHarness {
         "renewed_at = NULL, expires_at = NULL, claims = 0");
   }
   std::unique_ptr<Store> Open() override { return mariadb::OpenStore(settings_); }
+  std::unique_ptr<ReportStore> OpenReports() override {
+    return mariadb::OpenReportStore(settings_);
+  }
+  std::unique_ptr<AdminStore> OpenAdmin() override { return mariadb::OpenAdminStore(settings_); }
   std::string QueryScalar(const std::string& sql) override {
     if (!sql_) sql_ = std::make_unique<TestSql>(settings_);
     return sql_->Scalar(sql);
@@ -55,5 +62,7 @@ std::unique_ptr<StoreHarness> MakeMariaDbHarness() { return std::make_unique<Mar
 }  // namespace
 
 INSTANTIATE_TEST_SUITE_P(MariaDb, AStore, ::testing::Values(&MakeMariaDbHarness));
+INSTANTIATE_TEST_SUITE_P(MariaDb, AReportStore, ::testing::Values(&MakeMariaDbHarness));
+INSTANTIATE_TEST_SUITE_P(MariaDb, AnAdminStore, ::testing::Values(&MakeMariaDbHarness));
 
 }  // namespace blemon::testing

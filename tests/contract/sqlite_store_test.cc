@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "blemon/sqlite/sqlite_report_store.h"
+#include "report_store_contract.h"
 #include "store_contract.h"
 
 namespace blemon::testing {
@@ -34,6 +36,8 @@ class SqliteHarness final : public StoreHarness {
   }
 
   std::unique_ptr<Store> Open() override { return sqlite::OpenStore(path_); }
+  std::unique_ptr<ReportStore> OpenReports() override { return sqlite::OpenReportStore(path_); }
+  std::unique_ptr<AdminStore> OpenAdmin() override { return sqlite::OpenAdminStore(path_); }
 
   std::string QueryScalar(const std::string& sql) override {
     sqlite3* db = nullptr;
@@ -73,7 +77,9 @@ std::unique_ptr<StoreHarness> MakeSqliteHarness() { return std::make_unique<Sqli
 }  // namespace
 
 // Named, so test names do not carry the factory's address (which changes with every run).
-INSTANTIATE_TEST_SUITE_P(Sqlite, AStore, ::testing::Values(&MakeSqliteHarness),
-                         [](const auto&) { return std::string("File"); });
+const auto kFile = [](const auto&) { return std::string("File"); };
+INSTANTIATE_TEST_SUITE_P(Sqlite, AStore, ::testing::Values(&MakeSqliteHarness), kFile);
+INSTANTIATE_TEST_SUITE_P(Sqlite, AReportStore, ::testing::Values(&MakeSqliteHarness), kFile);
+INSTANTIATE_TEST_SUITE_P(Sqlite, AnAdminStore, ::testing::Values(&MakeSqliteHarness), kFile);
 
 }  // namespace blemon::testing

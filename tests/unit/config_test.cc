@@ -55,6 +55,28 @@ TEST(AnEmptyConfig, HasTheDocumentedMonitorDefaults) {
   EXPECT_EQ(m.state_directory, "");
 }
 
+TEST(AConfig, GivesTheScheduleItsFourTimingsUnswapped) {
+  const Config c = Parse(
+      "[monitor]\nscan_interval_seconds = 600\nscan_offset_seconds = 30\n"
+      "scan_duration_seconds = 20\nprocessor_wait_seconds = 90\nprocess_intervals = true\n");
+  const ScheduleConfig s = c.monitor.schedule();
+  EXPECT_EQ(s.interval, Seconds{600});
+  EXPECT_EQ(s.scan_offset, Seconds{30});
+  EXPECT_EQ(s.scan_duration, Seconds{20});
+  EXPECT_EQ(s.processor_wait, Seconds{90});
+}
+
+TEST(AnEmptyConfig, HasTheScheduleAndSpoolDefaultsOfTheirPorts) {
+  const Config c = Parse("[monitor]\nprocess_intervals = true\n");
+  const ScheduleConfig defaults;
+  EXPECT_EQ(c.monitor.schedule().interval, defaults.interval);
+  EXPECT_EQ(c.monitor.schedule().scan_offset, defaults.scan_offset);
+  EXPECT_EQ(c.monitor.schedule().scan_duration, defaults.scan_duration);
+  EXPECT_EQ(c.monitor.schedule().processor_wait, defaults.processor_wait);
+  EXPECT_EQ(c.spool.max_age, SpoolLimits{}.max_age);
+  EXPECT_EQ(c.spool.max_batches, SpoolLimits{}.max_batches);
+}
+
 TEST(AnEmptyConfig, HasTheDocumentedDatabaseDefaults) {
   const DatabaseSettings d = Parse("").database;
   EXPECT_FALSE(d.configured);

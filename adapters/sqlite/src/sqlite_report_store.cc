@@ -300,6 +300,19 @@ constexpr std::string_view kTables[] = {"monitors",         "ble_devices",     "
                                         "sighting_staging", "staging_batches", "processor_lease",
                                         "fleet_settings",   "schema_version"};
 
+constexpr std::string_view kArchiveTable = "device_sightings_archive";
+
+// The table's row count; nullopt rows when the table is missing.
+TableCount CountRows(Connection& db, std::string_view table) {
+  TableCount count{std::string(table), std::nullopt};
+  if (HasTable(db, table)) {
+    auto rows = db.Prepare(fmt::format("SELECT count(*) FROM {}", table));
+    rows.Step();
+    count.rows = rows.Int(0);
+  }
+  return count;
+}
+
 class SqliteAdminStore final : public AdminStore {
  public:
   explicit SqliteAdminStore(std::string path) : path_(std::move(path)) {}
@@ -319,15 +332,9 @@ class SqliteAdminStore final : public AdminStore {
       auto& db = Db();
       check.connected = true;
       check.schema_version = SchemaVersion(db);
-      for (auto table : kTables) {
-        TableCount count{std::string(table), std::nullopt};
-        if (HasTable(db, table)) {
-          auto rows = db.Prepare(fmt::format("SELECT count(*) FROM {}", table));
-          rows.Step();
-          count.rows = rows.Int(0);
-        }
-        check.tables.push_back(std::move(count));
-      }
+      for (auto table : kTables) check.tables.push_back(CountRows(db, table));
+      // Counted once `blemon-admin archive` made it, as on MariaDB.
+      if (HasTable(db, kArchiveTable)) check.tables.push_back(CountRows(db, kArchiveTable));
     } catch (const std::exception& e) {
       check.problems.push_back(fmt::format("cannot read {}: {}", path_, e.what()));
       return check;

@@ -17,9 +17,9 @@ class Server {
  public:
   struct Options {
     WebSettings web;
-    Seconds fleet_interval{300};             // monitor.scan_interval_seconds of the config
-    std::optional<Credentials> credentials;  // nullopt: no authentication
-    std::string chart_js;                    // the chart library's bytes; empty: not served
+    Seconds fleet_interval = ScheduleConfig{}.interval;  // monitor.scan_interval_seconds
+    std::optional<Credentials> credentials;              // nullopt: no authentication
+    std::string chart_js;  // the chart library's bytes; empty: not served
   };
   Server(Options options, StorePool::Opener open_store);
   ~Server();

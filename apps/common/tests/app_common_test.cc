@@ -14,12 +14,13 @@
 #include <sstream>
 #include <thread>
 
+#include "blemon/app/backends.h"
 #include "blemon/app/config_file.h"
 #include "blemon/app/log.h"
 #include "blemon/app/state_directory.h"
-#include "blemon/app/store_factory.h"
 #include "blemon/app/system_clock.h"
 #include "blemon/app/terminal.h"
+#include "blemon/errors.h"
 
 namespace blemon::app {
 namespace {
@@ -126,10 +127,11 @@ TEST(ALogger, WritesTheOriginalToolsLineFormatWithTheOffsetToItsFile) {
   options.console = false;
   options.detect_journal = false;
   MakeLogger(options)->Log(LogLevel::kWarning, "Scan complete. Found 47 devices");
-  EXPECT_THAT(ReadAll(options.file),
-              MatchesRegex("[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}[-+][0-9]{2}:[0-9]{2} - "
-                           "BLEMonitor - "
-                           "WARNING - Scan complete. Found 47 devices\n"));
+  EXPECT_THAT(
+      ReadAll(options.file),
+      MatchesRegex("[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}[-+][0-9]{2}:[0-9]{2} - "
+                   "BLEMonitor - "
+                   "WARNING - Scan complete. Found 47 devices\n"));
 }
 
 TEST(ALogger, DropsLinesBelowItsLevelAndAppendsToAnExistingFile) {
@@ -238,6 +240,44 @@ TEST(ADescribeStore, NamesTheStoreButNeverThePassword) {
   EXPECT_THAT(text, HasSubstr("192.168.1.10:3306"));
   EXPECT_THAT(text, Not(HasSubstr("s3cret")));
   EXPECT_THAT(DescribeStore(DatabaseSettings{}), HasSubstr("SQLite blemon.db"));
+}
+
+// The backend registry, on the backend every build has (SQLite): the report store never creates
+// the file, the admin store diagnoses it, the Store creates it, and all three open the same one.
+TEST(ABackendRegistry, OpensTheStoresOfTheConfiguredSqliteFile) {
+  TempDir dir;
+  DatabaseSettings settings;
+  settings.path = dir.Path("blemon.db");
+  EXPECT_THROW(OpenReportStore(settings), Unavailable);
+  EXPECT_THAT(OpenAdminStore(settings)->Check().problems, Not(::testing::IsEmpty()));
+  OpenStore(settings)->RegisterMonitor({"kitchen", "Lab", ""});
+  EXPECT_EQ(OpenReportStore(settings)->LatestProcessedInterval(), std::nullopt);
+  EXPECT_THAT(OpenAdminStore(settings)->Check().problems, ::testing::IsEmpty());
+}
+
+TEST(ABackendRegistry, RefusesMariaDbOnlyWhenTheBuildLacksIt) {
+  DatabaseSettings settings;
+  settings.backend = Backend::kMariaDb;
+  settings.host = "127.0.0.1";
+  settings.port = 1;  // nothing listens: a MariaDB build connects lazily, so opening succeeds
+#if defined(BLEMON_TEST_HAVE_MARIADB)
+  EXPECT_NE(OpenReportStore(settings), nullptr);
+#else
+  EXPECT_THROW(OpenReportStore(settings), Refused);
+#endif
+}
+
+TEST(ABackendRegistry, PutsTheSpoolInTheStateDirectoryUnderTheMonitorsName) {
+  TempDir dir;
+  MonitorSettings monitor;
+  monitor.name = "Living Room";
+  monitor.state_directory = dir.Path("state");
+  std::filesystem::create_directories(monitor.state_directory);
+  std::string path;
+  auto spool = OpenSpool(monitor, &path);
+  EXPECT_EQ(path, dir.Path("state") + "/spool-Living_Room.db");
+  EXPECT_EQ(spool->Pending(), 0);
+  EXPECT_TRUE(std::filesystem::exists(path));
 }
 
 }  // namespace

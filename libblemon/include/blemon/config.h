@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "blemon/interval.h"
 #include "blemon/ports.h"
 #include "blemon/time.h"
 
@@ -21,12 +22,13 @@ struct MonitorSettings {
   std::string name;  // empty: the application uses the host name
   std::string location;
   std::string description;
-  Seconds scan_interval{300};
-  Seconds scan_duration{10};
-  Seconds scan_offset{0};
+  // The schedule's defaults are ScheduleConfig's (blemon/interval.h): defined there only.
+  Seconds scan_interval = ScheduleConfig{}.interval;
+  Seconds scan_duration = ScheduleConfig{}.scan_duration;
+  Seconds scan_offset = ScheduleConfig{}.scan_offset;
   bool process_intervals = false;
   bool processor_standby = false;
-  Seconds processor_wait{60};
+  Seconds processor_wait = ScheduleConfig{}.processor_wait;
   Seconds processor_lease_ttl{600};
   // How far this monitor's clock may stray from the database's before it stops stamping readings
   // (a Pi without a real-time clock boots in 1970 until NTP answers).
@@ -35,6 +37,13 @@ struct MonitorSettings {
   std::string log_file;         // empty: console (and the journal under systemd) only
   std::string adapter;          // BlueZ adapter, e.g. "hci0"; empty: the first one found
   std::string state_directory;  // spool location; empty: the application decides
+
+  // The four timings above as Schedule::Make takes them. Only the processor waits after the scan
+  // window, so a scanner's processor_wait (default 60 s) never refuses a short interval.
+  ScheduleConfig schedule() const {
+    return {scan_interval, scan_offset, scan_duration,
+            process_intervals ? processor_wait : Seconds{0}};
+  }
 };
 
 enum class Backend { kSqlite, kMariaDb };
@@ -60,10 +69,8 @@ struct DatabaseSettings {
   std::string path = "blemon.db";
 };
 
-struct SpoolSettings {
-  Seconds max_age{72 * 3600};
-  std::int64_t max_batches = 10'000;
-};
+// The [spool] section is the Spool port's limits (blemon/ports.h), defaults included.
+using SpoolSettings = SpoolLimits;
 
 struct SimulationSettings {
   std::uint64_t seed = 1;

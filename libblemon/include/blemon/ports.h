@@ -216,6 +216,8 @@ struct SpooledBatch {
   std::vector<Reading> readings;
 };
 
+// Beyond these the oldest batches are dropped. Also the [spool] section of the config
+// (SpoolSettings): these are its defaults.
 struct SpoolLimits {
   Seconds max_age{72 * 3600};
   std::int64_t max_batches = 10'000;

@@ -208,6 +208,7 @@ struct StoreCheck {
   std::string server;  // "MariaDB 10.11.6 on 127.0.0.1:3306, database ble_monitor" / "SQLite ..."
   std::optional<int> schema_version;  // nullopt: no schema_version table (none or seed schema)
   int expected_version = 0;           // what this build writes
+  // The schema's tables, then device_sightings_archive once `archive` has made it.
   std::vector<TableCount> tables;
   // Each problem says what is wrong and what to do; empty when all is well.
   std::vector<std::string> problems;

@@ -41,9 +41,7 @@ inline Config MakeConfig(bool process = false, bool standby = false) {
 
 inline Schedule ScheduleOf(const Config& config) {
   std::string why;
-  auto schedule = Schedule::Make({config.monitor.scan_interval, config.monitor.scan_offset,
-                                  config.monitor.scan_duration, config.monitor.processor_wait},
-                                 &why);
+  auto schedule = Schedule::Make(config.monitor.schedule(), &why);
   EXPECT_TRUE(schedule.has_value()) << why;
   return schedule.value_or(*Schedule::Make({}));
 }

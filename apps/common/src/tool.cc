@@ -1,4 +1,4 @@
-#include "blemon/report/tool.h"
+#include "blemon/app/tool.h"
 
 #include <fmt/format.h>
 
@@ -9,12 +9,12 @@
 #include "blemon/app/time_zone.h"
 #include "blemon/errors.h"
 
-namespace blemon::report {
+namespace blemon::app {
 
 void AddConfigOption(CLI::App& cli, std::string& config_path, std::string_view defaults) {
-  cli.add_option("-c,--config", config_path,
-                 fmt::format("config file (default {} if present, else built-in defaults)",
-                             defaults));
+  cli.add_option(
+      "-c,--config", config_path,
+      fmt::format("config file (default {} if present, else built-in defaults)", defaults));
 }
 
 std::optional<app::LoadedConfig> LoadConfigOrComplain(std::string_view program,
@@ -39,7 +39,7 @@ int ExitCodeOfStoreWork(std::string_view program, const std::function<int()>& wo
     return work();
   } catch (const Unavailable& e) {
     fmt::print(stderr, "{}: the database is unavailable: {}\n", program, e.what());
-    return app::kExitUnavailable;
+    return kExitUnavailable;
   } catch (const Refused& e) {
     fmt::print(stderr, "{}: {}\n", program, e.what());
     return app::kExitUnavailable;
@@ -50,4 +50,4 @@ int ExitCodeOfStoreWork(std::string_view program, const std::function<int()>& wo
   }
 }
 
-}  // namespace blemon::report
+}  // namespace blemon::app

@@ -11,26 +11,25 @@ namespace CLI {
 class App;
 }  // namespace CLI
 
-namespace blemon::report {
+namespace blemon::app {
 
-// Start-up and exit handling that blemon-report, blemon-admin and blemon-dashboard share, so the
-// three tools answer a bad command line, a bad config file and a lost database alike. `program`
-// prefixes every message ("blemon-report: ...").
+// Start-up and exit handling that blemon-report, blemon-admin, blemon-dashboard and blemon-web
+// share, so the tools answer a bad command line, a bad config file and a lost database alike.
+// `program` prefixes every message ("blemon-report: ...").
 
 // Adds -c,--config, the config file the tool reads; `defaults` names where it looks without one.
 void AddConfigOption(CLI::App& cli, std::string& config_path,
-                     std::string_view defaults = app::kDefaultConfigPath);
+                     std::string_view defaults = kDefaultConfigPath);
 
-// Checks the TZ variable (app::ProcessTimeZoneProblem) and loads the config file
-// (app::LoadConfig). On a bad TZ or a ConfigError prints it and returns nullopt; the caller then
-// exits with kExitConfig.
+// Checks the TZ variable (ProcessTimeZoneProblem) and loads the config file (LoadConfig). On a
+// bad TZ or a ConfigError prints it and returns nullopt; the caller then exits with kExitConfig.
 // `default_path` is read when no -c is given and it exists.
-std::optional<app::LoadedConfig> LoadConfigOrComplain(
+std::optional<LoadedConfig> LoadConfigOrComplain(
     std::string_view program, const std::string& config_path,
-    std::string_view default_path = app::kDefaultConfigPath);
+    std::string_view default_path = kDefaultConfigPath);
 
 // Runs `work` against the store and returns its exit code; a database that is away (Unavailable)
 // or refuses (Refused), or any other exception, is printed and exits with kExitUnavailable.
 int ExitCodeOfStoreWork(std::string_view program, const std::function<int()>& work);
 
-}  // namespace blemon::report
+}  // namespace blemon::app

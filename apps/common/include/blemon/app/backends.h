@@ -1,0 +1,41 @@
+#pragma once
+
+// The backend registry: which adapter serves each port, chosen from the configuration. Every
+// program opens its stores and spool here, so they all choose alike and name a backend this build
+// lacks alike. The scanners are in blemon/app/scanners.h (a separate library: only the monitor
+// links BlueZ).
+
+#include <memory>
+#include <string>
+
+#include "blemon/config.h"
+#include "blemon/ports.h"
+#include "blemon/report_store.h"
+
+namespace blemon::app {
+
+// Opens the store the [database] section asks for: no section, or backend "sqlite", gives the
+// embedded SQLite store at `settings.path` (default ./blemon.db, relative to the working
+// directory); backend "mariadb" gives the MariaDB store, which connects lazily so that a monitor
+// starts while the server is down. Throws Unavailable when the store cannot be opened at all and
+// Refused when this build lacks the backend or the store refuses us.
+std::unique_ptr<Store> OpenStore(const DatabaseSettings& settings);
+
+// The read and maintenance sides of that same store, chosen alike. A SQLite report store never
+// creates the file (Unavailable when it is missing, Refused without a schema); the admin store
+// opens whatever is there, since diagnosing it is its job. Refused when this build lacks the
+// backend.
+std::unique_ptr<ReportStore> OpenReportStore(const DatabaseSettings& settings);
+std::unique_ptr<AdminStore> OpenAdminStore(const DatabaseSettings& settings);
+
+// The monitor's spool: <state directory>/spool-<file-safe monitor name>.db, the state directory
+// being monitor.state_directory or DefaultStateDirectory(). Stores the path in `*path_out` (for
+// messages) before opening; throws Unavailable when it cannot be opened or this build has no
+// SQLite, Refused when the file is not a spool.
+std::unique_ptr<Spool> OpenSpool(const MonitorSettings& monitor, std::string* path_out);
+
+// One line for the log saying which store is used, e.g. "MariaDB ble_monitor on 127.0.0.1:3306 as
+// ble_user" or "SQLite blemon.db". Never contains the password.
+std::string DescribeStore(const DatabaseSettings& settings);
+
+}  // namespace blemon::app

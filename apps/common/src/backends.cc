@@ -1,0 +1,72 @@
+#include "blemon/app/backends.h"
+
+#include <fmt/format.h>
+
+#include "blemon/app/state_directory.h"
+#include "blemon/errors.h"
+#include "blemon/sqlite/sqlite_report_store.h"
+#include "blemon/sqlite/sqlite_spool.h"
+#include "blemon/sqlite/sqlite_store.h"
+#if defined(BLEMON_HAVE_MARIADB)
+#include "blemon/mariadb/mariadb_report_store.h"
+#include "blemon/mariadb/mariadb_store.h"
+#endif
+
+namespace blemon::app {
+namespace {
+
+#if !defined(BLEMON_HAVE_MARIADB)
+// This build has no MariaDB adapter: its openers say so, and the registry below stays the same.
+namespace mariadb {
+[[noreturn]] void Missing() {
+  throw Refused(
+      "database.backend = \"mariadb\" but this build has no MariaDB support; rebuild with "
+      "-DBLEMON_WITH_MARIADB=ON and libmariadb-dev installed");
+}
+std::unique_ptr<Store> OpenStore(const DatabaseSettings&) { Missing(); }
+std::unique_ptr<ReportStore> OpenReportStore(const DatabaseSettings&) { Missing(); }
+std::unique_ptr<AdminStore> OpenAdminStore(const DatabaseSettings&) { Missing(); }
+}  // namespace mariadb
+#endif
+
+bool IsMariaDb(const DatabaseSettings& settings) { return settings.backend == Backend::kMariaDb; }
+
+}  // namespace
+
+std::unique_ptr<Store> OpenStore(const DatabaseSettings& settings) {
+  return IsMariaDb(settings) ? mariadb::OpenStore(settings) : sqlite::OpenStore(settings.path);
+}
+
+std::unique_ptr<ReportStore> OpenReportStore(const DatabaseSettings& settings) {
+  return IsMariaDb(settings) ? mariadb::OpenReportStore(settings)
+                             : sqlite::OpenReportStore(settings.path);
+}
+
+std::unique_ptr<AdminStore> OpenAdminStore(const DatabaseSettings& settings) {
+  return IsMariaDb(settings) ? mariadb::OpenAdminStore(settings)
+                             : sqlite::OpenAdminStore(settings.path);
+}
+
+std::unique_ptr<Spool> OpenSpool(const MonitorSettings& monitor, std::string* path_out) {
+  const std::string dir =
+      monitor.state_directory.empty() ? DefaultStateDirectory() : monitor.state_directory;
+  *path_out = fmt::format("{}/spool-{}.db", dir, FileNameSafe(monitor.name));
+  return sqlite::OpenSpool(*path_out);
+}
+
+std::string DescribeStore(const DatabaseSettings& settings) {
+  if (settings.backend == Backend::kSqlite) {
+    return fmt::format("SQLite {}{}", settings.path,
+                       settings.configured ? "" : " (no [database] section: embedded default)");
+  }
+  // "localhost" means the socket, as with the mysql client.
+  const std::string where =
+      settings.host == "localhost"
+          ? (settings.socket.empty() ? std::string("the local socket")
+                                     : fmt::format("socket {}", settings.socket))
+          : fmt::format("{}:{}", settings.host, settings.port);
+  return fmt::format("MariaDB {} on {} as {}{}", settings.database, where, settings.user,
+                     settings.ssl ? " (TLS)" : "");
+}
+
+}  // namespace blemon::app

@@ -1,0 +1,31 @@
+#include "blemon/app/scanners.h"
+
+#include "blemon/errors.h"
+#if defined(BLEMON_HAVE_SIMULATED)
+#include "blemon/simulated/simulated_scanner.h"
+#endif
+#if defined(BLEMON_HAVE_BLUEZ)
+#include "blemon/bluez/bluez_scanner.h"
+#endif
+
+namespace blemon::app {
+
+std::unique_ptr<Scanner> MakeScanner(ScannerKind kind, const Config& config, Clock& clock) {
+  if (kind == ScannerKind::kSimulated) {
+#if defined(BLEMON_HAVE_SIMULATED)
+    return simulated::MakeScanner(config.simulation, config.monitor.location, clock);
+#else
+    throw Refused("this build has no simulated scanner");
+#endif
+  }
+  (void)clock;
+#if defined(BLEMON_HAVE_BLUEZ)
+  return bluez::MakeScanner(config.monitor.adapter);
+#else
+  (void)config;
+  throw Refused(
+      "this build has no BlueZ scanner (built with BLEMON_WITH_BLUEZ=OFF); use --simulate");
+#endif
+}
+
+}  // namespace blemon::app
