@@ -58,12 +58,19 @@ TEST(AnEmptyConfig, HasTheDocumentedMonitorDefaults) {
 TEST(AConfig, GivesTheScheduleItsFourTimingsUnswapped) {
   const Config c = Parse(
       "[monitor]\nscan_interval_seconds = 600\nscan_offset_seconds = 30\n"
-      "scan_duration_seconds = 20\nprocessor_wait_seconds = 90\nprocess_intervals = true\n");
+      "scan_duration_seconds = 20\nprocessor_wait_seconds = 90\nprocess_intervals = true\n"
+      "processor_lease_ttl_seconds = 1200\n");
   const ScheduleConfig s = c.monitor.schedule();
   EXPECT_EQ(s.interval, Seconds{600});
   EXPECT_EQ(s.scan_offset, Seconds{30});
   EXPECT_EQ(s.scan_duration, Seconds{20});
   EXPECT_EQ(s.processor_wait, Seconds{90});
+}
+
+TEST(AScannersSchedule, HasNoProcessorWaitSinceOnlyTheProcessorWaits) {
+  const Config c = Parse("[monitor]\nscan_interval_seconds = 10\nscan_duration_seconds = 2\n");
+  EXPECT_FALSE(c.monitor.process_intervals);
+  EXPECT_EQ(c.monitor.schedule().processor_wait, Seconds{0});
 }
 
 TEST(AnEmptyConfig, HasTheScheduleAndSpoolDefaultsOfTheirPorts) {
