@@ -1,5 +1,6 @@
 #include "blemon/mariadb/mariadb_report_store.h"
 
+#include <errmsg.h>
 #include <fmt/format.h>
 #include <mysqld_error.h>
 
@@ -20,13 +21,9 @@ namespace {
 
 constexpr Seconds kDay{86400};
 
-// Times go through ToDb/FromDb (connection.h), like the Store's: comparisons against
+// Times go through ToDb and Row::Time (connection.h), like the Store's: comparisons against
 // FROM_UNIXTIME(?) are constant on the column side and use its index, and the clamp keeps an "all
 // time" span from becoming NULL, which would match nothing.
-std::optional<UtcTime> OptionalTime(const std::optional<std::string>& text) {
-  if (!text) return std::nullopt;
-  return FromDb(text);
-}
 double Average(long long sum, long long count) {
   return count == 0 ? 0.0 : static_cast<double>(sum) / static_cast<double>(count);
 }
@@ -105,12 +102,12 @@ LeaseStatus ReadLease(Link& link, Connection& db) {
         {});
     if (!rows.empty()) {
       const Row& r = rows[0];
-      if (r[0]) status.holder = ToInt(r[0]);
-      status.holder_name = r[1].value_or("");
-      status.epoch = ToInt(r[2]);
-      status.claimed_at = OptionalTime(r[3]);
-      status.expires_at = OptionalTime(r[4]);
-      status.store_now = FromDb(r[5]);
+      status.holder = r.OptionalInt(0);
+      status.holder_name = r.Text(1);
+      status.epoch = r.Int(2);
+      status.claimed_at = r.OptionalTime(3);
+      status.expires_at = r.OptionalTime(4);
+      status.store_now = r.Time(5);
       return status;
     }
   } catch (const DbError& e) {
@@ -125,11 +122,11 @@ LeaseStatus ReadLease(Link& link, Connection& db) {
       "ORDER BY m.processor_claimed_at DESC LIMIT 1",
       {});
   const Row& r = rows.at(0);
-  if (r[0]) status.holder = ToInt(r[0]);
-  status.holder_name = r[1].value_or("");
-  status.claimed_at = OptionalTime(r[2]);
-  status.expires_at = OptionalTime(r[3]);
-  status.store_now = FromDb(r[4]);
+  status.holder = r.OptionalInt(0);
+  status.holder_name = r.Text(1);
+  status.claimed_at = r.OptionalTime(2);
+  status.expires_at = r.OptionalTime(3);
+  status.store_now = r.Time(4);
   return status;
 }
 
@@ -161,14 +158,14 @@ class MariaDbReportStore final : public ReportStore {
       std::vector<HourlyRow> result;
       for (const Row& r : rows) {
         HourlyRow row;
-        row.monitor_name = r[0].value_or("");
-        row.location = r[1].value_or("");
-        row.hour_start = FromDb(r[2]);
-        row.unique_devices = ToInt(r[3]);
-        row.total_sightings = ToInt(r[4]);
-        row.avg_rssi = Average(ToInt(r[5]), row.total_sightings);
-        row.min_rssi = static_cast<int>(ToInt(r[6]));
-        row.max_rssi = static_cast<int>(ToInt(r[7]));
+        row.monitor_name = r.Text(0);
+        row.location = r.Text(1);
+        row.hour_start = r.Time(2);
+        row.unique_devices = r.Int(3);
+        row.total_sightings = r.Int(4);
+        row.avg_rssi = Average(r.Int(5), row.total_sightings);
+        row.min_rssi = static_cast<int>(r.Int(6));
+        row.max_rssi = static_cast<int>(r.Int(7));
         result.push_back(std::move(row));
       }
       return result;
@@ -198,14 +195,14 @@ class MariaDbReportStore final : public ReportStore {
       std::vector<MonitorSummary> result;
       for (const Row& r : rows) {
         MonitorSummary row;
-        row.monitor_name = r[0].value_or("");
-        row.location = r[1].value_or("");
-        row.is_active = ToInt(r[2]) != 0;
-        row.last_seen = OptionalTime(r[3]);
-        row.devices = ToInt(r[4]);
-        row.sightings = ToInt(r[5]);
-        row.first_sighting = OptionalTime(r[6]);
-        row.last_sighting = OptionalTime(r[7]);
+        row.monitor_name = r.Text(0);
+        row.location = r.Text(1);
+        row.is_active = r.Int(2) != 0;
+        row.last_seen = r.OptionalTime(3);
+        row.devices = r.Int(4);
+        row.sightings = r.Int(5);
+        row.first_sighting = r.OptionalTime(6);
+        row.last_sighting = r.OptionalTime(7);
         result.push_back(std::move(row));
       }
       return result;
@@ -228,7 +225,7 @@ class MariaDbReportStore final : public ReportStore {
                                        "SELECT CAST(setting_value AS INTEGER) FROM fleet_settings "
                                        "WHERE setting_name = 'interval_seconds'",
                                        {});
-        if (!fleet.empty()) snapshot.fleet_interval = Seconds(ToInt(fleet[0][0]));
+        if (!fleet.empty()) snapshot.fleet_interval = Seconds(fleet[0].Int(0));
       } catch (const DbError& e) {
         if (e.code() != ER_NO_SUCH_TABLE) throw;  // the seed schema has no fleet settings
       }
@@ -245,16 +242,16 @@ class MariaDbReportStore final : public ReportStore {
                        "ON a.monitor_id = m.monitor_id ORDER BY m.monitor_name",
                        {ToDb(day_ago)})) {
         DashboardMonitor monitor;
-        monitor.monitor_name = r[0].value_or("");
-        monitor.location = r[1].value_or("");
-        monitor.is_active = ToInt(r[2]) != 0;
-        monitor.last_seen = OptionalTime(r[3]);
-        monitor.devices_24h = ToInt(r[4]);
-        monitor.scans_failed = ToInt(r[5]);
-        monitor.last_scan_error = r[6];
-        monitor.last_scan_error_at = OptionalTime(r[7]);
-        monitor.last_scan_ok_at = OptionalTime(r[8]);
-        monitor.empty_scans_in_row = ToInt(r[9]);
+        monitor.monitor_name = r.Text(0);
+        monitor.location = r.Text(1);
+        monitor.is_active = r.Int(2) != 0;
+        monitor.last_seen = r.OptionalTime(3);
+        monitor.devices_24h = r.Int(4);
+        monitor.scans_failed = r.Int(5);
+        monitor.last_scan_error = r.OptionalText(6);
+        monitor.last_scan_error_at = r.OptionalTime(7);
+        monitor.last_scan_ok_at = r.OptionalTime(8);
+        monitor.empty_scans_in_row = r.Int(9);
         snapshot.monitors.push_back(std::move(monitor));
       }
       {
@@ -263,8 +260,8 @@ class MariaDbReportStore final : public ReportStore {
             "SELECT COUNT(*), UNIX_TIMESTAMP(MIN(interval_start)) FROM sighting_staging "
             "WHERE processed = FALSE",
             {});
-        snapshot.unprocessed_rows = ToInt(staging.at(0)[0]);
-        snapshot.oldest_unprocessed_interval = OptionalTime(staging.at(0)[1]);
+        snapshot.unprocessed_rows = staging.at(0).Int(0);
+        snapshot.oldest_unprocessed_interval = staging.at(0).OptionalTime(1);
       }
       // A day's device summary: skipped when no top devices are wanted (blemon-web's /metrics).
       if (top_devices > 0) {
@@ -284,12 +281,12 @@ class MariaDbReportStore final : public ReportStore {
                "ORDER BY ds.sighting_timestamp DESC, d.mac_address LIMIT ?",
                {ToDb(day_ago), static_cast<long long>(std::max(recent, 0))})) {
         RecentSighting sighting;
-        sighting.sighting_time = FromDb(r[0]);
-        sighting.interval_start = FromDb(r[1]);
-        sighting.mac = r[2].value_or("");
-        sighting.name = NonEmpty(r[3]);
-        sighting.monitor_name = r[4].value_or("");
-        sighting.rssi = static_cast<int>(ToInt(r[5]));
+        sighting.sighting_time = r.Time(0);
+        sighting.interval_start = r.Time(1);
+        sighting.mac = r.Text(2);
+        sighting.name = NonEmpty(r.OptionalText(3));
+        sighting.monitor_name = r.Text(4);
+        sighting.rssi = static_cast<int>(r.Int(5));
         snapshot.recent.push_back(std::move(sighting));
       }
       return snapshot;
@@ -316,12 +313,12 @@ class MariaDbReportStore final : public ReportStore {
                                       "WHERE ds.interval_start = FROM_UNIXTIME(?) "
                                       "ORDER BY 4, ds.rssi DESC, d.mac_address",
                                       {ToDb(*rooms.interval_start)})) {
-        rooms.devices.push_back({.mac = r[0].value_or(""),
-                                 .name = NonEmpty(r[1]),
-                                 .monitor_name = r[2].value_or(""),
-                                 .location = r[3].value_or(""),
-                                 .rssi = static_cast<int>(ToInt(r[4])),
-                                 .sighting_time = FromDb(r[5])});
+        rooms.devices.push_back({.mac = r.Text(0),
+                                 .name = NonEmpty(r.OptionalText(1)),
+                                 .monitor_name = r.Text(2),
+                                 .location = r.Text(3),
+                                 .rssi = static_cast<int>(r.Int(4)),
+                                 .sighting_time = r.Time(5)});
       }
       return rooms;
     });
@@ -345,12 +342,12 @@ class MariaDbReportStore final : public ReportStore {
                        "AND ds.interval_start < FROM_UNIXTIME(?)" +
                            MonitorClause(filter) + " ORDER BY ds.interval_start LIMIT ?",
                        params)) {
-        TrackPoint point{.interval_start = FromDb(r[0]),
-                         .monitor_name = r[1].value_or(""),
-                         .location = r[2].value_or(""),
-                         .rssi = static_cast<int>(ToInt(r[3])),
+        TrackPoint point{.interval_start = r.Time(0),
+                         .monitor_name = r.Text(1),
+                         .location = r.Text(2),
+                         .rssi = static_cast<int>(r.Int(3)),
                          .margin_db = std::nullopt};
-        if (r[4]) point.margin_db = static_cast<int>(ToInt(r[4]));
+        if (!r.IsNull(4)) point.margin_db = static_cast<int>(r.Int(4));
         track.push_back(std::move(point));
       }
       return track;
@@ -366,7 +363,7 @@ class MariaDbReportStore final : public ReportStore {
                        "JOIN monitors m ON m.monitor_id = s.monitor_id "
                        "WHERE s.processed = FALSE GROUP BY m.monitor_id ORDER BY m.monitor_name",
                        {})) {
-        backlog.push_back({r[0].value_or(""), ToInt(r[1])});
+        backlog.push_back({r.Text(0), r.Int(1)});
       }
       return backlog;
     });
@@ -376,8 +373,8 @@ class MariaDbReportStore final : public ReportStore {
   std::optional<UtcTime> LatestOn(Connection& db) {
     const auto rows =
         link_.Query(db, "SELECT UNIX_TIMESTAMP(MAX(interval_start)) FROM device_sightings", {});
-    if (rows.empty() || !rows[0][0]) return std::nullopt;
-    return FromDb(rows[0][0]);
+    if (rows.empty()) return std::nullopt;
+    return rows[0].OptionalTime(0);
   }
 
   std::vector<DeviceSummary> DevicesOn(Connection& db, const ReportFilter& filter) {
@@ -397,14 +394,14 @@ class MariaDbReportStore final : public ReportStore {
                          "FROM_UNIXTIME(?)" +
                          MonitorClause(filter) + " GROUP BY ds.device_id, ds.monitor_id",
                      FilterParams(filter))) {
-      fold.Add({.device_id = ToInt(r[0]),
-                .mac = r[1].value_or(""),
-                .name = r[2],
-                .monitor_name = r[3].value_or(""),
-                .sightings = ToInt(r[4]),
-                .best_rssi = static_cast<int>(ToInt(r[5])),
-                .rssi_sum = ToInt(r[6]),
-                .last_seen = FromDb(r[7])});
+      fold.Add({.device_id = r.Int(0),
+                .mac = r.Text(1),
+                .name = r.OptionalText(2),
+                .monitor_name = r.Text(3),
+                .sightings = r.Int(4),
+                .best_rssi = static_cast<int>(r.Int(5)),
+                .rssi_sum = r.Int(6),
+                .last_seen = r.Time(7)});
     }
     return fold.Result();
   }
@@ -427,7 +424,7 @@ std::string Diagnose(const DbError& e, const DatabaseSettings& settings) {
   const bool socket = settings.host.empty() || settings.host == "localhost";
   const std::string detail = fmt::format("{} (error {})", e.what(), e.code());
   switch (e.code()) {
-    case 2002:
+    case CR_CONNECTION_ERROR:
       if (socket) {
         return fmt::format(
             "cannot connect through the local socket: {}. Is the server running "
@@ -435,7 +432,7 @@ std::string Diagnose(const DbError& e, const DatabaseSettings& settings) {
             detail);
       }
       [[fallthrough]];
-    case 2003:
+    case CR_CONN_HOST_ERROR:
       return fmt::format(
           "cannot connect to {}:{}: {}. Is the server running (systemctl status mariadb)? A "
           "server that only listens on 127.0.0.1 refuses remote monitors: set bind-address = "
@@ -443,7 +440,7 @@ std::string Diagnose(const DbError& e, const DatabaseSettings& settings) {
           "grep 3306 shows 0.0.0.0:3306 when right); a firewall must let port {} through "
           "(ufw allow {}/tcp)",
           settings.host, settings.port, detail, settings.port, settings.port);
-    case 2005:
+    case CR_UNKNOWN_HOST:
       return fmt::format("unknown host {}: {}. Check database.host", settings.host, detail);
     case ER_ACCESS_DENIED_ERROR:
       return fmt::format(
@@ -461,7 +458,7 @@ std::string Diagnose(const DbError& e, const DatabaseSettings& settings) {
           "database {} does not exist: {}. Create it (CREATE DATABASE {} CHARACTER SET "
           "utf8mb4;) and run blemon-admin migrate",
           settings.database, detail, settings.database);
-    case 2026:
+    case CR_SSL_CONNECTION_ERROR:
       return fmt::format(
           "TLS failed: {}. Check database.ssl_ca, ssl_cert, ssl_key and the server's "
           "certificate",
@@ -476,7 +473,7 @@ std::string Diagnose(const DbError& e, const DatabaseSettings& settings) {
 void CheckServerSettings(Connection& db, StoreCheck& check) {
   Statement query(db.raw(), "SELECT @@version, @@log_bin, @@binlog_format");
   const Row r = query.Query({}).at(0);
-  const std::string version = r[0].value_or("");
+  const std::string version = r.Text(0);
   int major = 0;
   int minor = 0;
   if (version.find("MariaDB") != std::string::npos &&
@@ -487,7 +484,7 @@ void CheckServerSettings(Connection& db, StoreCheck& check) {
         "NOT EXISTS and CREATE OR REPLACE): upgrade the server",
         version));
   }
-  if (r[1].value_or("0") == "1" && r[2].value_or("") == "STATEMENT") {
+  if (r.Int(1) == 1 && r.Text(2) == "STATEMENT") {
     check.problems.push_back(
         "the server writes its binary log with binlog_format = STATEMENT, which refuses "
         "InnoDB writes under READ COMMITTED (error 1665): every monitor's staging and the "
@@ -502,13 +499,13 @@ std::set<std::string> VisibleTables(Connection& db) {
   Statement query(db.raw(),
                   "SELECT table_name FROM information_schema.tables WHERE table_schema = "
                   "DATABASE()");
-  for (const Row& r : query.Query({})) present.insert(r[0].value_or(""));
+  for (const Row& r : query.Query({})) present.insert(r.Text(0));
   return present;
 }
 
 std::int64_t CountRows(Connection& db, std::string_view table) {
   Statement query(db.raw(), fmt::format("SELECT COUNT(*) FROM `{}`", table));
-  return ToInt(query.Query({}).at(0)[0]);
+  return query.Query({}).at(0).Int(0);
 }
 
 // Rows of every table `check` knows. information_schema lists only the tables the account may
@@ -594,7 +591,7 @@ void CheckSeedObjects(Connection& db, const std::set<std::string>& present, Stor
   Statement query(db.raw(),
                   "SELECT routine_name FROM information_schema.routines "
                   "WHERE routine_schema = DATABASE()");
-  for (const Row& r : query.Query({})) routines.insert(r[0].value_or(""));
+  for (const Row& r : query.Query({})) routines.insert(r.Text(0));
   const bool partial_view = !check.notes.empty();
   for (auto routine : kRoutines) {
     if (routines.count(std::string(routine))) continue;
@@ -657,7 +654,7 @@ class MariaDbAdminStore final : public AdminStore {
     return link_.Run("cleaning up staging", [&](Connection& db) {
       CleanupResult result;
       const auto cutoff =
-          ToInt(link_.Query(db, "SELECT UNIX_TIMESTAMP(NOW()) - ?", {older_than.count()}).at(0)[0]);
+          link_.Query(db, "SELECT UNIX_TIMESTAMP(NOW()) - ?", {older_than.count()}).at(0).Int(0);
       // In chunks, each its own autocommitted statement, so a big backlog never holds locks the
       // monitors' inserts would wait on for long.
       constexpr long long kChunk = 10'000;
@@ -674,8 +671,8 @@ class MariaDbAdminStore final : public AdminStore {
                       "SELECT COUNT(*), UNIX_TIMESTAMP(MIN(interval_start)) FROM sighting_staging "
                       "WHERE processed = FALSE AND interval_start < FROM_UNIXTIME(?)",
                       {cutoff});
-      result.unprocessed_old = ToInt(left.at(0)[0]);
-      result.oldest_unprocessed = OptionalTime(left.at(0)[1]);
+      result.unprocessed_old = left.at(0).Int(0);
+      result.oldest_unprocessed = left.at(0).OptionalTime(1);
       return result;
     });
   }
@@ -697,10 +694,10 @@ class MariaDbAdminStore final : public AdminStore {
                "ORDER BY a.ordinal_position",
                {})) {
         if (!columns.empty()) columns += ", ";
-        columns += "`" + r[0].value_or("") + "`";
+        columns += "`" + r.Text(0) + "`";
       }
       const auto cutoff =
-          ToInt(link_.Query(db, "SELECT UNIX_TIMESTAMP(NOW()) - ?", {older_than.count()}).at(0)[0]);
+          link_.Query(db, "SELECT UNIX_TIMESTAMP(NOW()) - ?", {older_than.count()}).at(0).Int(0);
       ArchiveStep step;
       Transaction tx(db);
       // Lock the chunk first, then copy and delete exactly those ids: each step moves whole rows
@@ -712,7 +709,7 @@ class MariaDbAdminStore final : public AdminStore {
                                       "ORDER BY interval_start, sighting_id LIMIT ? FOR UPDATE",
                                       {cutoff, static_cast<long long>(chunk)})) {
         if (!ids.empty()) ids += ",";
-        ids += std::to_string(ToInt(r[0]));  // integers from the server: safe to splice
+        ids += std::to_string(r.Int(0));  // integers from the server: safe to splice
       }
       if (!ids.empty()) {
         link_.Execute(db,
@@ -724,12 +721,13 @@ class MariaDbAdminStore final : public AdminStore {
             db, fmt::format("DELETE FROM device_sightings WHERE sighting_id IN ({})", ids), {}));
       }
       tx.Commit();
-      step.remaining = ToInt(link_
-                                 .Query(db,
-                                        "SELECT COUNT(*) FROM device_sightings "
-                                        "WHERE interval_start < FROM_UNIXTIME(?)",
-                                        {cutoff})
-                                 .at(0)[0]);
+      step.remaining = link_
+                           .Query(db,
+                                  "SELECT COUNT(*) FROM device_sightings "
+                                  "WHERE interval_start < FROM_UNIXTIME(?)",
+                                  {cutoff})
+                           .at(0)
+                           .Int(0);
       return step;
     });
   }

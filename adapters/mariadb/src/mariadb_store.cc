@@ -156,7 +156,7 @@ class MariaDbStore final : public Store {
       s.Get(kRegisterMonitor).Execute({info.name, info.location, info.description});
       const auto rows = s.Get(kMonitorIdByName).Query({info.name});
       if (rows.empty()) throw Refused("monitor " + info.name + " vanished right after registering");
-      return static_cast<MonitorId>(ToInt(rows[0][0]));
+      return static_cast<MonitorId>(rows[0].Int(0));
     });
   }
 
@@ -165,7 +165,7 @@ class MariaDbStore final : public Store {
       s.Get(kFleetIntervalInsert).Execute({std::to_string(configured.count())});
       const auto rows = s.Get(kFleetIntervalSelect).Query({});
       if (rows.empty()) return configured;
-      return Seconds(ToInt(rows[0][0]));
+      return Seconds(rows[0].Int(0));
     });
   }
 
@@ -177,10 +177,8 @@ class MariaDbStore final : public Store {
   }
 
   UtcTime StoreNow() override {
-    return Run("reading the database's clock", [&](Session& s) {
-      const auto rows = s.Get(kStoreNow).Query({});
-      return FromDb(rows.empty() ? std::nullopt : rows[0][0]);
-    });
+    return Run("reading the database's clock",
+               [&](Session& s) { return s.Get(kStoreNow).QueryOne({}).Time(0); });
   }
 
   void RecordScanHealth(MonitorId monitor, const ScanHealthUpdate& update) override {
@@ -232,10 +230,10 @@ class MariaDbStore final : public Store {
       answer.granted = granted;
       if (rows.empty()) return answer;
       const Row& r = rows[0];
-      answer.epoch = ToInt(r[2]);
-      if (r[0]) answer.holder = ToInt(r[0]);
-      answer.holder_name = r[1].value_or("");
-      answer.remaining = Seconds(ToInt(r[6]));
+      answer.epoch = r.Int(2);
+      answer.holder = r.OptionalInt(0);
+      answer.holder_name = r.Text(1);
+      answer.remaining = Seconds(r.Int(6));
       return answer;
     });
   }
@@ -258,12 +256,12 @@ class MariaDbStore final : public Store {
       LeaseStatus status;
       if (rows.empty()) return status;
       const Row& r = rows[0];
-      if (r[0]) status.holder = ToInt(r[0]);
-      status.holder_name = r[1].value_or("");
-      status.epoch = ToInt(r[2]);
-      if (r[3]) status.claimed_at = FromDb(r[3]);
-      if (r[4]) status.expires_at = FromDb(r[4]);
-      status.store_now = FromDb(r[5]);
+      status.holder = r.OptionalInt(0);
+      status.holder_name = r.Text(1);
+      status.epoch = r.Int(2);
+      status.claimed_at = r.OptionalTime(3);
+      status.expires_at = r.OptionalTime(4);
+      status.store_now = r.Time(5);
       return status;
     });
   }
@@ -272,7 +270,7 @@ class MariaDbStore final : public Store {
     return Run("listing pending intervals", [&](Session& s) {
       std::vector<UtcTime> intervals;
       for (const Row& r : s.Get(kPendingIntervals).Query({ToDb(latest_due)})) {
-        intervals.push_back(FromDb(r[0]));
+        intervals.push_back(r.Time(0));
       }
       return intervals;
     });
@@ -283,23 +281,23 @@ class MariaDbStore final : public Store {
     return Run(fmt::format("processing interval {}", UtcLabel(interval_start)), [&](Session& s) {
       Transaction tx(s.connection);
       const auto lease = s.Get(kLeaseCheck).Query({});
-      const bool holds = !lease.empty() && lease[0][0] && ToInt(lease[0][0]) == monitor &&
-                         ToInt(lease[0][1]) == epoch && lease[0][2].value_or("0") == "1";
+      const bool holds = !lease.empty() && lease[0].OptionalInt(0) == monitor &&
+                         lease[0].Int(1) == epoch && lease[0].Bool(2);
       if (!holds) {
         throw LeaseLost(fmt::format(
             "monitor {} no longer holds the processor lease under epoch {} (now: holder {}, "
             "epoch {}); interval {} left for the current processor",
-            monitor, epoch, lease.empty() ? "none" : lease[0][0].value_or("none"),
-            lease.empty() ? 0 : ToInt(lease[0][1]), UtcLabel(interval_start)));
+            monitor, epoch, lease.empty() ? "none" : lease[0].OptionalText(0).value_or("none"),
+            lease.empty() ? 0 : lease[0].Int(1), UtcLabel(interval_start)));
       }
       s.Get(kProcessInterval).Execute({ToDb(interval_start)});
       const auto counts = s.Get(kProcessCounts).Query({});
       tx.Commit();
       ProcessOutcome outcome;
       if (!counts.empty()) {
-        outcome.staging_rows = static_cast<int>(ToInt(counts[0][0]));
-        outcome.sightings_changed = static_cast<int>(ToInt(counts[0][1]));
-        outcome.devices_added = static_cast<int>(ToInt(counts[0][2]));
+        outcome.staging_rows = static_cast<int>(counts[0].Int(0));
+        outcome.sightings_changed = static_cast<int>(counts[0].Int(1));
+        outcome.devices_added = static_cast<int>(counts[0].Int(2));
       }
       return outcome;
     });
@@ -309,14 +307,14 @@ class MariaDbStore final : public Store {
     return Run("reading sightings", [&](Session& s) {
       std::vector<StoredSighting> result;
       for (const Row& r : s.Get(kSightings).Query({ToDb(from), ToDb(to)})) {
-        auto mac = MacAddress::Parse(r[0].value_or(""));
+        auto mac = MacAddress::Parse(r.Text(0));
         if (!mac) continue;  // a malformed MAC written by hand or by the original tool
-        StoredSighting stored{*mac, FromDb(r[1]), {}};
-        stored.sighting.monitor_id = ToInt(r[2]);
-        stored.sighting.rssi = static_cast<int>(ToInt(r[3]));
-        stored.sighting.scan_time = FromDb(r[4]);
-        if (r[5]) stored.sighting.margin_db = static_cast<int>(ToInt(r[5]));
-        stored.sighting.monitors_heard = static_cast<int>(ToInt(r[6]));
+        StoredSighting stored{*mac, r.Time(1), {}};
+        stored.sighting.monitor_id = r.Int(2);
+        stored.sighting.rssi = static_cast<int>(r.Int(3));
+        stored.sighting.scan_time = r.Time(4);
+        if (!r.IsNull(5)) stored.sighting.margin_db = static_cast<int>(r.Int(5));
+        stored.sighting.monitors_heard = static_cast<int>(r.Int(6));
         result.push_back(std::move(stored));
       }
       return result;
@@ -328,7 +326,7 @@ class MariaDbStore final : public Store {
                [&](Session& s) -> std::optional<std::optional<std::string>> {
                  const auto rows = s.Get(kDeviceName).Query({mac.ToString()});
                  if (rows.empty()) return std::nullopt;
-                 return rows[0][0];
+                 return rows[0].OptionalText(0);
                });
   }
 
