@@ -1,8 +1,9 @@
 #pragma once
 
 // Thin RAII layer over Connector/C: a connection configured as blemon needs it, prepared
-// statements with simple value binding, a transaction guard, and the one place where Connector/C
-// errors become blemon's Unavailable / Refused. Nothing here retries: the store decides that.
+// statements with simple value binding and typed result rows, a transaction guard, and the one
+// place where Connector/C errors become blemon's Unavailable / Refused. Nothing here retries or
+// caches: session.h does both, for every store.
 
 #include <mysql.h>
 
