@@ -16,16 +16,24 @@ namespace blemon::mariadb {
 DbError::DbError(unsigned code, std::string sqlstate, const std::string& message)
     : std::runtime_error(message), code_(code), sqlstate_(std::move(sqlstate)) {}
 
+namespace {
+
+// ER_CLIENT_INTERACTION_TIMEOUT of MariaDB 10.11 and later: the server closed an idle session.
+// Debian 12's mysqld_error.h predates it (its 4031 is another, unrelated name).
+constexpr unsigned kErClientInteractionTimeout = 4031;
+
+}  // namespace
+
 bool IsConnectionLost(unsigned code) {
   switch (code) {
-    case 2002:  // CR_CONNECTION_ERROR: socket refused
-    case 2003:  // CR_CONN_HOST_ERROR: TCP refused or unreachable
-    case 2006:  // CR_SERVER_GONE_ERROR
-    case 2013:  // CR_SERVER_LOST
-    case 2055:  // CR_SERVER_LOST_EXTENDED
-    case 1053:  // ER_SERVER_SHUTDOWN
-    case 1927:  // ER_CONNECTION_KILLED
-    case 4031:  // ER_CLIENT_INTERACTION_TIMEOUT
+    case CR_CONNECTION_ERROR:  // socket refused
+    case CR_CONN_HOST_ERROR:   // TCP refused or unreachable
+    case CR_SERVER_GONE_ERROR:
+    case CR_SERVER_LOST:
+    case CR_SERVER_LOST_EXTENDED:
+    case ER_SERVER_SHUTDOWN:
+    case ER_CONNECTION_KILLED:
+    case kErClientInteractionTimeout:
       return true;
     default:
       return false;
@@ -39,7 +47,7 @@ bool IsTransientConflict(unsigned code) {
 void ThrowTranslated(const DbError& error, std::string_view doing, std::string_view where) {
   const unsigned code = error.code();
   const std::string detail = fmt::format("{} (error {})", error.what(), code);
-  if (IsConnectionLost(code) || IsTransientConflict(code) || code == 2005 /* unknown host */ ||
+  if (IsConnectionLost(code) || IsTransientConflict(code) || code == CR_UNKNOWN_HOST ||
       code == ER_CON_COUNT_ERROR || code == ER_TOO_MANY_USER_CONNECTIONS ||
       code == ER_OPTION_PREVENTS_STATEMENT /* read-only replica during failover */) {
     throw Unavailable(fmt::format("{} unavailable while {}: {}; will retry", where, doing, detail));
@@ -63,7 +71,7 @@ void ThrowTranslated(const DbError& error, std::string_view doing, std::string_v
           fmt::format("{}: the blemon schema is missing or incomplete while {}: {}; run "
                       "`blemon-admin migrate`",
                       where, doing, detail));
-    case 2026:  // CR_SSL_CONNECTION_ERROR, includes certificate verification failures
+    case CR_SSL_CONNECTION_ERROR:  // includes certificate verification failures
       throw Refused(
           fmt::format("{}: TLS failed while {}: {}; check database.ssl_ca, ssl_cert, "
                       "ssl_key and the server's certificate",
@@ -175,7 +183,7 @@ std::vector<Row> Statement::Query(const std::vector<Value>& params) {
     const int rc = mysql_stmt_fetch(stmt_);
     if (rc == MYSQL_NO_DATA) break;
     if (rc == 1) Fail();
-    Row row(columns);
+    std::vector<std::optional<std::string>> row(columns);
     for (unsigned i = 0; i < columns; ++i) {
       if (nulls[i]) continue;
       if (lengths[i] <= buffers[i].size()) {
@@ -192,7 +200,7 @@ std::vector<Row> Statement::Query(const std::vector<Value>& params) {
       if (mysql_stmt_fetch_column(stmt_, &b, i, 0) != 0) Fail();
       row[i] = std::move(whole);
     }
-    rows.push_back(std::move(row));
+    rows.emplace_back(std::move(row));
   }
   mysql_stmt_free_result(stmt_);
   DrainResults();
@@ -311,10 +319,19 @@ long long ToDb(UtcTime t) {
   return std::clamp<long long>(t.time_since_epoch().count(), 0, 2147483647LL);
 }
 
-UtcTime FromDb(const std::optional<std::string>& text) {
-  return UtcTime(Seconds(text ? std::stoll(*text) : 0));
+long long Row::Int(std::size_t column) const {
+  const auto& text = columns_.at(column);
+  return text ? std::stoll(*text) : 0;
 }
 
-long long ToInt(const std::optional<std::string>& text) { return text ? std::stoll(*text) : 0; }
+std::optional<long long> Row::OptionalInt(std::size_t column) const {
+  if (IsNull(column)) return std::nullopt;
+  return Int(column);
+}
+
+std::optional<UtcTime> Row::OptionalTime(std::size_t column) const {
+  if (IsNull(column)) return std::nullopt;
+  return Time(column);
+}
 
 }  // namespace blemon::mariadb

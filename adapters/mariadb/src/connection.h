@@ -1,8 +1,9 @@
 #pragma once
 
 // Thin RAII layer over Connector/C: a connection configured as blemon needs it, prepared
-// statements with simple value binding, a transaction guard, and the one place where Connector/C
-// errors become blemon's Unavailable / Refused. Nothing here retries: the store decides that.
+// statements with simple value binding and typed result rows, a transaction guard, and the one
+// place where Connector/C errors become blemon's Unavailable / Refused. Nothing here retries or
+// caches: session.h does both, for every store.
 
 #include <mysql.h>
 
@@ -32,7 +33,8 @@ class DbError : public std::runtime_error {
   std::string sqlstate_;
 };
 
-// The connection is gone (2002 2003 2006 2013 and their server-side cousins): reconnect, retry.
+// The connection is gone (CR_CONNECTION_ERROR, CR_CONN_HOST_ERROR, CR_SERVER_GONE_ERROR,
+// CR_SERVER_LOST and their server-side cousins): reconnect, retry.
 bool IsConnectionLost(unsigned code);
 // Deadlock or lock wait timeout: the transaction was rolled back and may simply be retried.
 bool IsTransientConflict(unsigned code);
@@ -42,18 +44,39 @@ bool IsTransientConflict(unsigned code);
 [[noreturn]] void ThrowTranslated(const DbError& error, std::string_view doing,
                                   std::string_view where);
 
-// Values bound to statement parameters and read from result columns.
+// Values bound to statement parameters.
 using Value = std::variant<std::monostate, long long, std::string>;
-using Row = std::vector<std::optional<std::string>>;
 
 // Times cross the wire as Unix seconds (UNIX_TIMESTAMP / FROM_UNIXTIME), so neither the session
 // time zone nor text formats can shift them. TIMESTAMP columns hold 1970-01-01 00:00:01 ..
 // 2038-01-19 03:14:07 UTC and FROM_UNIXTIME beyond that is NULL, so ToDb clamps to that range.
 long long ToDb(UtcTime t);
-// A UNIX_TIMESTAMP column; NULL reads as the epoch.
-UtcTime FromDb(const std::optional<std::string>& text);
-// An integer column; NULL reads as 0.
-long long ToInt(const std::optional<std::string>& text);
+
+// One result row, its columns (0-based, in SELECT order) read as the type the caller expects.
+// Every column crosses the wire as text; the readers convert, and throw std::invalid_argument if
+// the server sent something else (a bug in the SQL, not a condition to handle).
+class Row {
+ public:
+  explicit Row(std::vector<std::optional<std::string>> columns) : columns_(std::move(columns)) {}
+
+  bool IsNull(std::size_t column) const { return !columns_.at(column); }
+  // An integer column; NULL reads as 0.
+  long long Int(std::size_t column) const;
+  std::optional<long long> OptionalInt(std::size_t column) const;
+  // A text column; NULL reads as "".
+  std::string Text(std::size_t column) const { return columns_.at(column).value_or(""); }
+  const std::optional<std::string>& OptionalText(std::size_t column) const {
+    return columns_.at(column);
+  }
+  // A boolean or integer column: anything but 0 (and NULL) is true.
+  bool Bool(std::size_t column) const { return Int(column) != 0; }
+  // A UNIX_TIMESTAMP column; NULL reads as the epoch.
+  UtcTime Time(std::size_t column) const { return UtcTime(Seconds(Int(column))); }
+  std::optional<UtcTime> OptionalTime(std::size_t column) const;
+
+ private:
+  std::vector<std::optional<std::string>> columns_;
+};
 
 class Connection;
 
@@ -67,8 +90,11 @@ class Statement {
 
   // Runs the statement; returns the affected rows.
   std::uint64_t Execute(const std::vector<Value>& params);
-  // Runs a statement that returns rows; every column comes back as text (NULL as nullopt).
+  // Runs a statement that returns rows.
   std::vector<Row> Query(const std::vector<Value>& params);
+  // Runs a statement that returns exactly one row (an aggregate, a session variable); a statement
+  // that returns none is a bug in the SQL and throws std::out_of_range.
+  Row QueryOne(const std::vector<Value>& params) { return Query(params).at(0); }
 
   MYSQL_STMT* raw() { return stmt_; }
   [[noreturn]] void Fail();

@@ -1,5 +1,6 @@
 #include "blemon/mariadb/mariadb_report_store.h"
 
+#include <errmsg.h>
 #include <fmt/format.h>
 #include <mysqld_error.h>
 
@@ -13,20 +14,18 @@
 #include "blemon/errors.h"
 #include "blemon/mariadb/mariadb_store.h"
 #include "connection.h"
+#include "lease_row.h"
 #include "migrations.h"
+#include "session.h"
 
 namespace blemon::mariadb {
 namespace {
 
 constexpr Seconds kDay{86400};
 
-// Times go through ToDb/FromDb (connection.h), like the Store's: comparisons against
+// Times go through ToDb and Row::Time (connection.h), like the Store's: comparisons against
 // FROM_UNIXTIME(?) are constant on the column side and use its index, and the clamp keeps an "all
 // time" span from becoming NULL, which would match nothing.
-std::optional<UtcTime> OptionalTime(const std::optional<std::string>& text) {
-  if (!text) return std::nullopt;
-  return FromDb(text);
-}
 double Average(long long sum, long long count) {
   return count == 0 ? 0.0 : static_cast<double>(sum) / static_cast<double>(count);
 }
@@ -57,129 +56,162 @@ std::vector<Value> HourlyParams(const ReportFilter& filter) {
   return params;
 }
 
-// One lazily opened connection, dropped when the server goes away so the next call reconnects.
-class Link {
- public:
-  explicit Link(DatabaseSettings settings)
-      : settings_(std::move(settings)), where_(DescribeServer(settings_)) {}
+// Runs a statement of a few fixed shapes through the session's cache (Session::Prepared).
+std::vector<Row> Query(Session& s, std::string_view sql, const std::vector<Value>& params) {
+  return s.Prepared(sql).Query(params);
+}
+std::uint64_t Execute(Session& s, std::string_view sql, const std::vector<Value>& params) {
+  return s.Prepared(sql).Execute(params);
+}
+// Runs a statement whose text splices in values (an id list): prepared, run and closed, not cached.
+std::uint64_t ExecuteOnce(Session& s, const std::string& sql) {
+  Statement statement(s.connection.raw(), sql);
+  return statement.Execute({});
+}
 
-  template <class F>
-  auto Run(std::string_view doing, F&& work) {
-    try {
-      if (!db_) db_ = std::make_unique<Connection>(settings_);
-      return work(*db_);
-    } catch (const DbError& e) {
-      if (IsConnectionLost(e.code())) db_.reset();
-      ThrowTranslated(e, doing, where_);
-    }
-  }
-
-  std::vector<Row> Query(Connection& db, const std::string& sql, const std::vector<Value>& params) {
-    Statement statement(db.raw(), sql);
-    return statement.Query(params);
-  }
-  std::uint64_t Execute(Connection& db, const std::string& sql, const std::vector<Value>& params) {
-    Statement statement(db.raw(), sql);
-    return statement.Execute(params);
-  }
-
-  const DatabaseSettings& settings() const { return settings_; }
-  const std::string& where() const { return where_; }
-  void Reset() { db_.reset(); }
-
- private:
-  DatabaseSettings settings_;
-  std::string where_;
-  std::unique_ptr<Connection> db_;
-};
-
-LeaseStatus ReadLease(Link& link, Connection& db) {
-  LeaseStatus status;
+// The lease as blemon's schema keeps it, else as the original tool's schema does: it has no lease
+// table, its claim lives in monitors, valid 10 minutes (read in kLeaseReadSql's columns).
+LeaseStatus ReadLease(Session& s) {
   try {
-    const auto rows = link.Query(
-        db,
-        "SELECT l.holder_monitor_id, m.monitor_name, l.epoch, UNIX_TIMESTAMP(l.granted_at), "
-        "UNIX_TIMESTAMP(l.expires_at), UNIX_TIMESTAMP(NOW()) "
-        "FROM processor_lease l LEFT JOIN monitors m ON m.monitor_id = l.holder_monitor_id "
-        "WHERE l.lease_id = 1",
-        {});
-    if (!rows.empty()) {
-      const Row& r = rows[0];
-      if (r[0]) status.holder = ToInt(r[0]);
-      status.holder_name = r[1].value_or("");
-      status.epoch = ToInt(r[2]);
-      status.claimed_at = OptionalTime(r[3]);
-      status.expires_at = OptionalTime(r[4]);
-      status.store_now = FromDb(r[5]);
-      return status;
-    }
+    if (auto status = ReadLeaseRow(s)) return *status;
   } catch (const DbError& e) {
     if (e.code() != ER_NO_SUCH_TABLE) throw;
   }
-  // The original tool's schema has no lease table: its claim lives in monitors, valid 10 minutes.
-  const auto rows = link.Query(
-      db,
-      "SELECT m.monitor_id, m.monitor_name, UNIX_TIMESTAMP(m.processor_claimed_at), "
-      "UNIX_TIMESTAMP(m.processor_claimed_at + INTERVAL 600 SECOND), UNIX_TIMESTAMP(NOW()) "
-      "FROM (SELECT 1) one LEFT JOIN monitors m ON m.is_processor = TRUE "
-      "ORDER BY m.processor_claimed_at DESC LIMIT 1",
-      {});
-  const Row& r = rows.at(0);
-  if (r[0]) status.holder = ToInt(r[0]);
-  status.holder_name = r[1].value_or("");
-  status.claimed_at = OptionalTime(r[2]);
-  status.expires_at = OptionalTime(r[3]);
-  status.store_now = FromDb(r[4]);
-  return status;
+  return LeaseFromRow(Query(s,
+                            "SELECT m.monitor_id, m.monitor_name, 0, "
+                            "UNIX_TIMESTAMP(m.processor_claimed_at), "
+                            "UNIX_TIMESTAMP(m.processor_claimed_at + INTERVAL 600 SECOND), "
+                            "UNIX_TIMESTAMP(NOW()) "
+                            "FROM (SELECT 1) one LEFT JOIN monitors m ON m.is_processor = TRUE "
+                            "ORDER BY m.processor_claimed_at DESC LIMIT 1",
+                            {})
+                          .at(0));
+}
+
+// The dashboard's steps (MariaDbReportStore::Snapshot).
+
+// The fleet's interval; nullopt before any monitor recorded one, and on the original tool's
+// schema, which has no fleet settings.
+std::optional<Seconds> ReadFleetInterval(Session& s) {
+  try {
+    const auto fleet = Query(s,
+                             "SELECT CAST(setting_value AS INTEGER) FROM fleet_settings "
+                             "WHERE setting_name = 'interval_seconds'",
+                             {});
+    if (!fleet.empty()) return Seconds(fleet[0].Int(0));
+  } catch (const DbError& e) {
+    if (e.code() != ER_NO_SUCH_TABLE) throw;
+  }
+  return std::nullopt;
+}
+
+// Every monitor with its scan health and the devices it heard since `since`.
+std::vector<DashboardMonitor> DashboardMonitors(Session& s, UtcTime since) {
+  std::vector<DashboardMonitor> monitors;
+  for (const Row& r : Query(s,
+                            "SELECT m.monitor_name, COALESCE(m.location, ''), m.is_active, "
+                            "UNIX_TIMESTAMP(m.last_seen), COALESCE(a.devices, 0), m.scans_failed, "
+                            "m.last_scan_error, UNIX_TIMESTAMP(m.last_scan_error_at), "
+                            "UNIX_TIMESTAMP(m.last_scan_ok_at), m.empty_scans_in_row "
+                            "FROM monitors m LEFT JOIN (SELECT ds.monitor_id, "
+                            "COUNT(DISTINCT ds.device_id) AS devices "
+                            "FROM device_sightings ds FORCE INDEX (idx_interval) "
+                            "WHERE ds.interval_start >= FROM_UNIXTIME(?) GROUP BY ds.monitor_id) a "
+                            "ON a.monitor_id = m.monitor_id ORDER BY m.monitor_name",
+                            {ToDb(since)})) {
+    monitors.push_back({.monitor_name = r.Text(0),
+                        .location = r.Text(1),
+                        .is_active = r.Bool(2),
+                        .last_seen = r.OptionalTime(3),
+                        .devices_24h = r.Int(4),
+                        .scans_failed = r.Int(5),
+                        .last_scan_error = r.OptionalText(6),
+                        .last_scan_error_at = r.OptionalTime(7),
+                        .last_scan_ok_at = r.OptionalTime(8),
+                        .empty_scans_in_row = r.Int(9)});
+  }
+  return monitors;
+}
+
+// The staging rows not processed yet and the oldest interval among them.
+void ReadUnprocessed(Session& s, DashboardSnapshot& snapshot) {
+  const Row staging = Query(s,
+                            "SELECT COUNT(*), UNIX_TIMESTAMP(MIN(interval_start)) "
+                            "FROM sighting_staging WHERE processed = FALSE",
+                            {})
+                          .at(0);
+  snapshot.unprocessed_rows = staging.Int(0);
+  snapshot.oldest_unprocessed_interval = staging.OptionalTime(1);
+}
+
+// The newest `limit` sightings since `since`, newest first.
+std::vector<RecentSighting> RecentSightings(Session& s, UtcTime since, int limit) {
+  std::vector<RecentSighting> recent;
+  for (const Row& r :
+       Query(s,
+             "SELECT UNIX_TIMESTAMP(ds.sighting_timestamp), UNIX_TIMESTAMP(ds.interval_start), "
+             "d.mac_address, d.device_name, m.monitor_name, ds.rssi "
+             "FROM device_sightings ds FORCE INDEX (idx_interval) "
+             "STRAIGHT_JOIN ble_devices d ON d.device_id = ds.device_id "
+             "STRAIGHT_JOIN monitors m ON m.monitor_id = ds.monitor_id "
+             "WHERE ds.interval_start >= FROM_UNIXTIME(?) "
+             "ORDER BY ds.sighting_timestamp DESC, d.mac_address LIMIT ?",
+             {ToDb(since), static_cast<long long>(std::max(limit, 0))})) {
+    recent.push_back({.sighting_time = r.Time(0),
+                      .interval_start = r.Time(1),
+                      .mac = r.Text(2),
+                      .name = NonEmpty(r.OptionalText(3)),
+                      .monitor_name = r.Text(4),
+                      .rssi = static_cast<int>(r.Int(5))});
+  }
+  return recent;
 }
 
 class MariaDbReportStore final : public ReportStore {
  public:
-  explicit MariaDbReportStore(const DatabaseSettings& settings) : link_(settings) {}
+  explicit MariaDbReportStore(const DatabaseSettings& settings)
+      : runner_(settings, /*require_schema=*/false) {}
 
   std::vector<HourlyRow> Hourly(const ReportFilter& filter) override {
-    return link_.Run("reading the hourly report", [&](Connection& db) {
+    return runner_.Run("reading the hourly report", [&](Session& s) {
       // The hour is computed from Unix seconds, moved by hour_shift so that it is a local clock
       // hour also where the offset is not whole hours. The plan is pinned: left alone, the
       // optimizer drives from the few monitors and reads each one's whole history through
       // idx_monitor_interval (ref on monitor_id only), which grows with the table; a range on
       // idx_interval reads only the span asked for.
-      const auto rows = link_.Query(
-          db,
-          "SELECT m.monitor_name, COALESCE(m.location, ''), "
-          "(UNIX_TIMESTAMP(ds.interval_start) - ?) DIV 3600 * 3600 + ? AS hour_start, "
-          "COUNT(DISTINCT ds.device_id), COUNT(*), SUM(ds.rssi), MIN(ds.rssi), MAX(ds.rssi) "
-          "FROM device_sightings ds" +
-              IntervalHint(filter) +
-              " "
-              "STRAIGHT_JOIN monitors m ON m.monitor_id = ds.monitor_id "
-              "WHERE ds.interval_start >= FROM_UNIXTIME(?) AND ds.interval_start < "
-              "FROM_UNIXTIME(?)" +
-              MonitorClause(filter) +
-              " GROUP BY hour_start, m.monitor_id ORDER BY hour_start, m.monitor_name",
-          HourlyParams(filter));
+      const auto rows =
+          Query(s,
+                "SELECT m.monitor_name, COALESCE(m.location, ''), "
+                "(UNIX_TIMESTAMP(ds.interval_start) - ?) DIV 3600 * 3600 + ? AS hour_start, "
+                "COUNT(DISTINCT ds.device_id), COUNT(*), SUM(ds.rssi), MIN(ds.rssi), MAX(ds.rssi) "
+                "FROM device_sightings ds" +
+                    IntervalHint(filter) +
+                    " "
+                    "STRAIGHT_JOIN monitors m ON m.monitor_id = ds.monitor_id "
+                    "WHERE ds.interval_start >= FROM_UNIXTIME(?) AND ds.interval_start < "
+                    "FROM_UNIXTIME(?)" +
+                    MonitorClause(filter) +
+                    " GROUP BY hour_start, m.monitor_id ORDER BY hour_start, m.monitor_name",
+                HourlyParams(filter));
       std::vector<HourlyRow> result;
       for (const Row& r : rows) {
-        HourlyRow row;
-        row.monitor_name = r[0].value_or("");
-        row.location = r[1].value_or("");
-        row.hour_start = FromDb(r[2]);
-        row.unique_devices = ToInt(r[3]);
-        row.total_sightings = ToInt(r[4]);
-        row.avg_rssi = Average(ToInt(r[5]), row.total_sightings);
-        row.min_rssi = static_cast<int>(ToInt(r[6]));
-        row.max_rssi = static_cast<int>(ToInt(r[7]));
-        result.push_back(std::move(row));
+        result.push_back({.monitor_name = r.Text(0),
+                          .location = r.Text(1),
+                          .hour_start = r.Time(2),
+                          .unique_devices = r.Int(3),
+                          .total_sightings = r.Int(4),
+                          .avg_rssi = Average(r.Int(5), r.Int(4)),
+                          .min_rssi = static_cast<int>(r.Int(6)),
+                          .max_rssi = static_cast<int>(r.Int(7))});
       }
       return result;
     });
   }
 
   std::vector<MonitorSummary> Monitors(const ReportFilter& filter) override {
-    return link_.Run("reading the monitor summary", [&](Connection& db) {
-      const auto rows = link_.Query(
-          db,
-          // Aggregated over the span first, then joined to every monitor: a LEFT JOIN from
+    return runner_.Run("reading the monitor summary", [&](Session& s) {
+      const auto rows = Query(
+          s,  // Aggregated over the span first, then joined to every monitor: a LEFT JOIN from
           // monitors would be planned as a ref on monitor_id alone, reading each monitor's whole
           // history.
           "SELECT m.monitor_name, COALESCE(m.location, ''), m.is_active, "
@@ -197,131 +229,71 @@ class MariaDbReportStore final : public ReportStore {
           FilterParams(filter));
       std::vector<MonitorSummary> result;
       for (const Row& r : rows) {
-        MonitorSummary row;
-        row.monitor_name = r[0].value_or("");
-        row.location = r[1].value_or("");
-        row.is_active = ToInt(r[2]) != 0;
-        row.last_seen = OptionalTime(r[3]);
-        row.devices = ToInt(r[4]);
-        row.sightings = ToInt(r[5]);
-        row.first_sighting = OptionalTime(r[6]);
-        row.last_sighting = OptionalTime(r[7]);
-        result.push_back(std::move(row));
+        result.push_back({.monitor_name = r.Text(0),
+                          .location = r.Text(1),
+                          .is_active = r.Bool(2),
+                          .last_seen = r.OptionalTime(3),
+                          .devices = r.Int(4),
+                          .sightings = r.Int(5),
+                          .first_sighting = r.OptionalTime(6),
+                          .last_sighting = r.OptionalTime(7)});
       }
       return result;
     });
   }
 
   std::vector<DeviceSummary> Devices(const ReportFilter& filter) override {
-    return link_.Run("reading the device summary",
-                     [&](Connection& db) { return DevicesOn(db, filter); });
+    return runner_.Run("reading the device summary",
+                       [&](Session& s) { return DevicesOn(s, filter); });
   }
 
   DashboardSnapshot Snapshot(int top_devices, int recent) override {
-    return link_.Run("reading the dashboard", [&](Connection& db) {
+    return runner_.Run("reading the dashboard", [&](Session& s) {
       DashboardSnapshot snapshot;
-      snapshot.lease = ReadLease(link_, db);
+      snapshot.lease = ReadLease(s);
       snapshot.store_now = snapshot.lease.store_now;
       const UtcTime day_ago = snapshot.store_now - kDay;
-      try {
-        const auto fleet = link_.Query(db,
-                                       "SELECT CAST(setting_value AS INTEGER) FROM fleet_settings "
-                                       "WHERE setting_name = 'interval_seconds'",
-                                       {});
-        if (!fleet.empty()) snapshot.fleet_interval = Seconds(ToInt(fleet[0][0]));
-      } catch (const DbError& e) {
-        if (e.code() != ER_NO_SUCH_TABLE) throw;  // the seed schema has no fleet settings
-      }
-      for (const Row& r :
-           link_.Query(db,
-                       "SELECT m.monitor_name, COALESCE(m.location, ''), m.is_active, "
-                       "UNIX_TIMESTAMP(m.last_seen), COALESCE(a.devices, 0), m.scans_failed, "
-                       "m.last_scan_error, UNIX_TIMESTAMP(m.last_scan_error_at), "
-                       "UNIX_TIMESTAMP(m.last_scan_ok_at), m.empty_scans_in_row "
-                       "FROM monitors m LEFT JOIN (SELECT ds.monitor_id, "
-                       "COUNT(DISTINCT ds.device_id) AS devices "
-                       "FROM device_sightings ds FORCE INDEX (idx_interval) "
-                       "WHERE ds.interval_start >= FROM_UNIXTIME(?) GROUP BY ds.monitor_id) a "
-                       "ON a.monitor_id = m.monitor_id ORDER BY m.monitor_name",
-                       {ToDb(day_ago)})) {
-        DashboardMonitor monitor;
-        monitor.monitor_name = r[0].value_or("");
-        monitor.location = r[1].value_or("");
-        monitor.is_active = ToInt(r[2]) != 0;
-        monitor.last_seen = OptionalTime(r[3]);
-        monitor.devices_24h = ToInt(r[4]);
-        monitor.scans_failed = ToInt(r[5]);
-        monitor.last_scan_error = r[6];
-        monitor.last_scan_error_at = OptionalTime(r[7]);
-        monitor.last_scan_ok_at = OptionalTime(r[8]);
-        monitor.empty_scans_in_row = ToInt(r[9]);
-        snapshot.monitors.push_back(std::move(monitor));
-      }
-      {
-        const auto staging = link_.Query(
-            db,
-            "SELECT COUNT(*), UNIX_TIMESTAMP(MIN(interval_start)) FROM sighting_staging "
-            "WHERE processed = FALSE",
-            {});
-        snapshot.unprocessed_rows = ToInt(staging.at(0)[0]);
-        snapshot.oldest_unprocessed_interval = OptionalTime(staging.at(0)[1]);
-      }
+      snapshot.fleet_interval = ReadFleetInterval(s);
+      snapshot.monitors = DashboardMonitors(s, day_ago);
+      ReadUnprocessed(s, snapshot);
       // A day's device summary: skipped when no top devices are wanted (blemon-web's /metrics).
       if (top_devices > 0) {
-        auto devices = DevicesOn(db, {day_ago, snapshot.store_now + Seconds(1), std::nullopt});
+        auto devices = DevicesOn(s, {day_ago, snapshot.store_now + Seconds(1), std::nullopt});
         const auto keep = static_cast<std::size_t>(top_devices);
         if (devices.size() > keep) devices.resize(keep);
         snapshot.top_devices = std::move(devices);
       }
-      for (const Row& r : link_.Query(
-               db,
-               "SELECT UNIX_TIMESTAMP(ds.sighting_timestamp), UNIX_TIMESTAMP(ds.interval_start), "
-               "d.mac_address, d.device_name, m.monitor_name, ds.rssi "
-               "FROM device_sightings ds FORCE INDEX (idx_interval) "
-               "STRAIGHT_JOIN ble_devices d ON d.device_id = ds.device_id "
-               "STRAIGHT_JOIN monitors m ON m.monitor_id = ds.monitor_id "
-               "WHERE ds.interval_start >= FROM_UNIXTIME(?) "
-               "ORDER BY ds.sighting_timestamp DESC, d.mac_address LIMIT ?",
-               {ToDb(day_ago), static_cast<long long>(std::max(recent, 0))})) {
-        RecentSighting sighting;
-        sighting.sighting_time = FromDb(r[0]);
-        sighting.interval_start = FromDb(r[1]);
-        sighting.mac = r[2].value_or("");
-        sighting.name = NonEmpty(r[3]);
-        sighting.monitor_name = r[4].value_or("");
-        sighting.rssi = static_cast<int>(ToInt(r[5]));
-        snapshot.recent.push_back(std::move(sighting));
-      }
+      snapshot.recent = RecentSightings(s, day_ago, recent);
       return snapshot;
     });
   }
 
   std::optional<UtcTime> LatestProcessedInterval() override {
-    return link_.Run("reading the newest processed interval",
-                     [&](Connection& db) { return LatestOn(db); });
+    return runner_.Run("reading the newest processed interval",
+                       [&](Session& s) { return LatestOn(s); });
   }
 
   RoomsNow LatestRooms() override {
-    return link_.Run("reading the rooms of the newest interval", [&](Connection& db) {
+    return runner_.Run("reading the rooms of the newest interval", [&](Session& s) {
       RoomsNow rooms;
-      rooms.interval_start = LatestOn(db);
+      rooms.interval_start = LatestOn(s);
       if (!rooms.interval_start) return rooms;
-      for (const Row& r : link_.Query(db,
-                                      "SELECT d.mac_address, d.device_name, m.monitor_name, "
-                                      "COALESCE(NULLIF(m.location, ''), m.monitor_name), ds.rssi, "
-                                      "UNIX_TIMESTAMP(ds.sighting_timestamp) "
-                                      "FROM device_sightings ds FORCE INDEX (idx_interval) "
-                                      "STRAIGHT_JOIN ble_devices d ON d.device_id = ds.device_id "
-                                      "STRAIGHT_JOIN monitors m ON m.monitor_id = ds.monitor_id "
-                                      "WHERE ds.interval_start = FROM_UNIXTIME(?) "
-                                      "ORDER BY 4, ds.rssi DESC, d.mac_address",
-                                      {ToDb(*rooms.interval_start)})) {
-        rooms.devices.push_back({.mac = r[0].value_or(""),
-                                 .name = NonEmpty(r[1]),
-                                 .monitor_name = r[2].value_or(""),
-                                 .location = r[3].value_or(""),
-                                 .rssi = static_cast<int>(ToInt(r[4])),
-                                 .sighting_time = FromDb(r[5])});
+      for (const Row& r : Query(s,
+                                "SELECT d.mac_address, d.device_name, m.monitor_name, "
+                                "COALESCE(NULLIF(m.location, ''), m.monitor_name), ds.rssi, "
+                                "UNIX_TIMESTAMP(ds.sighting_timestamp) "
+                                "FROM device_sightings ds FORCE INDEX (idx_interval) "
+                                "STRAIGHT_JOIN ble_devices d ON d.device_id = ds.device_id "
+                                "STRAIGHT_JOIN monitors m ON m.monitor_id = ds.monitor_id "
+                                "WHERE ds.interval_start = FROM_UNIXTIME(?) "
+                                "ORDER BY 4, ds.rssi DESC, d.mac_address",
+                                {ToDb(*rooms.interval_start)})) {
+        rooms.devices.push_back({.mac = r.Text(0),
+                                 .name = NonEmpty(r.OptionalText(1)),
+                                 .monitor_name = r.Text(2),
+                                 .location = r.Text(3),
+                                 .rssi = static_cast<int>(r.Int(4)),
+                                 .sighting_time = r.Time(5)});
       }
       return rooms;
     });
@@ -329,28 +301,28 @@ class MariaDbReportStore final : public ReportStore {
 
   std::vector<TrackPoint> Track(const std::string& mac, const ReportFilter& filter,
                                 int limit) override {
-    return link_.Run("reading a device's track", [&](Connection& db) {
+    return runner_.Run("reading a device's track", [&](Session& s) {
       auto params = FilterParams(filter);
       params.insert(params.begin(), mac);
       params.emplace_back(static_cast<long long>(std::max(limit, 0)));
       std::vector<TrackPoint> track;
       for (const Row& r :
-           link_.Query(db,
-                       "SELECT UNIX_TIMESTAMP(ds.interval_start), m.monitor_name, "
-                       "COALESCE(NULLIF(m.location, ''), m.monitor_name), ds.rssi, ds.margin_db "
-                       "FROM ble_devices d STRAIGHT_JOIN device_sightings ds "
-                       "ON ds.device_id = d.device_id "
-                       "STRAIGHT_JOIN monitors m ON m.monitor_id = ds.monitor_id "
-                       "WHERE d.mac_address = ? AND ds.interval_start >= FROM_UNIXTIME(?) "
-                       "AND ds.interval_start < FROM_UNIXTIME(?)" +
-                           MonitorClause(filter) + " ORDER BY ds.interval_start LIMIT ?",
-                       params)) {
-        TrackPoint point{.interval_start = FromDb(r[0]),
-                         .monitor_name = r[1].value_or(""),
-                         .location = r[2].value_or(""),
-                         .rssi = static_cast<int>(ToInt(r[3])),
+           Query(s,
+                 "SELECT UNIX_TIMESTAMP(ds.interval_start), m.monitor_name, "
+                 "COALESCE(NULLIF(m.location, ''), m.monitor_name), ds.rssi, ds.margin_db "
+                 "FROM ble_devices d STRAIGHT_JOIN device_sightings ds "
+                 "ON ds.device_id = d.device_id "
+                 "STRAIGHT_JOIN monitors m ON m.monitor_id = ds.monitor_id "
+                 "WHERE d.mac_address = ? AND ds.interval_start >= FROM_UNIXTIME(?) "
+                 "AND ds.interval_start < FROM_UNIXTIME(?)" +
+                     MonitorClause(filter) + " ORDER BY ds.interval_start LIMIT ?",
+                 params)) {
+        TrackPoint point{.interval_start = r.Time(0),
+                         .monitor_name = r.Text(1),
+                         .location = r.Text(2),
+                         .rssi = static_cast<int>(r.Int(3)),
                          .margin_db = std::nullopt};
-        if (r[4]) point.margin_db = static_cast<int>(ToInt(r[4]));
+        if (!r.IsNull(4)) point.margin_db = static_cast<int>(r.Int(4));
         track.push_back(std::move(point));
       }
       return track;
@@ -358,58 +330,58 @@ class MariaDbReportStore final : public ReportStore {
   }
 
   std::vector<MonitorBacklog> Backlog() override {
-    return link_.Run("reading the staging backlog", [&](Connection& db) {
+    return runner_.Run("reading the staging backlog", [&](Session& s) {
       std::vector<MonitorBacklog> backlog;
       for (const Row& r :
-           link_.Query(db,
-                       "SELECT m.monitor_name, COUNT(*) FROM sighting_staging s "
-                       "JOIN monitors m ON m.monitor_id = s.monitor_id "
-                       "WHERE s.processed = FALSE GROUP BY m.monitor_id ORDER BY m.monitor_name",
-                       {})) {
-        backlog.push_back({r[0].value_or(""), ToInt(r[1])});
+           Query(s,
+                 "SELECT m.monitor_name, COUNT(*) FROM sighting_staging s "
+                 "JOIN monitors m ON m.monitor_id = s.monitor_id "
+                 "WHERE s.processed = FALSE GROUP BY m.monitor_id ORDER BY m.monitor_name",
+                 {})) {
+        backlog.push_back({r.Text(0), r.Int(1)});
       }
       return backlog;
     });
   }
 
  private:
-  std::optional<UtcTime> LatestOn(Connection& db) {
+  std::optional<UtcTime> LatestOn(Session& s) {
     const auto rows =
-        link_.Query(db, "SELECT UNIX_TIMESTAMP(MAX(interval_start)) FROM device_sightings", {});
-    if (rows.empty() || !rows[0][0]) return std::nullopt;
-    return FromDb(rows[0][0]);
+        Query(s, "SELECT UNIX_TIMESTAMP(MAX(interval_start)) FROM device_sightings", {});
+    if (rows.empty()) return std::nullopt;
+    return rows[0].OptionalTime(0);
   }
 
-  std::vector<DeviceSummary> DevicesOn(Connection& db, const ReportFilter& filter) {
+  std::vector<DeviceSummary> DevicesOn(Session& s, const ReportFilter& filter) {
     // One pass over the span, per device and winning monitor; folded per device here. (Monitor
     // names are collected as rows, not GROUP_CONCAT'ed: a name may hold any separator.)
     DeviceSummaryFold fold;
     for (const Row& r :
-         link_.Query(db,
-                     "SELECT ds.device_id, d.mac_address, d.device_name, m.monitor_name, "
-                     "COUNT(*), MAX(ds.rssi), SUM(ds.rssi), "
-                     "UNIX_TIMESTAMP(MAX(ds.sighting_timestamp)) "
-                     "FROM device_sightings ds" +
-                         IntervalHint(filter) +
-                         " STRAIGHT_JOIN ble_devices d ON d.device_id = ds.device_id "
-                         "STRAIGHT_JOIN monitors m ON m.monitor_id = ds.monitor_id "
-                         "WHERE ds.interval_start >= FROM_UNIXTIME(?) AND ds.interval_start < "
-                         "FROM_UNIXTIME(?)" +
-                         MonitorClause(filter) + " GROUP BY ds.device_id, ds.monitor_id",
-                     FilterParams(filter))) {
-      fold.Add({.device_id = ToInt(r[0]),
-                .mac = r[1].value_or(""),
-                .name = r[2],
-                .monitor_name = r[3].value_or(""),
-                .sightings = ToInt(r[4]),
-                .best_rssi = static_cast<int>(ToInt(r[5])),
-                .rssi_sum = ToInt(r[6]),
-                .last_seen = FromDb(r[7])});
+         Query(s,
+               "SELECT ds.device_id, d.mac_address, d.device_name, m.monitor_name, "
+               "COUNT(*), MAX(ds.rssi), SUM(ds.rssi), "
+               "UNIX_TIMESTAMP(MAX(ds.sighting_timestamp)) "
+               "FROM device_sightings ds" +
+                   IntervalHint(filter) +
+                   " STRAIGHT_JOIN ble_devices d ON d.device_id = ds.device_id "
+                   "STRAIGHT_JOIN monitors m ON m.monitor_id = ds.monitor_id "
+                   "WHERE ds.interval_start >= FROM_UNIXTIME(?) AND ds.interval_start < "
+                   "FROM_UNIXTIME(?)" +
+                   MonitorClause(filter) + " GROUP BY ds.device_id, ds.monitor_id",
+               FilterParams(filter))) {
+      fold.Add({.device_id = r.Int(0),
+                .mac = r.Text(1),
+                .name = r.OptionalText(2),
+                .monitor_name = r.Text(3),
+                .sightings = r.Int(4),
+                .best_rssi = static_cast<int>(r.Int(5)),
+                .rssi_sum = r.Int(6),
+                .last_seen = r.Time(7)});
     }
     return fold.Result();
   }
 
-  Link link_;
+  SessionRunner runner_;
 };
 
 // --- Maintenance ---------------------------------------------------------------------------------
@@ -427,7 +399,7 @@ std::string Diagnose(const DbError& e, const DatabaseSettings& settings) {
   const bool socket = settings.host.empty() || settings.host == "localhost";
   const std::string detail = fmt::format("{} (error {})", e.what(), e.code());
   switch (e.code()) {
-    case 2002:
+    case CR_CONNECTION_ERROR:
       if (socket) {
         return fmt::format(
             "cannot connect through the local socket: {}. Is the server running "
@@ -435,7 +407,7 @@ std::string Diagnose(const DbError& e, const DatabaseSettings& settings) {
             detail);
       }
       [[fallthrough]];
-    case 2003:
+    case CR_CONN_HOST_ERROR:
       return fmt::format(
           "cannot connect to {}:{}: {}. Is the server running (systemctl status mariadb)? A "
           "server that only listens on 127.0.0.1 refuses remote monitors: set bind-address = "
@@ -443,7 +415,7 @@ std::string Diagnose(const DbError& e, const DatabaseSettings& settings) {
           "grep 3306 shows 0.0.0.0:3306 when right); a firewall must let port {} through "
           "(ufw allow {}/tcp)",
           settings.host, settings.port, detail, settings.port, settings.port);
-    case 2005:
+    case CR_UNKNOWN_HOST:
       return fmt::format("unknown host {}: {}. Check database.host", settings.host, detail);
     case ER_ACCESS_DENIED_ERROR:
       return fmt::format(
@@ -461,7 +433,7 @@ std::string Diagnose(const DbError& e, const DatabaseSettings& settings) {
           "database {} does not exist: {}. Create it (CREATE DATABASE {} CHARACTER SET "
           "utf8mb4;) and run blemon-admin migrate",
           settings.database, detail, settings.database);
-    case 2026:
+    case CR_SSL_CONNECTION_ERROR:
       return fmt::format(
           "TLS failed: {}. Check database.ssl_ca, ssl_cert, ssl_key and the server's "
           "certificate",
@@ -473,10 +445,9 @@ std::string Diagnose(const DbError& e, const DatabaseSettings& settings) {
 
 // What `check` needs to know about the server, beyond the connection: the settings
 // docs/database.md calls unsupported, each of which makes every monitor fail.
-void CheckServerSettings(Connection& db, StoreCheck& check) {
-  Statement query(db.raw(), "SELECT @@version, @@log_bin, @@binlog_format");
-  const Row r = query.Query({}).at(0);
-  const std::string version = r[0].value_or("");
+void CheckServerSettings(Session& s, StoreCheck& check) {
+  const Row r = Query(s, "SELECT @@version, @@log_bin, @@binlog_format", {}).at(0);
+  const std::string version = r.Text(0);
   int major = 0;
   int minor = 0;
   if (version.find("MariaDB") != std::string::npos &&
@@ -487,7 +458,7 @@ void CheckServerSettings(Connection& db, StoreCheck& check) {
         "NOT EXISTS and CREATE OR REPLACE): upgrade the server",
         version));
   }
-  if (r[1].value_or("0") == "1" && r[2].value_or("") == "STATEMENT") {
+  if (r.Int(1) == 1 && r.Text(2) == "STATEMENT") {
     check.problems.push_back(
         "the server writes its binary log with binlog_format = STATEMENT, which refuses "
         "InnoDB writes under READ COMMITTED (error 1665): every monitor's staging and the "
@@ -497,33 +468,32 @@ void CheckServerSettings(Connection& db, StoreCheck& check) {
   }
 }
 
-std::set<std::string> VisibleTables(Connection& db) {
+std::set<std::string> VisibleTables(Session& s) {
   std::set<std::string> present;
-  Statement query(db.raw(),
-                  "SELECT table_name FROM information_schema.tables WHERE table_schema = "
-                  "DATABASE()");
-  for (const Row& r : query.Query({})) present.insert(r[0].value_or(""));
+  for (const Row& r :
+       Query(s, "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE()",
+             {})) {
+    present.insert(r.Text(0));
+  }
   return present;
 }
 
-std::int64_t CountRows(Connection& db, std::string_view table) {
-  Statement query(db.raw(), fmt::format("SELECT COUNT(*) FROM `{}`", table));
-  return ToInt(query.Query({}).at(0)[0]);
+std::int64_t CountRows(Session& s, std::string_view table) {
+  return Query(s, fmt::format("SELECT COUNT(*) FROM `{}`", table), {}).at(0).Int(0);
 }
 
 // Rows of every table `check` knows. information_schema lists only the tables the account may
 // use, so a table it does not list is probed: "no such table" is missing, "command denied" is
 // hidden from this (least-privilege) account, which cannot know more.
-void CountTables(Connection& db, const std::set<std::string>& present, StoreCheck& check) {
+void CountTables(Session& s, const std::set<std::string>& present, StoreCheck& check) {
   std::vector<std::string> hidden;
   for (auto table : kTables) {
     TableCount count{std::string(table), std::nullopt};
     if (present.count(count.table)) {
-      count.rows = CountRows(db, table);
+      count.rows = CountRows(s, table);
     } else {
       try {
-        Statement probe(db.raw(), fmt::format("SELECT 1 FROM `{}` LIMIT 0", table));
-        probe.Query({});
+        Query(s, fmt::format("SELECT 1 FROM `{}` LIMIT 0", table), {});
       } catch (const DbError& e) {
         if (e.code() == ER_TABLEACCESS_DENIED_ERROR) {
           count.hidden = true;
@@ -536,7 +506,7 @@ void CountTables(Connection& db, const std::set<std::string>& present, StoreChec
     check.tables.push_back(std::move(count));
   }
   if (present.count("device_sightings_archive")) {
-    check.tables.push_back({"device_sightings_archive", CountRows(db, "device_sightings_archive")});
+    check.tables.push_back({"device_sightings_archive", CountRows(s, "device_sightings_archive")});
   }
   if (!hidden.empty()) {
     std::string names;
@@ -581,7 +551,7 @@ void DiagnoseSchemaVersion(int installed, const std::set<std::string>& present,
 }
 
 // The seed's tables, procedures and views, which blemon and the original README's SQL use.
-void CheckSeedObjects(Connection& db, const std::set<std::string>& present, StoreCheck& check) {
+void CheckSeedObjects(Session& s, const std::set<std::string>& present, StoreCheck& check) {
   for (const TableCount& table : check.tables) {
     const bool seed = std::find(std::begin(kSeedTables), std::end(kSeedTables), table.table) !=
                       std::end(kSeedTables);
@@ -591,10 +561,12 @@ void CheckSeedObjects(Connection& db, const std::set<std::string>& present, Stor
     }
   }
   std::set<std::string> routines;
-  Statement query(db.raw(),
-                  "SELECT routine_name FROM information_schema.routines "
-                  "WHERE routine_schema = DATABASE()");
-  for (const Row& r : query.Query({})) routines.insert(r[0].value_or(""));
+  for (const Row& r : Query(s,
+                            "SELECT routine_name FROM information_schema.routines "
+                            "WHERE routine_schema = DATABASE()",
+                            {})) {
+    routines.insert(r.Text(0));
+  }
   const bool partial_view = !check.notes.empty();
   for (auto routine : kRoutines) {
     if (routines.count(std::string(routine))) continue;
@@ -610,17 +582,18 @@ void CheckSeedObjects(Connection& db, const std::set<std::string>& present, Stor
 
 class MariaDbAdminStore final : public AdminStore {
  public:
-  explicit MariaDbAdminStore(const DatabaseSettings& settings) : link_(settings) {}
+  explicit MariaDbAdminStore(const DatabaseSettings& settings)
+      : runner_(settings, /*require_schema=*/false) {}
 
   StoreCheck Check() override {
     StoreCheck check;
     check.expected_version = LatestSchemaVersion();
-    const auto& settings = link_.settings();
+    const auto& settings = runner_.settings();
     check.server =
-        fmt::format("{}, database {}, user {}", link_.where(), settings.database, settings.user);
-    std::unique_ptr<Connection> db;
+        fmt::format("{}, database {}, user {}", runner_.where(), settings.database, settings.user);
+    std::unique_ptr<Session> session;
     try {
-      db = std::make_unique<Connection>(settings);
+      session = std::make_unique<Session>(settings, /*require_schema=*/false);
     } catch (const DbError& e) {
       check.problems.push_back(Diagnose(e, settings));
       return check;
@@ -630,16 +603,16 @@ class MariaDbAdminStore final : public AdminStore {
     }
     check.connected = true;
     try {
-      check.server =
-          fmt::format("{} (server {}), database {}, user {}", link_.where(),
-                      mysql_get_server_info(db->raw()), settings.database, settings.user);
-      CheckServerSettings(*db, check);
-      const std::set<std::string> present = VisibleTables(*db);
-      CountTables(*db, present, check);
-      const int installed = InstalledSchemaVersion(*db);
+      check.server = fmt::format("{} (server {}), database {}, user {}", runner_.where(),
+                                 mysql_get_server_info(session->connection.raw()),
+                                 settings.database, settings.user);
+      CheckServerSettings(*session, check);
+      const std::set<std::string> present = VisibleTables(*session);
+      CountTables(*session, present, check);
+      const int installed = InstalledSchemaVersion(session->connection);
       if (installed >= 0) check.schema_version = installed;
       DiagnoseSchemaVersion(installed, present, settings.database, check);
-      if (installed >= 0) CheckSeedObjects(*db, present, check);
+      if (installed >= 0) CheckSeedObjects(*session, present, check);
     } catch (const DbError& e) {
       check.problems.push_back(Diagnose(e, settings));
     } catch (const Refused& e) {
@@ -649,122 +622,120 @@ class MariaDbAdminStore final : public AdminStore {
   }
 
   std::pair<int, int> Migrate() override {
-    const auto result = mariadb::Migrate(link_.settings());
+    const auto result = mariadb::Migrate(runner_.settings());
     return {result.from_version, result.to_version};
   }
 
   CleanupResult CleanupStaging(Seconds older_than) override {
-    return link_.Run("cleaning up staging", [&](Connection& db) {
+    return runner_.Run("cleaning up staging", [&](Session& s) {
       CleanupResult result;
       const auto cutoff =
-          ToInt(link_.Query(db, "SELECT UNIX_TIMESTAMP(NOW()) - ?", {older_than.count()}).at(0)[0]);
+          Query(s, "SELECT UNIX_TIMESTAMP(NOW()) - ?", {older_than.count()}).at(0).Int(0);
       // In chunks, each its own autocommitted statement, so a big backlog never holds locks the
       // monitors' inserts would wait on for long.
       constexpr long long kChunk = 10'000;
       for (;;) {
-        const auto deleted = link_.Execute(db,
-                                           "DELETE FROM sighting_staging WHERE processed = TRUE "
-                                           "AND interval_start < FROM_UNIXTIME(?) LIMIT ?",
-                                           {cutoff, kChunk});
+        const auto deleted = Execute(s,
+                                     "DELETE FROM sighting_staging WHERE processed = TRUE "
+                                     "AND interval_start < FROM_UNIXTIME(?) LIMIT ?",
+                                     {cutoff, kChunk});
         result.deleted += static_cast<std::int64_t>(deleted);
         if (deleted < static_cast<std::uint64_t>(kChunk)) break;
       }
       const auto left =
-          link_.Query(db,
-                      "SELECT COUNT(*), UNIX_TIMESTAMP(MIN(interval_start)) FROM sighting_staging "
-                      "WHERE processed = FALSE AND interval_start < FROM_UNIXTIME(?)",
-                      {cutoff});
-      result.unprocessed_old = ToInt(left.at(0)[0]);
-      result.oldest_unprocessed = OptionalTime(left.at(0)[1]);
+          Query(s,
+                "SELECT COUNT(*), UNIX_TIMESTAMP(MIN(interval_start)) FROM sighting_staging "
+                "WHERE processed = FALSE AND interval_start < FROM_UNIXTIME(?)",
+                {cutoff});
+      result.unprocessed_old = left.at(0).Int(0);
+      result.oldest_unprocessed = left.at(0).OptionalTime(1);
       return result;
     });
   }
 
   ArchiveStep ArchiveChunk(Seconds older_than, int chunk) override {
-    return link_.Run("archiving old sightings", [&](Connection& db) {
+    return runner_.Run("archiving old sightings", [&](Session& s) {
       // As the original README does it; LIKE copies columns and indexes (not foreign keys, so
       // archived rows never pin devices or monitors).
-      db.ExecuteText("CREATE TABLE IF NOT EXISTS device_sightings_archive LIKE device_sightings");
+      s.connection.ExecuteText(
+          "CREATE TABLE IF NOT EXISTS device_sightings_archive LIKE device_sightings");
       // An archive made by hand from the seed schema lacks blemon's columns: copy the columns
       // both tables have.
       std::string columns;
-      for (const Row& r : link_.Query(
-               db,
-               "SELECT a.column_name FROM information_schema.columns a "
-               "JOIN information_schema.columns s ON s.table_schema = a.table_schema "
-               "AND s.table_name = 'device_sightings' AND s.column_name = a.column_name "
-               "WHERE a.table_schema = DATABASE() AND a.table_name = 'device_sightings_archive' "
-               "ORDER BY a.ordinal_position",
-               {})) {
+      for (const Row& r :
+           Query(s,
+                 "SELECT a.column_name FROM information_schema.columns a "
+                 "JOIN information_schema.columns s ON s.table_schema = a.table_schema "
+                 "AND s.table_name = 'device_sightings' AND s.column_name = a.column_name "
+                 "WHERE a.table_schema = DATABASE() AND a.table_name = 'device_sightings_archive' "
+                 "ORDER BY a.ordinal_position",
+                 {})) {
         if (!columns.empty()) columns += ", ";
-        columns += "`" + r[0].value_or("") + "`";
+        columns += "`" + r.Text(0) + "`";
       }
       const auto cutoff =
-          ToInt(link_.Query(db, "SELECT UNIX_TIMESTAMP(NOW()) - ?", {older_than.count()}).at(0)[0]);
+          Query(s, "SELECT UNIX_TIMESTAMP(NOW()) - ?", {older_than.count()}).at(0).Int(0);
       ArchiveStep step;
-      Transaction tx(db);
+      Transaction tx(s.connection);
       // Lock the chunk first, then copy and delete exactly those ids: each step moves whole rows
       // or nothing, and a rerun picks up where an interrupted one stopped.
       std::string ids;
-      for (const Row& r : link_.Query(db,
-                                      "SELECT sighting_id FROM device_sightings "
-                                      "WHERE interval_start < FROM_UNIXTIME(?) "
-                                      "ORDER BY interval_start, sighting_id LIMIT ? FOR UPDATE",
-                                      {cutoff, static_cast<long long>(chunk)})) {
+      for (const Row& r : Query(s,
+                                "SELECT sighting_id FROM device_sightings "
+                                "WHERE interval_start < FROM_UNIXTIME(?) "
+                                "ORDER BY interval_start, sighting_id LIMIT ? FOR UPDATE",
+                                {cutoff, static_cast<long long>(chunk)})) {
         if (!ids.empty()) ids += ",";
-        ids += std::to_string(ToInt(r[0]));  // integers from the server: safe to splice
+        ids += std::to_string(r.Int(0));  // integers from the server: safe to splice
       }
       if (!ids.empty()) {
-        link_.Execute(db,
-                      fmt::format("INSERT IGNORE INTO device_sightings_archive ({0}) SELECT {0} "
-                                  "FROM device_sightings WHERE sighting_id IN ({1})",
-                                  columns, ids),
-                      {});
-        step.moved = static_cast<std::int64_t>(link_.Execute(
-            db, fmt::format("DELETE FROM device_sightings WHERE sighting_id IN ({})", ids), {}));
+        ExecuteOnce(s, fmt::format("INSERT IGNORE INTO device_sightings_archive ({0}) SELECT {0} "
+                                   "FROM device_sightings WHERE sighting_id IN ({1})",
+                                   columns, ids));
+        step.moved = static_cast<std::int64_t>(ExecuteOnce(
+            s, fmt::format("DELETE FROM device_sightings WHERE sighting_id IN ({})", ids)));
       }
       tx.Commit();
-      step.remaining = ToInt(link_
-                                 .Query(db,
-                                        "SELECT COUNT(*) FROM device_sightings "
-                                        "WHERE interval_start < FROM_UNIXTIME(?)",
-                                        {cutoff})
-                                 .at(0)[0]);
+      step.remaining = Query(s,
+                             "SELECT COUNT(*) FROM device_sightings "
+                             "WHERE interval_start < FROM_UNIXTIME(?)",
+                             {cutoff})
+                           .at(0)
+                           .Int(0);
       return step;
     });
   }
 
   LeaseStatus Lease() override {
-    return link_.Run("reading the processor lease",
-                     [&](Connection& db) { return ReadLease(link_, db); });
+    return runner_.Run("reading the processor lease", [&](Session& s) { return ReadLease(s); });
   }
 
   std::optional<std::string> ReleaseLease() override {
-    return link_.Run("releasing the processor lease", [&](Connection& db) {
-      const LeaseStatus before = ReadLease(link_, db);
-      Transaction tx(db);
+    return runner_.Run("releasing the processor lease", [&](Session& s) {
+      const LeaseStatus before = ReadLease(s);
+      Transaction tx(s.connection);
       try {
-        link_.Execute(db,
-                      "UPDATE processor_lease SET holder_monitor_id = NULL, expires_at = NULL "
-                      "WHERE lease_id = 1",
-                      {});
+        Execute(s,
+                "UPDATE processor_lease SET holder_monitor_id = NULL, expires_at = NULL "
+                "WHERE lease_id = 1",
+                {});
       } catch (const DbError& e) {
         if (e.code() != ER_NO_SUCH_TABLE) throw;  // the seed schema keeps the claim in monitors
       }
       // last_seen is kept as it was: the seed's ON UPDATE CURRENT_TIMESTAMP would otherwise make
       // a dead processor look alive.
-      link_.Execute(db,
-                    "UPDATE monitors SET is_processor = FALSE, processor_claimed_at = NULL, "
-                    "last_seen = last_seen "
-                    "WHERE is_processor = TRUE OR processor_claimed_at IS NOT NULL",
-                    {});
+      Execute(s,
+              "UPDATE monitors SET is_processor = FALSE, processor_claimed_at = NULL, "
+              "last_seen = last_seen "
+              "WHERE is_processor = TRUE OR processor_claimed_at IS NOT NULL",
+              {});
       tx.Commit();
       return before.holder ? std::optional<std::string>(before.holder_name) : std::nullopt;
     });
   }
 
  private:
-  Link link_;
+  SessionRunner runner_;
 };
 
 }  // namespace

@@ -7,13 +7,13 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
-#include <thread>
-#include <type_traits>
 
 #include "blemon/errors.h"
 #include "blemon/reading.h"
 #include "connection.h"
+#include "lease_row.h"
 #include "migrations.h"
+#include "session.h"
 
 namespace blemon::mariadb {
 namespace {
@@ -33,7 +33,6 @@ enum StatementId {
   kStagingInsert,
   kLeaseClaim,
   kLeaseMirrorClaim,
-  kLeaseRead,
   kLeaseRelease,
   kLeaseMirrorRelease,
   kLeaseCheck,
@@ -92,12 +91,6 @@ constexpr std::array<std::string_view, kStatementCount> kSql = {
     "UPDATE monitors SET is_processor = (monitor_id = ?), "
     "processor_claimed_at = IF(monitor_id = ?, NOW(), NULL), last_seen = last_seen "
     "WHERE is_processor = TRUE OR monitor_id = ?",
-    // kLeaseRead
-    "SELECT l.holder_monitor_id, m.monitor_name, l.epoch, UNIX_TIMESTAMP(l.granted_at), "
-    "UNIX_TIMESTAMP(l.expires_at), UNIX_TIMESTAMP(NOW()), "
-    "GREATEST(0, COALESCE(TIMESTAMPDIFF(SECOND, NOW(), l.expires_at), 0)) "
-    "FROM processor_lease l LEFT JOIN monitors m ON m.monitor_id = l.holder_monitor_id "
-    "WHERE l.lease_id = 1",
     // kLeaseRelease: the epoch stays, so the next holder's is higher.
     "UPDATE processor_lease SET holder_monitor_id = NULL, expires_at = NULL, renewed_at = NOW() "
     "WHERE lease_id = 1 AND holder_monitor_id = ? AND epoch = ?",
@@ -131,56 +124,42 @@ constexpr std::array<std::string_view, kStatementCount> kSql = {
 // 200-character four-byte names stay far below the default 16 MB max_allowed_packet.
 constexpr std::size_t kBulkChunk = 4096;
 
-class Session {
- public:
-  explicit Session(const DatabaseSettings& settings) : connection(settings) {
-    RequireCurrentSchema(connection, settings.database);
-  }
-  Statement& Get(StatementId id) {
-    auto& statement = statements_[id];
-    if (!statement) statement = std::make_unique<Statement>(connection.raw(), kSql[id]);
-    return *statement;
-  }
-  Connection connection;
-
- private:
-  std::array<std::unique_ptr<Statement>, kStatementCount> statements_;
-};
+// The Store's statements, prepared once per session.
+Statement& Get(Session& session, StatementId id) { return session.Prepared(kSql[id]); }
 
 class MariaDbStore final : public Store {
  public:
-  explicit MariaDbStore(DatabaseSettings settings) : settings_(std::move(settings)) {}
+  explicit MariaDbStore(DatabaseSettings settings)
+      : runner_(std::move(settings), /*require_schema=*/true) {}
 
   MonitorId RegisterMonitor(const MonitorInfo& info) override {
-    return Run("registering monitor " + info.name, [&](Session& s) {
-      s.Get(kRegisterMonitor).Execute({info.name, info.location, info.description});
-      const auto rows = s.Get(kMonitorIdByName).Query({info.name});
+    return runner_.Run("registering monitor " + info.name, [&](Session& s) {
+      Get(s, kRegisterMonitor).Execute({info.name, info.location, info.description});
+      const auto rows = Get(s, kMonitorIdByName).Query({info.name});
       if (rows.empty()) throw Refused("monitor " + info.name + " vanished right after registering");
-      return static_cast<MonitorId>(ToInt(rows[0][0]));
+      return static_cast<MonitorId>(rows[0].Int(0));
     });
   }
 
   Seconds FleetInterval(Seconds configured) override {
-    return Run("reading the fleet interval", [&](Session& s) {
-      s.Get(kFleetIntervalInsert).Execute({std::to_string(configured.count())});
-      const auto rows = s.Get(kFleetIntervalSelect).Query({});
+    return runner_.Run("reading the fleet interval", [&](Session& s) {
+      Get(s, kFleetIntervalInsert).Execute({std::to_string(configured.count())});
+      const auto rows = Get(s, kFleetIntervalSelect).Query({});
       if (rows.empty()) return configured;
-      return Seconds(ToInt(rows[0][0]));
+      return Seconds(rows[0].Int(0));
     });
   }
 
   void Heartbeat(MonitorId monitor, bool active) override {
-    Run("sending a heartbeat", [&](Session& s) {
-      s.Get(kHeartbeat).Execute({active ? 1LL : 0LL, static_cast<long long>(monitor)});
+    runner_.Run("sending a heartbeat", [&](Session& s) {
+      Get(s, kHeartbeat).Execute({active ? 1LL : 0LL, static_cast<long long>(monitor)});
       return 0;
     });
   }
 
   UtcTime StoreNow() override {
-    return Run("reading the database's clock", [&](Session& s) {
-      const auto rows = s.Get(kStoreNow).Query({});
-      return FromDb(rows.empty() ? std::nullopt : rows[0][0]);
-    });
+    return runner_.Run("reading the database's clock",
+                       [&](Session& s) { return Get(s, kStoreNow).QueryOne({}).Time(0); });
   }
 
   void RecordScanHealth(MonitorId monitor, const ScanHealthUpdate& update) override {
@@ -188,8 +167,8 @@ class MariaDbStore final : public Store {
       if (!t) return std::monostate{};
       return ToDb(*t);
     };
-    Run("recording the scan health", [&](Session& s) {
-      s.Get(kScanHealth)
+    runner_.Run("recording the scan health", [&](Session& s) {
+      Get(s, kScanHealth)
           .Execute({static_cast<long long>(update.new_failures),
                     update.last_error ? Value(*update.last_error) : Value(std::monostate{}),
                     time_or_null(update.last_error_at), time_or_null(update.last_ok_at),
@@ -200,12 +179,12 @@ class MariaDbStore final : public Store {
   }
 
   bool StageBatch(const Batch& batch) override {
-    return Run(
+    return runner_.Run(
         fmt::format("staging batch {} of monitor {}", batch.batch_seq, batch.monitor_id),
         [&](Session& s) {
           Transaction tx(s.connection);
           try {
-            s.Get(kBatchInsert)
+            Get(s, kBatchInsert)
                 .Execute({static_cast<long long>(batch.monitor_id),
                           static_cast<long long>(batch.batch_seq), ToDb(batch.interval_start),
                           ToDb(batch.scan_time), static_cast<long long>(batch.readings.size())});
@@ -213,39 +192,39 @@ class MariaDbStore final : public Store {
             if (e.code() == ER_DUP_ENTRY) return false;  // stored before: a resend
             throw;
           }
-          InsertReadings(s.Get(kStagingInsert), batch);
+          InsertReadings(Get(s, kStagingInsert), batch);
           tx.Commit();
           return true;
         });
   }
 
   LeaseAnswer ClaimLease(MonitorId monitor, Seconds ttl) override {
-    return Run("claiming the processor lease", [&](Session& s) {
+    return runner_.Run("claiming the processor lease", [&](Session& s) {
       const auto id = static_cast<long long>(monitor);
       Transaction tx(s.connection);
       const bool granted =
-          s.Get(kLeaseClaim).Execute({id, id, id, static_cast<long long>(ttl.count()), id}) == 1;
-      if (granted) s.Get(kLeaseMirrorClaim).Execute({id, id, id});
-      const auto rows = s.Get(kLeaseRead).Query({});
+          Get(s, kLeaseClaim).Execute({id, id, id, static_cast<long long>(ttl.count()), id}) == 1;
+      if (granted) Get(s, kLeaseMirrorClaim).Execute({id, id, id});
+      const auto rows = s.Prepared(kLeaseReadSql).Query({});
       tx.Commit();
       LeaseAnswer answer;
       answer.granted = granted;
       if (rows.empty()) return answer;
-      const Row& r = rows[0];
-      answer.epoch = ToInt(r[2]);
-      if (r[0]) answer.holder = ToInt(r[0]);
-      answer.holder_name = r[1].value_or("");
-      answer.remaining = Seconds(ToInt(r[6]));
+      const LeaseStatus status = LeaseFromRow(rows[0]);
+      answer.epoch = status.epoch;
+      answer.holder = status.holder;
+      answer.holder_name = status.holder_name;
+      answer.remaining = Seconds(rows[0].Int(6));
       return answer;
     });
   }
 
   void ReleaseLease(MonitorId monitor, std::int64_t epoch) override {
-    Run("releasing the processor lease", [&](Session& s) {
+    runner_.Run("releasing the processor lease", [&](Session& s) {
       const auto id = static_cast<long long>(monitor);
       Transaction tx(s.connection);
-      if (s.Get(kLeaseRelease).Execute({id, static_cast<long long>(epoch)}) == 1) {
-        s.Get(kLeaseMirrorRelease).Execute({id});
+      if (Get(s, kLeaseRelease).Execute({id, static_cast<long long>(epoch)}) == 1) {
+        Get(s, kLeaseMirrorRelease).Execute({id});
       }
       tx.Commit();
       return 0;
@@ -253,26 +232,15 @@ class MariaDbStore final : public Store {
   }
 
   LeaseStatus Lease() override {
-    return Run("reading the processor lease", [&](Session& s) {
-      const auto rows = s.Get(kLeaseRead).Query({});
-      LeaseStatus status;
-      if (rows.empty()) return status;
-      const Row& r = rows[0];
-      if (r[0]) status.holder = ToInt(r[0]);
-      status.holder_name = r[1].value_or("");
-      status.epoch = ToInt(r[2]);
-      if (r[3]) status.claimed_at = FromDb(r[3]);
-      if (r[4]) status.expires_at = FromDb(r[4]);
-      status.store_now = FromDb(r[5]);
-      return status;
-    });
+    return runner_.Run("reading the processor lease",
+                       [&](Session& s) { return ReadLeaseRow(s).value_or(LeaseStatus{}); });
   }
 
   std::vector<UtcTime> PendingIntervals(UtcTime latest_due) override {
-    return Run("listing pending intervals", [&](Session& s) {
+    return runner_.Run("listing pending intervals", [&](Session& s) {
       std::vector<UtcTime> intervals;
-      for (const Row& r : s.Get(kPendingIntervals).Query({ToDb(latest_due)})) {
-        intervals.push_back(FromDb(r[0]));
+      for (const Row& r : Get(s, kPendingIntervals).Query({ToDb(latest_due)})) {
+        intervals.push_back(r.Time(0));
       }
       return intervals;
     });
@@ -280,43 +248,44 @@ class MariaDbStore final : public Store {
 
   ProcessOutcome ProcessInterval(UtcTime interval_start, MonitorId monitor,
                                  std::int64_t epoch) override {
-    return Run(fmt::format("processing interval {}", UtcLabel(interval_start)), [&](Session& s) {
-      Transaction tx(s.connection);
-      const auto lease = s.Get(kLeaseCheck).Query({});
-      const bool holds = !lease.empty() && lease[0][0] && ToInt(lease[0][0]) == monitor &&
-                         ToInt(lease[0][1]) == epoch && lease[0][2].value_or("0") == "1";
-      if (!holds) {
-        throw LeaseLost(fmt::format(
-            "monitor {} no longer holds the processor lease under epoch {} (now: holder {}, "
-            "epoch {}); interval {} left for the current processor",
-            monitor, epoch, lease.empty() ? "none" : lease[0][0].value_or("none"),
-            lease.empty() ? 0 : ToInt(lease[0][1]), UtcLabel(interval_start)));
-      }
-      s.Get(kProcessInterval).Execute({ToDb(interval_start)});
-      const auto counts = s.Get(kProcessCounts).Query({});
-      tx.Commit();
-      ProcessOutcome outcome;
-      if (!counts.empty()) {
-        outcome.staging_rows = static_cast<int>(ToInt(counts[0][0]));
-        outcome.sightings_changed = static_cast<int>(ToInt(counts[0][1]));
-        outcome.devices_added = static_cast<int>(ToInt(counts[0][2]));
-      }
-      return outcome;
-    });
+    return runner_.Run(
+        fmt::format("processing interval {}", UtcLabel(interval_start)), [&](Session& s) {
+          Transaction tx(s.connection);
+          const auto lease = Get(s, kLeaseCheck).Query({});
+          const bool holds = !lease.empty() && lease[0].OptionalInt(0) == monitor &&
+                             lease[0].Int(1) == epoch && lease[0].Bool(2);
+          if (!holds) {
+            throw LeaseLost(fmt::format(
+                "monitor {} no longer holds the processor lease under epoch {} (now: holder {}, "
+                "epoch {}); interval {} left for the current processor",
+                monitor, epoch, lease.empty() ? "none" : lease[0].OptionalText(0).value_or("none"),
+                lease.empty() ? 0 : lease[0].Int(1), UtcLabel(interval_start)));
+          }
+          Get(s, kProcessInterval).Execute({ToDb(interval_start)});
+          const auto counts = Get(s, kProcessCounts).Query({});
+          tx.Commit();
+          ProcessOutcome outcome;
+          if (!counts.empty()) {
+            outcome.staging_rows = static_cast<int>(counts[0].Int(0));
+            outcome.sightings_changed = static_cast<int>(counts[0].Int(1));
+            outcome.devices_added = static_cast<int>(counts[0].Int(2));
+          }
+          return outcome;
+        });
   }
 
   std::vector<StoredSighting> Sightings(UtcTime from, UtcTime to) override {
-    return Run("reading sightings", [&](Session& s) {
+    return runner_.Run("reading sightings", [&](Session& s) {
       std::vector<StoredSighting> result;
-      for (const Row& r : s.Get(kSightings).Query({ToDb(from), ToDb(to)})) {
-        auto mac = MacAddress::Parse(r[0].value_or(""));
+      for (const Row& r : Get(s, kSightings).Query({ToDb(from), ToDb(to)})) {
+        auto mac = MacAddress::Parse(r.Text(0));
         if (!mac) continue;  // a malformed MAC written by hand or by the original tool
-        StoredSighting stored{*mac, FromDb(r[1]), {}};
-        stored.sighting.monitor_id = ToInt(r[2]);
-        stored.sighting.rssi = static_cast<int>(ToInt(r[3]));
-        stored.sighting.scan_time = FromDb(r[4]);
-        if (r[5]) stored.sighting.margin_db = static_cast<int>(ToInt(r[5]));
-        stored.sighting.monitors_heard = static_cast<int>(ToInt(r[6]));
+        StoredSighting stored{*mac, r.Time(1), {}};
+        stored.sighting.monitor_id = r.Int(2);
+        stored.sighting.rssi = static_cast<int>(r.Int(3));
+        stored.sighting.scan_time = r.Time(4);
+        if (!r.IsNull(5)) stored.sighting.margin_db = static_cast<int>(r.Int(5));
+        stored.sighting.monitors_heard = static_cast<int>(r.Int(6));
         result.push_back(std::move(stored));
       }
       return result;
@@ -324,49 +293,105 @@ class MariaDbStore final : public Store {
   }
 
   std::optional<std::optional<std::string>> DeviceName(const MacAddress& mac) override {
-    return Run("reading a device name",
-               [&](Session& s) -> std::optional<std::optional<std::string>> {
-                 const auto rows = s.Get(kDeviceName).Query({mac.ToString()});
-                 if (rows.empty()) return std::nullopt;
-                 return rows[0][0];
-               });
+    return runner_.Run("reading a device name",
+                       [&](Session& s) -> std::optional<std::optional<std::string>> {
+                         const auto rows = Get(s, kDeviceName).Query({mac.ToString()});
+                         if (rows.empty()) return std::nullopt;
+                         return rows[0].OptionalText(0);
+                       });
   }
 
  private:
-  // Runs `work` on a live session. A connection lost mid-way (server restarting, network blip) is
-  // reopened with backoff, statements re-prepared, and the whole unit of work retried: every unit
-  // is idempotent (batches by their key, processing by the merge rules, claims by the lease row).
-  // A server that cannot be reached at all is reported at once as Unavailable, so the monitor goes
-  // on scanning into its spool instead of waiting here.
-  template <typename Work>
-  std::invoke_result_t<Work&, Session&> Run(std::string_view doing, Work&& work) {
-    // About 6 s in all: enough for a crashed server restarted by systemd to finish recovery.
-    static constexpr std::array<std::chrono::milliseconds, 6> kBackoff = {
-        std::chrono::milliseconds(100),  std::chrono::milliseconds(200),
-        std::chrono::milliseconds(400),  std::chrono::milliseconds(800),
-        std::chrono::milliseconds(1600), std::chrono::milliseconds(3200)};
-    bool lost_before = false;  // an earlier attempt of this call lost its connection
-    for (std::size_t attempt = 0;; ++attempt) {
-      const bool connected = session_ != nullptr;
-      try {
-        if (!session_) session_ = std::make_unique<Session>(settings_);
-        return work(*session_);
-      } catch (const DbError& e) {
-        const bool lost = IsConnectionLost(e.code());
-        if (lost) session_.reset();
-        const bool retry = attempt < kBackoff.size() &&
-                           (IsTransientConflict(e.code()) || (lost && (connected || lost_before)));
-        if (!retry) ThrowTranslated(e, doing, DescribeServer(settings_));
-        lost_before = lost_before || lost;
-        std::this_thread::sleep_for(kBackoff[attempt]);
-      }
-    }
-  }
-
   void InsertReadings(Statement& statement, const Batch& batch);
 
-  DatabaseSettings settings_;
-  std::unique_ptr<Session> session_;
+  // Every unit of work run here is idempotent, as the runner's retry needs: batches by their
+  // key, processing by the merge rules, claims by the lease row.
+  SessionRunner runner_;
+};
+
+// One chunk of a batch's readings as kStagingInsert's parameters for array binding: column-wise
+// arrays, one per parameter, strings as pointer arrays with lengths, NULLs by indicator. The
+// pointers point into this object, so it must outlive the execution and must not be copied.
+class StagingColumns {
+ public:
+  StagingColumns(const Batch& batch, std::size_t first, std::size_t n)
+      : macs_(n),
+        names_(n),
+        mac_ptrs_(n),
+        name_ptrs_(n),
+        class_ptrs_(n),
+        mac_lens_(n),
+        name_lens_(n),
+        class_lens_(n),
+        name_ind_(n),
+        tx_ind_(n),
+        monitor_(n, batch.monitor_id),
+        interval_(n, ToDb(batch.interval_start)),
+        scan_(n, ToDb(batch.scan_time)),
+        seq_(n, batch.batch_seq),
+        rssi_(n),
+        adverts_(n),
+        tx_power_(n) {
+    for (std::size_t i = 0; i < n; ++i) Set(i, batch.readings[first + i]);
+  }
+  StagingColumns(const StagingColumns&) = delete;
+  StagingColumns& operator=(const StagingColumns&) = delete;
+
+  // The binds, in the order of kStagingInsert's parameters.
+  std::array<MYSQL_BIND, 10> Binds() {
+    std::array<MYSQL_BIND, 10> b{};
+    Strings(b[0], mac_ptrs_, mac_lens_, nullptr);
+    Strings(b[1], name_ptrs_, name_lens_, name_ind_.data());
+    Numbers(b[2], MYSQL_TYPE_LONGLONG, monitor_.data(), nullptr);
+    Numbers(b[3], MYSQL_TYPE_LONG, rssi_.data(), nullptr);
+    Numbers(b[4], MYSQL_TYPE_LONGLONG, interval_.data(), nullptr);
+    Numbers(b[5], MYSQL_TYPE_LONGLONG, scan_.data(), nullptr);
+    Numbers(b[6], MYSQL_TYPE_LONGLONG, seq_.data(), nullptr);
+    Numbers(b[7], MYSQL_TYPE_LONG, adverts_.data(), nullptr);
+    Strings(b[8], class_ptrs_, class_lens_, nullptr);
+    Numbers(b[9], MYSQL_TYPE_LONG, tx_power_.data(), tx_ind_.data());
+    return b;
+  }
+
+ private:
+  void Set(std::size_t i, const Reading& r) {
+    macs_[i] = r.mac.ToString();
+    mac_ptrs_[i] = macs_[i].c_str();
+    mac_lens_[i] = macs_[i].size();
+    // Names are sanitised by the scanner already; doing it again (idempotent) guarantees no
+    // batch is refused forever for a name the column cannot hold.
+    std::optional<std::string> name = r.name ? SanitizeDeviceName(*r.name) : std::nullopt;
+    name_ind_[i] = name ? STMT_INDICATOR_NONE : STMT_INDICATOR_NULL;
+    if (name) names_[i] = std::move(*name);
+    name_ptrs_[i] = names_[i].c_str();
+    name_lens_[i] = names_[i].size();
+    const std::string_view cls = ToString(r.address_class);
+    class_ptrs_[i] = cls.data();
+    class_lens_[i] = cls.size();
+    rssi_[i] = r.rssi;
+    adverts_[i] = r.advert_count;
+    tx_ind_[i] = r.tx_power ? STMT_INDICATOR_NONE : STMT_INDICATOR_NULL;
+    tx_power_[i] = r.tx_power.value_or(0);
+  }
+  static void Strings(MYSQL_BIND& bind, std::vector<const char*>& ptrs,
+                      std::vector<unsigned long>& lens, char* indicators) {
+    bind.buffer_type = MYSQL_TYPE_STRING;
+    bind.buffer = ptrs.data();
+    bind.length = lens.data();
+    bind.u.indicator = indicators;
+  }
+  static void Numbers(MYSQL_BIND& bind, enum_field_types type, void* data, char* indicators) {
+    bind.buffer_type = type;
+    bind.buffer = data;
+    bind.u.indicator = indicators;
+  }
+
+  std::vector<std::string> macs_, names_;
+  std::vector<const char*> mac_ptrs_, name_ptrs_, class_ptrs_;
+  std::vector<unsigned long> mac_lens_, name_lens_, class_lens_;
+  std::vector<char> name_ind_, tx_ind_;
+  std::vector<long long> monitor_, interval_, scan_, seq_;
+  std::vector<int> rssi_, adverts_, tx_power_;
 };
 
 void MariaDbStore::InsertReadings(Statement& statement, const Batch& batch) {
@@ -374,60 +399,11 @@ void MariaDbStore::InsertReadings(Statement& statement, const Batch& batch) {
   const std::size_t total = batch.readings.size();
   for (std::size_t first = 0; first < total; first += kBulkChunk) {
     const std::size_t n = std::min(kBulkChunk, total - first);
-    // Column-wise arrays, one per parameter; strings as pointer arrays with lengths.
-    std::vector<std::string> macs(n), names(n);
-    std::vector<const char*> mac_ptrs(n), name_ptrs(n), class_ptrs(n);
-    std::vector<unsigned long> mac_lens(n), name_lens(n), class_lens(n);
-    std::vector<char> name_ind(n), tx_ind(n);
-    std::vector<long long> monitor(n, batch.monitor_id), interval(n, ToDb(batch.interval_start)),
-        scan(n, ToDb(batch.scan_time)), seq(n, batch.batch_seq);
-    std::vector<int> rssi(n), adverts(n), tx_power(n);
-    for (std::size_t i = 0; i < n; ++i) {
-      const Reading& r = batch.readings[first + i];
-      macs[i] = r.mac.ToString();
-      mac_ptrs[i] = macs[i].c_str();
-      mac_lens[i] = macs[i].size();
-      // Names are sanitised by the scanner already; doing it again (idempotent) guarantees no
-      // batch is refused forever for a name the column cannot hold.
-      std::optional<std::string> name = r.name ? SanitizeDeviceName(*r.name) : std::nullopt;
-      name_ind[i] = name ? STMT_INDICATOR_NONE : STMT_INDICATOR_NULL;
-      if (name) names[i] = std::move(*name);
-      name_ptrs[i] = names[i].c_str();
-      name_lens[i] = names[i].size();
-      const std::string_view cls = ToString(r.address_class);
-      class_ptrs[i] = cls.data();
-      class_lens[i] = cls.size();
-      rssi[i] = r.rssi;
-      adverts[i] = r.advert_count;
-      tx_ind[i] = r.tx_power ? STMT_INDICATOR_NONE : STMT_INDICATOR_NULL;
-      tx_power[i] = r.tx_power.value_or(0);
-    }
-    std::array<MYSQL_BIND, 10> b{};
-    auto strings = [](MYSQL_BIND& bind, std::vector<const char*>& ptrs,
-                      std::vector<unsigned long>& lens, char* indicators) {
-      bind.buffer_type = MYSQL_TYPE_STRING;
-      bind.buffer = ptrs.data();
-      bind.length = lens.data();
-      bind.u.indicator = indicators;
-    };
-    auto numbers = [](MYSQL_BIND& bind, enum_field_types type, void* data, char* indicators) {
-      bind.buffer_type = type;
-      bind.buffer = data;
-      bind.u.indicator = indicators;
-    };
-    strings(b[0], mac_ptrs, mac_lens, nullptr);
-    strings(b[1], name_ptrs, name_lens, name_ind.data());
-    numbers(b[2], MYSQL_TYPE_LONGLONG, monitor.data(), nullptr);
-    numbers(b[3], MYSQL_TYPE_LONG, rssi.data(), nullptr);
-    numbers(b[4], MYSQL_TYPE_LONGLONG, interval.data(), nullptr);
-    numbers(b[5], MYSQL_TYPE_LONGLONG, scan.data(), nullptr);
-    numbers(b[6], MYSQL_TYPE_LONGLONG, seq.data(), nullptr);
-    numbers(b[7], MYSQL_TYPE_LONG, adverts.data(), nullptr);
-    strings(b[8], class_ptrs, class_lens, nullptr);
-    numbers(b[9], MYSQL_TYPE_LONG, tx_power.data(), tx_ind.data());
+    StagingColumns columns(batch, first, n);
+    std::array<MYSQL_BIND, 10> binds = columns.Binds();
     unsigned int rows = static_cast<unsigned int>(n);
     if (mysql_stmt_attr_set(stmt, STMT_ATTR_ARRAY_SIZE, &rows) != 0) statement.Fail();
-    if (mysql_stmt_bind_param(stmt, b.data()) != 0) statement.Fail();
+    if (mysql_stmt_bind_param(stmt, binds.data()) != 0) statement.Fail();
     if (mysql_stmt_execute(stmt) != 0) statement.Fail();
     statement.DrainResults();
   }

@@ -12,8 +12,7 @@ bool TableExists(Connection& db, const std::string& table) {
   Statement query(db.raw(),
                   "SELECT COUNT(*) FROM information_schema.tables "
                   "WHERE table_schema = DATABASE() AND table_name = ?");
-  const auto rows = query.Query({table});
-  return !rows.empty() && rows[0][0].value_or("0") != "0";
+  return query.QueryOne({table}).Int(0) != 0;
 }
 
 const Migration* Find(int version) {
@@ -28,8 +27,8 @@ class MigrationLock {
  public:
   explicit MigrationLock(Connection& db) : db_(db) {
     Statement lock(db_.raw(), "SELECT GET_LOCK('blemon_migrate', 120)");
-    const auto rows = lock.Query({});
-    if (rows.empty() || rows[0][0].value_or("0") != "1") {
+    // 1 when granted; 0 after the wait, NULL on an error (such as being killed).
+    if (lock.QueryOne({}).Int(0) != 1) {
       throw Unavailable("another blemon-admin migrate has been running for 2 minutes; try later");
     }
   }
@@ -58,8 +57,8 @@ int InstalledSchemaVersion(Connection& db) {
   Statement query(db.raw(), "SELECT version, name FROM schema_version ORDER BY version");
   int installed = seed ? 0 : -1;
   for (const auto& row : query.Query({})) {
-    const int version = std::stoi(row[0].value_or("-1"));
-    const std::string name = row[1].value_or("");
+    const int version = static_cast<int>(row.Int(0));  // the primary key: never NULL
+    const std::string name = row.Text(1);
     const Migration* known = Find(version);
     if (known == nullptr && version > LatestSchemaVersion()) {
       throw Refused(fmt::format(

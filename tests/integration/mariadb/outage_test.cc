@@ -1,6 +1,7 @@
 // Database outages against a private mariadbd that these tests kill and restart (never the shared
 // fixture server): the store starts while the server is down, reconnects with re-prepared
-// statements, and a batch interrupted by a crash lands exactly once.
+// statements (so do the report and admin stores), and a batch interrupted by a crash lands exactly
+// once.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -10,6 +11,7 @@
 #include <thread>
 
 #include "blemon/errors.h"
+#include "blemon/mariadb/mariadb_report_store.h"
 #include "blemon/mariadb/mariadb_store.h"
 #include "mariadb_test_env.h"
 
@@ -85,6 +87,25 @@ TEST_F(AnOutage, IsBridgedWhenTheServerRestartsBetweenCalls) {
   // re-prepares without the caller noticing.
   EXPECT_TRUE(store->StageBatch(BigBatch(id, 2, 10)));
   EXPECT_EQ(store->PendingIntervals(BigBatch(id, 1, 0).interval_start).size(), 1u);
+}
+
+// The report and admin stores share the Store's session: a dashboard or blemon-web that outlives
+// a server restart goes on without showing the outage, as the Store does.
+TEST_F(AnOutage, IsBridgedForReportsAndMaintenanceWhenTheServerRestartsBetweenCalls) {
+  auto store = mariadb::OpenStore(settings_);
+  const MonitorId id = store->RegisterMonitor({"pi", "", ""});
+  ASSERT_TRUE(store->StageBatch(BigBatch(id, 1, 10)));
+  auto reports = mariadb::OpenReportStore(settings_);
+  auto admin = mariadb::OpenAdminStore(settings_);
+  ASSERT_EQ(reports->Backlog().size(), 1u);
+  ASSERT_FALSE(admin->Lease().holder);
+  Peer("stop");
+  Peer("start");
+  const auto backlog = reports->Backlog();
+  ASSERT_EQ(backlog.size(), 1u);
+  EXPECT_EQ(backlog[0].monitor_name, "pi");
+  EXPECT_EQ(backlog[0].unprocessed_rows, 10);
+  EXPECT_FALSE(admin->Lease().holder);
 }
 
 // The spool's view: a batch whose StageBatch failed is sent again later; whatever moment the
