@@ -253,4 +253,6 @@ int Run(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) { return Run(argc, argv); }
+int main(int argc, char** argv) {
+  return blemon::app::GuardedMain("blemon-dashboard", Run, argc, argv);
+}

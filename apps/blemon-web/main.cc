@@ -114,4 +114,4 @@ int Run(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) { return Run(argc, argv); }
+int main(int argc, char** argv) { return blemon::app::GuardedMain("blemon-web", Run, argc, argv); }

@@ -50,4 +50,17 @@ int ExitCodeOfStoreWork(std::string_view program, const std::function<int()>& wo
   }
 }
 
+int GuardedMain(std::string_view program, int (*run)(int, char**), int argc, char** argv) noexcept {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%.*s: unexpected failure: %s\n", static_cast<int>(program.size()),
+                 program.data(), e.what());
+  } catch (...) {
+    std::fprintf(stderr, "%.*s: unexpected failure\n", static_cast<int>(program.size()),
+                 program.data());
+  }
+  return kExitUnavailable;
+}
+
 }  // namespace blemon::app

@@ -16,10 +16,12 @@
 
 #include "blemon/app/backends.h"
 #include "blemon/app/config_file.h"
+#include "blemon/app/exit_codes.h"
 #include "blemon/app/log.h"
 #include "blemon/app/state_directory.h"
 #include "blemon/app/system_clock.h"
 #include "blemon/app/terminal.h"
+#include "blemon/app/tool.h"
 #include "blemon/errors.h"
 
 namespace blemon::app {
@@ -54,6 +56,23 @@ std::string ReadAll(const std::string& path) {
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
+}
+
+TEST(AGuardedMain, ReturnsWhatTheToolReturns) {
+  EXPECT_EQ(GuardedMain(
+                "tool", [](int argc, char**) { return argc + 1; }, 41, nullptr),
+            42);
+}
+
+TEST(AGuardedMain, EndsAnEscapedExceptionAsUnavailableInsteadOfTerminating) {
+  testing::internal::CaptureStderr();
+  const int code = GuardedMain(
+      "blemon-tool", [](int, char**) -> int { throw std::runtime_error("boom"); }, 0, nullptr);
+  EXPECT_EQ(code, kExitUnavailable);
+  EXPECT_EQ(testing::internal::GetCapturedStderr(), "blemon-tool: unexpected failure: boom\n");
+  EXPECT_EQ(GuardedMain(
+                "blemon-tool", [](int, char**) -> int { throw 7; }, 0, nullptr),
+            kExitUnavailable);
 }
 
 TEST(AnEscapeForTerminal, KeepsPrintableTextIncludingNonAsciiLetters) {

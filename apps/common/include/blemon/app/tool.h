@@ -32,4 +32,9 @@ std::optional<LoadedConfig> LoadConfigOrComplain(
 // or refuses (Refused), or any other exception, is printed and exits with kExitUnavailable.
 int ExitCodeOfStoreWork(std::string_view program, const std::function<int()>& work);
 
+// The body of a tool's main(): runs `run` and returns its exit code. An exception that escapes it
+// (a bug, out of memory) is printed with `program` and ends as kExitUnavailable, so no tool ever
+// ends in std::terminate.
+int GuardedMain(std::string_view program, int (*run)(int, char**), int argc, char** argv) noexcept;
+
 }  // namespace blemon::app
