@@ -14,6 +14,7 @@
 #include "blemon/app/command_line.h"
 #include "blemon/app/config_file.h"
 #include "blemon/app/exit_codes.h"
+#include "blemon/app/terminal.h"
 #include "blemon/app/tool.h"
 #include "blemon/errors.h"
 #include "blemon/report/local_time.h"
@@ -92,7 +93,11 @@ int Check(blemon::AdminStore& store, const app::LoadedConfig& loaded) {
     return app::kExitOk;
   }
   fmt::print("Problems:\n");
-  for (const auto& problem : check.problems) fmt::print("  - {}\n", problem);
+  // Problems quote monitor names and scan errors: strings from the radio and the database are
+  // escaped before they reach a terminal, as the dashboard does.
+  for (const auto& problem : check.problems) {
+    fmt::print("  - {}\n", app::EscapeForTerminal(problem));
+  }
   return check.connected ? 1 : app::kExitUnavailable;
 }
 
@@ -145,8 +150,8 @@ int ProcessorStatus(blemon::AdminStore& store) {
     return app::kExitOk;
   }
   const bool live = lease.expires_at && *lease.expires_at > lease.store_now;
-  fmt::print("Processor:  {} (monitor {}), epoch {}\n", lease.holder_name, *lease.holder,
-             lease.epoch);
+  fmt::print("Processor:  {} (monitor {}), epoch {}\n", app::EscapeForTerminal(lease.holder_name),
+             *lease.holder, lease.epoch);
   if (lease.claimed_at) {
     fmt::print("Held since: {}, for {}\n", When(lease.claimed_at),
                Duration(lease.store_now - *lease.claimed_at));
@@ -165,7 +170,7 @@ int ProcessorRelease(blemon::AdminStore& store) {
     fmt::print(
         "Released the processor lease held by {}. A monitor with process_intervals = true "
         "takes it at its next claim.\n",
-        *holder);
+        app::EscapeForTerminal(*holder));
   } else {
     fmt::print("Nobody held the processor lease; cleared any stale claim.\n");
   }

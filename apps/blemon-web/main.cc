@@ -74,6 +74,7 @@ int Run(int argc, char** argv) {
   std::string config_path;
   std::optional<int> port;
   blemon::app::AddConfigOption(cli, config_path);
+  app::AddVersionFlag(cli, "blemon-web");
   cli.add_option("-p,--port", port, "listen on this port instead of web.port (0: any free one)")
       ->check(CLI::Range(0, 65535));
   bool check_config = false;

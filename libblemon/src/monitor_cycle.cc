@@ -1,17 +1,15 @@
 #include "blemon/monitor_cycle.h"
 
-#include <fmt/chrono.h>
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <chrono>
 
 #include "blemon/errors.h"
+#include "blemon/time.h"
 
 namespace blemon {
 namespace {
-
-std::string FormatUtc(UtcTime t) { return UtcLabel(t); }
 
 // No clock that reads earlier than this has been set: a Pi without a real-time clock starts at
 // 1970 (or at its last shutdown) until NTP answers.
@@ -99,7 +97,7 @@ CycleReport MonitorCycle::Cycle(UtcTime interval_start, bool process_everything,
   CycleReport report;
   report.interval_start = interval_start;
   ports_.log.Log(LogLevel::kInfo,
-                 fmt::format("Starting scan cycle for interval: {}", FormatUtc(interval_start)));
+                 fmt::format("Starting scan cycle for interval: {}", UtcLabel(interval_start)));
   CheckClock();
   const UtcTime scan_time = Now();
   const ScanResult scan = ScanIfClockTrusted(report, scan_time, stop);
@@ -137,7 +135,7 @@ std::optional<std::string> MonitorCycle::ClockProblem() {
     return fmt::format(
         "this monitor's clock reads {}, before 2025: it has not been set (no NTP yet?); readings "
         "are not stored until it is (check `timedatectl`)",
-        FormatUtc(now));
+        UtcLabel(now));
   }
   if (clock_behind_ && std::chrono::abs(*clock_behind_) > config_.monitor.max_clock_skew) {
     return fmt::format(
@@ -145,8 +143,8 @@ std::optional<std::string> MonitorCycle::ClockProblem() {
         "monitor.max_clock_skew_seconds = {}: readings are not stored until it is fixed (check "
         "NTP: `timedatectl`)",
         std::chrono::abs(*clock_behind_).count(),
-        *clock_behind_ > Seconds{0} ? "behind" : "ahead of", FormatUtc(now),
-        FormatUtc(now + *clock_behind_), config_.monitor.max_clock_skew.count());
+        *clock_behind_ > Seconds{0} ? "behind" : "ahead of", UtcLabel(now),
+        UtcLabel(now + *clock_behind_), config_.monitor.max_clock_skew.count());
   }
   return std::nullopt;
 }
@@ -218,7 +216,7 @@ void MonitorCycle::SendUnspooled(UtcTime interval_start, UtcTime scan_time,
     ports_.log.Log(LogLevel::kError,
                    fmt::format("Scan of interval {} lost, {} readings: the spool cannot be "
                                "written and {}",
-                               FormatUtc(interval_start), readings.size(), why));
+                               UtcLabel(interval_start), readings.size(), why));
   };
   if (!EnsureRegistered()) return lost("the database is unavailable");
   report.store_reachable = true;
@@ -240,7 +238,7 @@ void MonitorCycle::SendUnspooled(UtcTime interval_start, UtcTime scan_time,
   ports_.log.Log(LogLevel::kWarning,
                  fmt::format("Stored {} sightings in staging for interval {} straight, without "
                              "the spool",
-                             readings.size(), FormatUtc(interval_start)));
+                             readings.size(), UtcLabel(interval_start)));
 }
 
 void MonitorCycle::MaintainSpool(CycleReport& report) {
@@ -276,7 +274,7 @@ void MonitorCycle::ProcessStep(UtcTime interval_start, bool process_everything, 
     ports_.log.Log(LogLevel::kError,
                    fmt::format("Processing by the database's clock ({}): this monitor's clock "
                                "is wrong",
-                               FormatUtc(fleet_now)));
+                               UtcLabel(fleet_now)));
   }
   RenewLeaseIfDue();
   if (is_processor()) report.intervals_processed = ProcessDue(latest_due);
@@ -343,10 +341,10 @@ int MonitorCycle::SendSpool(CycleReport& report) {
     ports_.log.Log(LogLevel::kInfo,
                    outcome == StageOutcome::kStored
                        ? fmt::format("Stored {} sightings in staging for interval {}",
-                                     batch.readings.size(), FormatUtc(batch.interval_start))
+                                     batch.readings.size(), UtcLabel(batch.interval_start))
                        : fmt::format("Scan of interval {} was already stored; not "
                                      "stored again",
-                                     FormatUtc(batch.interval_start)));
+                                     UtcLabel(batch.interval_start)));
     if (suspect) {
       DropUnstorable(*suspect, "the database refused it but took a later batch", report);
       suspect.reset();
@@ -357,11 +355,11 @@ int MonitorCycle::SendSpool(CycleReport& report) {
 
 std::optional<std::string> MonitorCycle::UnstorableTime(const SpooledBatch& batch) {
   if (batch.scan_time < kEarliestTrustedTime) {
-    return fmt::format("stamped {} by a clock that had not been set", FormatUtc(batch.scan_time));
+    return fmt::format("stamped {} by a clock that had not been set", UtcLabel(batch.scan_time));
   }
   if (clock_behind_ && batch.scan_time > FleetNow() + config_.monitor.max_clock_skew) {
     return fmt::format("stamped {}, in the database's future, by a clock that ran ahead",
-                       FormatUtc(batch.scan_time));
+                       UtcLabel(batch.scan_time));
   }
   return std::nullopt;
 }
@@ -373,7 +371,7 @@ void MonitorCycle::DropUnstorable(const SpooledBatch& batch, std::string_view wh
   ports_.log.Log(LogLevel::kError,
                  fmt::format("Dropped spooled batch {} (interval {}), which can never be stored: "
                              "{}",
-                             batch.batch_seq, FormatUtc(batch.interval_start), why));
+                             batch.batch_seq, UtcLabel(batch.interval_start), why));
 }
 
 std::optional<SpooledBatch> MonitorCycle::ReadSpoolAfter(std::int64_t batch_seq) {
@@ -400,7 +398,7 @@ MonitorCycle::StageOutcome MonitorCycle::StageSpooled(const Batch& batch, CycleR
     ports_.log.Log(LogLevel::kError,
                    fmt::format("The database refused spooled batch {} (interval {}); kept for "
                                "now: {}",
-                               batch.batch_seq, FormatUtc(batch.interval_start), e.what()));
+                               batch.batch_seq, UtcLabel(batch.interval_start), e.what()));
     return StageOutcome::kRefused;
   }
 }
@@ -465,7 +463,7 @@ int MonitorCycle::ProcessDue(UtcTime latest_due) {
       ports_.log.Log(LogLevel::kInfo,
                      fmt::format("Processed interval {} - selected best RSSI per device ({} "
                                  "readings, {} sightings written, {} new devices)",
-                                 FormatUtc(interval), outcome.staging_rows,
+                                 UtcLabel(interval), outcome.staging_rows,
                                  outcome.sightings_changed, outcome.devices_added));
     }
   } catch (const LeaseLost& e) {

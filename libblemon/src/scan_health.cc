@@ -1,9 +1,10 @@
 #include "blemon/scan_health.h"
 
-#include <fmt/chrono.h>
 #include <fmt/format.h>
 
 #include <algorithm>
+
+#include "blemon/time.h"
 
 namespace blemon {
 namespace {
@@ -42,9 +43,9 @@ std::vector<std::string> ScanProblems(const DashboardSnapshot& snapshot, Seconds
     switch (ScanStateOf(m, snapshot.monitors, snapshot.store_now, interval)) {
       case ScanState::kFailing:
         problems.push_back(fmt::format(
-            "monitor {}: its latest scan failed ({} failed scans in all) at {:%Y-%m-%d %H:%M:%S} "
-            "UTC: {} — it is not listening; see docs/bluez.md",
-            m.monitor_name, m.scans_failed, *m.last_scan_error_at,
+            "monitor {}: its latest scan failed ({} failed scans in all) at {}: {} — it is not "
+            "listening; see docs/bluez.md",
+            m.monitor_name, m.scans_failed, UtcLabel(*m.last_scan_error_at),
             m.last_scan_error.value_or("(no message)")));
         break;
       case ScanState::kSilent:

@@ -3,6 +3,8 @@
 #include <set>
 #include <string>
 
+#include "blemon/report/span.h"
+
 namespace blemon::report {
 namespace {
 
@@ -90,6 +92,27 @@ Report DevicesReport(const std::vector<DeviceSummary>& rows, const ReportFilter&
                    {"named", named},
                    {"sightings", sightings}};
   return report;
+}
+
+std::vector<HourlyRow> LocalHourly(ReportStore& store, const ReportFilter& filter) {
+  std::vector<HourlyRow> rows;
+  for (const auto& piece : LocalHourPieces({filter.from, filter.to})) {
+    ReportFilter local_hours = filter;
+    local_hours.from = piece.span.from;
+    local_hours.to = piece.span.to;
+    local_hours.hour_shift = piece.shift;
+    auto piece_rows = store.Hourly(local_hours);
+    rows.insert(rows.end(), piece_rows.begin(), piece_rows.end());
+  }
+  return rows;
+}
+
+std::optional<Report> ReadReport(ReportStore& store, std::string_view kind,
+                                 const ReportFilter& filter) {
+  if (kind == "hourly") return HourlyReport(LocalHourly(store, filter), filter);
+  if (kind == "monitors") return MonitorsReport(store.Monitors(filter), filter);
+  if (kind == "devices") return DevicesReport(store.Devices(filter), filter);
+  return std::nullopt;
 }
 
 }  // namespace blemon::report

@@ -191,17 +191,11 @@ Reply ReportReply(const std::string& kind, const Query& query, ReportStore& stor
       kind == "hourly" ? report::LastDayOfHours(now)
                        : report::Span{now - std::chrono::hours(hours), now + Seconds(1)};
   const ReportFilter filter = FilterFrom(query, fallback, now);
-  report::Report data;
-  if (kind == "hourly") {
-    data = report::HourlyReport(store.Hourly(filter), filter);
-  } else if (kind == "monitors") {
-    data = report::MonitorsReport(store.Monitors(filter), filter);
-  } else if (kind == "devices") {
-    data = report::DevicesReport(store.Devices(filter), filter);
-  } else {
+  const auto data = report::ReadReport(store, kind, filter);
+  if (!data) {
     throw Problem(404, "Not Found", "no such report: " + kind + " (hourly, monitors, devices)");
   }
-  return {200, format->second.second, report::Render(data, format->second.first).out};
+  return {200, format->second.second, report::Render(*data, format->second.first).out};
 }
 
 Reply FleetReply(const Query& query, ReportStore& store, Seconds interval) {

@@ -38,12 +38,13 @@ Reply ReplyCache::Get(const std::string& key, std::uint64_t version,
       lock.unlock();
       return reply.get();
     }
+    // DropStale may erase `found`'s entry: the key is looked up again afterwards.
     if (entries_.size() >= max_entries_) DropStale(now);
-    if (entries_.size() >= max_entries_ && found == entries_.end()) {
+    if (entries_.size() >= max_entries_ && !entries_.contains(key)) {
       lock.unlock();
       return compute();  // full of live entries: answer uncached rather than grow
     }
-    entries_[key] = Entry{promise.get_future().share(), now, version};
+    entries_[key] = Entry{promise.get_future().share(), now, version, &promise};
   }
   try {
     Reply reply = compute();
@@ -52,7 +53,9 @@ Reply ReplyCache::Get(const std::string& key, std::uint64_t version,
   } catch (...) {
     promise.set_exception(std::current_exception());
     std::lock_guard lock(mutex_);
-    entries_.erase(key);  // errors are answered once, not kept
+    // Errors are answered once, not kept; a newer entry another call made for the key stays.
+    const auto entry = entries_.find(key);
+    if (entry != entries_.end() && entry->second.owner == &promise) entries_.erase(entry);
     throw;
   }
 }

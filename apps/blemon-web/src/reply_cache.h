@@ -36,6 +36,7 @@ class ReplyCache {
     std::shared_future<Reply> reply;
     std::chrono::steady_clock::time_point made;
     std::uint64_t version = 0;
+    const void* owner = nullptr;  // the call computing it, so only that call drops it on error
   };
   bool Fresh(const Entry& entry, std::uint64_t version,
              std::chrono::steady_clock::time_point now) const;

@@ -20,8 +20,8 @@ namespace {
 using Request = httplib::Request;
 using Response = httplib::Response;
 
-constexpr std::chrono::seconds kKeepAlive{15};
-constexpr std::size_t kCacheEntries = 256;  // an SSE comment line, so proxies keep the stream
+constexpr std::chrono::seconds kKeepAlive{15};  // an SSE comment line, so proxies keep the stream
+constexpr std::size_t kCacheEntries = 256;
 
 // The page loads only its own files and talks only to its own origin: a script that slipped
 // into a name could neither run inline nor send anything elsewhere.
@@ -105,7 +105,11 @@ struct Server::Impl {
       res.set_header("Retry-After", "30");
       SendProblem(res, req, 503, "Database unavailable", e.what());
     } catch (const Refused& e) {
+      res.set_header("Retry-After", "30");
       SendProblem(res, req, 503, "Database refused", e.what());
+    } catch (const std::exception& e) {
+      // A bug, not the client's fault: still problem details, never the library's bare 500.
+      SendProblem(res, req, 500, "Internal Server Error", e.what());
     }
   }
 

@@ -102,6 +102,11 @@ def read_only_config(store):
 def main():
     backend, bin_dir = sys.argv[1], sys.argv[2]
     update = "--update" in sys.argv
+    # --tz ZONE: CLI and API both run in ZONE (a half-hour zone shifts the hourly buckets); the
+    # views' golden files are in the default zone, so only the reports are compared then.
+    zone = sys.argv[sys.argv.index("--tz") + 1] if "--tz" in sys.argv else None
+    if zone:
+        tools_env.TZ = zone
     store = tools_env.Store(backend, bin_dir, "webapi")
     failures = []
     server = None
@@ -109,13 +114,15 @@ def main():
         store.load_fixture()
         server = web_env.WebServer(store, base_config=read_only_config(store))
         check_reports(store, server, failures)
-        check_views(server, update, failures)
+        if not zone:
+            check_views(server, update, failures)
     except BaseException:
         web_env.finish(store, server, failures, "")
         raise
     return web_env.finish(store, server, failures,
-                          f"{len(CASES)} reports equal to blemon-report and {len(VIEWS)} views "
-                          f"match on {backend}")
+                          f"{len(CASES)} reports equal to blemon-report"
+                          f"{' in ' + zone if zone else f' and {len(VIEWS)} views match'} on "
+                          f"{backend}")
 
 
 if __name__ == "__main__":

@@ -30,8 +30,8 @@ std::unique_ptr<AdminStore> OpenAdminStore(const DatabaseSettings& settings);
 
 // The monitor's spool: <state directory>/spool-<file-safe monitor name>.db, the state directory
 // being monitor.state_directory or DefaultStateDirectory(). Stores the path in `*path_out` (for
-// messages) before opening; throws Unavailable when it cannot be opened or this build has no
-// SQLite, Refused when the file is not a spool.
+// messages) before opening; throws Unavailable when it cannot be opened, Refused when the file is
+// not a spool.
 std::unique_ptr<Spool> OpenSpool(const MonitorSettings& monitor, std::string* path_out);
 
 // One line for the log saying which store is used, e.g. "MariaDB ble_monitor on 127.0.0.1:3306 as
