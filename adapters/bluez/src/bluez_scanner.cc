@@ -101,12 +101,10 @@ bool EndsWith(std::string_view text, std::string_view suffix) {
   return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
 }
 
-// The one translator from sdbus::Error to words a user can act on. `call` names what we were
-// doing ("StartDiscovery on hci0"), `adapter` the adapter in use (may be empty).
-std::string Explain(const sdbus::Error& error, std::string_view call, std::string_view adapter) {
-  const std::string& name = error.getName();
-  const std::string& message = error.getMessage();
-  const std::string_view subject = adapter.empty() ? std::string_view("the adapter") : adapter;
+// Explain's half for the errors of the bus and of the connection to it (access, a missing
+// bluetoothd, timeouts, vanished objects, a lost bus); nothing for any other error.
+std::optional<std::string> ExplainBusError(const std::string& name, const std::string& message,
+                                           std::string_view call, std::string_view subject) {
   if (name == "org.freedesktop.DBus.Error.AccessDenied" ||
       name == "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired" ||
       name == "org.bluez.Error.NotAuthorized" || name == "org.bluez.Error.NotPermitted") {
@@ -143,6 +141,13 @@ std::string Explain(const sdbus::Error& error, std::string_view call, std::strin
     return fmt::format("{}: lost the connection to the D-Bus system bus ({}): is dbus running?",
                        call, message);
   }
+  return std::nullopt;
+}
+
+// Explain's half for the errors BlueZ itself replies with (org.bluez.Error.*), and the fallback
+// that names any other error as it came.
+std::string ExplainBluezError(const std::string& name, const std::string& message,
+                              std::string_view call, std::string_view subject) {
   if (name == "org.bluez.Error.NotReady") {
     return fmt::format(
         "{}: Bluetooth adapter {} is not ready ({}): it is powering up, or blocked; run "
@@ -165,6 +170,16 @@ std::string Explain(const sdbus::Error& error, std::string_view call, std::strin
                        message);
   }
   return fmt::format("{} failed: {}: {}", call, name, message);
+}
+
+// The one translator from sdbus::Error to words a user can act on. `call` names what we were
+// doing ("StartDiscovery on hci0"), `adapter` the adapter in use (may be empty).
+std::string Explain(const sdbus::Error& error, std::string_view call, std::string_view adapter) {
+  const std::string_view subject = adapter.empty() ? std::string_view("the adapter") : adapter;
+  if (auto explained = ExplainBusError(error.getName(), error.getMessage(), call, subject)) {
+    return *std::move(explained);
+  }
+  return ExplainBluezError(error.getName(), error.getMessage(), call, subject);
 }
 
 // Wakes poll() when the caller requests a stop, so Scan returns at once rather than at the end of
@@ -455,41 +470,56 @@ class ScanSession final {
       const std::string interface = message.getInterfaceName();
       const std::string member = message.getMemberName();
       if (interface == kObjectManagerInterface && member == "InterfacesAdded") {
-        sdbus::ObjectPath path;
-        InterfaceMap interfaces;
-        message >> path >> interfaces;
-        const auto device = interfaces.find(kDeviceInterface);
-        if (device != interfaces.end() && IsOurDevice(path)) {
-          OnDeviceProperties(path, device->second, /*heard=*/true);
-        }
+        OnInterfacesAdded(message);
       } else if (interface == kObjectManagerInterface && member == "InterfacesRemoved") {
-        // A removed device keeps the reading it already has; only the adapter matters here.
-        sdbus::ObjectPath path;
-        std::vector<std::string> interfaces;
-        message >> path >> interfaces;
-        if (path == adapter_.path && std::find(interfaces.begin(), interfaces.end(),
-                                               kAdapterInterface) != interfaces.end()) {
-          abort_ = fmt::format(
-              "Bluetooth adapter {} disappeared during the scan (unplugged, or bluetoothd "
-              "restarted); kept what was heard until then",
-              adapter_.name);
-        }
+        OnInterfacesRemoved(message);
       } else if (interface == kPropertiesInterface && member == "PropertiesChanged") {
-        const std::string path = message.getPath();
-        std::string changed_interface;
-        PropertyMap changed;
-        message >> changed_interface >> changed;
-        if (changed_interface == kDeviceInterface && IsOurDevice(path)) {
-          OnDeviceProperties(path, changed, /*heard=*/true);
-        } else if (changed_interface == kAdapterInterface && path == adapter_.path) {
-          const auto powered = changed.find("Powered");
-          if (powered != changed.end() && internal::ReadBool(powered->second) == false) {
-            abort_ = PoweredOff(adapter_.name) + " (it was switched off during the scan)";
-          }
-        }
+        OnPropertiesChanged(message);
       }
     } catch (...) {
       // A signal whose body does not match its documented signature: ignore it, keep scanning.
+    }
+  }
+
+  // A device BlueZ had not cached until now: its first advert.
+  void OnInterfacesAdded(sdbus::Message& message) {
+    sdbus::ObjectPath path;
+    InterfaceMap interfaces;
+    message >> path >> interfaces;
+    const auto device = interfaces.find(kDeviceInterface);
+    if (device != interfaces.end() && IsOurDevice(path)) {
+      OnDeviceProperties(path, device->second, /*heard=*/true);
+    }
+  }
+
+  // A removed device keeps the reading it already has; only the adapter matters here.
+  void OnInterfacesRemoved(sdbus::Message& message) {
+    sdbus::ObjectPath path;
+    std::vector<std::string> interfaces;
+    message >> path >> interfaces;
+    if (path == adapter_.path &&
+        std::find(interfaces.begin(), interfaces.end(), kAdapterInterface) != interfaces.end()) {
+      abort_ = fmt::format(
+          "Bluetooth adapter {} disappeared during the scan (unplugged, or bluetoothd "
+          "restarted); kept what was heard until then",
+          adapter_.name);
+    }
+  }
+
+  // A device's changed properties (an advert when RSSI is among them), or our adapter switched
+  // off.
+  void OnPropertiesChanged(sdbus::Message& message) {
+    const std::string path = message.getPath();
+    std::string changed_interface;
+    PropertyMap changed;
+    message >> changed_interface >> changed;
+    if (changed_interface == kDeviceInterface && IsOurDevice(path)) {
+      OnDeviceProperties(path, changed, /*heard=*/true);
+    } else if (changed_interface == kAdapterInterface && path == adapter_.path) {
+      const auto powered = changed.find("Powered");
+      if (powered != changed.end() && internal::ReadBool(powered->second) == false) {
+        abort_ = PoweredOff(adapter_.name) + " (it was switched off during the scan)";
+      }
     }
   }
 
