@@ -206,6 +206,83 @@ void RenderRecent(const DashboardSnapshot& s, int width, const FrameOptions& opt
   }
 }
 
+// A line cut to the frame's width.
+void Plain(std::string& out, std::string_view text, int width) {
+  out += FitToWidth(text, width) + "\n";
+}
+
+// The title line, then, while the store cannot be read, the outage in red with the age of the
+// data still shown below it.
+void RenderTitle(const std::optional<DashboardSnapshot>& snapshot,
+                 const std::optional<std::string>& error, UtcTime now, int width,
+                 const FrameOptions& options, std::string& out) {
+  Heading(out,
+          fmt::format("blemon dashboard — {} — {}, times in {}", LocalTime(now), options.store,
+                      report::ZoneLabel(report::ZoneAt(now))),
+          width, options);
+  if (!error) return;
+  const std::string text = fmt::format(
+      "DATABASE UNAVAILABLE: {} — retrying every {} s{}", *error, options.refresh_seconds,
+      snapshot ? fmt::format("; showing data from {}", LocalTime(snapshot->store_now)) : "");
+  out += options.color ? fmt::format("{}{}{}\n", kRed, FitToWidth(text, width), kReset)
+                       : FitToWidth(text, width) + "\n";
+}
+
+void RenderMonitors(const DashboardSnapshot& s, Seconds interval, int width,
+                    const FrameOptions& options, std::string& out) {
+  out += "\n";
+  Heading(out, fmt::format("Monitors (interval {} s)", interval.count()), width, options);
+  Table monitors({"Monitor", "Location", "Health", "Scans", "Last seen", "Age", "Devices 24h"},
+                 {false, false, false, false, false, true, true},
+                 {true, true, false, false, false, false, false});
+  for (const auto& m : s.monitors) {
+    const Health health = HealthOf(m, s.store_now, interval);
+    auto [scans, scans_color] = ScanCell(m, s, interval);
+    monitors.Add({{Safe(m.monitor_name), {}},
+                  {Safe(m.location), {}},
+                  {std::string(HealthText(health)), HealthColor(health)},
+                  {std::move(scans), scans_color},
+                  {m.last_seen ? LocalTime(*m.last_seen) : "never", {}},
+                  {m.last_seen ? Age(s.store_now - *m.last_seen) : "-", {}},
+                  {std::to_string(m.devices_24h), {}}});
+  }
+  if (monitors.empty()) {
+    Plain(out, "  no monitors registered yet", width);
+  } else {
+    out += monitors.Render(width, options.color);
+    // What is wrong, in words: the failing monitor's error, the silent monitor's count.
+    for (const auto& problem : ScanProblems(s, interval)) Plain(out, "  " + Safe(problem), width);
+  }
+}
+
+// Who holds the processor lease, for how long, and when it runs out (or how long ago it did).
+std::string ProcessorLine(const DashboardSnapshot& s) {
+  if (!s.lease.holder) {
+    return fmt::format("Processor: none — no monitor processes intervals (epoch {})",
+                       s.lease.epoch);
+  }
+  const bool live = s.lease.expires_at && *s.lease.expires_at > s.store_now;
+  std::string text =
+      fmt::format("Processor: {} (epoch {})", Safe(s.lease.holder_name), s.lease.epoch);
+  if (s.lease.claimed_at) {
+    text += fmt::format(", holds it for {}", Age(s.store_now - *s.lease.claimed_at));
+  }
+  if (s.lease.expires_at) {
+    text += live ? fmt::format(", expires in {}", Age(*s.lease.expires_at - s.store_now))
+                 : fmt::format(", EXPIRED {} ago", Age(s.store_now - *s.lease.expires_at));
+  }
+  return text;
+}
+
+// The staging backlog: rows the processor has not turned into sightings yet.
+std::string StagingLine(const DashboardSnapshot& s) {
+  if (s.unprocessed_rows == 0) return "Staging: no unprocessed rows";
+  return fmt::format(
+      "Staging: {} unprocessed rows, oldest interval {} ({} ago)", s.unprocessed_rows,
+      s.oldest_unprocessed_interval ? LocalTime(*s.oldest_unprocessed_interval) : "-",
+      s.oldest_unprocessed_interval ? Age(s.store_now - *s.oldest_unprocessed_interval) : "-");
+}
+
 }  // namespace
 
 Health HealthOf(const DashboardMonitor& monitor, UtcTime store_now, Seconds interval) {
@@ -222,77 +299,21 @@ std::string RenderFrame(const std::optional<DashboardSnapshot>& snapshot,
                         const FrameOptions& options) {
   const int width = std::max(options.width, 40);
   std::string out;
-  const auto heading = [&](std::string_view text) { Heading(out, text, width, options); };
-  const auto plain = [&](std::string_view text) { out += FitToWidth(text, width) + "\n"; };
-
-  heading(fmt::format("blemon dashboard — {} — {}, times in {}", LocalTime(now), options.store,
-                      report::ZoneLabel(report::ZoneAt(now))));
-  if (error) {
-    const std::string text = fmt::format(
-        "DATABASE UNAVAILABLE: {} — retrying every {} s{}", *error, options.refresh_seconds,
-        snapshot ? fmt::format("; showing data from {}", LocalTime(snapshot->store_now)) : "");
-    out += options.color ? fmt::format("{}{}{}\n", kRed, FitToWidth(text, width), kReset)
-                         : FitToWidth(text, width) + "\n";
-  }
+  RenderTitle(snapshot, error, now, width, options, out);
   if (!snapshot) return out;
   const DashboardSnapshot& s = *snapshot;
   const Seconds interval = s.fleet_interval.value_or(options.interval);
 
+  RenderMonitors(s, interval, width, options, out);
   out += "\n";
-  heading(fmt::format("Monitors (interval {} s)", interval.count()));
-  Table monitors({"Monitor", "Location", "Health", "Scans", "Last seen", "Age", "Devices 24h"},
-                 {false, false, false, false, false, true, true},
-                 {true, true, false, false, false, false, false});
-  for (const auto& m : s.monitors) {
-    const Health health = HealthOf(m, s.store_now, interval);
-    auto [scans, scans_color] = ScanCell(m, s, interval);
-    monitors.Add({{Safe(m.monitor_name), {}},
-                  {Safe(m.location), {}},
-                  {std::string(HealthText(health)), HealthColor(health)},
-                  {std::move(scans), scans_color},
-                  {m.last_seen ? LocalTime(*m.last_seen) : "never", {}},
-                  {m.last_seen ? Age(s.store_now - *m.last_seen) : "-", {}},
-                  {std::to_string(m.devices_24h), {}}});
-  }
-  if (monitors.empty()) {
-    plain("  no monitors registered yet");
-  } else {
-    out += monitors.Render(width, options.color);
-    // What is wrong, in words: the failing monitor's error, the silent monitor's count.
-    for (const auto& problem : ScanProblems(s, interval)) plain("  " + Safe(problem));
-  }
-
-  out += "\n";
-  if (!s.lease.holder) {
-    plain(
-        fmt::format("Processor: none — no monitor processes intervals (epoch {})", s.lease.epoch));
-  } else {
-    const bool live = s.lease.expires_at && *s.lease.expires_at > s.store_now;
-    std::string text =
-        fmt::format("Processor: {} (epoch {})", Safe(s.lease.holder_name), s.lease.epoch);
-    if (s.lease.claimed_at) {
-      text += fmt::format(", holds it for {}", Age(s.store_now - *s.lease.claimed_at));
-    }
-    if (s.lease.expires_at) {
-      text += live ? fmt::format(", expires in {}", Age(*s.lease.expires_at - s.store_now))
-                   : fmt::format(", EXPIRED {} ago", Age(s.store_now - *s.lease.expires_at));
-    }
-    plain(text);
-  }
-  if (s.unprocessed_rows == 0) {
-    plain("Staging: no unprocessed rows");
-  } else {
-    plain(fmt::format(
-        "Staging: {} unprocessed rows, oldest interval {} ({} ago)", s.unprocessed_rows,
-        s.oldest_unprocessed_interval ? LocalTime(*s.oldest_unprocessed_interval) : "-",
-        s.oldest_unprocessed_interval ? Age(s.store_now - *s.oldest_unprocessed_interval) : "-"));
-  }
-
+  Plain(out, ProcessorLine(s), width);
+  Plain(out, StagingLine(s), width);
   if (options.top_devices > 0) RenderTopDevices(s, width, options, out);
   if (options.recent > 0) RenderRecent(s, width, options, out);
   if (options.interactive) {
     out += "\n";
-    plain(fmt::format("refresh every {} s — q or Ctrl-C to quit", options.refresh_seconds));
+    Plain(out, fmt::format("refresh every {} s — q or Ctrl-C to quit", options.refresh_seconds),
+          width);
   }
   return out;
 }

@@ -131,123 +131,194 @@ void Refresh(blemon::ReportStore* store, const std::string& open_error, int top,
   }
 }
 
-int Run(int argc, char** argv) {
-  CLI::App cli{"blemon-dashboard: live view of the blemon fleet"};
+// The command line, defaults included.
+struct Arguments {
   std::string config_path;
-  int refresh = 30;
+  int refresh = 30;  // seconds between refreshes
   bool once = false;
-  int top = 10;
-  int recent = 10;
-  app::AddConfigOption(cli, config_path);
+  int top = 10;     // top devices shown; 0 leaves the section out
+  int recent = 10;  // recent sightings shown; 0 leaves the section out
+};
+
+// Fills `args` from the command line; returns the exit code when the process should end now
+// (--help, --version, a usage mistake), or nothing.
+std::optional<int> ParseArguments(int argc, char** argv, Arguments* args) {
+  CLI::App cli{"blemon-dashboard: live view of the blemon fleet"};
+  app::AddConfigOption(cli, args->config_path);
   app::AddVersionFlag(cli, "blemon-dashboard");
-  cli.add_option("-r,--refresh", refresh, "seconds between refreshes")
+  cli.add_option("-r,--refresh", args->refresh, "seconds between refreshes")
       ->check(app::WholeNumber(1, 3600))
       ->capture_default_str();
-  cli.add_flag("--once", once, "print one frame and exit");
-  cli.add_option("--top", top, "top devices shown (0: leave the section out)")
+  cli.add_flag("--once", args->once, "print one frame and exit");
+  cli.add_option("--top", args->top, "top devices shown (0: leave the section out)")
       ->check(app::WholeNumber(0, 100))
       ->capture_default_str();
-  cli.add_option("--recent", recent, "recent sightings shown (0: leave the section out)")
+  cli.add_option("--recent", args->recent, "recent sightings shown (0: leave the section out)")
       ->check(app::WholeNumber(0, 100))
       ->capture_default_str();
-  if (const auto exit_code = app::ParseCommandLine(cli, "blemon-dashboard", argc, argv))
-    return *exit_code;
+  return app::ParseCommandLine(cli, "blemon-dashboard", argc, argv);
+}
 
-  const auto loaded_or_not = app::LoadConfigOrComplain("blemon-dashboard", config_path);
-  if (!loaded_or_not) return app::kExitConfig;
-  const app::LoadedConfig& loaded = *loaded_or_not;
+// The report store, opened on first use and again at each refresh until it opens. A store that
+// cannot even be opened (no file yet) is an error shown like an outage: the dashboard retries,
+// since a monitor may create it any moment.
+class DashboardSource {
+ public:
+  DashboardSource(const blemon::DatabaseSettings& database, int top, int recent)
+      : database_(database), top_(top), recent_(recent) {}
 
-  // A store that cannot even be opened (no file yet) is an error shown like an outage: the
-  // dashboard retries, since a monitor may create it any moment.
-  std::unique_ptr<blemon::ReportStore> store;
-  std::string open_error;
-  const auto open = [&] {
-    if (store) return;
-    try {
-      store = blemon::app::OpenReportStore(loaded.config.database);
-    } catch (const std::exception& e) {
-      open_error = e.what();
+  // Opens the store if it is not open yet, then reads a fresh snapshot (or the error) into
+  // `state`.
+  void Refresh(State& state) {
+    if (!store_) {
+      try {
+        store_ = blemon::app::OpenReportStore(database_);
+      } catch (const std::exception& e) {
+        open_error_ = e.what();
+      }
     }
-  };
-
-  const bool tty = ::isatty(STDOUT_FILENO) == 1;
-  dashboard::FrameOptions options;
-  options.color = tty;
-  options.interval = loaded.config.monitor.scan_interval;
-  options.store = app::DescribeStore(loaded.config.database);
-  options.refresh_seconds = refresh;
-  options.top_devices = top;
-  options.recent = recent;
-
-  State state;
-  if (once) {
-    open();
-    Refresh(store.get(), open_error, top, recent, state);
-    options.width = TerminalWidth(tty);
-    std::fputs(dashboard::RenderFrame(state.snapshot, state.error, Now(), options).c_str(), stdout);
-    return state.error ? app::kExitUnavailable : app::kExitOk;
+    ::Refresh(store_.get(), open_error_, top_, recent_, state);
   }
 
+ private:
+  const blemon::DatabaseSettings& database_;
+  const int top_;
+  const int recent_;
+  std::unique_ptr<blemon::ReportStore> store_;
+  std::string open_error_;
+};
+
+dashboard::FrameOptions MakeFrameOptions(const Arguments& args, const blemon::Config& config,
+                                         bool tty) {
+  dashboard::FrameOptions options;
+  options.color = tty;
+  options.interval = config.monitor.scan_interval;
+  options.store = app::DescribeStore(config.database);
+  options.refresh_seconds = args.refresh;
+  options.top_devices = args.top;
+  options.recent = args.recent;
+  return options;
+}
+
+// --once: one plain frame on stdout; exits 69 when the store could not be read.
+int PrintOneFrame(DashboardSource& source, dashboard::FrameOptions options, bool tty) {
+  State state;
+  source.Refresh(state);
+  options.width = TerminalWidth(tty);
+  std::fputs(dashboard::RenderFrame(state.snapshot, state.error, Now(), options).c_str(), stdout);
+  return state.error ? app::kExitUnavailable : app::kExitOk;
+}
+
+// Routes SIGINT, SIGTERM, SIGHUP and SIGWINCH into g_signal_pipe, which the live loop polls
+// alongside the keyboard. Returns false (with the reason printed) when the pipe cannot be made.
+bool RouteSignalsToPipe() {
   if (::pipe(g_signal_pipe) != 0) {
     fmt::print(stderr, "blemon-dashboard: cannot create a pipe: {}\n", std::strerror(errno));
-    return app::kExitUnavailable;
+    return false;
   }
   struct sigaction action {};
   action.sa_handler = OnSignal;
   ::sigemptyset(&action.sa_mask);
   for (int signo : {SIGINT, SIGTERM, SIGHUP, SIGWINCH}) ::sigaction(signo, &action, nullptr);
+  return true;
+}
 
-  const bool interactive = tty && ::isatty(STDIN_FILENO) == 1;
-  std::optional<TerminalSession> session;
-  if (interactive) session.emplace();
-  options.interactive = interactive;
+// Draws a frame at the terminal's current width: over the previous one on an interactive
+// terminal, after it otherwise.
+void DrawFrame(const State& state, dashboard::FrameOptions& options, bool tty) {
+  options.width = TerminalWidth(tty);
+  const std::string frame = dashboard::RenderFrame(state.snapshot, state.error, Now(), options);
+  if (options.interactive) {
+    WriteAll(STDOUT_FILENO, "\x1b[H\x1b[2J" + frame);
+  } else {
+    WriteAll(STDOUT_FILENO, frame + "\n");
+  }
+}
 
+// What woke the live loop.
+enum class Wake { kNothing, kResized, kRefreshNow, kQuit };
+
+// A key from the raw terminal: q quits, r refreshes now; a closed terminal quits too.
+Wake ReadKey(short revents) {
+  char key = 0;
+  const ssize_t got = ::read(STDIN_FILENO, &key, 1);
+  if (got == 0 && (revents & POLLHUP)) return Wake::kQuit;
+  if (got == 1 && (key == 'q' || key == 'Q')) return Wake::kQuit;
+  if (got == 1 && key == 'r') return Wake::kRefreshNow;
+  return Wake::kNothing;
+}
+
+// Waits up to `wait` for a signal (through g_signal_pipe) or, when interactive, a key.
+Wake WaitForWake(std::chrono::milliseconds wait, bool interactive) {
+  struct pollfd fds[2] = {{g_signal_pipe[0], POLLIN, 0}, {STDIN_FILENO, POLLIN, 0}};
+  const int n =
+      ::poll(fds, interactive ? 2 : 1, static_cast<int>(std::max<long long>(wait.count(), 0)));
+  if (n < 0 && errno != EINTR) return Wake::kQuit;
+  if (n <= 0) return Wake::kNothing;
+  if (fds[0].revents & POLLIN) {
+    char signo = 0;
+    if (::read(g_signal_pipe[0], &signo, 1) == 1) {
+      // SIGINT, SIGTERM, SIGHUP: leave cleanly.
+      return signo == SIGWINCH ? Wake::kResized : Wake::kQuit;
+    }
+  }
+  if (interactive && (fds[1].revents & (POLLIN | POLLHUP))) return ReadKey(fds[1].revents);
+  return Wake::kNothing;
+}
+
+// Refreshes every `refresh_seconds` and redraws after each refresh and each resize, until a key
+// or a signal says to stop.
+void RunLiveLoop(DashboardSource& source, dashboard::FrameOptions& options, int refresh_seconds,
+                 bool tty) {
   using Clock = std::chrono::steady_clock;
+  State state;
   auto next_refresh = Clock::now();
   bool redraw = false;
   for (;;) {
     if (Clock::now() >= next_refresh) {
-      open();
-      Refresh(store.get(), open_error, top, recent, state);
-      next_refresh = Clock::now() + std::chrono::seconds(refresh);
+      source.Refresh(state);
+      next_refresh = Clock::now() + std::chrono::seconds(refresh_seconds);
       redraw = true;
     }
     if (redraw) {
-      options.width = TerminalWidth(tty);
-      const std::string frame = dashboard::RenderFrame(state.snapshot, state.error, Now(), options);
-      if (interactive) {
-        WriteAll(STDOUT_FILENO, "\x1b[H\x1b[2J" + frame);
-      } else {
-        WriteAll(STDOUT_FILENO, frame + "\n");
-      }
+      DrawFrame(state, options, tty);
       redraw = false;
     }
     const auto wait =
         std::chrono::duration_cast<std::chrono::milliseconds>(next_refresh - Clock::now());
-    struct pollfd fds[2] = {{g_signal_pipe[0], POLLIN, 0}, {STDIN_FILENO, POLLIN, 0}};
-    const int n =
-        ::poll(fds, interactive ? 2 : 1, static_cast<int>(std::max<long long>(wait.count(), 0)));
-    if (n < 0 && errno != EINTR) break;
-    if (n <= 0) continue;
-    if (fds[0].revents & POLLIN) {
-      char signo = 0;
-      if (::read(g_signal_pipe[0], &signo, 1) == 1) {
-        if (signo == SIGWINCH) {
-          redraw = true;
-          continue;
-        }
-        break;  // SIGINT, SIGTERM, SIGHUP: leave cleanly
-      }
-    }
-    if (interactive && (fds[1].revents & (POLLIN | POLLHUP))) {
-      char key = 0;
-      const ssize_t got = ::read(STDIN_FILENO, &key, 1);
-      if (got == 0 && (fds[1].revents & POLLHUP)) break;
-      if (got == 1 && (key == 'q' || key == 'Q')) break;
-      if (got == 1 && key == 'r') next_refresh = Clock::now();
+    switch (WaitForWake(wait, options.interactive)) {
+      case Wake::kQuit:
+        return;
+      case Wake::kResized:
+        redraw = true;
+        break;
+      case Wake::kRefreshNow:
+        next_refresh = Clock::now();
+        break;
+      case Wake::kNothing:
+        break;
     }
   }
-  session.reset();
+}
+
+int Run(int argc, char** argv) {
+  Arguments args;
+  if (const auto exit_code = ParseArguments(argc, argv, &args)) return *exit_code;
+  const auto loaded_or_not = app::LoadConfigOrComplain("blemon-dashboard", args.config_path);
+  if (!loaded_or_not) return app::kExitConfig;
+  const blemon::Config& config = loaded_or_not->config;
+
+  DashboardSource source(config.database, args.top, args.recent);
+  const bool tty = ::isatty(STDOUT_FILENO) == 1;
+  dashboard::FrameOptions options = MakeFrameOptions(args, config, tty);
+  if (args.once) return PrintOneFrame(source, options, tty);
+
+  if (!RouteSignalsToPipe()) return app::kExitUnavailable;
+  // Keys are read only from a terminal that shows the frames too.
+  options.interactive = tty && ::isatty(STDIN_FILENO) == 1;
+  std::optional<TerminalSession> session;
+  if (options.interactive) session.emplace();
+  RunLiveLoop(source, options, args.refresh, tty);
   return app::kExitOk;
 }
 

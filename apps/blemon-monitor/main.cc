@@ -81,81 +81,202 @@ std::string StatusLine(const CycleReport& r) {
   return status;
 }
 
-int RunUnguarded(const Options& options) {
-  // Configuration first: its mistakes are the most common and exit 78 before anything starts.
+// The configuration as loaded and the schedule its timings make; what every later step reads.
+struct Settings {
   app::LoadedConfig loaded;
   std::optional<Schedule> schedule;
+};
+
+// Loads and checks the configuration (the files its keys name, the timings). Configuration
+// mistakes are the most common and exit 78 before anything starts: returns that exit code, with
+// the mistake printed, or nothing when `settings` is ready.
+std::optional<int> LoadSettings(const Options& options, Settings* settings) {
   if (const auto problem = app::ProcessTimeZoneProblem()) {
     PrintError(*problem);
     return kExitConfig;
   }
   try {
-    loaded = app::LoadConfig(options.config_path);
+    settings->loaded = app::LoadConfig(options.config_path);
     // The files the keys name, as the start needs them; --check-config checks the same.
-    app::CheckLocalFiles(loaded, /*check_log_file=*/true);
+    app::CheckLocalFiles(settings->loaded, /*check_log_file=*/true);
   } catch (const ConfigError& e) {
     PrintError(e.what());
     return kExitConfig;
   }
-  Config& config = loaded.config;
+  Config& config = settings->loaded.config;
   if (config.monitor.name.empty()) config.monitor.name = app::HostName();
-  {
-    std::string why;
-    schedule = Schedule::Make(config.monitor.schedule(), &why);
-    if (!schedule) {
-      PrintError(fmt::format("{}: [monitor] timings do not fit: {}", loaded.source, why));
-      return kExitConfig;
-    }
+  std::string why;
+  settings->schedule = Schedule::Make(config.monitor.schedule(), &why);
+  if (!settings->schedule) {
+    PrintError(fmt::format("{}: [monitor] timings do not fit: {}", settings->loaded.source, why));
+    return kExitConfig;
   }
+  return std::nullopt;
+}
 
-  if (options.check_config) {
-    std::printf("%s: configuration OK\n", loaded.source.c_str());
-    std::printf("  monitor %s (%s), interval %llds, scan %llds at +%llds, %s\n",
-                config.monitor.name.c_str(),
-                config.monitor.location.empty() ? "no location" : config.monitor.location.c_str(),
-                static_cast<long long>(config.monitor.scan_interval.count()),
-                static_cast<long long>(config.monitor.scan_duration.count()),
-                static_cast<long long>(config.monitor.scan_offset.count()),
-                config.monitor.process_intervals
-                    ? (config.monitor.processor_standby ? "processor (standby)" : "processor")
-                    : "scanner only");
-    std::printf("  store: %s\n", app::DescribeStore(config.database).c_str());
-    return kExitOk;
-  }
+// --check-config's summary on stdout: what this monitor would do with the configuration.
+void PrintConfigSummary(const app::LoadedConfig& loaded) {
+  const Config& config = loaded.config;
+  std::printf("%s: configuration OK\n", loaded.source.c_str());
+  std::printf("  monitor %s (%s), interval %llds, scan %llds at +%llds, %s\n",
+              config.monitor.name.c_str(),
+              config.monitor.location.empty() ? "no location" : config.monitor.location.c_str(),
+              static_cast<long long>(config.monitor.scan_interval.count()),
+              static_cast<long long>(config.monitor.scan_duration.count()),
+              static_cast<long long>(config.monitor.scan_offset.count()),
+              config.monitor.process_intervals
+                  ? (config.monitor.processor_standby ? "processor (standby)" : "processor")
+                  : "scanner only");
+  std::printf("  store: %s\n", app::DescribeStore(config.database).c_str());
+}
 
-  std::unique_ptr<Logger> log;
+// The monitor's logger, or null (with the error printed) when monitor.log_file cannot be opened:
+// a configuration mistake, so the caller exits 78.
+std::unique_ptr<Logger> MakeMonitorLogger(const Options& options, const app::LoadedConfig& loaded) {
   try {
     app::LogOptions log_options;
     log_options.identifier = "blemon-monitor";
-    log_options.level = options.debug ? LogLevel::kDebug : config.monitor.log_level;
-    log_options.file = config.monitor.log_file;
-    log = app::MakeLogger(log_options);
+    log_options.level = options.debug ? LogLevel::kDebug : loaded.config.monitor.log_level;
+    log_options.file = loaded.config.monitor.log_file;
+    return app::MakeLogger(log_options);
   } catch (const std::exception& e) {
     PrintError(fmt::format("{}: monitor.log_file: {}", loaded.source, e.what()));
-    return kExitConfig;
+    return nullptr;
   }
+}
 
-  std::stop_source stop;
-  SignalWatcher signals(
-      [&](int signo) {
-        log->Log(LogLevel::kInfo,
-                 fmt::format("Received {}, shutting down", signo == SIGINT ? "SIGINT" : "SIGTERM"));
+// The first SIGINT/SIGTERM requests a stop; a shutdown that overruns kShutdownGrace (or a second
+// signal) ends the process at once, leaving unsent scans in the durable spool.
+std::unique_ptr<SignalWatcher> WatchSignals(std::stop_source& stop, Logger& log) {
+  return std::make_unique<SignalWatcher>(
+      [&stop, &log](int signo) {
+        log.Log(LogLevel::kInfo,
+                fmt::format("Received {}, shutting down", signo == SIGINT ? "SIGINT" : "SIGTERM"));
         stop.request_stop();
       },
       kShutdownGrace,
-      [&] {
-        log->Log(LogLevel::kWarning,
-                 "Shutdown did not finish in time; exiting now (unsent scans stay in the spool)");
+      [&log] {
+        log.Log(LogLevel::kWarning,
+                "Shutdown did not finish in time; exiting now (unsent scans stay in the spool)");
         std::_Exit(kExitTryLater);
       });
+}
 
-  const app::SystemdNotifier systemd;
-  std::unique_ptr<Clock> clock;
+// The system clock; under a systemd watchdog its long sleeps ping the watchdog on the way, so a
+// quiet wait between intervals is not taken for a hang. `systemd` must outlive the clock.
+std::unique_ptr<Clock> MakeMonitorClock(const app::SystemdNotifier& systemd) {
   if (auto every = systemd.watchdog_ping_interval()) {
-    clock = app::MakeSystemClock([&systemd] { systemd.Watchdog(); }, *every);
-  } else {
-    clock = app::MakeSystemClock();
+    return app::MakeSystemClock([&systemd] { systemd.Watchdog(); }, *every);
   }
+  return app::MakeSystemClock();
+}
+
+// The spool, opened on first use and again until it opens: a state directory that cannot be
+// written (a full disk) does not stop the monitor, whose scans then go straight to the store.
+// The first try happens here so that the log says so at start. `spool_path` is filled in when
+// the spool opens and must outlive the spool.
+std::unique_ptr<Spool> OpenMonitorSpool(const MonitorSettings& monitor, std::string* spool_path,
+                                        Logger& log) {
+  auto spool = ObserveSpool(std::make_unique<ReopeningSpool>([&monitor, spool_path] {
+                              return app::OpenSpool(monitor, spool_path);
+                            }),
+                            log);
+  try {
+    spool->Pending();
+  } catch (const std::exception& e) {
+    log.Log(LogLevel::kError, fmt::format("The spool cannot be used, scans go straight to the "
+                                          "database until it can: {}",
+                                          e.what()));
+  }
+  return spool;
+}
+
+// Starts the cycle (registers the monitor, claims the processor role if configured). Returns the
+// exit code when the monitor cannot run, with the reason logged, or nothing when it may.
+std::optional<int> StartCycle(MonitorCycle& cycle, Logger& log) {
+  try {
+    if (cycle.Start() == StartOutcome::kProcessorHeldElsewhere) {
+      log.Log(LogLevel::kError,
+              fmt::format("Another monitor is already the interval processor: {}. Only one "
+                          "monitor may have process_intervals = true; set it to false here, or "
+                          "set processor_standby = true to take over when {} stops.",
+                          cycle.holder(), cycle.holder()));
+      return kExitTryLater;
+    }
+  } catch (const Refused& e) {
+    log.Log(LogLevel::kError, fmt::format("The store refused this monitor: {}", e.what()));
+    return kExitUnavailable;
+  } catch (const std::exception& e) {
+    log.Log(LogLevel::kError, fmt::format("Start-up failed: {}", e.what()));
+    return kExitUnavailable;
+  }
+  return std::nullopt;
+}
+
+// --single: one scan now. A scan that did not listen is not "0 devices here": it exits 69.
+int RunSingleCycle(MonitorCycle& cycle, std::stop_token stop, Logger& log) {
+  log.Log(LogLevel::kInfo, "Running single scan mode");
+  const CycleReport report = cycle.RunImmediately(stop);
+  log.Log(LogLevel::kDebug, StatusLine(report));
+  if (report.scan_failed) {
+    log.Log(LogLevel::kError, "Single scan failed: the radio did not listen");
+    return kExitUnavailable;
+  }
+  log.Log(LogLevel::kInfo, "Single scan complete");
+  return kExitOk;
+}
+
+// One cycle per interval until a stop is requested; each cycle's status goes to the debug log,
+// to systemd's status line and pings the watchdog.
+void RunCyclesUntilStopped(MonitorCycle& cycle, std::stop_source& stop,
+                           const app::SystemdNotifier& systemd, Logger& log) {
+  log.Log(LogLevel::kInfo, "Starting continuous monitoring");
+  while (!stop.stop_requested()) {
+    const CycleReport report = cycle.RunOnce(stop.get_token());
+    // A stop during the sleep returns an empty report: nothing happened worth a status.
+    if (!report.interval_start && stop.stop_requested()) break;
+    const std::string status = StatusLine(report);
+    log.Log(LogLevel::kDebug, status);
+    systemd.Status(status);
+    systemd.Watchdog();
+  }
+}
+
+// Runs the started cycle (once or until stopped) and maps what escapes it to an exit code.
+int RunCycles(MonitorCycle& cycle, const Options& options, std::stop_source& stop,
+              const app::SystemdNotifier& systemd, Logger& log) {
+  try {
+    if (options.single) return RunSingleCycle(cycle, stop.get_token(), log);
+    RunCyclesUntilStopped(cycle, stop, systemd, log);
+    return kExitOk;
+  } catch (const Refused& e) {
+    // Found once the store answered, e.g. after a start without it (the failure policy in
+    // blemon/monitor_cycle.h): the same exit as a refusal at start.
+    log.Log(LogLevel::kError, fmt::format("The store refused this monitor: {}", e.what()));
+  } catch (const std::exception& e) {
+    // The cycle survives store outages on its own; what reaches here (a bug) is not something to
+    // retry in-process. systemd restarts us.
+    log.Log(LogLevel::kError, fmt::format("Monitor cycle failed: {}", e.what()));
+  }
+  return kExitUnavailable;
+}
+
+int RunUnguarded(const Options& options) {
+  Settings settings;
+  if (const auto exit_code = LoadSettings(options, &settings)) return *exit_code;
+  const app::LoadedConfig& loaded = settings.loaded;
+  const Config& config = loaded.config;
+  if (options.check_config) {
+    PrintConfigSummary(loaded);
+    return kExitOk;
+  }
+
+  const std::unique_ptr<Logger> log = MakeMonitorLogger(options, loaded);
+  if (!log) return kExitConfig;
+  std::stop_source stop;
+  const auto signals = WatchSignals(stop, *log);
+  const app::SystemdNotifier systemd;
+  const std::unique_ptr<Clock> clock = MakeMonitorClock(systemd);
 
   std::unique_ptr<Scanner> scanner;
   try {
@@ -173,85 +294,21 @@ int RunUnguarded(const Options& options) {
   // start-up is spooled for and retried like one lost later (MonitorCycle's failure policy).
   auto store = std::make_unique<ReopeningStore>(
       [&database = config.database] { return app::OpenStore(database); });
-  // Opened on first use and again until it opens: a state directory that cannot be written (a
-  // full disk) does not stop the monitor, whose scans then go straight to the store.
   std::string spool_path;
-  auto spool =
-      ObserveSpool(std::make_unique<ReopeningSpool>([&monitor = config.monitor, &spool_path] {
-                     return app::OpenSpool(monitor, &spool_path);
-                   }),
-                   *log);
-  try {
-    spool->Pending();
-  } catch (const std::exception& e) {
-    log->Log(LogLevel::kError, fmt::format("The spool cannot be used, scans go straight to the "
-                                           "database until it can: {}",
-                                           e.what()));
-  }
+  const std::unique_ptr<Spool> spool = OpenMonitorSpool(config.monitor, &spool_path, *log);
   log->Log(LogLevel::kInfo,
            fmt::format("Monitor {} ({}): config {}, store {}, spool {}{}", config.monitor.name,
                        config.monitor.location.empty() ? "no location" : config.monitor.location,
                        loaded.source, app::DescribeStore(config.database), spool_path,
                        options.simulate ? ", simulated scanner" : ""));
 
-  MonitorCycle cycle(config, *schedule,
+  MonitorCycle cycle(config, *settings.schedule,
                      MonitorCycle::Ports{*scanner, *store,
                                          config.monitor.process_intervals ? store.get() : nullptr,
                                          *spool, *clock, *log});
-  try {
-    if (cycle.Start() == StartOutcome::kProcessorHeldElsewhere) {
-      log->Log(LogLevel::kError,
-               fmt::format("Another monitor is already the interval processor: {}. Only one "
-                           "monitor may have process_intervals = true; set it to false here, or "
-                           "set processor_standby = true to take over when {} stops.",
-                           cycle.holder(), cycle.holder()));
-      return kExitTryLater;
-    }
-  } catch (const Refused& e) {
-    log->Log(LogLevel::kError, fmt::format("The store refused this monitor: {}", e.what()));
-    return kExitUnavailable;
-  } catch (const std::exception& e) {
-    log->Log(LogLevel::kError, fmt::format("Start-up failed: {}", e.what()));
-    return kExitUnavailable;
-  }
-
+  if (const auto exit_code = StartCycle(cycle, *log)) return *exit_code;
   systemd.Ready();
-  int exit_code = kExitOk;
-  try {
-    if (options.single) {
-      log->Log(LogLevel::kInfo, "Running single scan mode");
-      const CycleReport report = cycle.RunImmediately(stop.get_token());
-      log->Log(LogLevel::kDebug, StatusLine(report));
-      if (report.scan_failed) {
-        // A scan that did not listen is not "0 devices here": the caller must hear about it.
-        log->Log(LogLevel::kError, "Single scan failed: the radio did not listen");
-        exit_code = kExitUnavailable;
-      } else {
-        log->Log(LogLevel::kInfo, "Single scan complete");
-      }
-    } else {
-      log->Log(LogLevel::kInfo, "Starting continuous monitoring");
-      while (!stop.stop_requested()) {
-        const CycleReport report = cycle.RunOnce(stop.get_token());
-        // A stop during the sleep returns an empty report: nothing happened worth a status.
-        if (!report.interval_start && stop.stop_requested()) break;
-        const std::string status = StatusLine(report);
-        log->Log(LogLevel::kDebug, status);
-        systemd.Status(status);
-        systemd.Watchdog();
-      }
-    }
-  } catch (const Refused& e) {
-    // Found once the store answered, e.g. after a start without it (the failure policy in
-    // blemon/monitor_cycle.h): the same exit as a refusal at start.
-    log->Log(LogLevel::kError, fmt::format("The store refused this monitor: {}", e.what()));
-    exit_code = kExitUnavailable;
-  } catch (const std::exception& e) {
-    // The cycle survives store outages on its own; what reaches here (a bug) is not something to
-    // retry in-process. systemd restarts us.
-    log->Log(LogLevel::kError, fmt::format("Monitor cycle failed: {}", e.what()));
-    exit_code = kExitUnavailable;
-  }
+  const int exit_code = RunCycles(cycle, options, stop, systemd, *log);
   systemd.Stopping();
   cycle.Shutdown();  // never throws
   log->Log(LogLevel::kInfo, "Monitor stopped");

@@ -46,8 +46,8 @@ std::vector<blemon::HourlyRow> LocalHourly(blemon::ReportStore& store, const Rep
   return rows;
 }
 
-int Run(int argc, char** argv) {
-  CLI::App cli{"blemon-report: hourly, monitor and device reports from the blemon database"};
+// The command line, defaults included; the option texts say what each means.
+struct Arguments {
   std::string kind = "hourly";
   std::optional<std::string> start;
   std::optional<std::string> end;
@@ -56,76 +56,100 @@ int Run(int argc, char** argv) {
   std::string format_name = "table";
   std::string config_path;
   std::string now_text;
-  cli.add_option("--report", kind, "hourly, monitors or devices")
+};
+
+// Fills `args` from the command line; returns the exit code when the process should end now
+// (--help, --version, a usage mistake), or nothing.
+std::optional<int> ParseArguments(int argc, char** argv, Arguments* args) {
+  CLI::App cli{"blemon-report: hourly, monitor and device reports from the blemon database"};
+  cli.add_option("--report", args->kind, "hourly, monitors or devices")
       ->check(CLI::IsMember({"hourly", "monitors", "devices"}))
       ->capture_default_str();
-  cli.add_option("-s,--start-date", start, "first local day, YYYY-MM-DD (inclusive)");
-  cli.add_option("-e,--end-date", end, "last local day, YYYY-MM-DD (inclusive)");
-  cli.add_option("-m,--monitor", monitor, "only this monitor (by name)");
-  cli.add_option("--hours", hours,
+  cli.add_option("-s,--start-date", args->start, "first local day, YYYY-MM-DD (inclusive)");
+  cli.add_option("-e,--end-date", args->end, "last local day, YYYY-MM-DD (inclusive)");
+  cli.add_option("-m,--monitor", args->monitor, "only this monitor (by name)");
+  cli.add_option("--hours", args->hours,
                  "devices and monitors reports: the last N hours (when no dates are given)")
       ->check(app::WholeNumber(1, 24 * 366))
       ->capture_default_str();
-  cli.add_option("-f,--format", format_name, "table, csv or json")
+  cli.add_option("-f,--format", args->format_name, "table, csv or json")
       ->check(CLI::IsMember({"table", "csv", "json"}))
       ->capture_default_str();
-  app::AddConfigOption(cli, config_path);
+  app::AddConfigOption(cli, args->config_path);
   app::AddVersionFlag(cli, "blemon-report");
-  cli.add_option("--now", now_text,
+  cli.add_option("--now", args->now_text,
                  "pretend it is this UTC instant, YYYY-MM-DDTHH:MM:SSZ (reproducible output)");
-  if (const auto exit_code = app::ParseCommandLine(cli, "blemon-report", argc, argv))
-    return *exit_code;
+  return app::ParseCommandLine(cli, "blemon-report", argc, argv);
+}
+
+// The filter the arguments ask for: the span of their dates (or the default span, ending at
+// `now`) and the monitor. Throws std::invalid_argument for dates that are not days or out of
+// order.
+ReportFilter FilterOf(const Arguments& args, UtcTime now) {
+  report::Span fallback;
+  if (args.kind == "hourly") {
+    fallback = report::LastDayOfHours(now);
+  } else {
+    // Devices and monitors: the last N hours. (An all-time monitor summary reads every
+    // sighting: 40 s on 10 million rows; ask for it with dates.)
+    fallback = {now - std::chrono::hours(args.hours), now + std::chrono::seconds(1)};
+  }
+  const auto span = report::SpanFromDates(args.start, args.end, now, fallback);
+  ReportFilter filter;
+  filter.monitor = args.monitor;
+  filter.from = span.from;
+  filter.to = span.to;
+  return filter;
+}
+
+// Reads the report `kind` names from the store and prints it in `format_name` on stdout (and its
+// note, if any, on stderr). Returns 0, or 74 (EX_IOERR) when stdout went away; store errors
+// propagate for ExitCodeOfStoreWork to map.
+int PrintReport(blemon::ReportStore& store, const Arguments& args, const ReportFilter& filter) {
+  static const std::map<std::string, report::Format> kFormats = {{"table", report::Format::kTable},
+                                                                 {"csv", report::Format::kCsv},
+                                                                 {"json", report::Format::kJson}};
+  report::Report data;
+  if (args.kind == "hourly") {
+    data = report::HourlyReport(LocalHourly(store, filter), filter);
+  } else if (args.kind == "monitors") {
+    data = report::MonitorsReport(store.Monitors(filter), filter);
+  } else {
+    data = report::DevicesReport(store.Devices(filter), filter);
+  }
+  const auto rendered = report::Render(data, kFormats.at(args.format_name));
+  std::fputs(rendered.out.c_str(), stdout);
+  if (!rendered.message.empty()) std::fputs(rendered.message.c_str(), stderr);
+  return std::fflush(stdout) == 0 ? app::kExitOk : 74;  // EX_IOERR: stdout went away
+}
+
+int Run(int argc, char** argv) {
+  Arguments args;
+  if (const auto exit_code = ParseArguments(argc, argv, &args)) return *exit_code;
 
   UtcTime now = Now();
-  if (!now_text.empty()) {
-    const auto parsed = report::ParseUtcInstant(now_text);
+  if (!args.now_text.empty()) {
+    const auto parsed = report::ParseUtcInstant(args.now_text);
     if (!parsed) {
-      fmt::print(stderr, "blemon-report: --now '{}' is not YYYY-MM-DDTHH:MM:SSZ\n", now_text);
+      fmt::print(stderr, "blemon-report: --now '{}' is not YYYY-MM-DDTHH:MM:SSZ\n", args.now_text);
       return app::kExitUsage;
     }
     now = *parsed;
   }
-
   ReportFilter filter;
-  filter.monitor = monitor;
   try {
-    report::Span fallback;
-    if (kind == "hourly") {
-      fallback = report::LastDayOfHours(now);
-    } else {
-      // Devices and monitors: the last N hours. (An all-time monitor summary reads every
-      // sighting: 40 s on 10 million rows; ask for it with dates.)
-      fallback = {now - std::chrono::hours(hours), now + std::chrono::seconds(1)};
-    }
-    const auto span = report::SpanFromDates(start, end, now, fallback);
-    filter.from = span.from;
-    filter.to = span.to;
+    filter = FilterOf(args, now);
   } catch (const std::invalid_argument& e) {
     fmt::print(stderr, "blemon-report: {}\n", e.what());
     return app::kExitUsage;
   }
 
-  const auto loaded_or_not = app::LoadConfigOrComplain("blemon-report", config_path);
+  const auto loaded_or_not = app::LoadConfigOrComplain("blemon-report", args.config_path);
   if (!loaded_or_not) return app::kExitConfig;
   const app::LoadedConfig& loaded = *loaded_or_not;
-
-  const std::map<std::string, report::Format> formats = {{"table", report::Format::kTable},
-                                                         {"csv", report::Format::kCsv},
-                                                         {"json", report::Format::kJson}};
   return app::ExitCodeOfStoreWork("blemon-report", [&] {
     auto store = app::OpenReportStore(loaded.config.database);
-    report::Report data;
-    if (kind == "hourly") {
-      data = report::HourlyReport(LocalHourly(*store, filter), filter);
-    } else if (kind == "monitors") {
-      data = report::MonitorsReport(store->Monitors(filter), filter);
-    } else {
-      data = report::DevicesReport(store->Devices(filter), filter);
-    }
-    const auto rendered = report::Render(data, formats.at(format_name));
-    std::fputs(rendered.out.c_str(), stdout);
-    if (!rendered.message.empty()) std::fputs(rendered.message.c_str(), stderr);
-    return std::fflush(stdout) == 0 ? app::kExitOk : 74;  // EX_IOERR: stdout went away
+    return PrintReport(*store, args, filter);
   });
 }
 

@@ -101,12 +101,10 @@ bool EndsWith(std::string_view text, std::string_view suffix) {
   return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
 }
 
-// The one translator from sdbus::Error to words a user can act on. `call` names what we were
-// doing ("StartDiscovery on hci0"), `adapter` the adapter in use (may be empty).
-std::string Explain(const sdbus::Error& error, std::string_view call, std::string_view adapter) {
-  const std::string& name = error.getName();
-  const std::string& message = error.getMessage();
-  const std::string_view subject = adapter.empty() ? std::string_view("the adapter") : adapter;
+// Explain's half for the errors of the bus and of the connection to it (access, a missing
+// bluetoothd, timeouts, vanished objects, a lost bus); nothing for any other error.
+std::optional<std::string> ExplainBusError(const std::string& name, const std::string& message,
+                                           std::string_view call, std::string_view subject) {
   if (name == "org.freedesktop.DBus.Error.AccessDenied" ||
       name == "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired" ||
       name == "org.bluez.Error.NotAuthorized" || name == "org.bluez.Error.NotPermitted") {
@@ -143,6 +141,13 @@ std::string Explain(const sdbus::Error& error, std::string_view call, std::strin
     return fmt::format("{}: lost the connection to the D-Bus system bus ({}): is dbus running?",
                        call, message);
   }
+  return std::nullopt;
+}
+
+// Explain's half for the errors BlueZ itself replies with (org.bluez.Error.*), and the fallback
+// that names any other error as it came.
+std::string ExplainBluezError(const std::string& name, const std::string& message,
+                              std::string_view call, std::string_view subject) {
   if (name == "org.bluez.Error.NotReady") {
     return fmt::format(
         "{}: Bluetooth adapter {} is not ready ({}): it is powering up, or blocked; run "
@@ -165,6 +170,16 @@ std::string Explain(const sdbus::Error& error, std::string_view call, std::strin
                        message);
   }
   return fmt::format("{} failed: {}: {}", call, name, message);
+}
+
+// The one translator from sdbus::Error to words a user can act on. `call` names what we were
+// doing ("StartDiscovery on hci0"), `adapter` the adapter in use (may be empty).
+std::string Explain(const sdbus::Error& error, std::string_view call, std::string_view adapter) {
+  const std::string_view subject = adapter.empty() ? std::string_view("the adapter") : adapter;
+  if (auto explained = ExplainBusError(error.getName(), error.getMessage(), call, subject)) {
+    return *std::move(explained);
+  }
+  return ExplainBluezError(error.getName(), error.getMessage(), call, subject);
 }
 
 // Wakes poll() when the caller requests a stop, so Scan returns at once rather than at the end of
@@ -210,8 +225,135 @@ std::optional<std::chrono::milliseconds> BusTimeout(const sdbus::IConnection::Po
       std::chrono::microseconds(data.timeout_usec - now_usec));
 }
 
-// One scan on one bus connection. Signal handlers only record what they saw (or why the scan
-// must end); they never throw, since they are called from inside sd-bus's C code.
+// What BlueZ said during one scan, recorded as its signals arrive: the adapter's devices (by
+// object path), the adverts heard, and why the scan must end early, if it must. The handlers
+// only record; they never throw, since they are called from inside sd-bus's C code.
+class ScanRecord final {
+ public:
+  // The unique name of bluetoothd's connection: only its signals count.
+  void SetBluezOwner(std::string owner) { bluez_owner_ = std::move(owner); }
+  // The adapter in use; until it is set, no BlueZ signal counts.
+  void SetAdapter(AdapterInfo adapter) { adapter_ = std::move(adapter); }
+  const AdapterInfo& adapter() const { return adapter_; }
+  // Set by a handler: end the scan now, with this error.
+  const std::optional<std::string>& abort() const { return abort_; }
+  const ScanAggregator& aggregator() const { return aggregator_; }
+
+  // Cached devices (from GetManagedObjects): known by address and type, but not heard until an
+  // advert says so.
+  void AddCachedDevices(const std::map<sdbus::ObjectPath, InterfaceMap>& objects) {
+    for (const auto& [path, interfaces] : objects) {
+      const auto device = interfaces.find(kDeviceInterface);
+      if (device != interfaces.end() && IsOurDevice(path)) {
+        OnDeviceProperties(path, device->second, /*heard=*/false);
+      }
+    }
+  }
+
+  // Any signal from org.bluez: adverts, devices appearing, the adapter vanishing or switched off.
+  void OnBluezSignal(sdbus::Message& message) noexcept {
+    try {
+      // A signal still queued from a bluetoothd that has since been replaced is not ours.
+      if (message.getSender() != bluez_owner_ || adapter_.path.empty()) return;
+      const std::string interface = message.getInterfaceName();
+      const std::string member = message.getMemberName();
+      if (interface == kObjectManagerInterface && member == "InterfacesAdded") {
+        OnInterfacesAdded(message);
+      } else if (interface == kObjectManagerInterface && member == "InterfacesRemoved") {
+        OnInterfacesRemoved(message);
+      } else if (interface == kPropertiesInterface && member == "PropertiesChanged") {
+        OnPropertiesChanged(message);
+      }
+    } catch (...) {
+      // A signal whose body does not match its documented signature: ignore it, keep scanning.
+    }
+  }
+
+  // NameOwnerChanged for org.bluez: bluetoothd leaving the bus or replaced ends the scan.
+  void OnOwnerChanged(sdbus::Message& message) noexcept {
+    try {
+      std::string name, old_owner, new_owner;
+      message >> name >> old_owner >> new_owner;
+      if (name != kBluezService || new_owner == bluez_owner_) return;
+      abort_ = new_owner.empty()
+                   ? "bluetoothd left the system bus during the scan (stopped or crashed); kept "
+                     "what was heard until then"
+                   : "bluetoothd restarted during the scan; kept what was heard until then";
+    } catch (...) {
+      // Not the NameOwnerChanged we subscribed to.
+    }
+  }
+
+ private:
+  bool IsOurDevice(std::string_view path) const {
+    return path.size() > adapter_.path.size() + 1 &&
+           path.substr(0, adapter_.path.size()) == adapter_.path &&
+           path[adapter_.path.size()] == '/';
+  }
+
+  void OnDeviceProperties(const std::string& path, const PropertyMap& properties, bool heard) {
+    const DeviceUpdate update = internal::ParseDeviceProperties(properties);
+    auto [device, inserted] = devices_.try_emplace(path);
+    if (inserted && !update.address) {
+      // A device we have no snapshot of (it cannot normally happen: we subscribe before the
+      // snapshot): its path still tells the address; the type stays unknown (public).
+      if (auto address = internal::AddressFromDevicePath(path)) device->second.address = *address;
+    }
+    device->second.Apply(update);
+    if (heard && update.rssi_present) aggregator_.Add(device->second.ToAdvert(update.rssi));
+  }
+
+  // A device BlueZ had not cached until now: its first advert.
+  void OnInterfacesAdded(sdbus::Message& message) {
+    sdbus::ObjectPath path;
+    InterfaceMap interfaces;
+    message >> path >> interfaces;
+    const auto device = interfaces.find(kDeviceInterface);
+    if (device != interfaces.end() && IsOurDevice(path)) {
+      OnDeviceProperties(path, device->second, /*heard=*/true);
+    }
+  }
+
+  // A removed device keeps the reading it already has; only the adapter matters here.
+  void OnInterfacesRemoved(sdbus::Message& message) {
+    sdbus::ObjectPath path;
+    std::vector<std::string> interfaces;
+    message >> path >> interfaces;
+    if (path == adapter_.path &&
+        std::find(interfaces.begin(), interfaces.end(), kAdapterInterface) != interfaces.end()) {
+      abort_ = fmt::format(
+          "Bluetooth adapter {} disappeared during the scan (unplugged, or bluetoothd "
+          "restarted); kept what was heard until then",
+          adapter_.name);
+    }
+  }
+
+  // A device's changed properties (an advert when RSSI is among them), or our adapter switched
+  // off.
+  void OnPropertiesChanged(sdbus::Message& message) {
+    const std::string path = message.getPath();
+    std::string changed_interface;
+    PropertyMap changed;
+    message >> changed_interface >> changed;
+    if (changed_interface == kDeviceInterface && IsOurDevice(path)) {
+      OnDeviceProperties(path, changed, /*heard=*/true);
+    } else if (changed_interface == kAdapterInterface && path == adapter_.path) {
+      const auto powered = changed.find("Powered");
+      if (powered != changed.end() && internal::ReadBool(powered->second) == false) {
+        abort_ = PoweredOff(adapter_.name) + " (it was switched off during the scan)";
+      }
+    }
+  }
+
+  std::string bluez_owner_;  // unique name of bluetoothd's connection
+  AdapterInfo adapter_;
+  std::map<std::string, DeviceState> devices_;  // by object path
+  ScanAggregator aggregator_;
+  std::optional<std::string> abort_;
+};
+
+// One scan on one bus connection: the calls that set BlueZ up, listening for the window, and
+// the calls that stop it; what the signals say goes to a ScanRecord.
 class ScanSession final {
  public:
   ScanSession(const ScannerOptions& options, std::stop_token stop)
@@ -233,20 +375,20 @@ class ScanSession final {
         Listen(window);
         // After bluetoothd left or the adapter vanished there is nobody to stop; closing the
         // connection ends our discovery session anyway.
-        if (!abort_) StopDiscovery();
+        if (!record_.abort()) StopDiscovery();
       }
     } catch (const ScanAborted& e) {
       error_ = e.what();
     } catch (const sdbus::Error& e) {
-      error_ = Explain(e, "listening to BlueZ", adapter_.name);
+      error_ = Explain(e, "listening to BlueZ", Adapter().name);
     } catch (const std::exception& e) {
       error_ = fmt::format("BlueZ scan failed unexpectedly: {}", e.what());
     }
-    if (!error_ && abort_) error_ = abort_;
+    if (!error_ && record_.abort()) error_ = record_.abort();
 
     ScanResult result;
-    result.readings = aggregator_.Readings();
-    result.stats = aggregator_.stats();
+    result.readings = record_.aggregator().Readings();
+    result.stats = record_.aggregator().stats();
     result.error = std::move(error_);
     return result;
   }
@@ -270,13 +412,13 @@ class ScanSession final {
   void Subscribe() {
     try {
       bluez_slot_ = connection_->addMatch(fmt::format("type='signal',sender='{}'", kBluezService),
-                                          [this](sdbus::Message& m) { OnBluezSignal(m); });
+                                          [this](sdbus::Message& m) { record_.OnBluezSignal(m); });
       owner_slot_ = connection_->addMatch(
           fmt::format(
               "type='signal',sender='{}',path='{}',interface='{}',member='NameOwnerChanged',"
               "arg0='{}'",
               kBusService, kBusPath, kBusService, kBluezService),
-          [this](sdbus::Message& m) { OnOwnerChanged(m); });
+          [this](sdbus::Message& m) { record_.OnOwnerChanged(m); });
     } catch (const sdbus::Error& e) {
       if (e.getName().empty() || e.getName() == kSdbusCppError) {
         throw ScanAborted(fmt::format(
@@ -290,15 +432,17 @@ class ScanSession final {
 
   void FindBluez() {
     auto bus = sdbus::createProxy(*connection_, kBusService, kBusPath);
+    std::string bluez_owner;
     try {
       bus->callMethod("GetNameOwner")
           .onInterface(kBusService)
           .withTimeout(SetupTimeLeft())
           .withArguments(std::string(kBluezService))
-          .storeResultsTo(bluez_owner_);
+          .storeResultsTo(bluez_owner);
     } catch (const sdbus::Error& e) {
       throw ScanAborted(Explain(e, "looking for BlueZ on the system bus", ""));
     }
+    record_.SetBluezOwner(std::move(bluez_owner));
   }
 
   void LoadObjects() {
@@ -328,17 +472,10 @@ class ScanSession final {
           "those, or leave it empty for the first",
           options_.adapter, names));
     }
-    adapter_ = std::move(*adapter);
-    if (adapter_.powered == false) throw ScanAborted(PoweredOff(adapter_.name));
-
-    // Cached devices: known by address and type, but not heard until an advert says so.
-    for (const auto& [path, interfaces] : objects) {
-      const auto device = interfaces.find(kDeviceInterface);
-      if (device != interfaces.end() && IsOurDevice(path)) {
-        OnDeviceProperties(path, device->second, /*heard=*/false);
-      }
-    }
-    adapter_proxy_ = sdbus::createProxy(*connection_, kBluezService, adapter_.path);
+    record_.SetAdapter(std::move(*adapter));
+    if (Adapter().powered == false) throw ScanAborted(PoweredOff(Adapter().name));
+    record_.AddCachedDevices(objects);
+    adapter_proxy_ = sdbus::createProxy(*connection_, kBluezService, Adapter().path);
   }
 
   void SetDiscoveryFilter() {
@@ -353,7 +490,7 @@ class ScanSession final {
           .withTimeout(SetupTimeLeft())
           .withArguments(filter);
     } catch (const sdbus::Error& e) {
-      throw ScanAborted(Explain(e, Doing("SetDiscoveryFilter"), adapter_.name));
+      throw ScanAborted(Explain(e, Doing("SetDiscoveryFilter"), Adapter().name));
     }
   }
 
@@ -367,7 +504,7 @@ class ScanSession final {
       // client's session) the adverts come all the same; if not, nothing was started and the
       // window would pass in silence: "Found 0 devices" about a radio that never listened.
       if (e.getName() == "org.bluez.Error.InProgress" && AdapterDiscovering()) return;
-      throw ScanAborted(Explain(e, Doing("StartDiscovery"), adapter_.name));
+      throw ScanAborted(Explain(e, Doing("StartDiscovery"), Adapter().name));
     }
   }
 
@@ -400,9 +537,9 @@ class ScanSession final {
     const auto deadline = std::chrono::steady_clock::now() + window;
     const StopWaker waker(stop_);
     for (;;) {
-      while (!abort_ && connection_->processPendingRequest()) {
+      while (!record_.abort() && connection_->processPendingRequest()) {
       }
-      if (abort_ || stop_.stop_requested()) return;
+      if (record_.abort() || stop_.stop_requested()) return;
       const auto now = std::chrono::steady_clock::now();
       if (now >= deadline) return;
 
@@ -426,101 +563,23 @@ class ScanSession final {
     return std::max(left, std::chrono::milliseconds(1));
   }
 
+  const AdapterInfo& Adapter() const { return record_.adapter(); }
+
   std::string Doing(std::string_view method) const {
-    return fmt::format("{} on {}", method, adapter_.name);
-  }
-
-  bool IsOurDevice(std::string_view path) const {
-    return path.size() > adapter_.path.size() + 1 &&
-           path.substr(0, adapter_.path.size()) == adapter_.path &&
-           path[adapter_.path.size()] == '/';
-  }
-
-  void OnDeviceProperties(const std::string& path, const PropertyMap& properties, bool heard) {
-    const DeviceUpdate update = internal::ParseDeviceProperties(properties);
-    auto [device, inserted] = devices_.try_emplace(path);
-    if (inserted && !update.address) {
-      // A device we have no snapshot of (it cannot normally happen: we subscribe before the
-      // snapshot): its path still tells the address; the type stays unknown (public).
-      if (auto address = internal::AddressFromDevicePath(path)) device->second.address = *address;
-    }
-    device->second.Apply(update);
-    if (heard && update.rssi_present) aggregator_.Add(device->second.ToAdvert(update.rssi));
-  }
-
-  void OnBluezSignal(sdbus::Message& message) noexcept {
-    try {
-      // A signal still queued from a bluetoothd that has since been replaced is not ours.
-      if (message.getSender() != bluez_owner_ || adapter_.path.empty()) return;
-      const std::string interface = message.getInterfaceName();
-      const std::string member = message.getMemberName();
-      if (interface == kObjectManagerInterface && member == "InterfacesAdded") {
-        sdbus::ObjectPath path;
-        InterfaceMap interfaces;
-        message >> path >> interfaces;
-        const auto device = interfaces.find(kDeviceInterface);
-        if (device != interfaces.end() && IsOurDevice(path)) {
-          OnDeviceProperties(path, device->second, /*heard=*/true);
-        }
-      } else if (interface == kObjectManagerInterface && member == "InterfacesRemoved") {
-        // A removed device keeps the reading it already has; only the adapter matters here.
-        sdbus::ObjectPath path;
-        std::vector<std::string> interfaces;
-        message >> path >> interfaces;
-        if (path == adapter_.path && std::find(interfaces.begin(), interfaces.end(),
-                                               kAdapterInterface) != interfaces.end()) {
-          abort_ = fmt::format(
-              "Bluetooth adapter {} disappeared during the scan (unplugged, or bluetoothd "
-              "restarted); kept what was heard until then",
-              adapter_.name);
-        }
-      } else if (interface == kPropertiesInterface && member == "PropertiesChanged") {
-        const std::string path = message.getPath();
-        std::string changed_interface;
-        PropertyMap changed;
-        message >> changed_interface >> changed;
-        if (changed_interface == kDeviceInterface && IsOurDevice(path)) {
-          OnDeviceProperties(path, changed, /*heard=*/true);
-        } else if (changed_interface == kAdapterInterface && path == adapter_.path) {
-          const auto powered = changed.find("Powered");
-          if (powered != changed.end() && internal::ReadBool(powered->second) == false) {
-            abort_ = PoweredOff(adapter_.name) + " (it was switched off during the scan)";
-          }
-        }
-      }
-    } catch (...) {
-      // A signal whose body does not match its documented signature: ignore it, keep scanning.
-    }
-  }
-
-  void OnOwnerChanged(sdbus::Message& message) noexcept {
-    try {
-      std::string name, old_owner, new_owner;
-      message >> name >> old_owner >> new_owner;
-      if (name != kBluezService || new_owner == bluez_owner_) return;
-      abort_ = new_owner.empty()
-                   ? "bluetoothd left the system bus during the scan (stopped or crashed); kept "
-                     "what was heard until then"
-                   : "bluetoothd restarted during the scan; kept what was heard until then";
-    } catch (...) {
-      // Not the NameOwnerChanged we subscribed to.
-    }
+    return fmt::format("{} on {}", method, Adapter().name);
   }
 
   const ScannerOptions& options_;
   std::stop_token stop_;
   std::chrono::steady_clock::time_point setup_deadline_;
+  // Declared before the subscriptions that write to it, so it outlives them.
+  ScanRecord record_;
   // Declared before everything that refers to the connection, so it is destroyed last.
   std::unique_ptr<sdbus::IConnection> connection_;
   sdbus::Slot bluez_slot_;
   sdbus::Slot owner_slot_;
   std::unique_ptr<sdbus::IProxy> adapter_proxy_;
 
-  std::string bluez_owner_;  // unique name of bluetoothd's connection
-  AdapterInfo adapter_;
-  std::map<std::string, DeviceState> devices_;  // by object path
-  ScanAggregator aggregator_;
-  std::optional<std::string> abort_;  // set by a signal handler: end the scan now, with this error
   std::optional<std::string> error_;
 };
 

@@ -160,11 +160,19 @@ std::array<std::uint8_t, 6> WithTopBits(std::array<std::uint8_t, 6> bytes, std::
   return bytes;
 }
 
-DeviceProfile MakeDevice(std::uint64_t seed, std::uint32_t index) {
-  DeviceProfile d;
-  d.index = index;
-  auto h = [&](Tag tag, std::uint64_t b = 0) { return Hash(seed, Stream(tag, index), b); };
+// One device's own hashes: an independent, reproducible value per (tag, extra), so adding a
+// property to a device never shifts the values of the others.
+struct DeviceDraws {
+  std::uint64_t seed;
+  std::uint32_t index;
+  std::uint64_t operator()(Tag tag, std::uint64_t extra = 0) const {
+    return Hash(seed, Stream(tag, index), extra);
+  }
+};
 
+// The address class in the real world's proportions; the classes with a fixed address get it
+// here (public ones under a real vendor's OUI), the rotating ones get theirs per scan.
+void DrawAddress(const DeviceDraws& h, DeviceProfile& d) {
   const auto kind = static_cast<int>(Below(h(kTagAddressClass), 100));
   const auto random_bytes = AddressBytes(h(kTagAddress));
   if (kind < kResolvablePrivatePercent) {
@@ -180,6 +188,43 @@ DeviceProfile MakeDevice(std::uint64_t seed, std::uint32_t index) {
   } else {
     d.address_class = AddressClass::kNonResolvable;
   }
+}
+
+// The name a named device announces (a few malformed on purpose, some "Owner's Model", the rest
+// a bare model) and the company its model belongs to; 0 for none.
+std::uint16_t DrawName(std::uint64_t pick, DeviceProfile& d) {
+  const auto style = Below(pick, 100);
+  if (style < 2) {
+    d.raw_name = MalformedNames()[Below(SplitMix64(pick), MalformedNames().size())];
+    return 0;
+  }
+  if (style < 45) {
+    const auto owner = kOwners[Below(SplitMix64(pick), kOwners.size())];
+    const auto& model = kOwnedModels[Below(SplitMix64(pick + 1), kOwnedModels.size())];
+    d.raw_name = std::string(owner) + "\xE2\x80\x99s " + std::string(model.text);
+    return model.company;
+  }
+  const auto& model = kModels[Below(SplitMix64(pick), kModels.size())];
+  d.raw_name = std::string(model.text);
+  return model.company;
+}
+
+// The manufacturer data company of a device without a name; 0 for none.
+std::uint16_t DrawNamelessCompany(std::uint64_t draw) {
+  // Nameless devices are mostly phones and laptops announcing themselves to their own kind.
+  const auto pick = Below(draw, 100);
+  if (pick < 45) return kApple;
+  if (pick < 55) return kMicrosoft;
+  if (pick < 65) return kSamsung;
+  if (pick < 70) return kGoogle;
+  return 0;
+}
+
+DeviceProfile MakeDevice(std::uint64_t seed, std::uint32_t index) {
+  DeviceProfile d;
+  d.index = index;
+  const DeviceDraws h{seed, index};
+  DrawAddress(h, d);
 
   d.advert_interval_ms = kMinAdvertIntervalMs +
                          static_cast<int>(Below(h(kTagAdvertInterval),
@@ -187,35 +232,9 @@ DeviceProfile MakeDevice(std::uint64_t seed, std::uint32_t index) {
   d.advert_phase_ms = static_cast<int>(Below(h(kTagAdvertPhase), d.advert_interval_ms));
   d.tx_offset_db = Uniform(h(kTagTxOffset), -8.0, 4.0);
 
-  std::uint16_t company = 0;
-  if (Below(h(kTagNamed), 100) < kNamedPercent) {
-    const std::uint64_t pick = h(kTagName);
-    const auto style = Below(pick, 100);
-    if (style < 2) {
-      d.raw_name = MalformedNames()[Below(SplitMix64(pick), MalformedNames().size())];
-    } else if (style < 45) {
-      const auto owner = kOwners[Below(SplitMix64(pick), kOwners.size())];
-      const auto& model = kOwnedModels[Below(SplitMix64(pick + 1), kOwnedModels.size())];
-      d.raw_name = std::string(owner) + "\xE2\x80\x99s " + std::string(model.text);
-      company = model.company;
-    } else {
-      const auto& model = kModels[Below(SplitMix64(pick), kModels.size())];
-      d.raw_name = std::string(model.text);
-      company = model.company;
-    }
-  } else {
-    // Nameless devices are mostly phones and laptops announcing themselves to their own kind.
-    const auto pick = Below(h(kTagCompany), 100);
-    if (pick < 45) {
-      company = kApple;
-    } else if (pick < 55) {
-      company = kMicrosoft;
-    } else if (pick < 65) {
-      company = kSamsung;
-    } else if (pick < 70) {
-      company = kGoogle;
-    }
-  }
+  const std::uint16_t company = Below(h(kTagNamed), 100) < kNamedPercent
+                                    ? DrawName(h(kTagName), d)
+                                    : DrawNamelessCompany(h(kTagCompany));
   if (company != 0) d.company_ids.push_back(company);
   if (Below(h(kTagTxPower), 4) == 0) {
     d.tx_power = static_cast<int>(Below(h(kTagTxPower, 1), 6)) * 4 - 12;  // -12..8 dBm

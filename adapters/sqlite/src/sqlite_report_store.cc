@@ -54,6 +54,85 @@ std::string MonitorClause(const ReportFilter& filter, int index) {
   return filter.monitor ? fmt::format(" AND m.monitor_name = ?{}", index) : std::string();
 }
 
+// The dashboard snapshot's parts, one query each (SqliteReportStore::Snapshot puts them together).
+
+// The database's own clock: the dashboard measures every age against it, not the reader's.
+UtcTime StoreNow(Connection& db) {
+  auto now = db.Prepare("SELECT datetime('now')");
+  now.Step();
+  return ReadTime(now, 0, db);
+}
+
+// The fleet's interval as blemon-admin recorded it; nothing in a database from before that table.
+std::optional<Seconds> FleetInterval(Connection& db) {
+  if (!HasTable(db, "fleet_settings")) return std::nullopt;
+  auto fleet = db.Prepare(
+      "SELECT CAST(setting_value AS INTEGER) FROM fleet_settings "
+      "WHERE setting_name = 'interval_seconds'");
+  if (!fleet.Step()) return std::nullopt;
+  return Seconds(fleet.Int(0));
+}
+
+// Every monitor with its scan health and the devices it saw since `day_ago`, by name.
+std::vector<DashboardMonitor> DashboardMonitors(Connection& db, UtcTime day_ago) {
+  auto rows = db.Prepare(
+      "SELECT m.monitor_name, coalesce(m.location, ''), m.is_active, m.last_seen, "
+      "count(DISTINCT ds.device_id), m.scans_failed, m.last_scan_error, "
+      "m.last_scan_error_at, m.last_scan_ok_at, m.empty_scans_in_row "
+      "FROM monitors m LEFT JOIN device_sightings ds ON ds.monitor_id = m.monitor_id "
+      "AND ds.interval_start >= ?1 GROUP BY m.monitor_id ORDER BY m.monitor_name");
+  rows.Bind(1, FormatUtc(day_ago));
+  std::vector<DashboardMonitor> monitors;
+  while (rows.Step()) {
+    DashboardMonitor monitor;
+    monitor.monitor_name = rows.Text(0);
+    monitor.location = rows.Text(1);
+    monitor.is_active = rows.Int(2) != 0;
+    monitor.last_seen = ReadOptionalTime(rows, 3, db);
+    monitor.devices_24h = rows.Int(4);
+    monitor.scans_failed = rows.Int(5);
+    monitor.last_scan_error = rows.OptionalText(6);
+    monitor.last_scan_error_at = ReadOptionalTime(rows, 7, db);
+    monitor.last_scan_ok_at = ReadOptionalTime(rows, 8, db);
+    monitor.empty_scans_in_row = rows.Int(9);
+    monitors.push_back(std::move(monitor));
+  }
+  return monitors;
+}
+
+// The staging backlog into `snapshot`: unprocessed rows and the oldest interval they belong to.
+void ReadStagingBacklog(Connection& db, DashboardSnapshot& snapshot) {
+  auto staging =
+      db.Prepare("SELECT count(*), min(interval_start) FROM sighting_staging WHERE processed = 0");
+  staging.Step();
+  snapshot.unprocessed_rows = staging.Int(0);
+  snapshot.oldest_unprocessed_interval = ReadOptionalTime(staging, 1, db);
+}
+
+// The `limit` latest sightings since `day_ago`, newest first; an empty name reads as none.
+std::vector<RecentSighting> RecentSightings(Connection& db, int limit, UtcTime day_ago) {
+  auto rows = db.Prepare(
+      "SELECT ds.sighting_timestamp, ds.interval_start, d.mac_address, d.device_name, "
+      "m.monitor_name, ds.rssi "
+      "FROM device_sightings ds JOIN ble_devices d ON d.device_id = ds.device_id "
+      "JOIN monitors m ON m.monitor_id = ds.monitor_id WHERE ds.interval_start >= ?2 "
+      "ORDER BY ds.sighting_timestamp DESC, d.mac_address LIMIT ?1");
+  rows.Bind(1, std::max(limit, 0)).Bind(2, FormatUtc(day_ago));
+  std::vector<RecentSighting> recent;
+  while (rows.Step()) {
+    RecentSighting sighting;
+    sighting.sighting_time = ReadTime(rows, 0, db);
+    sighting.interval_start = ReadTime(rows, 1, db);
+    sighting.mac = rows.Text(2);
+    sighting.name = rows.OptionalText(3);
+    if (sighting.name && sighting.name->empty()) sighting.name.reset();
+    sighting.monitor_name = rows.Text(4);
+    sighting.rssi = ToInt(rows.Int(5));
+    recent.push_back(std::move(sighting));
+  }
+  return recent;
+}
+
 class SqliteReportStore final : public ReportStore {
  public:
   explicit SqliteReportStore(std::unique_ptr<Connection> db) : db_(std::move(db)) {
@@ -146,49 +225,12 @@ class SqliteReportStore final : public ReportStore {
 
   DashboardSnapshot Snapshot(int top_devices, int recent) override {
     DashboardSnapshot snapshot;
-    {
-      auto now = db_->Prepare("SELECT datetime('now')");
-      now.Step();
-      snapshot.store_now = ReadTime(now, 0, *db_);
-    }
+    snapshot.store_now = StoreNow(*db_);
     const UtcTime day_ago = snapshot.store_now - kDay;
-    if (HasTable(*db_, "fleet_settings")) {
-      auto fleet = db_->Prepare(
-          "SELECT CAST(setting_value AS INTEGER) FROM fleet_settings "
-          "WHERE setting_name = 'interval_seconds'");
-      if (fleet.Step()) snapshot.fleet_interval = Seconds(fleet.Int(0));
-    }
-    {
-      auto rows = db_->Prepare(
-          "SELECT m.monitor_name, coalesce(m.location, ''), m.is_active, m.last_seen, "
-          "count(DISTINCT ds.device_id), m.scans_failed, m.last_scan_error, "
-          "m.last_scan_error_at, m.last_scan_ok_at, m.empty_scans_in_row "
-          "FROM monitors m LEFT JOIN device_sightings ds ON ds.monitor_id = m.monitor_id "
-          "AND ds.interval_start >= ?1 GROUP BY m.monitor_id ORDER BY m.monitor_name");
-      rows.Bind(1, FormatUtc(day_ago));
-      while (rows.Step()) {
-        DashboardMonitor monitor;
-        monitor.monitor_name = rows.Text(0);
-        monitor.location = rows.Text(1);
-        monitor.is_active = rows.Int(2) != 0;
-        monitor.last_seen = ReadOptionalTime(rows, 3, *db_);
-        monitor.devices_24h = rows.Int(4);
-        monitor.scans_failed = rows.Int(5);
-        monitor.last_scan_error = rows.OptionalText(6);
-        monitor.last_scan_error_at = ReadOptionalTime(rows, 7, *db_);
-        monitor.last_scan_ok_at = ReadOptionalTime(rows, 8, *db_);
-        monitor.empty_scans_in_row = rows.Int(9);
-        snapshot.monitors.push_back(std::move(monitor));
-      }
-    }
+    snapshot.fleet_interval = FleetInterval(*db_);
+    snapshot.monitors = DashboardMonitors(*db_, day_ago);
     snapshot.lease = ReadLease(*db_);
-    {
-      auto staging = db_->Prepare(
-          "SELECT count(*), min(interval_start) FROM sighting_staging WHERE processed = 0");
-      staging.Step();
-      snapshot.unprocessed_rows = staging.Int(0);
-      snapshot.oldest_unprocessed_interval = ReadOptionalTime(staging, 1, *db_);
-    }
+    ReadStagingBacklog(*db_, snapshot);
     // The device summary reads a day of sightings: skipped when no top devices are wanted
     // (blemon-web's /metrics and its page ask for none).
     if (top_devices > 0) {
@@ -198,26 +240,7 @@ class SqliteReportStore final : public ReportStore {
       }
       snapshot.top_devices = std::move(devices);
     }
-    {
-      auto rows = db_->Prepare(
-          "SELECT ds.sighting_timestamp, ds.interval_start, d.mac_address, d.device_name, "
-          "m.monitor_name, ds.rssi "
-          "FROM device_sightings ds JOIN ble_devices d ON d.device_id = ds.device_id "
-          "JOIN monitors m ON m.monitor_id = ds.monitor_id WHERE ds.interval_start >= ?2 "
-          "ORDER BY ds.sighting_timestamp DESC, d.mac_address LIMIT ?1");
-      rows.Bind(1, std::max(recent, 0)).Bind(2, FormatUtc(day_ago));
-      while (rows.Step()) {
-        RecentSighting sighting;
-        sighting.sighting_time = ReadTime(rows, 0, *db_);
-        sighting.interval_start = ReadTime(rows, 1, *db_);
-        sighting.mac = rows.Text(2);
-        sighting.name = rows.OptionalText(3);
-        if (sighting.name && sighting.name->empty()) sighting.name.reset();
-        sighting.monitor_name = rows.Text(4);
-        sighting.rssi = ToInt(rows.Int(5));
-        snapshot.recent.push_back(std::move(sighting));
-      }
-    }
+    snapshot.recent = RecentSightings(*db_, recent, day_ago);
     return snapshot;
   }
 

@@ -67,6 +67,26 @@ struct DeviceFacts {
   std::optional<UtcTime> name_seen_at;
 };
 
+// Folds one staging row into what the interval says about its device: the earliest first_seen,
+// the latest last_seen with that row's address class, and the latest non-empty name. Rows come
+// in insertion order, so on equal times the later-stored row wins.
+void FoldDeviceFacts(std::map<MacAddress, DeviceFacts>& devices, const MacAddress& mac,
+                     UtcTime scan_time, std::optional<std::string> name,
+                     std::optional<std::string> address_class) {
+  if (name && name->empty()) name.reset();
+  auto [it, fresh] = devices.try_emplace(mac, DeviceFacts{scan_time, scan_time, {}, {}, {}});
+  DeviceFacts& facts = it->second;
+  facts.first_seen = std::min(facts.first_seen, scan_time);
+  if (fresh || scan_time >= facts.last_seen) {
+    facts.last_seen = scan_time;
+    facts.address_class = std::move(address_class);
+  }
+  if (name && (!facts.name_seen_at || scan_time >= *facts.name_seen_at)) {
+    facts.name = std::move(name);
+    facts.name_seen_at = scan_time;
+  }
+}
+
 class SqliteStore final : public Store {
  public:
   explicit SqliteStore(std::unique_ptr<Connection> db) : db_(std::move(db)) { Migrate(*db_); }
@@ -273,50 +293,9 @@ class SqliteStore final : public Store {
     WriteTransaction tx(*db_);
     CheckFence(monitor, epoch);
     const auto interval = FormatUtc(interval_start);
-
-    // Recompute the interval from all its staging rows, processed or not, so a late row (replayed
-    // from a spool after the interval was processed) is judged against every reading the interval
-    // ever had, exactly as the domain's BestRssiMerge judges it.
     BestRssiMerge merge;
     std::map<MacAddress, DeviceFacts> devices;
-    {
-      auto rows = db_->Prepare(
-          "SELECT monitor_id, mac_address, rssi, scan_timestamp, device_name, address_class "
-          "FROM sighting_staging WHERE interval_start = ?1 AND mac_address IN "
-          "(SELECT mac_address FROM sighting_staging WHERE interval_start = ?1 AND processed = 0) "
-          "ORDER BY staging_id");
-      rows.Bind(1, interval);
-      while (rows.Step()) {
-        const auto mac_text = rows.Text(1);
-        const auto mac = MacAddress::Parse(mac_text);
-        if (!mac) {
-          throw Refused(fmt::format(
-              "SQLite database {}: sighting_staging holds '{}', not a MAC address; fix or delete "
-              "the row",
-              db_->path(), mac_text));
-        }
-        const auto scan_time = ReadTime(rows, 3, *db_);
-        merge.Add(StagedReading{.monitor_id = rows.Int(0),
-                                .mac = *mac,
-                                .interval_start = interval_start,
-                                .rssi = static_cast<int>(rows.Int(2)),
-                                .scan_time = scan_time});
-        auto name = rows.OptionalText(4);
-        if (name && name->empty()) name.reset();
-        auto [it, fresh] = devices.try_emplace(*mac, DeviceFacts{scan_time, scan_time, {}, {}, {}});
-        DeviceFacts& facts = it->second;
-        facts.first_seen = std::min(facts.first_seen, scan_time);
-        // Rows come in insertion order, so on equal times the later-stored row wins.
-        if (fresh || scan_time >= facts.last_seen) {
-          facts.last_seen = scan_time;
-          facts.address_class = rows.OptionalText(5);
-        }
-        if (name && (!facts.name_seen_at || scan_time >= *facts.name_seen_at)) {
-          facts.name = std::move(name);
-          facts.name_seen_at = scan_time;
-        }
-      }
-    }
+    ReadStagedInterval(interval_start, interval, merge, devices);
 
     ProcessOutcome outcome;
     std::map<MacAddress, std::int64_t> device_ids;
@@ -393,6 +372,37 @@ class SqliteStore final : public Store {
     }
   }
 
+  // Reads the interval's staging rows into `merge` and `devices`. The interval is recomputed from
+  // all its staging rows of the devices with unprocessed ones, processed or not, so a late row
+  // (replayed from a spool after the interval was processed) is judged against every reading the
+  // interval ever had, exactly as the domain's BestRssiMerge judges it.
+  void ReadStagedInterval(UtcTime interval_start, const std::string& interval, BestRssiMerge& merge,
+                          std::map<MacAddress, DeviceFacts>& devices) {
+    auto rows = db_->Prepare(
+        "SELECT monitor_id, mac_address, rssi, scan_timestamp, device_name, address_class "
+        "FROM sighting_staging WHERE interval_start = ?1 AND mac_address IN "
+        "(SELECT mac_address FROM sighting_staging WHERE interval_start = ?1 AND processed = 0) "
+        "ORDER BY staging_id");
+    rows.Bind(1, interval);
+    while (rows.Step()) {
+      const auto mac_text = rows.Text(1);
+      const auto mac = MacAddress::Parse(mac_text);
+      if (!mac) {
+        throw Refused(fmt::format(
+            "SQLite database {}: sighting_staging holds '{}', not a MAC address; fix or delete "
+            "the row",
+            db_->path(), mac_text));
+      }
+      const auto scan_time = ReadTime(rows, 3, *db_);
+      merge.Add(StagedReading{.monitor_id = rows.Int(0),
+                              .mac = *mac,
+                              .interval_start = interval_start,
+                              .rssi = static_cast<int>(rows.Int(2)),
+                              .scan_time = scan_time});
+      FoldDeviceFacts(devices, *mac, scan_time, rows.OptionalText(4), rows.OptionalText(5));
+    }
+  }
+
   // Adds the device if it is new (true) or folds in what this interval says about it: the
   // earliest first_seen, the latest last_seen and address class, and the name heard latest, so
   // a late row from an old interval never overwrites a newer name.
@@ -441,43 +451,68 @@ class SqliteStore final : public Store {
     return {*id, false};
   }
 
+  // The sighting stored for the device and interval, with its row id, if there is one.
+  std::optional<std::pair<std::int64_t, Sighting>> FindSighting(std::int64_t device_id,
+                                                                const std::string& interval) {
+    auto find = db_->Prepare(
+        "SELECT sighting_id, monitor_id, rssi, sighting_timestamp, margin_db, monitors_heard "
+        "FROM device_sightings WHERE device_id = ?1 AND interval_start = ?2");
+    find.Bind(1, device_id).Bind(2, interval);
+    if (!find.Step()) return std::nullopt;
+    Sighting stored;
+    stored.monitor_id = find.Int(1);
+    stored.rssi = static_cast<int>(find.Int(2));
+    stored.scan_time = ReadTime(find, 3, *db_);
+    if (auto margin = find.OptionalInt(4)) stored.margin_db = static_cast<int>(*margin);
+    stored.monitors_heard = static_cast<int>(find.Int(5));
+    return std::make_pair(find.Int(0), stored);
+  }
+
+  // interval_end is the interval's start plus the fleet's recorded interval (300 s when none is
+  // recorded).
+  void InsertSighting(std::int64_t device_id, const std::string& interval,
+                      const Sighting& computed) {
+    db_->Prepare(
+           "INSERT INTO device_sightings (device_id, monitor_id, rssi, interval_start, "
+           "interval_end, sighting_timestamp, margin_db, monitors_heard) "
+           "VALUES (?1, ?2, ?3, ?4, datetime(?4, '+' || coalesce((SELECT setting_value FROM "
+           "fleet_settings WHERE setting_name = 'interval_seconds'), 300) || ' seconds'), "
+           "?5, ?6, ?7)")
+        .Bind(1, device_id)
+        .Bind(2, computed.monitor_id)
+        .Bind(3, computed.rssi)
+        .Bind(4, interval)
+        .Bind(5, FormatUtc(computed.scan_time))
+        .Bind(6, computed.margin_db)
+        .Bind(7, computed.monitors_heard)
+        .Run();
+  }
+
+  void ReplaceSighting(std::int64_t sighting_id, const Sighting& computed) {
+    db_->Prepare(
+           "UPDATE device_sightings SET monitor_id = ?2, rssi = ?3, sighting_timestamp = ?4, "
+           "margin_db = ?5, monitors_heard = ?6, interval_end = datetime(interval_start, '+' || "
+           "coalesce((SELECT setting_value FROM fleet_settings "
+           "WHERE setting_name = 'interval_seconds'), 300) || ' seconds') WHERE sighting_id = ?1")
+        .Bind(1, sighting_id)
+        .Bind(2, computed.monitor_id)
+        .Bind(3, computed.rssi)
+        .Bind(4, FormatUtc(computed.scan_time))
+        .Bind(5, computed.margin_db)
+        .Bind(6, computed.monitors_heard)
+        .Run();
+  }
+
   // Writes the recomputed sighting unless the stored one is better (possible only when cleanup
   // removed staging rows the stored winner came from). Returns whether the row changed.
   bool MergeSighting(std::int64_t device_id, const MacAddress& mac, const std::string& interval,
                      const Sighting& computed) {
-    std::optional<std::int64_t> sighting_id;
-    Sighting stored;
-    {
-      auto find = db_->Prepare(
-          "SELECT sighting_id, monitor_id, rssi, sighting_timestamp, margin_db, monitors_heard "
-          "FROM device_sightings WHERE device_id = ?1 AND interval_start = ?2");
-      find.Bind(1, device_id).Bind(2, interval);
-      if (find.Step()) {
-        sighting_id = find.Int(0);
-        stored.monitor_id = find.Int(1);
-        stored.rssi = static_cast<int>(find.Int(2));
-        stored.scan_time = ReadTime(find, 3, *db_);
-        if (auto margin = find.OptionalInt(4)) stored.margin_db = static_cast<int>(*margin);
-        stored.monitors_heard = static_cast<int>(find.Int(5));
-      }
-    }
-    if (!sighting_id) {
-      db_->Prepare(
-             "INSERT INTO device_sightings (device_id, monitor_id, rssi, interval_start, "
-             "interval_end, sighting_timestamp, margin_db, monitors_heard) "
-             "VALUES (?1, ?2, ?3, ?4, datetime(?4, '+' || coalesce((SELECT setting_value FROM "
-             "fleet_settings WHERE setting_name = 'interval_seconds'), 300) || ' seconds'), "
-             "?5, ?6, ?7)")
-          .Bind(1, device_id)
-          .Bind(2, computed.monitor_id)
-          .Bind(3, computed.rssi)
-          .Bind(4, interval)
-          .Bind(5, FormatUtc(computed.scan_time))
-          .Bind(6, computed.margin_db)
-          .Bind(7, computed.monitors_heard)
-          .Run();
+    const auto found = FindSighting(device_id, interval);
+    if (!found) {
+      InsertSighting(device_id, interval, computed);
       return true;
     }
+    const auto& [sighting_id, stored] = *found;
     const auto as_reading = [&](const Sighting& x) {
       return StagedReading{.monitor_id = x.monitor_id,
                            .mac = mac,
@@ -490,25 +525,14 @@ class SqliteStore final : public Store {
       // the count of monitors that heard the device can grow.
       if (computed.monitors_heard <= stored.monitors_heard) return false;
       db_->Prepare("UPDATE device_sightings SET monitors_heard = ?2 WHERE sighting_id = ?1")
-          .Bind(1, *sighting_id)
+          .Bind(1, sighting_id)
           .Bind(2, computed.monitors_heard)
           .Run();
       return true;
     }
     // The recomputed winner is at least as good: take it with its exact margin and count.
     if (stored == computed) return false;
-    db_->Prepare(
-           "UPDATE device_sightings SET monitor_id = ?2, rssi = ?3, sighting_timestamp = ?4, "
-           "margin_db = ?5, monitors_heard = ?6, interval_end = datetime(interval_start, '+' || "
-           "coalesce((SELECT setting_value FROM fleet_settings "
-           "WHERE setting_name = 'interval_seconds'), 300) || ' seconds') WHERE sighting_id = ?1")
-        .Bind(1, *sighting_id)
-        .Bind(2, computed.monitor_id)
-        .Bind(3, computed.rssi)
-        .Bind(4, FormatUtc(computed.scan_time))
-        .Bind(5, computed.margin_db)
-        .Bind(6, computed.monitors_heard)
-        .Run();
+    ReplaceSighting(sighting_id, computed);
     return true;
   }
 
