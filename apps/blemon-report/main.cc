@@ -31,21 +31,6 @@ namespace report = blemon::report;
 
 UtcTime Now() { return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()); }
 
-// The hourly rows of local clock hours: the span is asked for in pieces of one shift of the local
-// hours against UTC's (one piece, except where summer time moves the clock by half an hour).
-std::vector<blemon::HourlyRow> LocalHourly(blemon::ReportStore& store, const ReportFilter& filter) {
-  std::vector<blemon::HourlyRow> rows;
-  for (const auto& piece : report::LocalHourPieces({filter.from, filter.to})) {
-    ReportFilter local_hours = filter;
-    local_hours.from = piece.span.from;
-    local_hours.to = piece.span.to;
-    local_hours.hour_shift = piece.shift;
-    auto piece_rows = store.Hourly(local_hours);
-    rows.insert(rows.end(), piece_rows.begin(), piece_rows.end());
-  }
-  return rows;
-}
-
 // The command line, defaults included; the option texts say what each means.
 struct Arguments {
   std::string kind = "hourly";
@@ -109,14 +94,8 @@ int PrintReport(blemon::ReportStore& store, const Arguments& args, const ReportF
   static const std::map<std::string, report::Format> kFormats = {{"table", report::Format::kTable},
                                                                  {"csv", report::Format::kCsv},
                                                                  {"json", report::Format::kJson}};
-  report::Report data;
-  if (args.kind == "hourly") {
-    data = report::HourlyReport(LocalHourly(store, filter), filter);
-  } else if (args.kind == "monitors") {
-    data = report::MonitorsReport(store.Monitors(filter), filter);
-  } else {
-    data = report::DevicesReport(store.Devices(filter), filter);
-  }
+  // The command line admits only the three kinds ReadReport knows.
+  const auto data = report::ReadReport(store, args.kind, filter).value();
   const auto rendered = report::Render(data, kFormats.at(args.format_name));
   std::fputs(rendered.out.c_str(), stdout);
   if (!rendered.message.empty()) std::fputs(rendered.message.c_str(), stderr);
