@@ -149,7 +149,7 @@ int ProcessorStatus(blemon::AdminStore& store) {
     fmt::print("Processor:  none (epoch {})\n", lease.epoch);
     return app::kExitOk;
   }
-  const bool live = lease.expires_at && *lease.expires_at > lease.store_now;
+  const bool live = lease.live();
   fmt::print("Processor:  {} (monitor {}), epoch {}\n", app::EscapeForTerminal(lease.holder_name),
              *lease.holder, lease.epoch);
   if (lease.claimed_at) {

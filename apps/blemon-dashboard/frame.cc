@@ -261,7 +261,7 @@ std::string ProcessorLine(const DashboardSnapshot& s) {
     return fmt::format("Processor: none — no monitor processes intervals (epoch {})",
                        s.lease.epoch);
   }
-  const bool live = s.lease.expires_at && *s.lease.expires_at > s.store_now;
+  const bool live = s.lease.live();
   std::string text =
       fmt::format("Processor: {} (epoch {})", Safe(s.lease.holder_name), s.lease.epoch);
   if (s.lease.claimed_at) {

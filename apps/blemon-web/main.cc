@@ -8,9 +8,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <optional>
-#include <sstream>
 
 #include "auth.h"
 #include "blemon/app/backends.h"
@@ -29,17 +27,15 @@ namespace app = blemon::app;
 namespace web = blemon::web;
 
 std::string ReadChartLibrary(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) {
+  auto text = app::ReadFile(path);
+  if (!text) {
     fmt::print(stderr,
                "blemon-web: no chart library at {} (web.chart_js; Debian package libjs-chart.js): "
                "the dashboard shows tables without the chart\n",
                path);
     return "";
   }
-  std::ostringstream text;
-  text << file.rdbuf();
-  return text.str();
+  return std::move(*text);
 }
 
 std::optional<web::Server::Options> OptionsFrom(const app::LoadedConfig& loaded,
@@ -53,7 +49,7 @@ std::optional<web::Server::Options> OptionsFrom(const app::LoadedConfig& loaded,
     for (const auto& [key, path] : {std::pair{"web.tls_cert", options.web.tls_cert},
                                     std::pair{"web.tls_key", options.web.tls_key}}) {
       if (!path.empty() && ::access(path.c_str(), R_OK) != 0) {
-        throw blemon::ConfigError(loaded.source, 0, key,
+        throw blemon::ConfigError(loaded.source, loaded.config.LineOf(key), key,
                                   fmt::format("{} cannot be read: {}", path, std::strerror(errno)));
       }
     }

@@ -119,7 +119,7 @@ Json MonitorsJson(const DashboardSnapshot& snapshot, Seconds interval) {
 }
 
 Json LeaseJson(const LeaseStatus& lease) {
-  const bool live = lease.holder && lease.expires_at && *lease.expires_at > lease.store_now;
+  const bool live = lease.live();
   return {{"holder", lease.holder ? Json(lease.holder_name) : Json(nullptr)},
           {"epoch", lease.epoch},
           {"claimed_at", OptionalTime(lease.claimed_at)},

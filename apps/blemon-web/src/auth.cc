@@ -3,9 +3,7 @@
 #include <fmt/format.h>
 #include <sys/stat.h>
 
-#include <fstream>
-#include <sstream>
-
+#include "blemon/app/config_file.h"
 #include "blemon/config.h"
 
 namespace blemon::web {
@@ -102,11 +100,9 @@ Credentials Credentials::Load(const std::string& path) {
                                   "chmod 600 {}",
                                   st.st_mode & 07777, path));
   }
-  std::ifstream file(path, std::ios::binary);
-  if (!file) throw ConfigError(path, 0, "web.auth_file", "cannot be read (permission denied?)");
-  std::ostringstream text;
-  text << file.rdbuf();
-  return Parse(text.str(), path);
+  const auto text = app::ReadFile(path);
+  if (!text) throw ConfigError(path, 0, "web.auth_file", "cannot be read (permission denied?)");
+  return Parse(*text, path);
 }
 
 bool Credentials::Accepts(std::string_view authorization) const {

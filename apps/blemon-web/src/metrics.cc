@@ -68,7 +68,7 @@ void MonitorFamilies(Exposition& e, const DashboardSnapshot& snapshot,
 
 void LeaseFamilies(Exposition& e, const DashboardSnapshot& snapshot) {
   const LeaseStatus& lease = snapshot.lease;
-  const bool live = lease.holder && lease.expires_at && *lease.expires_at > lease.store_now;
+  const bool live = lease.live();
   e.Family("blemon_processor_lease_held", "gauge",
            "1 for the monitor holding a live processor lease (none when nobody does).");
   if (live) e.Sample("blemon_processor_lease_held", MonitorLabels(lease.holder_name), 1);

@@ -4,11 +4,10 @@
 #include <httplib.h>
 
 #include <atomic>
-#include <fstream>
-#include <sstream>
 
 #include "api.h"
 #include "assets.h"
+#include "blemon/app/config_file.h"
 #include "blemon/errors.h"
 #include "interval_watch.h"
 #include "metrics.h"
@@ -65,14 +64,6 @@ UtcTime WallNow() { return std::chrono::floor<Seconds>(std::chrono::system_clock
 bool SafeAssetName(const std::string& name) {
   return !name.empty() && name.find("..") == std::string::npos &&
          name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789._-") == std::string::npos;
-}
-
-std::optional<std::string> ReadFile(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) return std::nullopt;
-  std::ostringstream text;
-  text << file.rdbuf();
-  return text.str();
 }
 
 }  // namespace
@@ -183,7 +174,7 @@ void Server::Impl::StaticRoutes() {
       return;
     }
     if (!options.web.assets_dir.empty() && SafeAssetName(name)) {
-      if (const auto body = ReadFile(options.web.assets_dir + "/" + name)) {
+      if (const auto body = app::ReadFile(options.web.assets_dir + "/" + name)) {
         const auto embedded = EmbeddedAsset(name);
         res.set_content(*body, embedded ? std::string(embedded->content_type) : "text/plain");
         return;

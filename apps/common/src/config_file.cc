@@ -20,16 +20,11 @@ bool Exists(const std::string& path) {
 }
 
 std::string ReadWholeFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  auto text = ReadFile(path);
+  if (!text) {
     throw ConfigError(path, 0, "", std::string("cannot read the file: ") + std::strerror(errno));
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) {
-    throw ConfigError(path, 0, "", "cannot read the file: read error");
-  }
-  return text.str();
+  return std::move(*text);
 }
 
 [[noreturn]] void Refuse(const LoadedConfig& loaded, std::string_view key,
@@ -121,6 +116,15 @@ LoadedConfig LoadConfig(const std::string& path, std::string_view default_path) 
   }
   const std::string text = ReadWholeFile(chosen);
   return {ParseConfig(text, chosen), chosen};
+}
+
+std::optional<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return std::nullopt;
+  return text.str();
 }
 
 }  // namespace blemon::app

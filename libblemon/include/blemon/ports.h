@@ -148,6 +148,10 @@ struct LeaseStatus {
   std::optional<UtcTime> claimed_at;  // store's clock
   std::optional<UtcTime> expires_at;  // store's clock
   UtcTime store_now;
+
+  // A monitor holds the lease and it has not expired by the store's clock: the one rule every
+  // view of the lease (dashboard, admin, web, metrics) shows.
+  bool live() const { return holder && expires_at && *expires_at > store_now; }
 };
 
 struct ProcessOutcome {

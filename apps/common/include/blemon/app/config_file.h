@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -18,6 +19,9 @@ struct LoadedConfig {
   // The file read, or "built-in defaults" when none was: what messages name as the source.
   std::string source;
 };
+
+// The whole file at `path`, or nullopt when it cannot be opened or read (errno says why).
+std::optional<std::string> ReadFile(const std::string& path);
 
 // Reads and parses the configuration. An empty `path` means `default_path` if that file exists,
 // else the built-in defaults (an empty TOML document). A file that cannot be read, and every
