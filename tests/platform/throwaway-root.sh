@@ -14,6 +14,13 @@
 #   platform_unmount_all DIR            unmounts everything at or under DIR (deepest first)
 #   platform_discard DIR                unmounts and removes DIR: trap 'platform_discard DIR' EXIT
 
+# The platform tests' report lines: a failure ends the test, a step says what comes next.
+fail() {
+  echo "FAILED: $*"
+  exit 1
+}
+step() { echo "== $* ($(date -u +%T))"; }
+
 platform_debian_root() {
   local src=$1 cache=$2 output status=0
   output=$("$src/tests/platform/debian-root.sh" "$cache") || status=$?

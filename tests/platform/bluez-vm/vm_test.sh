@@ -35,12 +35,6 @@ work=$(cd "$work" && pwd) root_cache=$(cd "$root_cache" && pwd)
 source "$src/tests/platform/throwaway-root.sh"
 platform_private_mounts "$0" "$@"
 
-fail() {
-  echo "FAILED: $*"
-  exit 1
-}
-step() { echo "== $* ($(date -u +%T))"; }
-
 platform_debian_root "$src" "$root_cache"
 base_root=$PLATFORM_ROOT kver=$PLATFORM_KVER vmlinuz=$PLATFORM_VMLINUZ
 
