@@ -5,6 +5,7 @@
 #include <mysqld_error.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <map>
 #include <set>
@@ -344,6 +345,28 @@ class MariaDbReportStore final : public ReportStore {
     });
   }
 
+  ProcessingHistory Processing(Seconds late_after) override {
+    return runner_.Run("reading the processing runs", [&](Session& s) {
+      std::string sql = "SELECT COUNT(*), COALESCE(SUM(duration_ms), 0)";
+      for (const double bound : kProcessingDurationBuckets) {
+        sql += fmt::format(", COALESCE(SUM(duration_ms <= {}), 0)", std::lround(bound * 1000));
+      }
+      sql +=
+          ", COALESCE(SUM(UNIX_TIMESTAMP(processed_at) - UNIX_TIMESTAMP(interval_start) > ? + "
+          "(SELECT CAST(setting_value AS SIGNED) FROM fleet_settings "
+          "WHERE setting_name = 'interval_seconds')), 0) FROM processing_runs";
+      const auto rows = Query(s, sql, {static_cast<long long>(late_after.count())});
+      ProcessingHistory history;
+      if (rows.empty()) return history;
+      const Row& r = rows[0];
+      history.runs = r.Int(0);
+      history.duration_seconds = static_cast<double>(r.Int(1)) / 1000;
+      for (std::size_t i = 0; i < history.at_most.size(); ++i) history.at_most[i] = r.Int(2 + i);
+      history.late = r.Int(2 + history.at_most.size());
+      return history;
+    });
+  }
+
  private:
   std::optional<UtcTime> LatestOn(Session& s) {
     const auto rows =
@@ -388,7 +411,7 @@ class MariaDbReportStore final : public ReportStore {
 
 constexpr std::string_view kTables[] = {"monitors",         "ble_devices",     "device_sightings",
                                         "sighting_staging", "staging_batches", "processor_lease",
-                                        "fleet_settings",   "schema_version"};
+                                        "fleet_settings",   "schema_version",  "processing_runs"};
 constexpr std::string_view kSeedTables[] = {"monitors", "ble_devices", "device_sightings",
                                             "sighting_staging"};
 constexpr std::string_view kRoutines[] = {"process_interval_best_rssi", "cleanup_old_staging"};

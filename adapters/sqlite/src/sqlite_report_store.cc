@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 #include <string>
@@ -309,6 +310,28 @@ class SqliteReportStore final : public ReportStore {
     return backlog;
   }
 
+  ProcessingHistory Processing(Seconds late_after) override {
+    std::string sql = "SELECT count(*), coalesce(sum(duration_ms), 0)";
+    for (const double bound : kProcessingDurationBuckets) {
+      sql += fmt::format(", coalesce(sum(duration_ms <= {}), 0)", std::lround(bound * 1000));
+    }
+    sql +=
+        ", coalesce(sum(strftime('%s', processed_at) - strftime('%s', interval_start) > ?1 + "
+        "(SELECT CAST(setting_value AS INTEGER) FROM fleet_settings "
+        "WHERE setting_name = 'interval_seconds')), 0) FROM processing_runs";
+    auto rows = db_->Prepare(sql);
+    rows.Bind(1, static_cast<std::int64_t>(late_after.count()));
+    ProcessingHistory history;
+    if (!rows.Step()) return history;
+    history.runs = rows.Int(0);
+    history.duration_seconds = static_cast<double>(rows.Int(1)) / 1000;
+    for (std::size_t i = 0; i < history.at_most.size(); ++i) {
+      history.at_most[i] = rows.Int(static_cast<int>(2 + i));
+    }
+    history.late = rows.Int(static_cast<int>(2 + history.at_most.size()));
+    return history;
+  }
+
  private:
   void BindFilter(Statement& statement, const ReportFilter& filter) {
     statement.Bind(1, FormatUtc(filter.from)).Bind(2, FormatUtc(filter.to));
@@ -321,7 +344,7 @@ class SqliteReportStore final : public ReportStore {
 // The tables `check` counts: the seed's four, then blemon's own.
 constexpr std::string_view kTables[] = {"monitors",         "ble_devices",     "device_sightings",
                                         "sighting_staging", "staging_batches", "processor_lease",
-                                        "fleet_settings",   "schema_version"};
+                                        "fleet_settings",   "schema_version",  "processing_runs"};
 
 constexpr std::string_view kArchiveTable = "device_sightings_archive";
 
