@@ -5,7 +5,6 @@
 #include <mysqld_error.h>
 
 #include <algorithm>
-#include <cmath>
 #include <cstdio>
 #include <map>
 #include <set>
@@ -347,23 +346,18 @@ class MariaDbReportStore final : public ReportStore {
 
   ProcessingHistory Processing(Seconds late_after) override {
     return runner_.Run("reading the processing runs", [&](Session& s) {
-      std::string sql = "SELECT COUNT(*), COALESCE(SUM(duration_ms), 0)";
-      for (const double bound : kProcessingDurationBuckets) {
-        sql += fmt::format(", COALESCE(SUM(duration_ms <= {}), 0)", std::lround(bound * 1000));
+      const auto rows =
+          Query(s,
+                "SELECT " + ProcessingHistoryColumns() +
+                    ", COALESCE(SUM(UNIX_TIMESTAMP(processed_at) - UNIX_TIMESTAMP(interval_start) "
+                    "> ? + (SELECT CAST(setting_value AS SIGNED) FROM fleet_settings "
+                    "WHERE setting_name = 'interval_seconds')), 0) FROM processing_runs",
+                {static_cast<long long>(late_after.count())});
+      std::vector<std::int64_t> columns;
+      for (std::size_t i = 0; !rows.empty() && i < kProcessingHistoryColumnCount; ++i) {
+        columns.push_back(rows[0].Int(i));
       }
-      sql +=
-          ", COALESCE(SUM(UNIX_TIMESTAMP(processed_at) - UNIX_TIMESTAMP(interval_start) > ? + "
-          "(SELECT CAST(setting_value AS SIGNED) FROM fleet_settings "
-          "WHERE setting_name = 'interval_seconds')), 0) FROM processing_runs";
-      const auto rows = Query(s, sql, {static_cast<long long>(late_after.count())});
-      ProcessingHistory history;
-      if (rows.empty()) return history;
-      const Row& r = rows[0];
-      history.runs = r.Int(0);
-      history.duration_seconds = static_cast<double>(r.Int(1)) / 1000;
-      for (std::size_t i = 0; i < history.at_most.size(); ++i) history.at_most[i] = r.Int(2 + i);
-      history.late = r.Int(2 + history.at_most.size());
-      return history;
+      return ProcessingHistoryOf(columns);
     });
   }
 

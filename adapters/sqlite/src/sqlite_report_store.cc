@@ -4,7 +4,6 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <cmath>
 #include <map>
 #include <set>
 #include <string>
@@ -311,25 +310,19 @@ class SqliteReportStore final : public ReportStore {
   }
 
   ProcessingHistory Processing(Seconds late_after) override {
-    std::string sql = "SELECT count(*), coalesce(sum(duration_ms), 0)";
-    for (const double bound : kProcessingDurationBuckets) {
-      sql += fmt::format(", coalesce(sum(duration_ms <= {}), 0)", std::lround(bound * 1000));
-    }
-    sql +=
+    auto row = db_->Prepare(
+        "SELECT " + ProcessingHistoryColumns() +
         ", coalesce(sum(strftime('%s', processed_at) - strftime('%s', interval_start) > ?1 + "
         "(SELECT CAST(setting_value AS INTEGER) FROM fleet_settings "
-        "WHERE setting_name = 'interval_seconds')), 0) FROM processing_runs";
-    auto rows = db_->Prepare(sql);
-    rows.Bind(1, static_cast<std::int64_t>(late_after.count()));
-    ProcessingHistory history;
-    if (!rows.Step()) return history;
-    history.runs = rows.Int(0);
-    history.duration_seconds = static_cast<double>(rows.Int(1)) / 1000;
-    for (std::size_t i = 0; i < history.at_most.size(); ++i) {
-      history.at_most[i] = rows.Int(static_cast<int>(2 + i));
+        "WHERE setting_name = 'interval_seconds')), 0) FROM processing_runs");
+    row.Bind(1, static_cast<std::int64_t>(late_after.count()));
+    std::vector<std::int64_t> columns;
+    if (row.Step()) {
+      for (std::size_t i = 0; i < kProcessingHistoryColumnCount; ++i) {
+        columns.push_back(row.Int(static_cast<int>(i)));
+      }
     }
-    history.late = rows.Int(static_cast<int>(2 + history.at_most.size()));
-    return history;
+    return ProcessingHistoryOf(columns);
   }
 
  private:

@@ -10,6 +10,7 @@
 // All times are UTC; turning them into local time is the presentation's job.
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -178,6 +179,16 @@ struct ProcessingHistory {
   std::array<std::int64_t, kProcessingDurationBuckets.size()> at_most{};
   std::int64_t late = 0;  // runs committed more than late_after after their interval ended
 };
+
+// The SQL select list, portable to both stores, of what ProcessingHistory counts over
+// processing_runs: COUNT, the sum of duration_ms, then per bucket the runs at most its bound. A
+// store appends its own count of late runs (its time arithmetic differs) and reads the row, as
+// integers in that order, with ProcessingHistoryOf.
+std::string ProcessingHistoryColumns();
+// The columns of ProcessingHistoryColumns and the late count: what ProcessingHistoryOf reads.
+inline constexpr std::size_t kProcessingHistoryColumnCount = 3 + kProcessingDurationBuckets.size();
+// Zeros when `columns` does not hold kProcessingHistoryColumnCount values (no row).
+ProcessingHistory ProcessingHistoryOf(const std::vector<std::int64_t>& columns);
 
 class ReportStore {
  public:
