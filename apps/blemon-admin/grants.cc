@@ -39,10 +39,12 @@ const TableRights kScanner = {
     {"schema_version", "SELECT"},
 };
 
-// The processor adds the lease (one conditional UPDATE and a locking read) and the pending
-// intervals query; the merge itself runs inside blemon_process_interval.
+// The processor adds the lease (one conditional UPDATE and a locking read), the pending
+// intervals query and the record of each run; the merge itself runs inside
+// blemon_process_interval.
 const TableRights kProcessorExtra = {
     {"processor_lease", "SELECT, UPDATE"},
+    {"processing_runs", "INSERT"},
 };
 
 // Everything migrations and maintenance do on the database, and nothing on any other.
@@ -59,7 +61,7 @@ std::string SchemaGuard(const std::string& database) {
       "BEGIN NOT ATOMIC\n"
       "  IF (SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = {0} AND\n"
       "      table_name IN ('monitors', 'staging_batches', 'fleet_settings', 'processor_lease',\n"
-      "                     'sighting_staging', 'schema_version')) < 6 THEN\n"
+      "                     'sighting_staging', 'schema_version', 'processing_runs')) < 7 THEN\n"
       "    SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT =\n"
       "      {1};\n"
       "  END IF;\n"

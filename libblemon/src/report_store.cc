@@ -1,8 +1,30 @@
 #include "blemon/report_store.h"
 
 #include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
 
 namespace blemon {
+
+std::string ProcessingHistoryColumns() {
+  std::string columns = "COUNT(*), COALESCE(SUM(duration_ms), 0)";
+  for (const double bound : kProcessingDurationBuckets) {
+    columns +=
+        ", COALESCE(SUM(duration_ms <= " + std::to_string(std::lround(bound * 1000)) + "), 0)";
+  }
+  return columns;
+}
+
+ProcessingHistory ProcessingHistoryOf(const std::vector<std::int64_t>& columns) {
+  ProcessingHistory history;
+  if (columns.size() != kProcessingHistoryColumnCount) return history;
+  history.runs = columns[0];
+  history.duration_seconds = static_cast<double>(columns[1]) / 1000;
+  std::copy_n(columns.begin() + 2, history.at_most.size(), history.at_most.begin());
+  history.late = columns.back();
+  return history;
+}
 
 void DeviceSummaryFold::Add(Row row) {
   auto [it, fresh] = devices_.try_emplace(row.device_id);

@@ -29,7 +29,7 @@ class MariaDbHarness final : public StoreHarness {
     admin.Exec("SET FOREIGN_KEY_CHECKS = 0");
     admin.Exec("DROP TABLE IF EXISTS device_sightings_archive");  // made by AnAdminStore
     for (const char* table : {"device_sightings", "sighting_staging", "staging_batches",
-                              "ble_devices", "fleet_settings", "monitors"}) {
+                              "ble_devices", "fleet_settings", "monitors", "processing_runs"}) {
       admin.Exec(std::string("DELETE FROM ") + table);
     }
     admin.Exec(

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "blemon/errors.h"
+
 namespace blemon::testing {
 
 using ::testing::ElementsAre;
@@ -67,6 +69,7 @@ TEST_P(AReportStore, ReportsNothingOnAnEmptyStore) {
   EXPECT_THAT(reports_->Devices(all), IsEmpty());
   EXPECT_THAT(reports_->Track(kMac1, all, 10), IsEmpty());
   EXPECT_THAT(reports_->Backlog(), IsEmpty());
+  EXPECT_EQ(reports_->Processing(Seconds(0)).runs, 0);
   EXPECT_EQ(reports_->LatestProcessedInterval(), std::nullopt);
   const RoomsNow rooms = reports_->LatestRooms();
   EXPECT_EQ(rooms.interval_start, std::nullopt);
@@ -254,6 +257,47 @@ TEST_P(AReportStore, CountsTheUnprocessedBacklogPerMonitor) {
   EXPECT_EQ(backlog[0].unprocessed_rows, 2);
   EXPECT_EQ(backlog[1].monitor_name, "kitchen");
   EXPECT_EQ(backlog[1].unprocessed_rows, 1);
+}
+
+// --- the processor's recorded runs ---------------------------------------------------------------
+
+TEST_P(AReportStore, CountsTheProcessorsRunsAndTheLateOnes) {
+  const MonitorId kitchen = Register("kitchen");
+  store_->FleetInterval(kInterval);
+  const UtcTime current = StoreIntervalNow();  // not over yet: cannot be late
+  Stage(kitchen, T0(), {MakeReading(kMac1, -50), MakeReading(kMac2, -60)});  // months ago: late
+  Stage(kitchen, current, {MakeReading(kMac1, -55)});
+  Process();
+
+  const ProcessingHistory history = reports_->Processing(Seconds(0));
+  EXPECT_EQ(history.runs, 2);
+  EXPECT_EQ(history.late, 1);
+  EXPECT_GE(history.duration_seconds, 0);
+  EXPECT_LT(history.duration_seconds, 60);
+  EXPECT_EQ(history.at_most.back(), 2) << "both runs took less than 60 s";
+  EXPECT_TRUE(std::is_sorted(history.at_most.begin(), history.at_most.end())) << "cumulative";
+  EXPECT_EQ(harness_->QueryScalar("SELECT SUM(staging_rows) FROM processing_runs"), "3");
+  EXPECT_EQ(reports_->Processing(std::chrono::duration_cast<Seconds>(current - T0())).late, 0)
+      << "late_after moves the line";
+}
+
+TEST_P(AReportStore, RecordsNoRunOfAFencedOffProcessing) {
+  const MonitorId kitchen = Register("kitchen");
+  Stage(kitchen, T0(), {MakeReading(kMac1, -50)});
+  Process();
+  Stage(kitchen, T0() + kInterval, {MakeReading(kMac1, -50)});
+  const std::int64_t epoch = store_->Lease().epoch;
+  EXPECT_THROW(store_->ProcessInterval(T0() + kInterval, kitchen, epoch + 1), LeaseLost);
+  EXPECT_EQ(reports_->Processing(Seconds(0)).runs, 1);
+  EXPECT_EQ(harness_->QueryScalar("SELECT COUNT(*) FROM processing_runs"), "1");
+}
+
+TEST_P(AReportStore, CountsNoRunLateBeforeAFleetIntervalIsRecorded) {
+  const MonitorId kitchen = Register("kitchen");
+  Stage(kitchen, T0(), {MakeReading(kMac1, -50)});
+  Process();
+  EXPECT_EQ(reports_->Processing(Seconds(0)).runs, 1);
+  EXPECT_EQ(reports_->Processing(Seconds(0)).late, 0);
 }
 
 // --- the dashboard ------------------------------------------------------------------------------

@@ -344,6 +344,23 @@ class MariaDbReportStore final : public ReportStore {
     });
   }
 
+  ProcessingHistory Processing(Seconds late_after) override {
+    return runner_.Run("reading the processing runs", [&](Session& s) {
+      const auto rows =
+          Query(s,
+                "SELECT " + ProcessingHistoryColumns() +
+                    ", COALESCE(SUM(UNIX_TIMESTAMP(processed_at) - UNIX_TIMESTAMP(interval_start) "
+                    "> ? + (SELECT CAST(setting_value AS SIGNED) FROM fleet_settings "
+                    "WHERE setting_name = 'interval_seconds')), 0) FROM processing_runs",
+                {static_cast<long long>(late_after.count())});
+      std::vector<std::int64_t> columns;
+      for (std::size_t i = 0; !rows.empty() && i < kProcessingHistoryColumnCount; ++i) {
+        columns.push_back(rows[0].Int(i));
+      }
+      return ProcessingHistoryOf(columns);
+    });
+  }
+
  private:
   std::optional<UtcTime> LatestOn(Session& s) {
     const auto rows =
@@ -388,7 +405,7 @@ class MariaDbReportStore final : public ReportStore {
 
 constexpr std::string_view kTables[] = {"monitors",         "ble_devices",     "device_sightings",
                                         "sighting_staging", "staging_batches", "processor_lease",
-                                        "fleet_settings",   "schema_version"};
+                                        "fleet_settings",   "schema_version",  "processing_runs"};
 constexpr std::string_view kSeedTables[] = {"monitors", "ble_devices", "device_sightings",
                                             "sighting_staging"};
 constexpr std::string_view kRoutines[] = {"process_interval_best_rssi", "cleanup_old_staging"};

@@ -38,6 +38,7 @@ enum StatementId {
   kLeaseCheck,
   kProcessInterval,
   kProcessCounts,
+  kRecordRun,
   kPendingIntervals,
   kSightings,
   kDeviceName,
@@ -106,6 +107,9 @@ constexpr std::array<std::string_view, kStatementCount> kSql = {
     "@blemon_added)",
     // kProcessCounts
     "SELECT @blemon_rows, @blemon_changed, @blemon_added",
+    // kRecordRun: the run, in the processing transaction (the lease row is locked by kLeaseCheck).
+    "INSERT INTO processing_runs (interval_start, monitor_id, processed_at, duration_ms, "
+    "staging_rows) VALUES (FROM_UNIXTIME(?), ?, NOW(), ?, ?)",
     // kPendingIntervals: reads only the unprocessed rows' entries of idx_pending.
     "SELECT UNIX_TIMESTAMP(interval_start) FROM sighting_staging FORCE INDEX (idx_pending) "
     "WHERE processed = FALSE AND interval_start <= FROM_UNIXTIME(?) "
@@ -250,6 +254,7 @@ class MariaDbStore final : public Store {
                                  std::int64_t epoch) override {
     return runner_.Run(
         fmt::format("processing interval {}", UtcLabel(interval_start)), [&](Session& s) {
+          const auto started = std::chrono::steady_clock::now();
           Transaction tx(s.connection);
           const auto lease = Get(s, kLeaseCheck).Query({});
           const bool holds = !lease.empty() && lease[0].OptionalInt(0) == monitor &&
@@ -263,13 +268,17 @@ class MariaDbStore final : public Store {
           }
           Get(s, kProcessInterval).Execute({ToDb(interval_start)});
           const auto counts = Get(s, kProcessCounts).Query({});
-          tx.Commit();
           ProcessOutcome outcome;
           if (!counts.empty()) {
             outcome.staging_rows = static_cast<int>(counts[0].Int(0));
             outcome.sightings_changed = static_cast<int>(counts[0].Int(1));
             outcome.devices_added = static_cast<int>(counts[0].Int(2));
           }
+          Get(s, kRecordRun)
+              .Execute({ToDb(interval_start), static_cast<long long>(monitor),
+                        static_cast<long long>(MillisecondsSince(started)),
+                        static_cast<long long>(outcome.staging_rows)});
+          tx.Commit();
           return outcome;
         });
   }

@@ -309,6 +309,22 @@ class SqliteReportStore final : public ReportStore {
     return backlog;
   }
 
+  ProcessingHistory Processing(Seconds late_after) override {
+    auto row = db_->Prepare(
+        "SELECT " + ProcessingHistoryColumns() +
+        ", coalesce(sum(strftime('%s', processed_at) - strftime('%s', interval_start) > ?1 + "
+        "(SELECT CAST(setting_value AS INTEGER) FROM fleet_settings "
+        "WHERE setting_name = 'interval_seconds')), 0) FROM processing_runs");
+    row.Bind(1, static_cast<std::int64_t>(late_after.count()));
+    std::vector<std::int64_t> columns;
+    if (row.Step()) {
+      for (std::size_t i = 0; i < kProcessingHistoryColumnCount; ++i) {
+        columns.push_back(row.Int(static_cast<int>(i)));
+      }
+    }
+    return ProcessingHistoryOf(columns);
+  }
+
  private:
   void BindFilter(Statement& statement, const ReportFilter& filter) {
     statement.Bind(1, FormatUtc(filter.from)).Bind(2, FormatUtc(filter.to));
@@ -321,7 +337,7 @@ class SqliteReportStore final : public ReportStore {
 // The tables `check` counts: the seed's four, then blemon's own.
 constexpr std::string_view kTables[] = {"monitors",         "ble_devices",     "device_sightings",
                                         "sighting_staging", "staging_batches", "processor_lease",
-                                        "fleet_settings",   "schema_version"};
+                                        "fleet_settings",   "schema_version",  "processing_runs"};
 
 constexpr std::string_view kArchiveTable = "device_sightings_archive";
 

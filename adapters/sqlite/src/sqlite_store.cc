@@ -290,6 +290,7 @@ class SqliteStore final : public Store {
 
   ProcessOutcome ProcessInterval(UtcTime interval_start, MonitorId monitor,
                                  std::int64_t epoch) override {
+    const auto started = std::chrono::steady_clock::now();
     WriteTransaction tx(*db_);
     CheckFence(monitor, epoch);
     const auto interval = FormatUtc(interval_start);
@@ -317,6 +318,14 @@ class SqliteStore final : public Store {
 
     // The lease could have run out while we worked: fence again right before committing.
     CheckFence(monitor, epoch);
+    db_->Prepare(
+           "INSERT INTO processing_runs (interval_start, monitor_id, processed_at, duration_ms, "
+           "staging_rows) VALUES (?1, ?2, datetime('now'), ?3, ?4)")
+        .Bind(1, interval)
+        .Bind(2, monitor)
+        .Bind(3, MillisecondsSince(started))
+        .Bind(4, outcome.staging_rows)
+        .Run();
     tx.Commit();
     return outcome;
   }

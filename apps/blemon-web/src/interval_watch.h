@@ -15,8 +15,9 @@
 namespace blemon::web {
 
 // What blemon-web has seen of the processor's work, polling the store for the newest processed
-// interval. The store records no processing times, so the delay is measured here: from the end
-// of an interval to the first poll that finds its sightings (resolution: the poll period).
+// interval: the delay from the end of an interval to the first poll that finds its sightings
+// (resolution: the poll period), which is what a dashboard user waits. The processor's own
+// durations and counts are recorded by the store (ReportStore::Processing).
 struct ProcessingSeen {
   static constexpr double kBuckets[] = {5, 10, 30, 60, 120, 300, 600, 1800};  // seconds
   std::int64_t intervals = 0;  // new newest intervals seen since start

@@ -83,30 +83,41 @@ void LeaseFamilies(Exposition& e, const DashboardSnapshot& snapshot) {
   }
 }
 
-void ProcessingFamilies(Exposition& e, const ProcessingSeen& seen) {
-  e.Family("blemon_intervals_processed_total", "counter",
-           "New newest processed intervals seen by this blemon-web since it started.");
-  e.Sample("blemon_intervals_processed_total", "", static_cast<double>(seen.intervals));
-  e.Family("blemon_intervals_late_total", "counter",
-           "Of those, intervals seen more than one interval length after they ended.");
-  e.Sample("blemon_intervals_late_total", "", static_cast<double>(seen.late));
-  constexpr std::string_view kDelay = "blemon_processing_delay_seconds";
-  e.Family(kDelay, "histogram",
-           "Seconds from an interval's end until its sightings were seen in the database.");
-  for (std::size_t i = 0; i < std::size(ProcessingSeen::kBuckets); ++i) {
-    e.Sample(fmt::format("{}_bucket", kDelay),
-             fmt::format("le=\"{}\"", ProcessingSeen::kBuckets[i]),
-             static_cast<double>(seen.bucket_counts[i]));
+// Prometheus histogram buckets: `counts[i]` samples were at most `bounds[i]`, `count` in all.
+template <class Bounds, class Counts>
+void Histogram(Exposition& e, std::string_view name, const Bounds& bounds, const Counts& counts,
+               double count, double sum) {
+  for (std::size_t i = 0; i < std::size(bounds); ++i) {
+    e.Sample(fmt::format("{}_bucket", name), fmt::format("le=\"{}\"", bounds[i]),
+             static_cast<double>(counts[i]));
   }
-  e.Sample(fmt::format("{}_bucket", kDelay), "le=\"+Inf\"", static_cast<double>(seen.intervals));
-  e.Sample(fmt::format("{}_sum", kDelay), "", seen.delay_sum);
-  e.Sample(fmt::format("{}_count", kDelay), "", static_cast<double>(seen.intervals));
+  e.Sample(fmt::format("{}_bucket", name), "le=\"+Inf\"", count);
+  e.Sample(fmt::format("{}_sum", name), "", sum);
+  e.Sample(fmt::format("{}_count", name), "", count);
+}
+
+void ProcessingFamilies(Exposition& e, const ProcessingHistory& runs, const ProcessingSeen& seen) {
+  e.Family("blemon_intervals_processed_total", "counter",
+           "Intervals the processor committed, as it recorded them (processing_runs).");
+  e.Sample("blemon_intervals_processed_total", "", static_cast<double>(runs.runs));
+  e.Family("blemon_intervals_late_total", "counter",
+           "Of those, intervals committed more than one interval length after they ended.");
+  e.Sample("blemon_intervals_late_total", "", static_cast<double>(runs.late));
+  e.Family("blemon_processing_duration_seconds", "histogram",
+           "Seconds the processor spent processing one interval, as it measured them.");
+  Histogram(e, "blemon_processing_duration_seconds", kProcessingDurationBuckets, runs.at_most,
+            static_cast<double>(runs.runs), runs.duration_seconds);
+  e.Family("blemon_processing_delay_seconds", "histogram",
+           "Seconds from an interval's end until this blemon-web saw its sightings.");
+  Histogram(e, "blemon_processing_delay_seconds", ProcessingSeen::kBuckets, seen.bucket_counts,
+            static_cast<double>(seen.intervals), seen.delay_sum);
 }
 
 }  // namespace
 
 std::string MetricsText(const DashboardSnapshot& snapshot,
-                        const std::vector<MonitorBacklog>& backlog, const ProcessingSeen& seen) {
+                        const std::vector<MonitorBacklog>& backlog, const ProcessingHistory& runs,
+                        const ProcessingSeen& seen) {
   Exposition e;
   MonitorFamilies(e, snapshot, backlog);
   e.Family("blemon_staging_unprocessed_rows", "gauge",
@@ -120,7 +131,7 @@ std::string MetricsText(const DashboardSnapshot& snapshot,
         static_cast<double>((snapshot.store_now - *snapshot.oldest_unprocessed_interval).count()));
   }
   LeaseFamilies(e, snapshot);
-  ProcessingFamilies(e, seen);
+  ProcessingFamilies(e, runs, seen);
   return e.Take();
 }
 

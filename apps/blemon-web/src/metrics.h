@@ -10,9 +10,11 @@ namespace blemon::web {
 
 // /metrics in the Prometheus text exposition format (version 0.0.4): per monitor the age of its
 // heartbeat and its unprocessed staging rows, the staging backlog, the processor lease (holder,
-// epoch, seconds to expiry) and what IntervalWatch saw of processing (intervals, late ones, the
-// delay histogram). Label values are escaped as the format requires (a monitor name is free text).
+// epoch, seconds to expiry), the processor's recorded runs (`runs`: intervals processed, late ones,
+// the duration histogram) and the delay from an interval's end until IntervalWatch saw it
+// (`seen`). Label values are escaped as the format requires (a monitor name is free text).
 std::string MetricsText(const DashboardSnapshot& snapshot,
-                        const std::vector<MonitorBacklog>& backlog, const ProcessingSeen& seen);
+                        const std::vector<MonitorBacklog>& backlog, const ProcessingHistory& runs,
+                        const ProcessingSeen& seen);
 
 }  // namespace blemon::web

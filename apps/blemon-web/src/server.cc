@@ -151,7 +151,8 @@ void Server::Impl::Routes() {
     Answer(req, res, [&](ReportStore& store) {
       RequireKnownParameters(req.params, {});
       return Reply{200, "text/plain; version=0.0.4; charset=utf-8",
-                   MetricsText(store.Snapshot(0, 0), store.Backlog(), watch.Seen())};
+                   MetricsText(store.Snapshot(0, 0), store.Backlog(),
+                               store.Processing(options.fleet_interval), watch.Seen())};
     });
   });
   s.set_error_handler(httplib::Server::HandlerWithResponse([](const Request& req, Response& res) {

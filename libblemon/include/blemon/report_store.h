@@ -9,6 +9,8 @@
 // running and shows it), Refused when it answers no (access denied, schema missing or too old).
 // All times are UTC; turning them into local time is the presentation's job.
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -162,6 +164,32 @@ struct MonitorBacklog {
   std::int64_t unprocessed_rows = 0;
 };
 
+// The upper bounds, in seconds, of the processing-duration histogram's buckets: declared once, so
+// every store counts into the same buckets and /metrics labels them alike.
+inline constexpr std::array<double, 9> kProcessingDurationBuckets = {0.1, 0.25, 0.5, 1, 2.5,
+                                                                     5,   10,   30,  60};
+
+// What the processor recorded of its committed runs (table processing_runs), one run per
+// processed interval, since the table was created.
+struct ProcessingHistory {
+  std::int64_t runs = 0;        // intervals processed
+  double duration_seconds = 0;  // sum of the runs' processing durations
+  // Runs whose duration was at most kProcessingDurationBuckets[i] (cumulative, as Prometheus'
+  // histogram buckets are).
+  std::array<std::int64_t, kProcessingDurationBuckets.size()> at_most{};
+  std::int64_t late = 0;  // runs committed more than late_after after their interval ended
+};
+
+// The SQL select list, portable to both stores, of what ProcessingHistory counts over
+// processing_runs: COUNT, the sum of duration_ms, then per bucket the runs at most its bound. A
+// store appends its own count of late runs (its time arithmetic differs) and reads the row, as
+// integers in that order, with ProcessingHistoryOf.
+std::string ProcessingHistoryColumns();
+// The columns of ProcessingHistoryColumns and the late count: what ProcessingHistoryOf reads.
+inline constexpr std::size_t kProcessingHistoryColumnCount = 3 + kProcessingDurationBuckets.size();
+// Zeros when `columns` does not hold kProcessingHistoryColumnCount values (no row).
+ProcessingHistory ProcessingHistoryOf(const std::vector<std::int64_t>& columns);
+
 class ReportStore {
  public:
   virtual ~ReportStore() = default;
@@ -188,6 +216,10 @@ class ReportStore {
                                         int limit) = 0;
   // Monitors with unprocessed staging rows, by name.
   virtual std::vector<MonitorBacklog> Backlog() = 0;
+  // The processor's recorded runs. A run is late when it was committed (store's clock) more than
+  // `late_after` after its interval ended (interval_start + the fleet's interval length); with no
+  // fleet interval recorded yet, none is late.
+  virtual ProcessingHistory Processing(Seconds late_after) = 0;
 };
 
 // --- Maintenance

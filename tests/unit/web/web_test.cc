@@ -36,6 +36,7 @@ class FixedStore final : public ReportStore {
     return {};
   }
   std::vector<MonitorBacklog> Backlog() override { return backlog; }
+  ProcessingHistory Processing(Seconds) override { return {}; }
 
   ReportFilter last_filter;
   std::string last_mac;
@@ -103,13 +104,36 @@ TEST(Metrics, EscapeMonitorNamesAndCountBacklogPerMonitor) {
   snapshot.lease.expires_at = At(1600);
   snapshot.lease.store_now = At(1000);
   snapshot.unprocessed_rows = 12;
-  const std::string text = MetricsText(snapshot, {{"a\"b\\c\nd", 12}}, {});
+  const std::string text = MetricsText(snapshot, {{"a\"b\\c\nd", 12}}, {}, {});
   EXPECT_THAT(text,
               HasSubstr("blemon_monitor_last_seen_age_seconds{monitor=\"a\\\"b\\\\c\\nd\"} 60\n"));
   EXPECT_THAT(text, HasSubstr("blemon_monitor_readings_staged{monitor=\"a\\\"b\\\\c\\nd\"} 12\n"));
   EXPECT_THAT(text, HasSubstr("blemon_processor_lease_epoch 7\n"));
   EXPECT_THAT(text, HasSubstr("blemon_processor_lease_expires_in_seconds 600\n"));
   EXPECT_THAT(text, HasSubstr("blemon_processing_delay_seconds_bucket{le=\"+Inf\"} 0\n"));
+}
+
+TEST(Metrics, ExportTheProcessorsRecordedRunsAsCountersAndAHistogram) {
+  ProcessingHistory runs;
+  runs.runs = 3;
+  runs.late = 1;
+  runs.duration_seconds = 4.75;
+  runs.at_most = {1, 1, 2, 2, 2, 2, 3, 3, 3};  // 0.1 s, 0.5 s and 7.5 s (say)
+  const std::string text = MetricsText(DashboardSnapshot{}, {}, runs, {});
+  EXPECT_THAT(text, HasSubstr("# TYPE blemon_intervals_processed_total counter\n"
+                              "blemon_intervals_processed_total 3\n"));
+  EXPECT_THAT(text, HasSubstr("# TYPE blemon_intervals_late_total counter\n"
+                              "blemon_intervals_late_total 1\n"));
+  EXPECT_THAT(text, HasSubstr("# TYPE blemon_processing_duration_seconds histogram\n"
+                              "blemon_processing_duration_seconds_bucket{le=\"0.1\"} 1\n"
+                              "blemon_processing_duration_seconds_bucket{le=\"0.25\"} 1\n"
+                              "blemon_processing_duration_seconds_bucket{le=\"0.5\"} 2\n"));
+  EXPECT_THAT(text, HasSubstr("blemon_processing_duration_seconds_bucket{le=\"10\"} 3\n"
+                              "blemon_processing_duration_seconds_bucket{le=\"30\"} 3\n"
+                              "blemon_processing_duration_seconds_bucket{le=\"60\"} 3\n"
+                              "blemon_processing_duration_seconds_bucket{le=\"+Inf\"} 3\n"
+                              "blemon_processing_duration_seconds_sum 4.75\n"
+                              "blemon_processing_duration_seconds_count 3\n"));
 }
 
 TEST(AnIntervalWatch, CountsNewIntervalsAfterTheFirstAndTheLateOnes) {
