@@ -35,7 +35,6 @@ void IntervalWatch::Record(std::optional<UtcTime> newest, UtcTime now) {
     if (!first) {
       const double delay = static_cast<double>((now - (*newest + interval_)).count());
       ++seen_.intervals;
-      if (delay > static_cast<double>(interval_.count())) ++seen_.late;
       seen_.delay_sum += delay;
       for (std::size_t i = 0; i < std::size(ProcessingSeen::kBuckets); ++i) {
         if (delay <= ProcessingSeen::kBuckets[i]) ++seen_.bucket_counts[i];

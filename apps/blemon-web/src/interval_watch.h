@@ -20,8 +20,7 @@ namespace blemon::web {
 // durations and counts are recorded by the store (ReportStore::Processing).
 struct ProcessingSeen {
   static constexpr double kBuckets[] = {5, 10, 30, 60, 120, 300, 600, 1800};  // seconds
-  std::int64_t intervals = 0;  // new newest intervals seen since start
-  std::int64_t late = 0;       // of those, seen more than one interval length after their end
+  std::int64_t intervals = 0;                             // new newest intervals seen since start
   std::uint64_t bucket_counts[std::size(kBuckets)] = {};  // cumulative, Prometheus style
   double delay_sum = 0;
 };
