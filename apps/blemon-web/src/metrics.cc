@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <map>
+#include <optional>
 
 namespace blemon::web {
 namespace {
@@ -32,6 +33,12 @@ class Exposition {
   void Sample(std::string_view name, std::string_view labels, double value) {
     out_ += labels.empty() ? fmt::format("{} {}\n", name, value)
                            : fmt::format("{}{{{}}} {}\n", name, labels, value);
+  }
+  // A family of at most one sample: the header always, the sample when there is a value.
+  void Single(std::string_view name, std::string_view type, std::string_view help,
+              std::optional<double> value, std::string_view labels = "") {
+    Family(name, type, help);
+    if (value) Sample(name, labels, *value);
   }
   std::string Take() { return std::move(out_); }
 
@@ -68,19 +75,17 @@ void MonitorFamilies(Exposition& e, const DashboardSnapshot& snapshot,
 
 void LeaseFamilies(Exposition& e, const DashboardSnapshot& snapshot) {
   const LeaseStatus& lease = snapshot.lease;
-  const bool live = lease.live();
-  e.Family("blemon_processor_lease_held", "gauge",
-           "1 for the monitor holding a live processor lease (none when nobody does).");
-  if (live) e.Sample("blemon_processor_lease_held", MonitorLabels(lease.holder_name), 1);
-  e.Family("blemon_processor_lease_epoch", "gauge",
-           "The lease's fencing token; it grows with every new holder.");
-  e.Sample("blemon_processor_lease_epoch", "", static_cast<double>(lease.epoch));
-  e.Family("blemon_processor_lease_expires_in_seconds", "gauge",
-           "Seconds until the lease expires (negative: expired).");
-  if (lease.expires_at) {
-    e.Sample("blemon_processor_lease_expires_in_seconds", "",
-             static_cast<double>((*lease.expires_at - lease.store_now).count()));
-  }
+  e.Single("blemon_processor_lease_held", "gauge",
+           "1 for the monitor holding a live processor lease (none when nobody does).",
+           lease.live() ? std::optional(1.0) : std::nullopt, MonitorLabels(lease.holder_name));
+  e.Single("blemon_processor_lease_epoch", "gauge",
+           "The lease's fencing token; it grows with every new holder.",
+           static_cast<double>(lease.epoch));
+  e.Single("blemon_processor_lease_expires_in_seconds", "gauge",
+           "Seconds until the lease expires (negative: expired).",
+           lease.expires_at
+               ? std::optional(static_cast<double>((*lease.expires_at - lease.store_now).count()))
+               : std::nullopt);
 }
 
 // Prometheus histogram buckets: `counts[i]` samples were at most `bounds[i]`, `count` in all.
@@ -97,12 +102,12 @@ void Histogram(Exposition& e, std::string_view name, const Bounds& bounds, const
 }
 
 void ProcessingFamilies(Exposition& e, const ProcessingHistory& runs, const ProcessingSeen& seen) {
-  e.Family("blemon_intervals_processed_total", "counter",
-           "Intervals the processor committed, as it recorded them (processing_runs).");
-  e.Sample("blemon_intervals_processed_total", "", static_cast<double>(runs.runs));
-  e.Family("blemon_intervals_late_total", "counter",
-           "Of those, intervals committed more than one interval length after they ended.");
-  e.Sample("blemon_intervals_late_total", "", static_cast<double>(runs.late));
+  e.Single("blemon_intervals_processed_total", "counter",
+           "Intervals the processor committed, as it recorded them (processing_runs).",
+           static_cast<double>(runs.runs));
+  e.Single("blemon_intervals_late_total", "counter",
+           "Of those, intervals committed more than one interval length after they ended.",
+           static_cast<double>(runs.late));
   e.Family("blemon_processing_duration_seconds", "histogram",
            "Seconds the processor spent processing one interval, as it measured them.");
   Histogram(e, "blemon_processing_duration_seconds", kProcessingDurationBuckets, runs.at_most,
@@ -120,16 +125,14 @@ std::string MetricsText(const DashboardSnapshot& snapshot,
                         const ProcessingSeen& seen) {
   Exposition e;
   MonitorFamilies(e, snapshot, backlog);
-  e.Family("blemon_staging_unprocessed_rows", "gauge",
-           "Staged readings of all monitors not processed yet.");
-  e.Sample("blemon_staging_unprocessed_rows", "", static_cast<double>(snapshot.unprocessed_rows));
-  e.Family("blemon_staging_oldest_unprocessed_age_seconds", "gauge",
-           "Age of the oldest interval with unprocessed readings.");
-  if (snapshot.oldest_unprocessed_interval) {
-    e.Sample(
-        "blemon_staging_oldest_unprocessed_age_seconds", "",
-        static_cast<double>((snapshot.store_now - *snapshot.oldest_unprocessed_interval).count()));
-  }
+  e.Single("blemon_staging_unprocessed_rows", "gauge",
+           "Staged readings of all monitors not processed yet.",
+           static_cast<double>(snapshot.unprocessed_rows));
+  const auto& oldest = snapshot.oldest_unprocessed_interval;
+  e.Single("blemon_staging_oldest_unprocessed_age_seconds", "gauge",
+           "Age of the oldest interval with unprocessed readings.",
+           oldest ? std::optional(static_cast<double>((snapshot.store_now - *oldest).count()))
+                  : std::nullopt);
   LeaseFamilies(e, snapshot);
   ProcessingFamilies(e, runs, seen);
   return e.Take();
