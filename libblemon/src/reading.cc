@@ -63,6 +63,43 @@ std::optional<std::string> SanitizeDeviceName(std::string_view raw) {
   return out;
 }
 
+namespace {
+
+void InsertSorted(std::vector<std::uint16_t>& values, std::uint16_t value) {
+  const auto pos = std::lower_bound(values.begin(), values.end(), value);
+  if (pos == values.end() || *pos != value) values.insert(pos, value);
+}
+
+// Keeps the latest prefix per company, cut to kMaxManufacturerPrefixBytes.
+void MergeManufacturer(std::vector<ManufacturerPrefix>& kept, const ManufacturerPrefix& heard) {
+  ManufacturerPrefix cut{
+      .company_id = heard.company_id,
+      .prefix = {heard.prefix.begin(),
+                 heard.prefix.begin() + static_cast<std::ptrdiff_t>(std::min(
+                                            heard.prefix.size(), kMaxManufacturerPrefixBytes))}};
+  const auto pos = std::lower_bound(
+      kept.begin(), kept.end(), heard.company_id,
+      [](const ManufacturerPrefix& m, std::uint16_t id) { return m.company_id < id; });
+  if (pos != kept.end() && pos->company_id == heard.company_id) {
+    *pos = std::move(cut);
+  } else if (kept.size() < kMaxManufacturers) {
+    kept.insert(pos, std::move(cut));
+  }
+}
+
+void MergePayload(AdvertPayload& kept, const AdvertPayload& heard) {
+  for (const std::uint16_t uuid : heard.service_uuids) {
+    if (kept.service_uuids.size() < kMaxServiceUuids) InsertSorted(kept.service_uuids, uuid);
+  }
+  for (const ManufacturerPrefix& data : heard.manufacturer_data) {
+    MergeManufacturer(kept.manufacturer_data, data);
+  }
+  if (heard.appearance) kept.appearance = heard.appearance;
+  if (heard.monitor_beacon) kept.monitor_beacon = heard.monitor_beacon;
+}
+
+}  // namespace
+
 void ScanAggregator::Add(const Advert& advert) {
   ++stats_.adverts;
   const auto mac = MacAddress::Parse(advert.address);
@@ -93,7 +130,8 @@ void ScanAggregator::Add(const Advert& advert) {
                                            .advert_count = 0,
                                            .name = std::nullopt,
                                            .tx_power = std::nullopt,
-                                           .company_ids = {}})
+                                           .company_ids = {},
+                                           .payload = {}})
                 .first;
   Reading& reading = it->second;
   reading.address_class = mac->Classify(type);
@@ -103,10 +141,8 @@ void ScanAggregator::Add(const Advert& advert) {
     if (auto name = SanitizeDeviceName(*advert.name)) reading.name = std::move(name);
   }
   if (advert.tx_power) reading.tx_power = advert.tx_power;
-  for (const std::uint16_t id : advert.company_ids) {
-    const auto pos = std::lower_bound(reading.company_ids.begin(), reading.company_ids.end(), id);
-    if (pos == reading.company_ids.end() || *pos != id) reading.company_ids.insert(pos, id);
-  }
+  for (const std::uint16_t id : advert.company_ids) InsertSorted(reading.company_ids, id);
+  MergePayload(reading.payload, advert.payload);
 }
 
 std::vector<Reading> ScanAggregator::Readings() const {

@@ -81,7 +81,8 @@ Reading MakeReading(int device, int rssi) {
                  .advert_count = 4,
                  .name = fmt::format("Device {}", device),
                  .tx_power = std::nullopt,
-                 .company_ids = {}};
+                 .company_ids = {},
+                 .payload = {}};
 }
 
 struct Bench {

@@ -42,7 +42,8 @@ Reading AStore::MakeReading(const std::string& mac, int rssi, std::optional<std:
                  .advert_count = 3,
                  .name = std::move(name),
                  .tx_power = std::nullopt,
-                 .company_ids = {}};
+                 .company_ids = {},
+                 .payload = {}};
 }
 
 Batch AStore::MakeBatch(MonitorId monitor, std::int64_t seq, UtcTime interval_start,

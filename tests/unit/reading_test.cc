@@ -393,6 +393,39 @@ TEST(AScanAggregator, CollectsCompanyIdsSortedAndUnique) {
   EXPECT_THAT(readings[0].company_ids, ElementsAre(0x0006, 0x004C, 0x0075));
 }
 
+TEST(AScanAggregator, KeepsBoundedPayloadLatestPerCompany) {
+  ScanAggregator aggregator;
+  Advert first = MakeAdvert("00:11:22:33:44:55", -60);
+  first.payload.manufacturer_data = {
+      {.company_id = 0x004C, .prefix = {0x10, 0x05}},
+      {.company_id = 0x0006, .prefix = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10}}};
+  first.payload.service_uuids = {0xFE9F, 0x180F};
+  first.payload.appearance = 0x0040;
+  Advert second = MakeAdvert("00:11:22:33:44:55", -61);
+  second.payload.manufacturer_data = {{.company_id = 0x004C, .prefix = {0x12, 0x19}}};
+  second.payload.service_uuids = {0x180F, 0xFD5A};
+  second.payload.monitor_beacon = MonitorBeacon{.monitor_id = 7, .tx_power = 4};
+  aggregator.Add(first);
+  aggregator.Add(second);
+  const auto readings = aggregator.Readings();
+  ASSERT_EQ(readings.size(), 1u);
+  EXPECT_THAT(
+      readings[0].payload.manufacturer_data,
+      ElementsAre(ManufacturerPrefix{.company_id = 0x0006, .prefix = {1, 2, 3, 4, 5, 6, 7, 8}},
+                  ManufacturerPrefix{.company_id = 0x004C, .prefix = {0x12, 0x19}}));
+  EXPECT_THAT(readings[0].payload.service_uuids, ElementsAre(0x180F, 0xFD5A, 0xFE9F));
+  EXPECT_EQ(readings[0].payload.appearance, 0x0040);
+  EXPECT_EQ(readings[0].payload.monitor_beacon, (MonitorBeacon{.monitor_id = 7, .tx_power = 4}));
+}
+
+TEST(AScanAggregator, KeepsAtMostEightServiceUuids) {
+  ScanAggregator aggregator;
+  Advert advert = MakeAdvert("00:11:22:33:44:55", -60);
+  for (std::uint16_t uuid = 1; uuid <= 12; ++uuid) advert.payload.service_uuids.push_back(uuid);
+  aggregator.Add(advert);
+  EXPECT_EQ(aggregator.Readings()[0].payload.service_uuids.size(), kMaxServiceUuids);
+}
+
 TEST(AScanAggregator, DropsAndCountsUnknownRssi) {
   ScanAggregator aggregator;
   aggregator.Add(MakeAdvert("00:11:22:33:44:55", 127));

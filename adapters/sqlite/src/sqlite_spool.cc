@@ -176,7 +176,8 @@ class SqliteSpool final : public Spool {
                 .advert_count = static_cast<int>(rows.Int(3)),
                 .name = rows.OptionalText(4),
                 .tx_power = tx_power,
-                .company_ids = SplitCompanyIds(rows.Text(6))};
+                .company_ids = SplitCompanyIds(rows.Text(6)),
+                .payload = {}};
       batch.readings.push_back(std::move(r));
     }
     return batch;

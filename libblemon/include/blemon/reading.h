@@ -26,6 +26,46 @@ RssiVerdict CheckRssi(int rssi);
 // empty result means "no name".
 std::optional<std::string> SanitizeDeviceName(std::string_view raw);
 
+// Bounds on what a reading keeps of an advertisement's payload: enough to tell what kind of device
+// sent it (Apple's continuity type byte, the iBeacon or Eddystone prefix), too little to carry a
+// message.
+inline constexpr std::size_t kMaxManufacturerPrefixBytes = 8;
+inline constexpr std::size_t kMaxServiceUuids = 8;
+inline constexpr std::size_t kMaxManufacturers = 8;
+
+// The start of one manufacturer-specific data field (Core Specification Supplement, Part A, 1.4):
+// the company identifier and the first bytes that follow it.
+struct ManufacturerPrefix {
+  std::uint16_t company_id = 0;
+  std::vector<std::uint8_t> prefix;  // at most kMaxManufacturerPrefixBytes
+
+  friend auto operator<=>(const ManufacturerPrefix&, const ManufacturerPrefix&) = default;
+};
+
+// A blemon monitor's own advertisement, recognised by the blemon service UUID: which monitor sent
+// it and at what TX power (dBm), so monitors hearing each other can calibrate their RSSI.
+struct MonitorBeacon {
+  std::uint32_t monitor_id = 0;
+  int tx_power = 0;  // dBm, as the sending adapter reported it
+
+  friend bool operator==(const MonitorBeacon&, const MonitorBeacon&) = default;
+};
+
+// What an advertisement says about its sender beyond address, name and TX power: the material of
+// device classes and of linking rotating addresses.
+struct AdvertPayload {
+  // In a Reading: sorted by company, one per company (the latest heard), at most
+  // kMaxManufacturers. In an Advert: as heard.
+  std::vector<ManufacturerPrefix> manufacturer_data;
+  // 16-bit UUIDs of the ServiceUUIDs list and of the ServiceData keys. In a Reading: sorted,
+  // unique, at most kMaxServiceUuids.
+  std::vector<std::uint16_t> service_uuids;
+  std::optional<std::uint16_t> appearance;  // GAP Appearance (Assigned Numbers, 2.6.2)
+  std::optional<MonitorBeacon> monitor_beacon;
+
+  friend bool operator==(const AdvertPayload&, const AdvertPayload&) = default;
+};
+
 // One advertisement as a scanner heard it, before validation. Scanners fill what they know.
 struct Advert {
   std::string address;       // as reported; parsed and normalised by the aggregator
@@ -34,6 +74,7 @@ struct Advert {
   std::optional<std::string> name;
   std::optional<int> tx_power;
   std::vector<std::uint16_t> company_ids;
+  AdvertPayload payload;
 };
 
 // One device in one scan: the aggregate of all its adverts in the window.
@@ -45,6 +86,7 @@ struct Reading {
   std::optional<std::string> name;  // latest non-empty, sanitised
   std::optional<int> tx_power;
   std::vector<std::uint16_t> company_ids;  // sorted, unique
+  AdvertPayload payload;                   // bounded; the latest appearance and beacon heard
 
   friend bool operator==(const Reading&, const Reading&) = default;
 };
@@ -61,8 +103,10 @@ struct ScanStats {
 };
 
 // Folds many adverts per device into one Reading per device (strongest RSSI, advert count, latest
-// non-empty name, address class). Adverts with an unknown (127) or out-of-range RSSI, or an
-// unparsable address, are counted in stats() and otherwise ignored.
+// non-empty name, address class, the union of company IDs and service UUIDs, the latest
+// manufacturer prefix per company, appearance and monitor beacon; payload cut to the bounds above).
+// Adverts with an unknown (127) or out-of-range RSSI, or an unparsable address, are counted in
+// stats() and otherwise ignored.
 class ScanAggregator {
  public:
   void Add(const Advert& advert);

@@ -93,7 +93,8 @@ TEST_F(TheProcessorLease, RejectsAnExpiredHoldersProcessingByTheEpochCheck) {
             .advert_count = 1,
             .name = std::nullopt,
             .tx_power = std::nullopt,
-            .company_ids = {}};
+            .company_ids = {},
+            .payload = {}};
   ASSERT_TRUE(old_holder->StageBatch({a, 1, t, t, {r}}));
   const LeaseAnswer stale = old_holder->ClaimLease(a, Seconds(1));
   ASSERT_TRUE(stale.granted);

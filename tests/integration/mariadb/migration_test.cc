@@ -231,7 +231,8 @@ TEST_F(AMigration, ConvertsAThreeByteUtf8SeedSoEmojiNamesAreStored) {
             .advert_count = 1,
             .name = "tag \xF0\x9F\x90\xBE",
             .tx_power = std::nullopt,
-            .company_ids = {}};
+            .company_ids = {},
+            .payload = {}};
   ASSERT_TRUE(store->StageBatch({id, 1, t, t, {r}}));
   store->ProcessInterval(t, id, store->ClaimLease(id, Seconds(60)).epoch);
   EXPECT_EQ(store->DeviceName(r.mac), std::optional<std::optional<std::string>>(r.name));
@@ -439,7 +440,8 @@ TEST_F(AnUpgradedDatabase, RefusesABatchOfAnUnknownMonitorWholly) {
             .advert_count = 1,
             .name = std::nullopt,
             .tx_power = std::nullopt,
-            .company_ids = {}};
+            .company_ids = {},
+            .payload = {}};
   EXPECT_THROW(store->StageBatch({4242, 1, t, t, {r, r}}), Refused);
   EXPECT_EQ(sql_->Scalar("SELECT COUNT(*) FROM sighting_staging"), "0") << "all or nothing";
   EXPECT_EQ(sql_->Scalar("SELECT COUNT(*) FROM staging_batches"), "0");
@@ -460,7 +462,8 @@ TEST_F(AnUpgradedDatabase, MergesTheOriginalToolsRowsWithBlemonBatches) {
             .advert_count = 1,
             .name = std::nullopt,
             .tx_power = std::nullopt,
-            .company_ids = {}};
+            .company_ids = {},
+            .payload = {}};
   ASSERT_TRUE(store->StageBatch({modern, 1, t, t, {r}}));
   store->ProcessInterval(t, modern, store->ClaimLease(modern, Seconds(600)).epoch);
   const auto sightings = store->Sightings(t, t + 5min);

@@ -54,7 +54,8 @@ class AnOutage : public ::testing::Test {
                                        .advert_count = 1,
                                        .name = "device " + std::to_string(i),
                                        .tx_power = std::nullopt,
-                                       .company_ids = {}});
+                                       .company_ids = {},
+                                       .payload = {}});
     }
     return batch;
   }

@@ -62,7 +62,8 @@ Reading MakeReading(int i, int rssi, std::optional<std::string> name) {
                  .name = std::move(name),
                  .tx_power = i % 3 == 0 ? std::optional<int>() : std::optional<int>(-(i % 20)),
                  .company_ids = i % 4 == 0 ? std::vector<std::uint16_t>{}
-                                           : std::vector<std::uint16_t>{6, 76, 65535}};
+                                           : std::vector<std::uint16_t>{6, 76, 65535},
+                 .payload = {}};
 }
 
 pid_t Fork(const std::function<int()>& body) {

@@ -26,7 +26,8 @@ inline Reading MakeReading(std::uint8_t last_octet, int rssi) {
                  .advert_count = 3,
                  .name = std::nullopt,
                  .tx_power = std::nullopt,
-                 .company_ids = {}};
+                 .company_ids = {},
+                 .payload = {}};
 }
 
 inline Config MakeConfig(bool process = false, bool standby = false) {
