@@ -328,11 +328,16 @@ void Connection::RequireReadyNode() {
                   "(SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS "
                   " WHERE VARIABLE_NAME = 'WSREP_READY')");
   const Row node = probe.QueryOne({});
-  if (node.Text(0) == "ON" && node.Text(1) != "ON") {
+  if (node.Text(0) != "ON") return;
+  if (node.Text(1) != "ON") {
     throw DbError(ER_UNKNOWN_COM_ERROR, "08S01",
                   "the Galera node is not ready for clients (wsrep_ready = " + node.Text(1) +
                       ": joining, or not in the primary component)");
   }
+  // Reads wait until this node has applied every write committed anywhere in the cluster before
+  // they began (causal reads), so the processing transaction's lease check and a session moved to
+  // another node by a failover see what the cluster has committed, not a node's lagging copy.
+  ExecuteText("SET SESSION wsrep_sync_wait = 1");
 }
 
 Connection::~Connection() {
