@@ -21,6 +21,9 @@ BLEMON_TEST_PACKAGES=(
   faketime
   # time-zone golden tests (zoneinfo) and the pty/namespace helpers of the tool tests
   tzdata util-linux
+  # the Galera tests: three mariadbd in one cluster (tests/peers/galera-peer.sh); rsync state
+  # transfer, which checks its port with ss (iproute2)
+  galera-4 rsync iproute2
 )
 BLEMON_DEMO_PACKAGES=(sqlite3 libjs-chart.js)
 

@@ -241,6 +241,69 @@ void ReadMonitor(SectionReader& r, MonitorSettings& m) {
   r.String("state_directory", m.state_directory);
 }
 
+// One entry of database.hosts: "host", "host:port", "[v6 address]" or "[v6 address]:port". Port 0
+// stands for "database.port", filled in once the whole section is read. Returns the problem, or
+// an empty string when the entry is good.
+std::string ParseServer(std::string_view text, DatabaseServer& server) {
+  std::string_view host = text;
+  std::string_view port;
+  if (text.starts_with('[')) {
+    const auto close = text.find(']');
+    if (close == std::string_view::npos) return "has an unclosed [ (write \"[::1]:3306\")";
+    host = text.substr(1, close - 1);
+    const std::string_view rest = text.substr(close + 1);
+    if (!rest.empty() && !rest.starts_with(':')) return "has text after ] that is not :port";
+    if (!rest.empty()) port = rest.substr(1);
+    if (!rest.empty() && port.empty()) return "ends in : without a port";
+  } else if (const auto colon = text.rfind(':'); colon != std::string_view::npos) {
+    if (text.find(':') != colon) return "looks like an IPv6 address: write it as \"[addr]:port\"";
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+    if (port.empty()) return "ends in : without a port";
+  }
+  if (host.empty()) return "has no host";
+  if (host == "localhost") {
+    return "is localhost, which means the Unix socket: a cluster's nodes are reached over TCP "
+           "(write 127.0.0.1 for this machine)";
+  }
+  server.host = std::string(host);
+  server.port = 0;
+  if (port.empty()) return "";
+  int value = 0;
+  for (char c : port) {
+    if (c < '0' || c > '9' || value > 65535) return "has a port that is not a number in 1..65535";
+    value = value * 10 + (c - '0');
+  }
+  if (value < 1 || value > 65535) return "has a port that is not a number in 1..65535";
+  server.port = value;
+  return "";
+}
+
+void ReadServers(SectionReader& r, const toml::node& node, std::vector<DatabaseServer>& out) {
+  const auto* array = node.as_array();
+  if (array == nullptr) {
+    r.Throw(node, "hosts",
+            fmt::format("must be an array of \"host:port\" strings (got {})", TypeName(node)));
+  }
+  if (array->empty()) r.Throw(node, "hosts", "is empty: list at least one server, or drop it");
+  out.clear();
+  for (std::size_t i = 0; i < array->size(); ++i) {
+    const toml::node& entry = *array->get(i);
+    const auto* text = entry.as_string();
+    const std::string key = fmt::format("hosts[{}]", i);
+    if (text == nullptr) {
+      r.Throw(entry, key, fmt::format("must be a \"host:port\" string (got {})", TypeName(entry)));
+    }
+    DatabaseServer server;
+    const std::string problem = ParseServer(text->get(), server);
+    if (!problem.empty()) r.Throw(entry, key, fmt::format("\"{}\" {}", text->get(), problem));
+    if (std::find(out.begin(), out.end(), server) != out.end()) {
+      r.Throw(entry, key, fmt::format("\"{}\" is listed twice", text->get()));
+    }
+    out.push_back(std::move(server));
+  }
+}
+
 void ReadDatabase(SectionReader& r, DatabaseSettings& d) {
   r.Custom("backend", [&r, &d](const toml::node& node) {
     const auto* value = node.as_string();
@@ -254,6 +317,7 @@ void ReadDatabase(SectionReader& r, DatabaseSettings& d) {
     }
   });
   r.String("host", d.host);
+  r.Custom("hosts", [&r, &d](const toml::node& node) { ReadServers(r, node, d.hosts); });
   r.Integer("port", d.port, 1, 65535);
   r.String("socket", d.socket);
   // MariaDB's own limits: user names of at most 80 characters, database names of 64.
@@ -335,6 +399,10 @@ void CheckConsistency(const std::string& source, const toml::table& root, const 
                      "from one renewal to the next (got {})",
                      m.scan_interval.count(), m.processor_lease_ttl.count()));
   }
+  if (!config.database.hosts.empty() && LineOf(root, "database", "host") > 0) {
+    fail("database", "hosts",
+         "and database.host are both set: keep one (hosts lists every server, host is one)");
+  }
   if (!config.database.password.empty() && !config.database.password_file.empty()) {
     fail("database", "password_file", "and database.password are both set: keep one");
   }
@@ -351,6 +419,18 @@ void CheckConsistency(const std::string& source, const toml::table& root, const 
 }
 
 }  // namespace
+
+std::vector<DatabaseServer> ServersOf(const DatabaseSettings& settings) {
+  if (!settings.hosts.empty()) return settings.hosts;
+  return {{settings.host, settings.port}};
+}
+
+std::string ToString(const DatabaseServer& server) {
+  if (server.host.find(':') != std::string::npos) {
+    return fmt::format("[{}]:{}", server.host, server.port);
+  }
+  return fmt::format("{}:{}", server.host, server.port);
+}
 
 int Config::LineOf(std::string_view key) const {
   const auto found = key_lines.find(key);
@@ -406,6 +486,10 @@ Config ParseConfig(std::string_view toml_text, std::string_view source_name) {
     SectionReader reader(source, std::string(key.str()), *table, &config.key_lines);
     section->second(reader);
     reader.Read();
+  }
+  // An entry of database.hosts without a port takes database.port, wherever that key stands.
+  for (DatabaseServer& server : config.database.hosts) {
+    if (server.port == 0) server.port = config.database.port;
   }
   CheckConsistency(source, root, config);
   return config;

@@ -567,5 +567,59 @@ TEST(AConfigParser, ThrowsOnlyConfigErrorForRandomBytes) {
   }
 }
 
+// --- database.hosts (a Galera cluster) -----------------------------------------------------------
+
+TEST(ADatabaseHostsList, KeepsTheServersInOrderWithTheirPorts) {
+  const DatabaseSettings d =
+      Parse("[database]\nhosts = [\"10.0.0.1:3307\", \"db2.lan\", \"[fd00::3]:3309\"]\n").database;
+  EXPECT_EQ(d.backend, Backend::kMariaDb);
+  EXPECT_EQ(d.hosts, (std::vector<DatabaseServer>{
+                         {"10.0.0.1", 3307}, {"db2.lan", 3306}, {"fd00::3", 3309}}));
+  EXPECT_EQ(ServersOf(d), d.hosts);
+  EXPECT_EQ(ToString(d.hosts[2]), "[fd00::3]:3309");
+}
+
+TEST(ADatabaseHostsList, GivesEntriesWithoutAPortDatabasePortWhereverItStands) {
+  // toml++ reads keys in name order, so port is read after hosts: the default is filled in later.
+  const DatabaseSettings d = Parse("[database]\nhosts = [\"a\", \"b:1\"]\nport = 4000\n").database;
+  EXPECT_EQ(d.hosts, (std::vector<DatabaseServer>{{"a", 4000}, {"b", 1}}));
+}
+
+TEST(ADatabaseWithoutHosts, IsOneServerMadeOfHostAndPort) {
+  const DatabaseSettings d = Parse("[database]\nhost = \"db.lan\"\nport = 3310\n").database;
+  EXPECT_TRUE(d.hosts.empty());
+  EXPECT_EQ(ServersOf(d), (std::vector<DatabaseServer>{{"db.lan", 3310}}));
+}
+
+TEST(AConfigError, ForABadHostsEntryNamesItsIndexAndLine) {
+  struct Case {
+    const char* value;
+    const char* says;
+  };
+  for (const Case& c :
+       {Case{"[\"a:1\", \"b:x\"]", "port that is not a number"},
+        Case{"[\"a:1\", \"b:70000\"]", "port that is not a number"},
+        Case{"[\"a:1\", \":3306\"]", "has no host"}, Case{"[\"a:1\", \"fd00::1\"]", "IPv6"},
+        Case{"[\"a:1\", \"[fd00::1\"]", "unclosed"},
+        Case{"[\"a:1\", \"localhost\"]", "Unix socket"}, Case{"[\"a:1\", \"a:1\"]", "listed twice"},
+        Case{"[\"a:1\", 3306]", "must be a \"host:port\" string"}}) {
+    const ConfigError e = ErrorOf(std::string("[database]\nuser = \"u\"\nhosts = ") + c.value);
+    EXPECT_EQ(e.key(), "database.hosts[1]") << c.value;
+    EXPECT_EQ(e.line(), 3) << c.value;
+    EXPECT_THAT(e.what(), HasSubstr(c.says)) << c.value;
+  }
+}
+
+TEST(AConfigError, ForAnEmptyOrNonArrayHostsNamesHosts) {
+  EXPECT_EQ(ErrorOf("[database]\nhosts = []\n").key(), "database.hosts");
+  EXPECT_EQ(ErrorOf("[database]\nhosts = \"a:1,b:2\"\n").key(), "database.hosts");
+}
+
+TEST(AConfigError, ForHostsTogetherWithHostNamesHosts) {
+  const ConfigError e = ErrorOf("[database]\nhost = \"a\"\nhosts = [\"b\"]\n");
+  EXPECT_EQ(e.key(), "database.hosts");
+  EXPECT_EQ(e.line(), 3);
+}
+
 }  // namespace
 }  // namespace blemon

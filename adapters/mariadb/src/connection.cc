@@ -44,11 +44,17 @@ bool IsTransientConflict(unsigned code) {
   return code == ER_LOCK_DEADLOCK || code == ER_LOCK_WAIT_TIMEOUT;
 }
 
+bool IsNodeUnusable(unsigned code) {
+  // Galera reports a node that is not ready with ER_UNKNOWN_COM_ERROR (SQLSTATE 08S01).
+  return code == ER_UNKNOWN_COM_ERROR || code == ER_ERROR_DURING_COMMIT;
+}
+
 void ThrowTranslated(const DbError& error, std::string_view doing, std::string_view where) {
   const unsigned code = error.code();
   const std::string detail = fmt::format("{} (error {})", error.what(), code);
-  if (IsConnectionLost(code) || IsTransientConflict(code) || code == CR_UNKNOWN_HOST ||
-      code == ER_CON_COUNT_ERROR || code == ER_TOO_MANY_USER_CONNECTIONS ||
+  if (IsConnectionLost(code) || IsTransientConflict(code) || IsNodeUnusable(code) ||
+      code == CR_UNKNOWN_HOST || code == ER_CON_COUNT_ERROR ||
+      code == ER_TOO_MANY_USER_CONNECTIONS ||
       code == ER_OPTION_PREVENTS_STATEMENT /* read-only replica during failover */) {
     throw Unavailable(fmt::format("{} unavailable while {}: {}; will retry", where, doing, detail));
   }
@@ -211,18 +217,24 @@ std::vector<Row> Statement::Query(const std::vector<Value>& params) {
 
 namespace {
 
-bool UsesSocket(const DatabaseSettings& s) { return s.host.empty() || s.host == "localhost"; }
-
 const char* OrNull(const std::string& s) { return s.empty() ? nullptr : s.c_str(); }
 
 }  // namespace
 
 std::string DescribeServer(const DatabaseSettings& settings) {
-  if (UsesSocket(settings)) {
+  if (settings.hosts.size() > 1) {
+    std::string list;
+    for (const DatabaseServer& server : settings.hosts) {
+      list += (list.empty() ? "" : ", ") + ToString(server);
+    }
+    return "MariaDB cluster " + list;
+  }
+  const DatabaseServer server = ServersOf(settings).front();
+  if (server.host.empty() || server.host == "localhost") {
     return fmt::format("MariaDB at socket {}",
                        settings.socket.empty() ? "(default)" : settings.socket);
   }
-  return fmt::format("MariaDB at {}:{}", settings.host, settings.port);
+  return "MariaDB at " + ToString(server);
 }
 
 std::string ResolvePassword(const DatabaseSettings& settings) {
@@ -240,7 +252,29 @@ std::string ResolvePassword(const DatabaseSettings& settings) {
   return password;
 }
 
-Connection::Connection(const DatabaseSettings& settings, bool select_database) : db_(nullptr) {
+Connection::Connection(const DatabaseSettings& settings, bool select_database,
+                       std::size_t first_server) {
+  const std::vector<DatabaseServer> servers = ServersOf(settings);
+  for (std::size_t tried = 0;; ++tried) {
+    server_index_ = (first_server + tried) % servers.size();
+    try {
+      Open(settings, servers[server_index_], select_database);
+      RequireReadyNode();
+      return;
+    } catch (const DbError& e) {
+      if (db_ != nullptr) mysql_close(db_);
+      db_ = nullptr;
+      // Another node may serve where this one cannot; a refusal (bad password, no such database)
+      // would only repeat there.
+      const bool next = IsConnectionLost(e.code()) || IsNodeUnusable(e.code()) ||
+                        e.code() == CR_UNKNOWN_HOST || e.code() == ER_CON_COUNT_ERROR;
+      if (!next || tried + 1 >= servers.size()) throw;
+    }
+  }
+}
+
+void Connection::Open(const DatabaseSettings& settings, const DatabaseServer& server,
+                      bool select_database) {
   // The password first: if its file cannot be read we throw before owning a handle.
   const std::string password = ResolvePassword(settings);
   db_ = mysql_init(nullptr);
@@ -251,7 +285,8 @@ Connection::Connection(const DatabaseSettings& settings, bool select_database) :
   unsigned read_timeout = 120;
   unsigned write_timeout = 60;
   my_bool reconnect = 0;
-  unsigned protocol = UsesSocket(settings) ? MYSQL_PROTOCOL_SOCKET : MYSQL_PROTOCOL_TCP;
+  const bool socket = server.host.empty() || server.host == "localhost";
+  unsigned protocol = socket ? MYSQL_PROTOCOL_SOCKET : MYSQL_PROTOCOL_TCP;
   mysql_optionsv(db_, MYSQL_OPT_CONNECT_TIMEOUT, &connect_timeout);
   mysql_optionsv(db_, MYSQL_OPT_READ_TIMEOUT, &read_timeout);
   mysql_optionsv(db_, MYSQL_OPT_WRITE_TIMEOUT, &write_timeout);
@@ -272,18 +307,42 @@ Connection::Connection(const DatabaseSettings& settings, bool select_database) :
     mysql_optionsv(db_, MYSQL_OPT_SSL_ENFORCE, &enforce);
     mysql_optionsv(db_, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verify);
   }
-  const char* host = UsesSocket(settings) ? "localhost" : settings.host.c_str();
+  const char* host = socket ? "localhost" : server.host.c_str();
   if (mysql_real_connect(db_, host, settings.user.c_str(), password.c_str(),
                          select_database ? settings.database.c_str() : nullptr,
-                         static_cast<unsigned>(settings.port), OrNull(settings.socket),
+                         static_cast<unsigned>(server.port), OrNull(settings.socket),
                          CLIENT_MULTI_RESULTS) == nullptr) {
-    DbError error(mysql_errno(db_), mysql_sqlstate(db_), mysql_error(db_));
-    mysql_close(db_);
-    throw error;
+    Fail();
   }
 }
 
-Connection::~Connection() { mysql_close(db_); }
+void Connection::RequireReadyNode() {
+  // Galera accepts connections on a node that is still joining or has lost quorum, and then
+  // refuses every table with 1047. Status variables still answer there. A server built with wsrep
+  // but not running it (Debian's stock server) reports wsrep_on = OFF and wsrep_ready = OFF; one
+  // built without it has neither.
+  Statement probe(db_,
+                  "SELECT "
+                  "(SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_VARIABLES "
+                  " WHERE VARIABLE_NAME = 'WSREP_ON'), "
+                  "(SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS "
+                  " WHERE VARIABLE_NAME = 'WSREP_READY')");
+  const Row node = probe.QueryOne({});
+  if (node.Text(0) != "ON") return;
+  if (node.Text(1) != "ON") {
+    throw DbError(ER_UNKNOWN_COM_ERROR, "08S01",
+                  "the Galera node is not ready for clients (wsrep_ready = " + node.Text(1) +
+                      ": joining, or not in the primary component)");
+  }
+  // Reads wait until this node has applied every write committed anywhere in the cluster before
+  // they began (causal reads), so the processing transaction's lease check and a session moved to
+  // another node by a failover see what the cluster has committed, not a node's lagging copy.
+  ExecuteText("SET SESSION wsrep_sync_wait = 1");
+}
+
+Connection::~Connection() {
+  if (db_ != nullptr) mysql_close(db_);
+}
 
 void Connection::Fail() { throw DbError(mysql_errno(db_), mysql_sqlstate(db_), mysql_error(db_)); }
 

@@ -36,8 +36,14 @@ class DbError : public std::runtime_error {
 // The connection is gone (CR_CONNECTION_ERROR, CR_CONN_HOST_ERROR, CR_SERVER_GONE_ERROR,
 // CR_SERVER_LOST and their server-side cousins): reconnect, retry.
 bool IsConnectionLost(unsigned code);
-// Deadlock or lock wait timeout: the transaction was rolled back and may simply be retried.
+// Deadlock or lock wait timeout: the transaction was rolled back and may simply be retried. On a
+// Galera cluster this includes a lost certification (a conflicting write committed first on
+// another node) and a brute-force abort, both reported as 1213.
 bool IsTransientConflict(unsigned code);
+// The server answers but its node cannot serve: a Galera node that is joining, desynced or cut off
+// from the primary component (1047 "WSREP has not yet prepared node for application use"), or a
+// commit that failed because quorum was lost (1180). Go to another node of database.hosts.
+bool IsNodeUnusable(unsigned code);
 
 // The translator: what happened, to what, and what to do, as Unavailable (retry later) or Refused
 // (retrying will not help). `doing` says what blemon was doing, `where` names the server.
@@ -112,25 +118,41 @@ class Statement {
 // One session with the server, set up for blemon: utf8mb4, UTC session time zone, READ COMMITTED,
 // no automatic reconnect (we reconnect ourselves so statements are re-prepared and the interrupted
 // work retried). "localhost" (or an empty host) means the Unix socket, as with the mysql client.
+//
+// With database.hosts (a Galera cluster) the servers are tried in turn, starting at index
+// `first_server` of ServersOf(settings) and wrapping around: a server that cannot be reached, or
+// whose node reports wsrep_ready = OFF (joining, or cut off from the primary component), is
+// skipped. server_index() says which one answered.
 class Connection {
  public:
-  // Connects; throws DbError, or Refused when the settings themselves are unusable
-  // (unreadable password_file).
-  explicit Connection(const DatabaseSettings& settings, bool select_database = true);
+  // Connects; throws the last server's DbError when none can serve, or Refused when the settings
+  // themselves are unusable (unreadable password_file). Errors that another server would answer
+  // the same way (access denied, unknown database) are thrown at once.
+  explicit Connection(const DatabaseSettings& settings, bool select_database = true,
+                      std::size_t first_server = 0);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
   MYSQL* raw() { return db_; }
+  // The index into ServersOf(settings) of the server this connection reached.
+  std::size_t server_index() const { return server_index_; }
   // Runs a statement that carries no values (transaction control, DDL of migrations).
   void ExecuteText(std::string_view sql);
   [[noreturn]] void Fail();
 
  private:
-  MYSQL* db_;
+  // Connects to one server; on failure db_ is null and the error is thrown.
+  void Open(const DatabaseSettings& settings, const DatabaseServer& server, bool select_database);
+  // Throws DbError 1047 when the server is a Galera node that is not ready for clients.
+  void RequireReadyNode();
+
+  MYSQL* db_ = nullptr;
+  std::size_t server_index_ = 0;
 };
 
-// Names the server for messages: "MariaDB at 127.0.0.1:3306" or "MariaDB at socket /run/…".
+// Names the server for messages: "MariaDB at 127.0.0.1:3306", "MariaDB at socket /run/…", or for
+// database.hosts "MariaDB cluster 10.0.0.1:3306, 10.0.0.2:3306, 10.0.0.3:3306".
 std::string DescribeServer(const DatabaseSettings& settings);
 // The password, from password_file when one is given (first line, without the line end).
 std::string ResolvePassword(const DatabaseSettings& settings);

@@ -1,6 +1,12 @@
 #include "migrations.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <random>
+#include <thread>
 
 #include "blemon/errors.h"
 #include "sql_script.h"
@@ -22,29 +28,101 @@ const Migration* Find(int version) {
   return nullptr;
 }
 
-// Releases the migration lock however the migration ends.
+// The migration lock: a row taken by one conditional UPDATE, like the processor lease. Not
+// GET_LOCK, which a Galera cluster keeps per node (two migrators on two nodes would both get it);
+// an UPDATE of one row is certified cluster-wide, so exactly one of any number of simultaneous
+// migrators, on any nodes, holds it. It expires, so a migrator killed mid-way does not block the
+// next one for longer than kMigrationLockTtl; a live one renews it before every migration.
+// Released however the migration ends.
 class MigrationLock {
  public:
-  explicit MigrationLock(Connection& db) : db_(db) {
-    Statement lock(db_.raw(), "SELECT GET_LOCK('blemon_migrate', 120)");
-    // 1 when granted; 0 after the wait, NULL on an error (such as being killed).
-    if (lock.QueryOne({}).Int(0) != 1) {
-      throw Unavailable("another blemon-admin migrate has been running for 2 minutes; try later");
+  explicit MigrationLock(Connection& db) : db_(db), token_(UniqueToken()) {
+    CreateLockRow();
+    const auto deadline = std::chrono::steady_clock::now() + kMigrationLockWait;
+    while (!TryTake()) {
+      if (std::chrono::steady_clock::now() >= deadline) {
+        throw Unavailable(fmt::format(
+            "another blemon-admin migrate has held the migration lock for {} s (holder {}); try "
+            "later",
+            kMigrationLockWait.count(), Holder()));
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
     }
   }
   ~MigrationLock() {
     try {
-      Statement unlock(db_.raw(), "SELECT RELEASE_LOCK('blemon_migrate')");
-      unlock.Query({});
+      Statement release(db_.raw(),
+                        "UPDATE schema_migration_lock SET holder = NULL, expires_at = NULL "
+                        "WHERE lock_id = 1 AND holder = ?");
+      release.Execute({token_});
     } catch (const DbError&) {
-      // The lock dies with the session anyway.
+      // The connection is gone: the lock expires by itself.
     }
   }
   MigrationLock(const MigrationLock&) = delete;
   MigrationLock& operator=(const MigrationLock&) = delete;
 
+  // Extends the lock before a migration; throws Unavailable if another migrator took it meanwhile
+  // (this one stalled for longer than the TTL).
+  void Renew() {
+    Statement renew(db_.raw(),
+                    "UPDATE schema_migration_lock SET expires_at = NOW() + INTERVAL ? SECOND "
+                    "WHERE lock_id = 1 AND holder = ?");
+    renew.Execute({static_cast<long long>(kMigrationLockTtl.count()), token_});
+    if (Holder() != token_) {
+      throw Unavailable(
+          "the migration lock expired and another blemon-admin migrate took it; "
+          "run migrate again once it is done");
+    }
+  }
+
  private:
+  static constexpr std::chrono::seconds kMigrationLockTtl{600};
+  static constexpr std::chrono::seconds kMigrationLockWait{120};
+
+  // Who holds the lock, for the row and for messages: host, process and a random part, since
+  // connection ids repeat across the nodes of a cluster.
+  static std::string UniqueToken() {
+    std::array<char, 256> host{};
+    gethostname(host.data(), host.size() - 1);
+    std::random_device random;
+    return fmt::format("{} pid {} #{:08x}", host.data(), getpid(), random());
+  }
+
+  // The runner's own bookkeeping (like schema_version): it must exist before any migration runs.
+  void CreateLockRow() {
+    db_.ExecuteText(
+        "CREATE TABLE IF NOT EXISTS schema_migration_lock ("
+        " lock_id TINYINT UNSIGNED NOT NULL PRIMARY KEY,"
+        " holder VARCHAR(200) NULL DEFAULT NULL,"
+        " expires_at TIMESTAMP NULL DEFAULT NULL"
+        ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci");
+    db_.ExecuteText("INSERT IGNORE INTO schema_migration_lock (lock_id) VALUES (1)");
+  }
+
+  bool TryTake() {
+    Statement take(db_.raw(),
+                   "UPDATE schema_migration_lock SET holder = ?, "
+                   "expires_at = NOW() + INTERVAL ? SECOND "
+                   "WHERE lock_id = 1 AND (holder IS NULL OR expires_at IS NULL "
+                   "OR expires_at <= NOW())");
+    try {
+      return take.Execute({token_, static_cast<long long>(kMigrationLockTtl.count())}) == 1;
+    } catch (const DbError& e) {
+      // Lost certification to another node's migrator: that one has it.
+      if (IsTransientConflict(e.code())) return false;
+      throw;
+    }
+  }
+
+  std::string Holder() {
+    Statement holder(db_.raw(), "SELECT holder FROM schema_migration_lock WHERE lock_id = 1");
+    const auto rows = holder.Query({});
+    return rows.empty() ? std::string("(none)") : rows[0].Text(0);
+  }
+
   Connection& db_;
+  std::string token_;
 };
 
 }  // namespace
@@ -110,6 +188,7 @@ MigrationResult ApplyMigrations(Connection& db) {
   }
   for (const Migration& m : Migrations()) {
     if (m.version <= result.from_version) continue;
+    lock.Renew();
     for (const std::string& statement : SplitSqlScript(m.sql)) {
       try {
         db.ExecuteText(statement);

@@ -31,8 +31,10 @@ int InstalledSchemaVersion(Connection& db);
 // what to do (migrate, or upgrade blemon).
 void RequireCurrentSchema(Connection& db, std::string_view database);
 
-// Applies every migration above the installed version, in order, under a named lock so two
-// concurrent migrators do not interleave. Throws Refused for a newer or unknown schema.
+// Applies every migration above the installed version, in order, under the lock row of table
+// schema_migration_lock (cluster-safe, unlike GET_LOCK on Galera) so two concurrent migrators, on
+// the same or different nodes, do not interleave; the second waits up to 2 minutes. Throws Refused
+// for a newer or unknown schema.
 MigrationResult ApplyMigrations(Connection& db);
 
 }  // namespace blemon::mariadb

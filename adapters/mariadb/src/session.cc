@@ -4,7 +4,8 @@
 
 namespace blemon::mariadb {
 
-Session::Session(const DatabaseSettings& settings, bool require_schema) : connection(settings) {
+Session::Session(const DatabaseSettings& settings, bool require_schema, std::size_t first_server)
+    : connection(settings, /*select_database=*/true, first_server) {
   if (require_schema) RequireCurrentSchema(connection, settings.database);
 }
 

@@ -59,12 +59,18 @@ std::string DescribeStore(const DatabaseSettings& settings) {
     return fmt::format("SQLite {}{}", settings.path,
                        settings.configured ? "" : " (no [database] section: embedded default)");
   }
-  // "localhost" means the socket, as with the mysql client.
-  const std::string where =
-      settings.host == "localhost"
-          ? (settings.socket.empty() ? std::string("the local socket")
-                                     : fmt::format("socket {}", settings.socket))
-          : fmt::format("{}:{}", settings.host, settings.port);
+  // "localhost" means the socket, as with the mysql client; database.hosts lists a cluster.
+  std::string where;
+  if (!settings.hosts.empty()) {
+    for (const DatabaseServer& server : settings.hosts) {
+      where += (where.empty() ? "" : ", ") + ToString(server);
+    }
+  } else if (settings.host == "localhost") {
+    where = settings.socket.empty() ? std::string("the local socket")
+                                    : fmt::format("socket {}", settings.socket);
+  } else {
+    where = fmt::format("{}:{}", settings.host, settings.port);
+  }
   return fmt::format("MariaDB {} on {} as {}{}", settings.database, where, settings.user,
                      settings.ssl ? " (TLS)" : "");
 }

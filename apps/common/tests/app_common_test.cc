@@ -261,6 +261,14 @@ TEST(ADescribeStore, NamesTheStoreButNeverThePassword) {
   EXPECT_THAT(DescribeStore(DatabaseSettings{}), HasSubstr("SQLite blemon.db"));
 }
 
+TEST(ADescribeStore, ListsEveryNodeOfACluster) {
+  DatabaseSettings settings;
+  settings.configured = true;
+  settings.backend = Backend::kMariaDb;
+  settings.hosts = {{"10.0.0.1", 3306}, {"10.0.0.2", 3307}};
+  EXPECT_THAT(DescribeStore(settings), HasSubstr("on 10.0.0.1:3306, 10.0.0.2:3307 as"));
+}
+
 // The backend registry, on the backend every build has (SQLite): the report store never creates
 // the file, the admin store diagnoses it, the Store creates it, and all three open the same one.
 TEST(ABackendRegistry, OpensTheStoresOfTheConfiguredSqliteFile) {

@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "blemon/interval.h"
 #include "blemon/ports.h"
@@ -48,12 +49,23 @@ struct MonitorSettings {
 
 enum class Backend { kSqlite, kMariaDb };
 
+// One server blemon may connect to over TCP: a host name or address and its port.
+struct DatabaseServer {
+  std::string host;
+  int port = 3306;
+  bool operator==(const DatabaseServer&) const = default;
+};
+
 struct DatabaseSettings {
   bool configured = false;  // a [database] section was present
   Backend backend = Backend::kSqlite;
   // MariaDB
   std::string host = "localhost";  // "localhost" means the socket, as the mysql client does
   int port = 3306;
+  // database.hosts: the nodes of one cluster (MariaDB Galera), tried in this order, failing over
+  // to the next when one cannot be reached or is not ready (docs/galera.md). Empty: host and port
+  // alone. Never set together with host (the config refuses that).
+  std::vector<DatabaseServer> hosts;
   std::string socket;
   std::string user = "ble_user";
   std::string password;
@@ -68,6 +80,13 @@ struct DatabaseSettings {
   // SQLite
   std::string path = "blemon.db";
 };
+
+// The servers to try, in order: database.hosts, or host and port as the one server. A "localhost"
+// host (the Unix socket) is returned as it is; the adapter decides what it means.
+std::vector<DatabaseServer> ServersOf(const DatabaseSettings& settings);
+
+// "host:port" for messages; an IPv6 address in brackets ("[::1]:3306").
+std::string ToString(const DatabaseServer& server);
 
 // The [spool] section is the Spool port's limits (blemon/ports.h), defaults included.
 using SpoolSettings = SpoolLimits;

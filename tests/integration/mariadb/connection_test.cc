@@ -120,5 +120,34 @@ TEST_F(AConnection, ReportsAServerThatIsNotThereAsUnavailableAtOnce) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
 }
 
+TEST_F(AConnection, FailsOverToTheNextOfSeveralHostsWhenTheFirstIsNotThere) {
+  DatabaseSettings s = peer_.App(database_);
+  // Nothing listens on port 1: the store skips it and works on the real server, both when it
+  // first connects and when it reconnects.
+  s.hosts = {{"127.0.0.1", 1}, {peer_.at("host"), std::stoi(peer_.at("port"))}};
+  auto store = mariadb::OpenStore(s);
+  EXPECT_GT(store->RegisterMonitor({"pi", "", ""}), 0);
+  EXPECT_NO_THROW(store->Heartbeat(1, true));
+}
+
+TEST_F(AConnection, ReportsAClusterWithNoHostThereAsUnavailableNamingEveryHost) {
+  DatabaseSettings s = peer_.App(database_);
+  s.hosts = {{"127.0.0.1", 1}, {"127.0.0.1", 2}};
+  try {
+    mariadb::OpenStore(s)->Heartbeat(1, true);
+    FAIL() << "no server, no error";
+  } catch (const Unavailable& e) {
+    EXPECT_THAT(e.what(), HasSubstr("MariaDB cluster 127.0.0.1:1, 127.0.0.1:2"));
+  }
+}
+
+TEST_F(AConnection, DoesNotTryTheNextHostForAWrongPassword) {
+  // Another node of one cluster would refuse the same way; the refusal is reported as it is.
+  DatabaseSettings s = peer_.App(database_);
+  s.password = "wrong";
+  s.hosts = {{peer_.at("host"), std::stoi(peer_.at("port"))}, {"127.0.0.1", 1}};
+  ExpectRefused(*mariadb::OpenStore(s), "access");
+}
+
 }  // namespace
 }  // namespace blemon::testing

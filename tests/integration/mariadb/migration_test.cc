@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <future>
 #include <sstream>
 
 #include "blemon/errors.h"
@@ -152,6 +153,31 @@ TEST_F(AMigration, CreatesTheNewestSchemaInAnEmptyDatabaseAndIsSafeToRerun) {
   const auto again = mariadb::Migrate(db);
   EXPECT_EQ(again.from_version, first.to_version);
   EXPECT_EQ(again.to_version, first.to_version);
+}
+
+TEST_F(AMigration, TakesOverAMigrationLockLeftByAKilledMigrator) {
+  const DatabaseSettings db = NewDatabase("stale_lock");
+  mariadb::Migrate(db);
+  TestSql sql(db);
+  sql.Exec(
+      "UPDATE schema_migration_lock SET holder = 'pi pid 1 #dead', "
+      "expires_at = NOW() - INTERVAL 1 SECOND WHERE lock_id = 1");
+  EXPECT_NO_THROW(mariadb::Migrate(db));
+  EXPECT_EQ(sql.Scalar("SELECT COALESCE(holder, 'free') FROM schema_migration_lock"), "free");
+}
+
+TEST_F(AMigration, WaitsWhileAnotherMigratorHoldsTheLockRow) {
+  const DatabaseSettings db = NewDatabase("held_lock");
+  mariadb::Migrate(db);
+  TestSql sql(db);
+  sql.Exec(
+      "UPDATE schema_migration_lock SET holder = 'other pid 2 #live', "
+      "expires_at = NOW() + INTERVAL 10 MINUTE WHERE lock_id = 1");
+  auto migration = std::async(std::launch::async, [&] { return mariadb::Migrate(db); });
+  EXPECT_EQ(migration.wait_for(1500ms), std::future_status::timeout);
+  sql.Exec("UPDATE schema_migration_lock SET holder = NULL, expires_at = NULL");
+  ASSERT_EQ(migration.wait_for(10s), std::future_status::ready);
+  EXPECT_NO_THROW(migration.get());
 }
 
 TEST_F(AMigration, CreatesTheDatabaseItselfWhenMissing) {
