@@ -511,5 +511,61 @@ TEST_F(AFleetOnGalera, LosesNothingAndKeepsOneProcessorWhenANodeIsKilledMidInter
       log.intervals_processed, log.lease_lost, watcher.samples);
 }
 
+TEST_F(AFleetOnGalera, IsToldUnavailableWhenQuorumIsLostAndStoresAgainOnceItIsBack) {
+  MigrateOnNode1();
+  auto store = mariadb::OpenStore(cluster_->Cluster(1, database_));
+  const MonitorId id = store->RegisterMonitor({"pi-quorum", "", ""});
+  ASSERT_TRUE(store->StageBatch(MakeBatch(id, 0, 0)));
+  // Two of three gone: node 1 alone is a minority, leaves the primary component and refuses
+  // every table with 1047. The store must neither hang nor call it a configuration problem.
+  EXPECT_TRUE(cluster_->Peer("kill", 2));
+  EXPECT_TRUE(cluster_->Peer("kill", 3));
+  const auto killed_at = SteadyClock::now();
+  bool unavailable = false;
+  bool second_stored = false;
+  std::string message;
+  while (!unavailable && SecondsSince(killed_at) < 60) {
+    try {
+      store->StageBatch(MakeBatch(id, 0, 1));
+      second_stored = true;  // committed before node 1 noticed: send it again
+      std::this_thread::sleep_for(200ms);
+    } catch (const Unavailable& e) {
+      unavailable = true;
+      message = e.what();
+    }
+  }
+  const double unavailable_after = SecondsSince(killed_at);
+  EXPECT_TRUE(unavailable) << "a minority node kept taking writes";
+  EXPECT_THAT(message, ::testing::HasSubstr("MariaDB cluster"));
+  // The operator's recovery: bootstrap the survivor, then bring the others back (IST).
+  TestSql(cluster_->Node(1, "", true), false)
+      .Exec("SET GLOBAL wsrep_provider_options = 'pc.bootstrap=YES'");
+  const auto bootstrapped = SteadyClock::now();
+  bool stored_again = false;
+  while (!stored_again && SecondsSince(bootstrapped) < 30) {
+    try {
+      store->StageBatch(MakeBatch(id, 0, 2));
+      stored_again = true;
+    } catch (const Unavailable&) {
+      std::this_thread::sleep_for(200ms);
+    }
+  }
+  EXPECT_TRUE(stored_again);
+  const double stored_after = SecondsSince(bootstrapped);
+  EXPECT_TRUE(cluster_->Peer("restart", 2));
+  EXPECT_TRUE(cluster_->Peer("restart", 3));
+  for (int node = 1; node <= 3; ++node) {
+    EXPECT_EQ(
+        CausalSql(cluster_->Node(node, database_))
+            ->Scalar("SELECT GROUP_CONCAT(batch_seq ORDER BY batch_seq) FROM staging_batches"),
+        second_stored ? "1,2,3" : "1,3")
+        << "node " << node;
+  }
+  std::printf(
+      "galera quorum loss: two of three nodes killed; the store said Unavailable after %.1f s; "
+      "after pc.bootstrap on the survivor it stored again in %.1f s\n  (%s)\n",
+      unavailable_after, stored_after, message.c_str());
+}
+
 }  // namespace
 }  // namespace blemon::testing
