@@ -434,10 +434,14 @@ MigrationResult Migrate(const DatabaseSettings& settings) {
       if (c == '`') escaped.push_back('`');
       escaped.push_back(c);
     }
-    connection.ExecuteText(
-        fmt::format("CREATE DATABASE IF NOT EXISTS `{}` CHARACTER SET utf8mb4 "
-                    "COLLATE utf8mb4_general_ci",
-                    escaped));
+    // Only when missing: on Galera the statement runs in total order even when the database
+    // exists, and would abort another node's migration working in it.
+    if (!SchemaExists(connection, settings.database)) {
+      connection.ExecuteText(
+          fmt::format("CREATE DATABASE IF NOT EXISTS `{}` CHARACTER SET utf8mb4 "
+                      "COLLATE utf8mb4_general_ci",
+                      escaped));
+    }
     if (mysql_select_db(connection.raw(), settings.database.c_str()) != 0) connection.Fail();
     return ApplyMigrations(connection);
   } catch (const DbError& e) {
