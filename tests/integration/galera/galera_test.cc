@@ -268,6 +268,8 @@ std::vector<std::string> ExpectedSightings(const std::vector<MonitorId>& ids) {
 struct ProcessorLog {
   std::mutex mutex;
   std::map<std::int64_t, std::set<MonitorId>> granted;  // epoch -> monitors granted under it
+  std::vector<std::string> events;  // every grant and lease loss, in order, for failure messages
+  SteadyClock::time_point start = SteadyClock::now();
   std::set<std::pair<MonitorId, std::int64_t>> processed_under;
   int intervals_processed = 0;
   int lease_lost = 0;
@@ -284,6 +286,9 @@ void RunProcessor(Store& store, MonitorId me, const std::atomic<bool>& stop, Pro
         {
           std::lock_guard lock(log.mutex);
           log.granted[lease.epoch].insert(me);
+          log.events.push_back(fmt::format("{:.2f} s: {} granted epoch {} ({} s left)",
+                                           SecondsSince(log.start), me, lease.epoch,
+                                           lease.remaining.count()));
         }
         MonitorId none = 0;
         log.first_holder.compare_exchange_strong(none, me);
@@ -298,9 +303,10 @@ void RunProcessor(Store& store, MonitorId me, const std::atomic<bool>& stop, Pro
       } else if (stop) {
         return;
       }
-    } catch (const LeaseLost&) {
+    } catch (const LeaseLost& e) {
       std::lock_guard lock(log.mutex);
       ++log.lease_lost;
+      log.events.push_back(fmt::format("{:.2f} s: {}", SecondsSince(log.start), e.what()));
     } catch (const Unavailable&) {
       // The node went away for longer than the store's own retries: try again next round.
     }
@@ -485,7 +491,8 @@ TEST_F(AFleetOnGalera, LosesNothingAndKeepsOneProcessorWhenANodeIsKilledMidInter
   // epoch and never an older epoch, and intervals were processed only under granted epochs.
   EXPECT_THAT(watcher.problems, ::testing::IsEmpty());
   for (const auto& [epoch, holders] : log.granted) {
-    EXPECT_EQ(holders.size(), 1u) << "epoch " << epoch << " granted to several candidates";
+    EXPECT_EQ(holders.size(), 1u) << "epoch " << epoch << " granted to several candidates:\n"
+                                  << ::testing::PrintToString(log.events);
   }
   for (const auto& [monitor, epoch] : log.processed_under) {
     EXPECT_TRUE(log.granted[epoch].contains(monitor)) << monitor << " processed under " << epoch;
