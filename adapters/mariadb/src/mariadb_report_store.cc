@@ -413,8 +413,16 @@ constexpr std::string_view kViews[] = {"hourly_device_counts", "recent_device_ac
 
 // The diagnosis of a failed connection, like the original test_db.py's hints.
 std::string Diagnose(const DbError& e, const DatabaseSettings& settings) {
-  const bool socket = settings.host.empty() || settings.host == "localhost";
+  const bool socket =
+      settings.hosts.empty() && (settings.host.empty() || settings.host == "localhost");
   const std::string detail = fmt::format("{} (error {})", e.what(), e.code());
+  if (!settings.hosts.empty() && (IsConnectionLost(e.code()) || IsNodeUnusable(e.code()))) {
+    return fmt::format(
+        "no node of {} serves: {}. Are the nodes running, in the primary component "
+        "(SHOW STATUS LIKE 'wsrep_cluster_status' says Primary) and reachable on their ports? "
+        "See docs/galera.md",
+        DescribeServer(settings), detail);
+  }
   switch (e.code()) {
     case CR_CONNECTION_ERROR:
       if (socket) {

@@ -215,16 +215,24 @@ class MariaDbStore final : public Store {
   LeaseAnswer ClaimLease(MonitorId monitor, Seconds ttl) override {
     return runner_.Run("claiming the processor lease", [&](Session& s) {
       const auto id = static_cast<long long>(monitor);
-      Transaction tx(s.connection);
-      const bool granted =
-          Get(s, kLeaseClaim).Execute({id, id, id, static_cast<long long>(ttl.count()), id}) == 1;
-      if (granted) Get(s, kLeaseMirrorClaim).Execute({id, id, id});
+      {
+        Transaction tx(s.connection);
+        if (Get(s, kLeaseClaim).Execute({id, id, id, static_cast<long long>(ttl.count()), id}) ==
+            1) {
+          Get(s, kLeaseMirrorClaim).Execute({id, id, id});
+        }
+        tx.Commit();
+      }
+      // The answer is the lease as committed, read after the commit (a causal read on Galera),
+      // not the UPDATE's row count: on a Galera cluster two claimers on two nodes both see their
+      // UPDATE change the row, and one was seen told "granted" although the other's claim is the
+      // one the cluster kept (its processing was then fenced off by the epoch check).
       const auto rows = s.Prepared(kLeaseReadSql).Query({});
-      tx.Commit();
       LeaseAnswer answer;
-      answer.granted = granted;
       if (rows.empty()) return answer;
       const LeaseStatus status = LeaseFromRow(rows[0]);
+      answer.granted = status.holder == monitor && status.expires_at.has_value() &&
+                       *status.expires_at > status.store_now;
       answer.epoch = status.epoch;
       answer.holder = status.holder;
       answer.holder_name = status.holder_name;
@@ -556,10 +564,14 @@ MigrationResult Migrate(const DatabaseSettings& settings) {
       if (c == '`') escaped.push_back('`');
       escaped.push_back(c);
     }
-    connection.ExecuteText(
-        fmt::format("CREATE DATABASE IF NOT EXISTS `{}` CHARACTER SET utf8mb4 "
-                    "COLLATE utf8mb4_general_ci",
-                    escaped));
+    // Only when missing: on Galera the statement runs in total order even when the database
+    // exists, and would abort another node's migration working in it.
+    if (!SchemaExists(connection, settings.database)) {
+      connection.ExecuteText(
+          fmt::format("CREATE DATABASE IF NOT EXISTS `{}` CHARACTER SET utf8mb4 "
+                      "COLLATE utf8mb4_general_ci",
+                      escaped));
+    }
     if (mysql_select_db(connection.raw(), settings.database.c_str()) != 0) connection.Fail();
     return ApplyMigrations(connection);
   } catch (const DbError& e) {

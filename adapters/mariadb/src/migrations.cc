@@ -28,6 +28,22 @@ const Migration* Find(int version) {
   return nullptr;
 }
 
+// Runs `statement` (a callable), again when it fails with a deadlock. On Galera a schema change
+// replicated from another node (another migrator's CREATE … IF NOT EXISTS, in total order)
+// aborts local statements that touch the same table or database with 1213; the aborted statement
+// had no effect, so running it again is exactly right. Bounded: 6 tries over about 3 s.
+template <typename Statement>
+auto RetryConflicts(Statement&& statement) {
+  for (int attempt = 0;; ++attempt) {
+    try {
+      return statement();
+    } catch (const DbError& e) {
+      if (!IsTransientConflict(e.code()) || attempt >= 5) throw;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100) * (1 << attempt));
+    }
+  }
+}
+
 // The migration lock: a row taken by one conditional UPDATE, like the processor lease. Not
 // GET_LOCK, which a Galera cluster keeps per node (two migrators on two nodes would both get it);
 // an UPDATE of one row is certified cluster-wide, so exactly one of any number of simultaneous
@@ -68,7 +84,9 @@ class MigrationLock {
     Statement renew(db_.raw(),
                     "UPDATE schema_migration_lock SET expires_at = NOW() + INTERVAL ? SECOND "
                     "WHERE lock_id = 1 AND holder = ?");
-    renew.Execute({static_cast<long long>(kMigrationLockTtl.count()), token_});
+    RetryConflicts([&] {
+      return renew.Execute({static_cast<long long>(kMigrationLockTtl.count()), token_});
+    });
     if (Holder() != token_) {
       throw Unavailable(
           "the migration lock expired and another blemon-admin migrate took it; "
@@ -90,14 +108,21 @@ class MigrationLock {
   }
 
   // The runner's own bookkeeping (like schema_version): it must exist before any migration runs.
+  // Created only when missing: on Galera even a CREATE TABLE IF NOT EXISTS of an existing table
+  // runs in total order and would abort the current holder's statements on that table.
   void CreateLockRow() {
-    db_.ExecuteText(
-        "CREATE TABLE IF NOT EXISTS schema_migration_lock ("
-        " lock_id TINYINT UNSIGNED NOT NULL PRIMARY KEY,"
-        " holder VARCHAR(200) NULL DEFAULT NULL,"
-        " expires_at TIMESTAMP NULL DEFAULT NULL"
-        ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci");
-    db_.ExecuteText("INSERT IGNORE INTO schema_migration_lock (lock_id) VALUES (1)");
+    if (!TableExists(db_, "schema_migration_lock")) {
+      db_.ExecuteText(
+          "CREATE TABLE IF NOT EXISTS schema_migration_lock ("
+          " lock_id TINYINT UNSIGNED NOT NULL PRIMARY KEY,"
+          " holder VARCHAR(200) NULL DEFAULT NULL,"
+          " expires_at TIMESTAMP NULL DEFAULT NULL"
+          ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci");
+    }
+    RetryConflicts([&] {
+      db_.ExecuteText("INSERT IGNORE INTO schema_migration_lock (lock_id) VALUES (1)");
+      return 0;
+    });
   }
 
   bool TryTake() {
@@ -117,7 +142,7 @@ class MigrationLock {
 
   std::string Holder() {
     Statement holder(db_.raw(), "SELECT holder FROM schema_migration_lock WHERE lock_id = 1");
-    const auto rows = holder.Query({});
+    const auto rows = RetryConflicts([&] { return holder.Query({}); });
     return rows.empty() ? std::string("(none)") : rows[0].Text(0);
   }
 
@@ -126,6 +151,12 @@ class MigrationLock {
 };
 
 }  // namespace
+
+bool SchemaExists(Connection& db, const std::string& database) {
+  Statement query(db.raw(),
+                  "SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = ?");
+  return query.QueryOne({database}).Int(0) != 0;
+}
 
 int LatestSchemaVersion() { return Migrations().back().version; }
 
@@ -184,20 +215,25 @@ MigrationResult ApplyMigrations(Connection& db) {
   Statement record(db.raw(), "INSERT IGNORE INTO schema_version (version, name) VALUES (?, ?)");
   if (result.from_version == 0) {
     // The original tool's schema found in place: recorded as version 0, not re-run.
-    record.Execute({0LL, std::string(Migrations().front().name)});
+    RetryConflicts([&] { return record.Execute({0LL, std::string(Migrations().front().name)}); });
   }
   for (const Migration& m : Migrations()) {
     if (m.version <= result.from_version) continue;
     lock.Renew();
     for (const std::string& statement : SplitSqlScript(m.sql)) {
       try {
-        db.ExecuteText(statement);
+        RetryConflicts([&] {
+          db.ExecuteText(statement);
+          return 0;
+        });
       } catch (const DbError& e) {
         throw DbError(e.code(), e.sqlstate(),
                       fmt::format("{} [migration {}: {:.120}]", e.what(), m.name, statement));
       }
     }
-    record.Execute({static_cast<long long>(m.version), std::string(m.name)});
+    RetryConflicts([&] {
+      return record.Execute({static_cast<long long>(m.version), std::string(m.name)});
+    });
     result.to_version = m.version;
   }
   return result;

@@ -4,6 +4,7 @@
 // the runner that applies them. Version 0 is the original Python tool's schema; each later file
 // brings the database to its number. schema_version records what was applied.
 
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -30,6 +31,9 @@ int InstalledSchemaVersion(Connection& db);
 // Throws Refused unless the database is at exactly LatestSchemaVersion(), with a message that says
 // what to do (migrate, or upgrade blemon).
 void RequireCurrentSchema(Connection& db, std::string_view database);
+
+// Whether the server has a database (schema) of this name.
+bool SchemaExists(Connection& db, const std::string& database);
 
 // Applies every migration above the installed version, in order, under the lock row of table
 // schema_migration_lock (cluster-safe, unlike GET_LOCK on Galera) so two concurrent migrators, on

@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "blemon/errors.h"
+#include "blemon/mariadb/mariadb_report_store.h"
 #include "blemon/mariadb/mariadb_store.h"
 #include "mariadb_test_env.h"
 
@@ -13,6 +14,7 @@ namespace blemon::testing {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 class AConnection : public ::testing::Test {
  protected:
@@ -139,6 +141,17 @@ TEST_F(AConnection, ReportsAClusterWithNoHostThereAsUnavailableNamingEveryHost) 
   } catch (const Unavailable& e) {
     EXPECT_THAT(e.what(), HasSubstr("MariaDB cluster 127.0.0.1:1, 127.0.0.1:2"));
   }
+}
+
+TEST_F(AConnection, HasAdminCheckNameTheClusterWhenNoNodeServes) {
+  // Not the socket hint of a lone `host = "localhost"` (the default host, unused with hosts).
+  DatabaseSettings s = peer_.App(database_);
+  s.host = "localhost";
+  s.hosts = {{"127.0.0.1", 1}, {"127.0.0.1", 2}};
+  const StoreCheck check = mariadb::OpenAdminStore(s)->Check();
+  ASSERT_FALSE(check.problems.empty());
+  EXPECT_THAT(check.problems[0], HasSubstr("no node of MariaDB cluster 127.0.0.1:1, 127.0.0.1:2"));
+  EXPECT_THAT(check.problems[0], Not(HasSubstr("local socket")));
 }
 
 TEST_F(AConnection, DoesNotTryTheNextHostForAWrongPassword) {
