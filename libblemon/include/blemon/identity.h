@@ -13,6 +13,8 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <list>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -21,6 +23,7 @@
 #include <vector>
 
 #include "blemon/mac_address.h"
+#include "blemon/time.h"
 
 namespace blemon {
 
@@ -89,5 +92,102 @@ class IrkResolver {
   std::vector<Irk> irks_;
   std::unique_ptr<Ciphers> ciphers_;
 };
+
+// An enrolled identity as the processor needs it: its key and whether the key's byte order is
+// known. An owner may paste an IRK in either of the two orders phones and operating systems
+// export (docs/identity.md); until one of its addresses has resolved, both orders are tried.
+struct KnownIdentity {
+  std::int64_t identity_id = 0;
+  Irk irk = Irk::FromBytes({});
+  bool byte_order_known = false;
+
+  friend bool operator==(const KnownIdentity&, const KnownIdentity&) = default;
+};
+
+// Which identity an address belongs to, and whether it resolved under the Reversed() key (the
+// owner pasted the key in the other byte order: the store then pins the reversed key).
+struct Attribution {
+  std::int64_t identity_id = 0;
+  bool reversed = false;
+
+  friend bool operator==(const Attribution&, const Attribution&) = default;
+};
+
+// The processor's resolution of an interval's addresses: every resolvable private address against
+// every identity's key (both byte orders while the order is unknown), with a cache of address ->
+// identity (or "nobody") kept for an address's lifetime. A phone keeps one resolvable private
+// address for about 15 minutes (the Core specification recommends rotating every 15 minutes), so
+// an address seen in several intervals is resolved once. An entry leaves the cache when it was
+// not asked for during `lifetime` (measured on the intervals' clock, not the wall clock), when the
+// cache holds `capacity` entries (least recently used first), or when the identities change.
+// Not thread-safe: one processor, one thread.
+class AddressAttributor {
+ public:
+  explicit AddressAttributor(std::size_t capacity = 100'000, Seconds lifetime = Seconds(3600));
+  ~AddressAttributor();
+  AddressAttributor(const AddressAttributor&) = delete;
+  AddressAttributor& operator=(const AddressAttributor&) = delete;
+
+  // The identities to resolve against, read from the store at each interval. The cache is emptied
+  // when they differ from the previous call's (one added, removed, or its key pinned).
+  void SetIdentities(std::vector<KnownIdentity> identities);
+  // For each address, its identity or nullopt; same length and order as `addresses`. Only
+  // resolvable private addresses can resolve. `now` is the interval being processed.
+  std::vector<std::optional<Attribution>> Attribute(std::span<const MacAddress> addresses,
+                                                    UtcTime now);
+
+  std::size_t cached() const { return entries_.size(); }
+  std::uint64_t cache_hits() const { return hits_; }
+
+ private:
+  struct Entry {
+    std::optional<Attribution> attribution;
+    UtcTime last_used;
+    std::list<MacAddress>::iterator position;
+  };
+  void Remember(const MacAddress& address, std::optional<Attribution> attribution, UtcTime now);
+  void Expire(UtcTime now);
+
+  std::size_t capacity_;
+  Seconds lifetime_;
+  std::vector<KnownIdentity> identities_;
+  // The resolver's keys: each identity's key, then its reversed key while the order is unknown;
+  // key_owner_[i] says whose key i is and in which order.
+  std::unique_ptr<IrkResolver> resolver_;
+  std::vector<Attribution> key_owner_;
+  std::map<MacAddress, Entry> entries_;
+  std::list<MacAddress> recency_;  // most recently used first
+  std::uint64_t hits_ = 0;
+};
+
+// An identity as the processor reads it from the store: its key and its device row's MAC, if it
+// has one yet.
+struct EnrolledIdentity {
+  KnownIdentity known;
+  std::optional<MacAddress> device_mac;
+};
+
+// What the processor writes for one identity heard in an interval, in its processing
+// transaction.
+struct IdentityAssignment {
+  std::int64_t identity_id = 0;
+  // sighting_staging.resolved_mac for `addresses`: the identity's device row's MAC or, the first
+  // time one of its addresses resolves, the smallest of them (which then becomes the row's MAC).
+  MacAddress device_mac = MacAddress::FromBytes({});
+  // No device row yet: after the merge has created device_mac's row, link the identity to it.
+  bool device_is_new = false;
+  // Set when the key's byte order was unknown and this interval settled it: the key to store
+  // (the reversed one when the owner pasted it in the other order), with the order now known.
+  std::optional<Irk> learned_key;
+  std::vector<MacAddress> addresses;  // the interval's addresses that resolved to it, sorted
+};
+
+// Attributes `addresses` (an interval's resolvable private addresses; others are ignored) to
+// `identities` through `attributor` (whose identities it sets) and says, per identity heard, what
+// to write. Ordered by identity_id. Pure apart from the attributor's cache.
+std::vector<IdentityAssignment> AssignAddresses(AddressAttributor& attributor,
+                                                const std::vector<EnrolledIdentity>& identities,
+                                                std::span<const MacAddress> addresses,
+                                                UtcTime interval);
 
 }  // namespace blemon
