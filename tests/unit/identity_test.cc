@@ -213,3 +213,124 @@ TEST(AnIrkResolver, FindsNoFalseMatchAmongAMillionRandomAddresses) {
 
 }  // namespace
 }  // namespace blemon
+
+namespace blemon {
+namespace {
+
+// --- the processor's attributor and its cache ---------------------------------------------------
+
+class AnAddressAttributor : public ::testing::Test {
+ protected:
+  std::mt19937_64 random_{99};
+  Irk phone_ = RandomIrk(random_);
+  Irk watch_ = RandomIrk(random_);
+  UtcTime t0_ = UtcTime(Seconds(1'772'000'000));
+  std::vector<KnownIdentity> Enrolled() {
+    return {{.identity_id = 1, .irk = phone_, .byte_order_known = true},
+            {.identity_id = 2, .irk = watch_, .byte_order_known = true}};
+  }
+};
+
+TEST_F(AnAddressAttributor, NamesEachAddressesIdentityAndNobodyForStrangers) {
+  AddressAttributor attributor;
+  attributor.SetIdentities(Enrolled());
+  const std::vector<MacAddress> addresses = {MakeResolvablePrivateAddress(watch_, 5),
+                                             MakeResolvablePrivateAddress(RandomIrk(random_), 5),
+                                             MakeResolvablePrivateAddress(phone_, 6)};
+  const auto got = attributor.Attribute(addresses, t0_);
+  EXPECT_EQ(got[0], (Attribution{.identity_id = 2, .reversed = false}));
+  EXPECT_EQ(got[1], std::nullopt);
+  EXPECT_EQ(got[2], (Attribution{.identity_id = 1, .reversed = false}));
+}
+
+TEST_F(AnAddressAttributor, TriesTheReversedKeyOnlyWhileTheOrderIsUnknown) {
+  AddressAttributor attributor;
+  const std::vector<MacAddress> address = {MakeResolvablePrivateAddress(phone_, 7)};
+  attributor.SetIdentities(
+      {{.identity_id = 1, .irk = phone_.Reversed(), .byte_order_known = false}});
+  EXPECT_EQ(attributor.Attribute(address, t0_)[0],
+            (Attribution{.identity_id = 1, .reversed = true}));
+  attributor.SetIdentities(
+      {{.identity_id = 1, .irk = phone_.Reversed(), .byte_order_known = true}});
+  EXPECT_EQ(attributor.Attribute(address, t0_)[0], std::nullopt);
+}
+
+TEST_F(AnAddressAttributor, AnswersARepeatedAddressFromItsCache) {
+  AddressAttributor attributor;
+  attributor.SetIdentities(Enrolled());
+  const std::vector<MacAddress> addresses = {MakeResolvablePrivateAddress(phone_, 8),
+                                             MakeResolvablePrivateAddress(RandomIrk(random_), 8)};
+  attributor.Attribute(addresses, t0_);
+  EXPECT_EQ(attributor.cache_hits(), 0u);
+  const auto again = attributor.Attribute(addresses, t0_ + Seconds(300));
+  EXPECT_EQ(attributor.cache_hits(), 2u);
+  EXPECT_EQ(again[0]->identity_id, 1);
+  EXPECT_EQ(again[1], std::nullopt);
+  // The same identities again (read anew for the next interval) keep the cache.
+  attributor.SetIdentities(Enrolled());
+  attributor.Attribute(addresses, t0_ + Seconds(600));
+  EXPECT_EQ(attributor.cache_hits(), 4u);
+}
+
+TEST_F(AnAddressAttributor, ForgetsWhatItCachedWhenTheIdentitiesChange) {
+  AddressAttributor attributor;
+  attributor.SetIdentities({Enrolled()[0]});
+  const std::vector<MacAddress> watch = {MakeResolvablePrivateAddress(watch_, 9)};
+  EXPECT_EQ(attributor.Attribute(watch, t0_)[0], std::nullopt);
+  attributor.SetIdentities(Enrolled());
+  EXPECT_EQ(attributor.cached(), 0u);
+  EXPECT_EQ(attributor.Attribute(watch, t0_)[0]->identity_id, 2);
+}
+
+TEST_F(AnAddressAttributor, DropsEntriesUnusedForTheirLifetimeAndBeyondItsCapacity) {
+  AddressAttributor attributor(/*capacity=*/2, /*lifetime=*/Seconds(3600));
+  attributor.SetIdentities(Enrolled());
+  const MacAddress a = MakeResolvablePrivateAddress(phone_, 1);
+  const MacAddress b = MakeResolvablePrivateAddress(phone_, 2);
+  const MacAddress c = MakeResolvablePrivateAddress(phone_, 3);
+  attributor.Attribute(std::vector<MacAddress>{a, b}, t0_);
+  attributor.Attribute(std::vector<MacAddress>{a}, t0_ + Seconds(60));   // a is now the newest
+  attributor.Attribute(std::vector<MacAddress>{c}, t0_ + Seconds(120));  // evicts b, not a
+  EXPECT_EQ(attributor.cached(), 2u);
+  const auto hits = attributor.cache_hits();
+  attributor.Attribute(std::vector<MacAddress>{a}, t0_ + Seconds(180));
+  EXPECT_EQ(attributor.cache_hits(), hits + 1);
+  attributor.Attribute(std::vector<MacAddress>{b}, t0_ + Seconds(180));
+  EXPECT_EQ(attributor.cache_hits(), hits + 1) << "b should have been evicted";
+  // Two hours later everything has expired.
+  attributor.Attribute(std::vector<MacAddress>{}, t0_ + Seconds(7200 + 180));
+  EXPECT_EQ(attributor.cached(), 0u);
+}
+
+TEST(AssigningAddresses, LinksAFirstHeardIdentityToItsSmallestAddressAndLearnsTheKeyOrder) {
+  std::mt19937_64 random(5);
+  const Irk phone = RandomIrk(random);
+  const MacAddress high = MakeResolvablePrivateAddress(phone, 0x3FFFFF);
+  const MacAddress low = MakeResolvablePrivateAddress(phone, 0x000001);
+  const MacAddress known_device = *MacAddress::Parse("40:00:00:00:00:01");
+  AddressAttributor attributor;
+  const std::vector<EnrolledIdentity> identities = {
+      {.known = {.identity_id = 7, .irk = phone.Reversed(), .byte_order_known = false},
+       .device_mac = std::nullopt}};
+  auto assignments = AssignAddresses(attributor, identities,
+                                     std::vector<MacAddress>{high, low, high}, UtcTime(Seconds(0)));
+  ASSERT_EQ(assignments.size(), 1u);
+  EXPECT_EQ(assignments[0].identity_id, 7);
+  EXPECT_TRUE(assignments[0].device_is_new);
+  EXPECT_EQ(assignments[0].device_mac, low);
+  EXPECT_EQ(assignments[0].addresses, (std::vector<MacAddress>{low, high}));
+  EXPECT_EQ(assignments[0].learned_key, phone);
+
+  const std::vector<EnrolledIdentity> linked = {
+      {.known = {.identity_id = 7, .irk = phone, .byte_order_known = true},
+       .device_mac = known_device}};
+  assignments =
+      AssignAddresses(attributor, linked, std::vector<MacAddress>{high}, UtcTime(Seconds(300)));
+  ASSERT_EQ(assignments.size(), 1u);
+  EXPECT_FALSE(assignments[0].device_is_new);
+  EXPECT_EQ(assignments[0].device_mac, known_device);
+  EXPECT_EQ(assignments[0].learned_key, std::nullopt);
+}
+
+}  // namespace
+}  // namespace blemon
