@@ -29,15 +29,18 @@ CREATE TABLE IF NOT EXISTS identities (
 -- The raw address stays in mac_address; resolved_mac, when set, is the identity's device row's
 -- MAC, and blemon_process_interval groups the interval's rows by COALESCE(resolved_mac,
 -- mac_address). Set by the processor for every row of the interval with that address.
+-- idx_interval_resolved finds an identity device's rows of an interval (the margin), interval
+-- first so that its entries of one interval are one short range.
 ALTER TABLE sighting_staging
     ADD COLUMN IF NOT EXISTS resolved_mac VARCHAR(17) NULL DEFAULT NULL,
-    ADD INDEX IF NOT EXISTS idx_resolved_interval (resolved_mac, interval_start);
+    ADD INDEX IF NOT EXISTS idx_interval_resolved (interval_start, resolved_mac);
 
 DELIMITER //
--- 005 replaces 001's procedure with three changes, each marked "005:" (the rest is 001's
--- text): the interval's rows are grouped by COALESCE(resolved_mac, mac_address), and the margin
--- looks at resolved rows too. Rows without resolved_mac (every row the original tool's processor
--- sees: it resolves nothing) are processed exactly as before.
+-- 005 replaces 001's procedure with its changes marked "005:" (the rest is 001's text): the
+-- interval's rows are grouped by COALESCE(resolved_mac, mac_address), each group knows whether
+-- it holds resolved rows, and for those groups the margin looks at the resolved rows too. Rows
+-- without resolved_mac (every row the original tool's processor sees: it resolves nothing) are
+-- processed exactly as before, by the same statements.
 --
 -- Best-RSSI processing of one interval with the DESIGN.md rules. Runs inside the caller's
 -- transaction (blemon's ProcessInterval checks the lease epoch in the same transaction).
@@ -94,7 +97,7 @@ BEGIN
                        AS scan_timestamp,
                    CAST(2147483647 - (k.best & 2147483647) AS SIGNED) AS monitor_id,
                    CAST(NULL AS INT) AS margin_db,
-                   k.monitors_heard, k.first_seen, k.last_seen, k.address_class,
+                   k.monitors_heard, k.first_seen, k.last_seen, k.address_class, k.resolved,
                    SUBSTRING(k.latest_name, 15) AS name,
                    STR_TO_DATE(LEFT(k.latest_name, 14), '%Y%m%d%H%i%s') AS name_seen_at
             FROM (
@@ -109,6 +112,8 @@ BEGIN
                        MIN(s.scan_timestamp) AS first_seen,
                        MAX(s.scan_timestamp) AS last_seen,
                        MAX(s.address_class) AS address_class,
+                       -- 005: whether the group holds resolved rows (for the margin below).
+                       MAX(s.resolved_mac IS NOT NULL) AS resolved,
                        -- The latest non-empty name: scan time first, so MAX picks the newest.
                        MAX(IF(s.device_name <> '',
                               CONCAT(DATE_FORMAT(s.scan_timestamp, '%Y%m%d%H%i%s'), s.device_name),
@@ -125,7 +130,7 @@ BEGIN
                        AS scan_timestamp,
                    CAST(2147483647 - (k.best & 2147483647) AS SIGNED) AS monitor_id,
                    CAST(NULL AS INT) AS margin_db,
-                   k.monitors_heard, k.first_seen, k.last_seen, k.address_class,
+                   k.monitors_heard, k.first_seen, k.last_seen, k.address_class, k.resolved,
                    SUBSTRING(k.latest_name, 15) AS name,
                    STR_TO_DATE(LEFT(k.latest_name, 14), '%Y%m%d%H%i%s') AS name_seen_at
             FROM (
@@ -140,6 +145,8 @@ BEGIN
                        MIN(s.scan_timestamp) AS first_seen,
                        MAX(s.scan_timestamp) AS last_seen,
                        MAX(s.address_class) AS address_class,
+                       -- 005: whether the group holds resolved rows (for the margin below).
+                       MAX(s.resolved_mac IS NOT NULL) AS resolved,
                        -- The latest non-empty name: scan time first, so MAX picks the newest.
                        MAX(IF(s.device_name <> '',
                               CONCAT(DATE_FORMAT(s.scan_timestamp, '%Y%m%d%H%i%s'), s.device_name),
@@ -150,9 +157,16 @@ BEGIN
             ) k;
     END IF;
 
-    -- 005: the best other monitor over the device's rows, unresolved ones by mac_address and
-    -- resolved ones by resolved_mac, each through its own (mac, interval) index: one COALESCE
-    -- comparison could use neither. -1000 stands for "none" (RSSI is at least -128).
+    UPDATE blemon_best b
+    SET b.margin_db = b.rssi - (SELECT MAX(s.rssi) FROM sighting_staging s
+                                WHERE s.mac_address = b.mac_address
+                                  AND s.interval_start = p_interval_start
+                                  AND s.monitor_id <> b.monitor_id)
+    WHERE NOT b.resolved;  -- 005: the groups without resolved rows, as before
+    -- 005: an identity's device: the best other monitor over its rows, unresolved ones by
+    -- mac_address and resolved ones by resolved_mac, each through its own index (one COALESCE
+    -- comparison could use neither). -1000 stands for "none" (RSSI is at least -128). Only these
+    -- few devices pay for the second lookup.
     UPDATE blemon_best b
     SET b.margin_db = b.rssi - NULLIF(GREATEST(
             COALESCE((SELECT MAX(s.rssi) FROM sighting_staging s
@@ -162,7 +176,8 @@ BEGIN
             COALESCE((SELECT MAX(s.rssi) FROM sighting_staging s
                       WHERE s.resolved_mac = b.mac_address
                         AND s.interval_start = p_interval_start
-                        AND s.monitor_id <> b.monitor_id), -1000)), -1000);
+                        AND s.monitor_id <> b.monitor_id), -1000)), -1000)
+    WHERE b.resolved;
 
     INSERT IGNORE INTO ble_devices (mac_address, device_name, name_seen_at, address_class,
                                     first_seen, last_seen)

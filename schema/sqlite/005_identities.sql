@@ -24,6 +24,6 @@ CREATE TABLE identities (
 -- MAC, and processing groups the interval's rows by coalesce(resolved_mac, mac_address). Written
 -- by the processing transaction itself, for every row of the interval with that address.
 ALTER TABLE sighting_staging ADD COLUMN resolved_mac TEXT;
-CREATE INDEX idx_resolved_interval ON sighting_staging (resolved_mac, interval_start);
+CREATE INDEX idx_interval_resolved ON sighting_staging (interval_start, resolved_mac);
 
 INSERT INTO schema_version (version, description) VALUES (5, 'identities');
