@@ -24,6 +24,9 @@ CREATE TABLE identities (
 -- MAC, and processing groups the interval's rows by coalesce(resolved_mac, mac_address). Written
 -- by the processing transaction itself, for every row of the interval with that address.
 ALTER TABLE sighting_staging ADD COLUMN resolved_mac TEXT;
-CREATE INDEX idx_interval_resolved ON sighting_staging (interval_start, resolved_mac);
+-- Serves the processor's read of an interval's unattributed private addresses from the index
+-- alone, and an identity device's rows of an interval.
+CREATE INDEX idx_interval_resolved
+  ON sighting_staging (interval_start, resolved_mac, address_class, mac_address);
 
 INSERT INTO schema_version (version, description) VALUES (5, 'identities');

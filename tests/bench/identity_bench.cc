@@ -17,28 +17,14 @@
 #include "blemon/identity.h"
 #include "blemon/mariadb/mariadb_identity_store.h"
 #include "blemon/mariadb/mariadb_store.h"
+#include "mariadb_bench_support.h"
 #include "mariadb_test_env.h"
 
 namespace blemon::testing {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using namespace bench;
 using namespace std::chrono_literals;
-
-double SecondsSince(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
-std::string List(const std::vector<double>& v) {
-  std::string out;
-  for (double x : v) out += fmt::format("{}{:.3f}", out.empty() ? "" : " ", x);
-  return out;
-}
 
 constexpr int kMonitors = 100;
 constexpr int kDevices = 2000;
@@ -98,9 +84,21 @@ struct Bench {
     }
   }
 
+  struct Timing {
+    double wall = 0;
+    double server_cpu = 0;
+  };
+  Timing Time(Store& store, UtcTime interval, MonitorId processor, std::int64_t epoch,
+              ProcessOutcome* outcome) {
+    const double cpu_before = ServerCpuSeconds();
+    const auto start = Clock::now();
+    *outcome = store.ProcessInterval(interval, processor, epoch);
+    return {SecondsSince(start), ServerCpuSeconds() - cpu_before};
+  }
+
   // Processes one interval on a fresh database; with `enrol`, 100 identities first. Returns the
-  // seconds of the first interval and of the next one (same addresses).
-  std::pair<double, double> Run(bool enrol) {
+  // times of the first interval and of the next one (same addresses).
+  std::pair<Timing, Timing> Run(bool enrol) {
     const DatabaseSettings db = FreshDatabase(enrol ? "bench_ids" : "bench_noids");
     auto store = mariadb::OpenStore(db);
     if (enrol) {
@@ -117,13 +115,12 @@ struct Bench {
     Stage(*store, ids, t, 1);
     Stage(*store, ids, t + 300s, 1001);
     const LeaseAnswer lease = store->ClaimLease(ids[0], Seconds(600));
-    std::pair<double, double> seconds;
-    auto start = Clock::now();
-    const ProcessOutcome first = store->ProcessInterval(t, ids[0], lease.epoch);
-    seconds.first = SecondsSince(start);
-    start = Clock::now();
-    store->ProcessInterval(t + 300s, ids[0], lease.epoch);
-    seconds.second = SecondsSince(start);
+    Settle(peer);
+    std::pair<Timing, Timing> times;
+    ProcessOutcome first, next;
+    times.first = Time(*store, t, ids[0], lease.epoch, &first);
+    Settle(peer);
+    times.second = Time(*store, t + 300s, ids[0], lease.epoch, &next);
     const std::string resolved = TestSql(db).Scalar(
         "SELECT COUNT(DISTINCT mac_address) FROM sighting_staging WHERE resolved_mac IS NOT NULL");
     const std::string devices = TestSql(db).Scalar("SELECT COUNT(*) FROM ble_devices");
@@ -133,7 +130,7 @@ struct Bench {
                                            first.staging_rows, devices, resolved));
     }
     Drop(db);
-    return seconds;
+    return times;
   }
 
   // The resolution alone, no database: 2,000 addresses against 100 keys of unknown order.
@@ -156,25 +153,40 @@ struct Bench {
   }
 
   int Main() {
-    std::vector<double> none, cold, warm;
+    std::vector<double> none_wall, none_cpu, cold_wall, cold_cpu, warm_wall, warm_cpu;
     for (int run = 0; run < 3; ++run) {
-      none.push_back(Run(false).first);
-      const auto [first, next] = Run(true);
-      cold.push_back(first);
-      warm.push_back(next);
+      const Timing none = Run(false).first;
+      none_wall.push_back(none.wall);
+      none_cpu.push_back(none.server_cpu);
+      const auto [cold, warm] = Run(true);
+      cold_wall.push_back(cold.wall);
+      cold_cpu.push_back(cold.server_cpu);
+      warm_wall.push_back(warm.wall);
+      warm_cpu.push_back(warm.server_cpu);
     }
-    const double a = Median(none), b = Median(cold), c = Median(warm);
-    fmt::print("processing one interval, {} monitors x {} resolvable private addresses ({} rows)\n",
-               kMonitors, kDevices, kMonitors * kDevices);
-    fmt::print("  A no identities:                      median {:.3f} s (runs {})\n", a,
-               List(none));
-    fmt::print("  B {} identities, cold, orders unknown: median {:.3f} s (runs {}), {:+.1f} %\n",
-               kIdentities, b, List(cold), 100 * (b / a - 1));
-    fmt::print("  C next interval, cache warm, pinned:  median {:.3f} s (runs {}), {:+.1f} %\n", c,
-               List(warm), 100 * (c / a - 1));
+    fmt::print(
+        "processing one interval, {} monitors x {} resolvable private addresses ({} rows), load "
+        "average {}\n",
+        kMonitors, kDevices, kMonitors * kDevices, LoadAverage());
+    const auto line = [&](const char* what, const std::vector<double>& wall,
+                          const std::vector<double>& cpu) {
+      fmt::print(
+          "  {:<40} wall median {:.3f} s ({:+.1f} %; runs {}), server CPU median {:.3f} s "
+          "({:+.1f} %; runs {})\n",
+          what, Median(wall), 100 * (Median(wall) / Median(none_wall) - 1), List(wall), Median(cpu),
+          100 * (Median(cpu) / Median(none_cpu) - 1), List(cpu));
+    };
+    line("A no identities", none_wall, none_cpu);
+    line("B 100 identities, cold, orders unknown", cold_wall, cold_cpu);
+    line("C next interval, cache warm, pinned", warm_wall, warm_cpu);
     fmt::print("  resolution alone (2,000 addresses x 200 keys, no database): {:.1f} ms\n",
                1000 * ResolutionAlone());
-    fmt::print("  {:<58} {}\n", "B at most 10 % above A", b <= 1.10 * a ? "met" : "MISSED");
+    const double wall_ratio = Median(cold_wall) / Median(none_wall);
+    const double cpu_ratio = Median(cold_cpu) / Median(none_cpu);
+    fmt::print("  {:<58} {}\n", "B at most 10 % above A (wall)",
+               wall_ratio <= 1.10 ? "met" : "MISSED");
+    fmt::print("  {:<58} {}\n", "B at most 10 % above A (server CPU)",
+               cpu_ratio <= 1.10 ? "met" : "MISSED");
     return 0;
   }
 };

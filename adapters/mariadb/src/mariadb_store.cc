@@ -44,9 +44,7 @@ enum StatementId {
   kSightings,
   kDeviceName,
   kIdentities,
-  kStagedRange,
   kStagedPrivateAddresses,
-  kStagedPrivateAddressesInRange,
   kLearnKey,
   kLinkIdentityDevice,
   kStatementCount
@@ -132,18 +130,11 @@ constexpr std::array<std::string_view, kStatementCount> kSql = {
     // kIdentities: every enrolled key with its device row's MAC (schema version 5).
     "SELECT i.identity_id, HEX(i.irk), i.byte_order_known, b.mac_address FROM identities i "
     "LEFT JOIN ble_devices b ON b.device_id = i.device_id ORDER BY i.identity_id",
-    // kStagedRange: the interval's rows' primary keys, as blemon_process_interval reads them.
-    "SELECT MIN(staging_id), MAX(staging_id), COUNT(*) FROM sighting_staging "
-    "WHERE interval_start = FROM_UNIXTIME(?)",
-    // kStagedPrivateAddresses: the interval's resolvable private addresses not yet attributed.
-    "SELECT DISTINCT mac_address FROM sighting_staging WHERE interval_start = FROM_UNIXTIME(?) "
-    "AND processed = FALSE AND address_class = 'resolvable-private' AND resolved_mac IS NULL",
-    // kStagedPrivateAddressesInRange: the same, read as a primary-key range when the interval's
-    // rows are nearly contiguous (a fresh interval's are): a fifth less server time for 200,000
-    // rows than the optimizer's own choice.
-    "SELECT DISTINCT mac_address FROM sighting_staging FORCE INDEX (PRIMARY) "
-    "WHERE staging_id BETWEEN ? AND ? AND interval_start = FROM_UNIXTIME(?) "
-    "AND processed = FALSE AND address_class = 'resolvable-private' AND resolved_mac IS NULL",
+    // kStagedPrivateAddresses: the interval's resolvable private addresses not yet attributed,
+    // read from idx_interval_resolved alone (schema/mariadb/005_identities.sql).
+    "SELECT DISTINCT mac_address FROM sighting_staging FORCE INDEX (idx_interval_resolved) "
+    "WHERE interval_start = FROM_UNIXTIME(?) AND resolved_mac IS NULL "
+    "AND address_class = 'resolvable-private'",
     // kLearnKey: the byte order that resolved, pinned.
     "UPDATE identities SET irk = UNHEX(?), byte_order_known = TRUE WHERE identity_id = ?",
     // kLinkIdentityDevice: after the merge has made the row of the identity's first address.
@@ -460,12 +451,7 @@ std::vector<IdentityAssignment> MariaDbStore::AttributeIdentities(Session& s,
   }
   std::vector<MacAddress> addresses;
   if (!identities.empty()) {
-    const Row range = Get(s, kStagedRange).QueryOne({ToDb(interval_start)});
-    const bool contiguous = range.Int(1) - range.Int(0) < 2 * range.Int(2);
-    const auto rows = contiguous ? Get(s, kStagedPrivateAddressesInRange)
-                                       .Query({range.Int(0), range.Int(1), ToDb(interval_start)})
-                                 : Get(s, kStagedPrivateAddresses).Query({ToDb(interval_start)});
-    for (const Row& r : rows) {
+    for (const Row& r : Get(s, kStagedPrivateAddresses).Query({ToDb(interval_start)})) {
       if (auto mac = MacAddress::Parse(r.Text(0))) addresses.push_back(*mac);
     }
   }
@@ -483,8 +469,9 @@ std::vector<IdentityAssignment> MariaDbStore::AttributeIdentities(Session& s,
     }
     Statement attribute(
         s.connection.raw(),
-        fmt::format("UPDATE sighting_staging SET resolved_mac = ? WHERE interval_start = "
-                    "FROM_UNIXTIME(?) AND resolved_mac IS NULL AND mac_address IN ({})",
+        fmt::format("UPDATE sighting_staging FORCE INDEX (idx_mac_interval) SET resolved_mac = ? "
+                    "WHERE interval_start = FROM_UNIXTIME(?) AND resolved_mac IS NULL "
+                    "AND mac_address IN ({})",
                     list));
     attribute.Execute({assignment.device_mac.ToString(), ToDb(interval_start)});
   }

@@ -415,7 +415,7 @@ class SqliteStore final : public Store {
     if (!identities.empty()) {
       auto rows = db_->Prepare(
           "SELECT DISTINCT mac_address FROM sighting_staging WHERE interval_start = ?1 AND "
-          "processed = 0 AND address_class = 'resolvable-private' AND resolved_mac IS NULL");
+          "resolved_mac IS NULL AND address_class = 'resolvable-private'");
       rows.Bind(1, interval);
       while (rows.Step()) {
         if (auto mac = MacAddress::Parse(rows.Text(0))) addresses.push_back(*mac);
