@@ -4,6 +4,8 @@ BLEMON_BUILD_PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git
   libfmt-dev libtomlplusplus-dev libcli11-dev libsqlite3-dev libsystemd-dev
   libmariadb-dev libsdbus-c++-dev
+  # libcrypto: AES-128 for resolving private addresses (libblemon/src/identity.cc)
+  libssl-dev
   libgtest-dev libgmock-dev
   libcpp-httplib-dev nlohmann-json3-dev
 )

@@ -41,10 +41,15 @@ const TableRights kScanner = {
 
 // The processor adds the lease (one conditional UPDATE and a locking read), the pending
 // intervals query and the record of each run; the merge itself runs inside
-// blemon_process_interval.
+// blemon_process_interval. Before the merge it resolves private addresses against the enrolled
+// identities (reads their keys, pins a key's byte order, links an identity to its device row) and
+// marks the staged rows it attributed (resolved_mac only).
 const TableRights kProcessorExtra = {
     {"processor_lease", "SELECT, UPDATE"},
     {"processing_runs", "INSERT"},
+    {"identities", "SELECT, UPDATE (irk, byte_order_known, device_id)"},
+    {"ble_devices", "SELECT"},
+    {"sighting_staging", "UPDATE (resolved_mac)"},
 };
 
 // Everything migrations and maintenance do on the database, and nothing on any other.

@@ -1,5 +1,6 @@
 // blemon-admin: the operator's tool. check (the original test_db.py), migrate, cleanup-staging,
-// archive, processor status / release (the README's "clear stale claim"), and grants.
+// archive, processor status / release (the README's "clear stale claim"), grants, and identity
+// add / list / remove (identities.h).
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -20,6 +21,7 @@
 #include "blemon/report/local_time.h"
 #include "blemon/scan_health.h"
 #include "grants.h"
+#include "identities.h"
 
 namespace {
 
@@ -192,6 +194,7 @@ struct CommandLine {
   CLI::App* status = nullptr;
   CLI::App* release = nullptr;
   CLI::App* grants = nullptr;
+  blemon::admin::IdentityCommand identity;
 };
 
 void DefineMaintenance(CLI::App& cli, CommandLine& c) {
@@ -268,6 +271,7 @@ int Run(int argc, char** argv) {
   app::AddVersionFlag(cli, "blemon-admin");
   DefineMaintenance(cli, c);
   DefineGrants(cli, c);
+  blemon::admin::DefineIdentityCommands(cli, c.identity);
   if (const auto exit_code = app::ParseCommandLine(cli, "blemon-admin", argc, argv)) {
     return *exit_code;
   }
@@ -277,9 +281,17 @@ int Run(int argc, char** argv) {
   if (!loaded_or_not) return app::kExitConfig;
   const app::LoadedConfig& loaded = *loaded_or_not;
   if (c.grants->parsed()) return Grants(c, loaded);
+  const bool identity = blemon::admin::IdentityCommandGiven(c.identity);
+  if (identity) {
+    if (auto mistake = blemon::admin::CheckIdentityCommand(c.identity)) return *mistake;
+  }
 
   const auto& database = loaded.config.database;
   return app::ExitCodeOfStoreWork("blemon-admin", [&] {
+    if (identity) {
+      fmt::print("Store: {}\n", app::DescribeStore(database));
+      return blemon::admin::RunIdentityCommand(c.identity, *app::OpenIdentityStore(database));
+    }
     auto store = app::OpenAdminStore(database);
     if (c.check->parsed()) return Check(*store, loaded);
     fmt::print("Store: {}\n", app::DescribeStore(database));

@@ -17,54 +17,14 @@
 #include <thread>
 
 #include "blemon/mariadb/mariadb_store.h"
+#include "mariadb_bench_support.h"
 #include "mariadb_test_env.h"
 
 namespace blemon::testing {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using namespace bench;
 using namespace std::chrono_literals;
-
-double SecondsSince(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-// CPU seconds (user + system) mariadbd has used so far.
-double ServerCpuSeconds() {
-  const char* dir = std::getenv("BLEMON_TEST_MARIADB_DIR");
-  std::ifstream pid_file(std::string(dir ? dir : ".") + "/mysqld.pid");
-  std::string pid;
-  pid_file >> pid;
-  std::ifstream stat("/proc/" + pid + "/stat");
-  std::string line;
-  std::getline(stat, line);
-  if (line.empty()) return 0;
-  std::istringstream fields(line.substr(line.rfind(')') + 2));
-  std::string field;
-  double ticks = 0;
-  for (int i = 3; i <= 15 && fields >> field; ++i) {
-    if (i == 14 || i == 15) ticks += std::stod(field);  // utime, stime
-  }
-  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-std::string LoadAverage() {
-  std::ifstream in("/proc/loadavg");
-  std::string one;
-  in >> one;
-  return one;
-}
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
-std::string List(const std::vector<double>& v) {
-  std::string out;
-  for (double x : v) out += fmt::format("{}{:.2f}", out.empty() ? "" : " ", x);
-  return out;
-}
 
 constexpr int kMonitors = 100;
 constexpr int kDevices = 2000;
@@ -102,21 +62,7 @@ struct Bench {
     all_met = all_met && met;
   }
 
-  // Waits until InnoDB has written out its dirty pages, so a measurement does not compete with
-  // the background flushing of what was generated just before.
-  void Settle() {
-    TestSql admin(peer.Admin(""), false);
-    const std::string pct = admin.Rows("SELECT @@GLOBAL.innodb_max_dirty_pages_pct").at(0).at(0);
-    admin.Exec("SET GLOBAL innodb_max_dirty_pages_pct = 0");
-    const auto start = Clock::now();
-    while (SecondsSince(start) < 300) {
-      const long long dirty = std::stoll(
-          admin.Rows("SHOW GLOBAL STATUS LIKE 'Innodb_buffer_pool_pages_dirty'").at(0).at(1));
-      if (dirty < 500) break;
-      std::this_thread::sleep_for(1s);
-    }
-    admin.Exec("SET GLOBAL innodb_max_dirty_pages_pct = " + pct);
-  }
+  void Settle() { bench::Settle(peer); }
 
   void Ingest() {
     const DatabaseSettings s = FreshDatabase("bench_ingest");

@@ -1,7 +1,9 @@
 // The Store contract suite on a real MariaDB server (the `mariadb` CTest fixture).
 #include "blemon/mariadb/mariadb_store.h"
 
+#include "blemon/mariadb/mariadb_identity_store.h"
 #include "blemon/mariadb/mariadb_report_store.h"
+#include "identity_contract.h"
 #include "mariadb_test_env.h"
 #include "report_store_contract.h"
 #include "store_contract.h"
@@ -28,8 +30,9 @@ class MariaDbHarness final : public StoreHarness {
     TestSql admin(peer_.Admin(settings_.database));
     admin.Exec("SET FOREIGN_KEY_CHECKS = 0");
     admin.Exec("DROP TABLE IF EXISTS device_sightings_archive");  // made by AnAdminStore
-    for (const char* table : {"device_sightings", "sighting_staging", "staging_batches",
-                              "ble_devices", "fleet_settings", "monitors", "processing_runs"}) {
+    for (const char* table :
+         {"identities", "device_sightings", "sighting_staging", "staging_batches", "ble_devices",
+          "fleet_settings", "monitors", "processing_runs"}) {
       admin.Exec(std::string("DELETE FROM ") + table);
     }
     admin.Exec(
@@ -41,6 +44,9 @@ class MariaDbHarness final : public StoreHarness {
     return mariadb::OpenReportStore(settings_);
   }
   std::unique_ptr<AdminStore> OpenAdmin() override { return mariadb::OpenAdminStore(settings_); }
+  std::unique_ptr<IdentityStore> OpenIdentities() override {
+    return mariadb::OpenIdentityStore(settings_);
+  }
   std::string QueryScalar(const std::string& sql) override {
     if (!sql_) sql_ = std::make_unique<TestSql>(settings_);
     return sql_->Scalar(sql);
@@ -64,5 +70,6 @@ std::unique_ptr<StoreHarness> MakeMariaDbHarness() { return std::make_unique<Mar
 INSTANTIATE_TEST_SUITE_P(MariaDb, AStore, ::testing::Values(&MakeMariaDbHarness));
 INSTANTIATE_TEST_SUITE_P(MariaDb, AReportStore, ::testing::Values(&MakeMariaDbHarness));
 INSTANTIATE_TEST_SUITE_P(MariaDb, AnAdminStore, ::testing::Values(&MakeMariaDbHarness));
+INSTANTIATE_TEST_SUITE_P(MariaDb, AnIdentityStore, ::testing::Values(&MakeMariaDbHarness));
 
 }  // namespace blemon::testing

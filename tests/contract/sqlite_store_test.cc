@@ -9,7 +9,9 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "blemon/sqlite/sqlite_identity_store.h"
 #include "blemon/sqlite/sqlite_report_store.h"
+#include "identity_contract.h"
 #include "report_store_contract.h"
 #include "store_contract.h"
 
@@ -38,6 +40,9 @@ class SqliteHarness final : public StoreHarness {
   std::unique_ptr<Store> Open() override { return sqlite::OpenStore(path_); }
   std::unique_ptr<ReportStore> OpenReports() override { return sqlite::OpenReportStore(path_); }
   std::unique_ptr<AdminStore> OpenAdmin() override { return sqlite::OpenAdminStore(path_); }
+  std::unique_ptr<IdentityStore> OpenIdentities() override {
+    return sqlite::OpenIdentityStore(path_);
+  }
 
   std::string QueryScalar(const std::string& sql) override {
     sqlite3* db = nullptr;
@@ -81,5 +86,6 @@ const auto kFile = [](const auto&) { return std::string("File"); };
 INSTANTIATE_TEST_SUITE_P(Sqlite, AStore, ::testing::Values(&MakeSqliteHarness), kFile);
 INSTANTIATE_TEST_SUITE_P(Sqlite, AReportStore, ::testing::Values(&MakeSqliteHarness), kFile);
 INSTANTIATE_TEST_SUITE_P(Sqlite, AnAdminStore, ::testing::Values(&MakeSqliteHarness), kFile);
+INSTANTIATE_TEST_SUITE_P(Sqlite, AnIdentityStore, ::testing::Values(&MakeSqliteHarness), kFile);
 
 }  // namespace blemon::testing

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "blemon/identity_store.h"
 #include "blemon/ports.h"
 #include "blemon/report_store.h"
 
@@ -23,6 +24,8 @@ class StoreHarness {
   // The read and maintenance ports on that database (report_store_contract.h).
   virtual std::unique_ptr<ReportStore> OpenReports() = 0;
   virtual std::unique_ptr<AdminStore> OpenAdmin() = 0;
+  // The enrolled identities on that database (identity_contract.cc).
+  virtual std::unique_ptr<IdentityStore> OpenIdentities() = 0;
   // Runs one SQL statement directly, for arranging things no port method does (aging a lease,
   // inspecting a table). Returns the first column of the first row, or "" when none.
   virtual std::string QueryScalar(const std::string& sql) = 0;

@@ -403,9 +403,9 @@ class MariaDbReportStore final : public ReportStore {
 
 // --- Maintenance ---------------------------------------------------------------------------------
 
-constexpr std::string_view kTables[] = {"monitors",         "ble_devices",     "device_sightings",
-                                        "sighting_staging", "staging_batches", "processor_lease",
-                                        "fleet_settings",   "schema_version",  "processing_runs"};
+constexpr std::string_view kTables[] = {
+    "monitors",        "ble_devices",    "device_sightings", "sighting_staging", "staging_batches",
+    "processor_lease", "fleet_settings", "schema_version",   "processing_runs",  "identities"};
 constexpr std::string_view kSeedTables[] = {"monitors", "ble_devices", "device_sightings",
                                             "sighting_staging"};
 constexpr std::string_view kRoutines[] = {"process_interval_best_rssi", "cleanup_old_staging"};

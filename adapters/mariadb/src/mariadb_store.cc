@@ -9,6 +9,7 @@
 #include <chrono>
 
 #include "blemon/errors.h"
+#include "blemon/identity.h"
 #include "blemon/payload_text.h"
 #include "blemon/reading.h"
 #include "connection.h"
@@ -44,6 +45,10 @@ enum StatementId {
   kSightings,
   kDeviceName,
   kStagedRows,
+  kIdentities,
+  kStagedPrivateAddresses,
+  kLearnKey,
+  kLinkIdentityDevice,
   kStatementCount
 };
 
@@ -132,6 +137,19 @@ constexpr std::array<std::string_view, kStatementCount> kSql = {
     "manufacturer_data, service_uuids, appearance, beacon_monitor_id, beacon_tx_power "
     "FROM sighting_staging WHERE interval_start = FROM_UNIXTIME(?) "
     "ORDER BY monitor_id, COALESCE(batch_seq, 0), scan_timestamp, staging_id",
+    // kIdentities: every enrolled key with its device row's MAC (schema version 5).
+    "SELECT i.identity_id, HEX(i.irk), i.byte_order_known, b.mac_address FROM identities i "
+    "LEFT JOIN ble_devices b ON b.device_id = i.device_id ORDER BY i.identity_id",
+    // kStagedPrivateAddresses: the interval's resolvable private addresses not yet attributed,
+    // read from idx_interval_resolved alone (schema/mariadb/005_identities.sql).
+    "SELECT DISTINCT mac_address FROM sighting_staging FORCE INDEX (idx_interval_resolved) "
+    "WHERE interval_start = FROM_UNIXTIME(?) AND resolved_mac IS NULL "
+    "AND address_class = 'resolvable-private'",
+    // kLearnKey: the byte order that resolved, pinned.
+    "UPDATE identities SET irk = UNHEX(?), byte_order_known = TRUE WHERE identity_id = ?",
+    // kLinkIdentityDevice: after the merge has made the row of the identity's first address.
+    "UPDATE identities SET device_id = (SELECT device_id FROM ble_devices WHERE mac_address = ?) "
+    "WHERE identity_id = ?",
 };
 
 // Rows per bulk execution: large enough for one round trip per ordinary scan, small enough that
@@ -284,7 +302,14 @@ class MariaDbStore final : public Store {
                 monitor, epoch, lease.empty() ? "none" : lease[0].OptionalText(0).value_or("none"),
                 lease.empty() ? 0 : lease[0].Int(1), UtcLabel(interval_start)));
           }
+          const auto assignments = AttributeIdentities(s, interval_start);
           Get(s, kProcessInterval).Execute({ToDb(interval_start)});
+          for (const auto& assignment : assignments) {
+            if (!assignment.device_is_new) continue;
+            Get(s, kLinkIdentityDevice)
+                .Execute({assignment.device_mac.ToString(),
+                          static_cast<long long>(assignment.identity_id)});
+          }
           const auto counts = Get(s, kProcessCounts).Query({});
           ProcessOutcome outcome;
           if (!counts.empty()) {
@@ -353,6 +378,10 @@ class MariaDbStore final : public Store {
 
  private:
   void InsertReadings(Statement& statement, const Batch& batch);
+  std::vector<IdentityAssignment> AttributeIdentities(Session& s, UtcTime interval_start);
+
+  // Resolution of private addresses to enrolled identities, its cache kept across intervals.
+  AddressAttributor attributor_;
 
   // One row of kStagedRows as the reading that was staged. A payload column damaged by hand is
   // left out rather than failing the read.
@@ -532,6 +561,52 @@ class StagingColumns {
   std::vector<int> rssi_, adverts_, tx_power_;
   PayloadBinds payload_;
 };
+
+// Attributes the interval's resolvable private addresses to enrolled identities before
+// blemon_process_interval merges it, in the same transaction: sets sighting_staging.resolved_mac
+// (the raw address stays in mac_address) and pins keys whose byte order resolved. Returns what it
+// assigned, so the caller can link new device rows after the merge. With no identity enrolled it
+// costs one query of an empty table.
+std::vector<IdentityAssignment> MariaDbStore::AttributeIdentities(Session& s,
+                                                                  UtcTime interval_start) {
+  std::vector<EnrolledIdentity> identities;
+  for (const Row& r : Get(s, kIdentities).Query({})) {
+    const auto irk = Irk::Parse(r.Text(1));
+    if (!irk) throw Refused("identities holds a key that is not 16 bytes; re-add that identity");
+    EnrolledIdentity identity{
+        .known = {.identity_id = r.Int(0), .irk = *irk, .byte_order_known = r.Bool(2)},
+        .device_mac = std::nullopt};
+    if (r.OptionalText(3)) identity.device_mac = MacAddress::Parse(*r.OptionalText(3));
+    identities.push_back(std::move(identity));
+  }
+  std::vector<MacAddress> addresses;
+  if (!identities.empty()) {
+    for (const Row& r : Get(s, kStagedPrivateAddresses).Query({ToDb(interval_start)})) {
+      if (auto mac = MacAddress::Parse(r.Text(0))) addresses.push_back(*mac);
+    }
+  }
+  auto assignments = AssignAddresses(attributor_, identities, addresses, interval_start);
+  for (const auto& assignment : assignments) {
+    if (assignment.learned_key) {
+      Get(s, kLearnKey)
+          .Execute(
+              {assignment.learned_key->ToHex(), static_cast<long long>(assignment.identity_id)});
+    }
+    // The addresses are canonical MACs (parsed above), so they are safe to splice into the list.
+    std::string list;
+    for (const auto& address : assignment.addresses) {
+      list += fmt::format("{}'{}'", list.empty() ? "" : ", ", address.ToString());
+    }
+    Statement attribute(
+        s.connection.raw(),
+        fmt::format("UPDATE sighting_staging FORCE INDEX (idx_mac_interval) SET resolved_mac = ? "
+                    "WHERE interval_start = FROM_UNIXTIME(?) AND resolved_mac IS NULL "
+                    "AND mac_address IN ({})",
+                    list));
+    attribute.Execute({assignment.device_mac.ToString(), ToDb(interval_start)});
+  }
+  return assignments;
+}
 
 void MariaDbStore::InsertReadings(Statement& statement, const Batch& batch) {
   MYSQL_STMT* stmt = statement.raw();

@@ -19,7 +19,8 @@ struct Migration {
   std::string_view sql;   // mariadb-client syntax, DELIMITER lines included
 };
 
-// Ordered by version, starting at 0, without gaps.
+// Ordered by version, starting at 0. Numbers are handed out ahead of time, so one may be missing
+// until the change that owns it lands; nothing here relies on there being no gap.
 const std::vector<Migration>& Migrations();
 int LatestSchemaVersion();
 

@@ -49,6 +49,8 @@ class Statement {
     return value ? Bind(index, *value) : BindNull(index);
   }
   Statement& BindNull(int index);
+  // Binds `size` bytes as a BLOB (copied by SQLite).
+  Statement& BindBlob(int index, const void* data, std::size_t size);
 
   // Steps once: true when a row is available, false when the statement is done.
   bool Step();

@@ -335,9 +335,9 @@ class SqliteReportStore final : public ReportStore {
 };
 
 // The tables `check` counts: the seed's four, then blemon's own.
-constexpr std::string_view kTables[] = {"monitors",         "ble_devices",     "device_sightings",
-                                        "sighting_staging", "staging_batches", "processor_lease",
-                                        "fleet_settings",   "schema_version",  "processing_runs"};
+constexpr std::string_view kTables[] = {
+    "monitors",        "ble_devices",    "device_sightings", "sighting_staging", "staging_batches",
+    "processor_lease", "fleet_settings", "schema_version",   "processing_runs",  "identities"};
 
 constexpr std::string_view kArchiveTable = "device_sightings_archive";
 

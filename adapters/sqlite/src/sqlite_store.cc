@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "blemon/errors.h"
+#include "blemon/identity.h"
 #include "blemon/payload_text.h"
 #include "connection.h"
 #include "embedded_schema.h"
@@ -304,6 +305,7 @@ class SqliteStore final : public Store {
     WriteTransaction tx(*db_);
     CheckFence(monitor, epoch);
     const auto interval = FormatUtc(interval_start);
+    const auto assignments = AttributeIdentities(interval_start, interval);
     BestRssiMerge merge;
     std::map<MacAddress, DeviceFacts> devices;
     ReadStagedInterval(interval_start, interval, merge, devices);
@@ -315,6 +317,7 @@ class SqliteStore final : public Store {
       device_ids.emplace(mac, id);
       if (added) ++outcome.devices_added;
     }
+    LinkNewIdentityDevices(assignments, device_ids);
     for (const auto& [key, computed] : merge.Result()) {
       if (MergeSighting(device_ids.at(key.first), key.first, interval, computed)) {
         ++outcome.sightings_changed;
@@ -417,17 +420,92 @@ class SqliteStore final : public Store {
     }
   }
 
+  // Attributes the interval's resolvable private addresses to enrolled identities, in the
+  // processing transaction: sets sighting_staging.resolved_mac (the raw address stays in
+  // mac_address) and pins keys whose byte order resolved. Returns what it assigned, so new device
+  // rows can be linked once the merge has made them.
+  std::vector<IdentityAssignment> AttributeIdentities(UtcTime interval_start,
+                                                      const std::string& interval) {
+    std::vector<EnrolledIdentity> identities;
+    {
+      auto rows = db_->Prepare(
+          "SELECT i.identity_id, hex(i.irk), i.byte_order_known, b.mac_address FROM identities i "
+          "LEFT JOIN ble_devices b ON b.device_id = i.device_id ORDER BY i.identity_id");
+      while (rows.Step()) {
+        const auto irk = Irk::Parse(rows.Text(1));
+        if (!irk) {
+          throw Refused(
+              fmt::format("SQLite database {}: identities holds a key that is not 16 "
+                          "bytes; re-add that identity",
+                          db_->path()));
+        }
+        EnrolledIdentity identity{.known = {.identity_id = rows.Int(0),
+                                            .irk = *irk,
+                                            .byte_order_known = rows.Int(2) != 0},
+                                  .device_mac = std::nullopt};
+        if (auto mac = rows.OptionalText(3)) identity.device_mac = MacAddress::Parse(*mac);
+        identities.push_back(std::move(identity));
+      }
+    }
+    std::vector<MacAddress> addresses;
+    if (!identities.empty()) {
+      auto rows = db_->Prepare(
+          "SELECT DISTINCT mac_address FROM sighting_staging WHERE interval_start = ?1 AND "
+          "resolved_mac IS NULL AND address_class = 'resolvable-private'");
+      rows.Bind(1, interval);
+      while (rows.Step()) {
+        if (auto mac = MacAddress::Parse(rows.Text(0))) addresses.push_back(*mac);
+      }
+    }
+    auto assignments = AssignAddresses(attributor_, identities, addresses, interval_start);
+    for (const auto& assignment : assignments) {
+      if (assignment.learned_key) {
+        const auto& key = assignment.learned_key->bytes();
+        auto learn = db_->Prepare(
+            "UPDATE identities SET irk = ?2, byte_order_known = 1 WHERE identity_id = ?1");
+        learn.Bind(1, assignment.identity_id);
+        learn.BindBlob(2, key.data(), key.size());
+        learn.Run();
+      }
+      const auto device_mac = assignment.device_mac.ToString();
+      for (const auto& address : assignment.addresses) {
+        db_->Prepare(
+               "UPDATE sighting_staging SET resolved_mac = ?1 WHERE interval_start = ?2 AND "
+               "mac_address = ?3 AND resolved_mac IS NULL")
+            .Bind(1, device_mac)
+            .Bind(2, interval)
+            .Bind(3, address.ToString())
+            .Run();
+      }
+    }
+    return assignments;
+  }
+
+  void LinkNewIdentityDevices(const std::vector<IdentityAssignment>& assignments,
+                              const std::map<MacAddress, std::int64_t>& device_ids) {
+    for (const auto& assignment : assignments) {
+      const auto found = device_ids.find(assignment.device_mac);
+      if (!assignment.device_is_new || found == device_ids.end()) continue;
+      db_->Prepare("UPDATE identities SET device_id = ?2 WHERE identity_id = ?1")
+          .Bind(1, assignment.identity_id)
+          .Bind(2, found->second)
+          .Run();
+    }
+  }
+
   // Reads the interval's staging rows into `merge` and `devices`. The interval is recomputed from
   // all its staging rows of the devices with unprocessed ones, processed or not, so a late row
   // (replayed from a spool after the interval was processed) is judged against every reading the
   // interval ever had, exactly as the domain's BestRssiMerge judges it.
   void ReadStagedInterval(UtcTime interval_start, const std::string& interval, BestRssiMerge& merge,
                           std::map<MacAddress, DeviceFacts>& devices) {
+    // A resolved address counts as its identity's device (schema version 5): rows are grouped
+    // by coalesce(resolved_mac, mac_address), and mac_address keeps the raw address.
     auto rows = db_->Prepare(
-        "SELECT monitor_id, mac_address, rssi, scan_timestamp, device_name, address_class "
-        "FROM sighting_staging WHERE interval_start = ?1 AND mac_address IN "
-        "(SELECT mac_address FROM sighting_staging WHERE interval_start = ?1 AND processed = 0) "
-        "ORDER BY staging_id");
+        "SELECT monitor_id, coalesce(resolved_mac, mac_address), rssi, scan_timestamp, "
+        "device_name, address_class FROM sighting_staging WHERE interval_start = ?1 AND "
+        "coalesce(resolved_mac, mac_address) IN (SELECT coalesce(resolved_mac, mac_address) "
+        "FROM sighting_staging WHERE interval_start = ?1 AND processed = 0) ORDER BY staging_id");
     rows.Bind(1, interval);
     while (rows.Step()) {
       const auto mac_text = rows.Text(1);
@@ -612,6 +690,8 @@ class SqliteStore final : public Store {
   }
 
   std::unique_ptr<Connection> db_;
+  // Resolution of private addresses to enrolled identities, its cache kept across intervals.
+  AddressAttributor attributor_;
 };
 
 }  // namespace

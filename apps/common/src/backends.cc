@@ -4,10 +4,12 @@
 
 #include "blemon/app/state_directory.h"
 #include "blemon/errors.h"
+#include "blemon/sqlite/sqlite_identity_store.h"
 #include "blemon/sqlite/sqlite_report_store.h"
 #include "blemon/sqlite/sqlite_spool.h"
 #include "blemon/sqlite/sqlite_store.h"
 #if defined(BLEMON_HAVE_MARIADB)
+#include "blemon/mariadb/mariadb_identity_store.h"
 #include "blemon/mariadb/mariadb_report_store.h"
 #include "blemon/mariadb/mariadb_store.h"
 #endif
@@ -26,6 +28,7 @@ namespace mariadb {
 std::unique_ptr<Store> OpenStore(const DatabaseSettings&) { Missing(); }
 std::unique_ptr<ReportStore> OpenReportStore(const DatabaseSettings&) { Missing(); }
 std::unique_ptr<AdminStore> OpenAdminStore(const DatabaseSettings&) { Missing(); }
+std::unique_ptr<IdentityStore> OpenIdentityStore(const DatabaseSettings&) { Missing(); }
 }  // namespace mariadb
 #endif
 
@@ -45,6 +48,11 @@ std::unique_ptr<ReportStore> OpenReportStore(const DatabaseSettings& settings) {
 std::unique_ptr<AdminStore> OpenAdminStore(const DatabaseSettings& settings) {
   return IsMariaDb(settings) ? mariadb::OpenAdminStore(settings)
                              : sqlite::OpenAdminStore(settings.path);
+}
+
+std::unique_ptr<IdentityStore> OpenIdentityStore(const DatabaseSettings& settings) {
+  return IsMariaDb(settings) ? mariadb::OpenIdentityStore(settings)
+                             : sqlite::OpenIdentityStore(settings.path);
 }
 
 std::unique_ptr<Spool> OpenSpool(const MonitorSettings& monitor, std::string* path_out) {

@@ -1,13 +1,16 @@
 #!/usr/bin/python3
 """blemon-admin on one store: check (healthy, and each common failure diagnosed), migrate (safe to
 rerun; on MariaDB also upgrades the original tool's schema in place), cleanup-staging (processed
-rows only), archive (chunks, resumable, nothing lost), processor status / release.
+rows only), archive (chunks, resumable, nothing lost), processor status / release, identity add /
+list / remove (the key never printed back).
 
     admin_test.py sqlite|mariadb BIN_DIR
 """
 
+import hashlib
 import os
 import re
+import subprocess
 import sys
 
 import tools_env
@@ -120,6 +123,55 @@ UPDATE monitors SET is_processor = 1, processor_claimed_at = NOW() - INTERVAL 60
                "after release nobody holds it; the epoch stays for fencing")
 
 
+# The Core specification's sample key (Vol 3, Part H, Appendix D.7), as an owner might paste it.
+SAMPLE_IRK = "ec0234a357c8ad05341010a60a397d9b"
+
+
+def test_identities(store, c):
+    key = " ".join(SAMPLE_IRK[i:i + 8] for i in range(0, 32, 8))
+    fingerprint = hashlib.sha256(bytes.fromhex(SAMPLE_IRK)).hexdigest()[:8]
+    reversed_key = bytes.fromhex(SAMPLE_IRK)[::-1].hex()
+    secrets = (SAMPLE_IRK, reversed_key, SAMPLE_IRK[:8], reversed_key[:8])
+
+    def never_shows_the_key(result, what):
+        out = (result.stdout + result.stderr).decode().lower().replace(" ", "").replace(":", "")
+        c.expect(not any(secret in out for secret in secrets), f"{what} printed the key:\n{out}")
+
+    r = store.run("blemon-admin", "identity", "add", "Anna's phone", "--irk", key, check=False)
+    c.contains(r, rf"Added identity 'Anna's phone' \(key fingerprint {fingerprint}\)", "identity add")
+    never_shows_the_key(r, "identity add")
+    c.expect(count(store, f"SELECT COUNT(*) FROM identities WHERE irk = X'{SAMPLE_IRK}';") == 1,
+             "identity add stores the 16 key bytes in the order typed")
+    r = store.run("blemon-admin", "identity", "list", check=False)
+    c.contains(r, rf"Anna's phone\s+{fingerprint}\s+trying both\s+not heard yet", "identity list")
+    never_shows_the_key(r, "identity list")
+    c.contains(store.run("blemon-admin", "identity", "add", "Anna's phone", "--irk",
+                         "00112233445566778899aabbccddeeff", check=False),
+               r"an identity named 'Anna's phone' exists already", "a second identity of one name", 64)
+    r = store.run("blemon-admin", "identity", "add", "tablet", "--irk", reversed_key, check=False)
+    c.contains(r, r"identity 'Anna's phone' already has this key", "the same key reversed", 64)
+    never_shows_the_key(r, "a refused add")
+    c.contains(store.run("blemon-admin", "identity", "add", "tablet", "--irk", SAMPLE_IRK[:30],
+                         check=False),
+               r"--irk: the key has 30 hex digits, an IRK has 32", "a short key", 64)
+    # --irk - reads the key from standard input, out of the shell history and the process list.
+    r = subprocess.run([store.binary("blemon-admin"), "-c", store.config_path, "identity", "add",
+                        "watch", "--irk", "-", "--byte-order", "lsb-first"],
+                       input=b"00112233445566778899aabbccddeeff\n", capture_output=True)
+    c.contains(r, r"Added identity 'watch'", "identity add --irk -")
+    c.expect(count(store, "SELECT COUNT(*) FROM identities WHERE irk = "
+                          "X'ffeeddccbbaa99887766554433221100' AND byte_order_known = 1;") == 1,
+             "--byte-order lsb-first stores the key turned around, its order known")
+    c.contains(store.run("blemon-admin", "identity", "remove", "anna's phone", check=False),
+               r"no identity named 'anna's phone' \(did you mean 'Anna's phone'\?\)",
+               "identity remove with a typo", 64)
+    for name in ("Anna's phone", "watch"):
+        c.contains(store.run("blemon-admin", "identity", "remove", name, check=False),
+                   rf"Removed identity '{name}'", "identity remove")
+    c.contains(store.run("blemon-admin", "identity", "list", check=False), r"No identities enrolled",
+               "identity list when empty")
+
+
 def test_mariadb_diagnoses(store, c):
     peer = store.peer
     cases = [
@@ -167,6 +219,7 @@ def main():
         test_cleanup(store, c)
         test_archive(store, c)
         test_processor(store, c)
+        test_identities(store, c)
         if backend == "mariadb":
             test_mariadb_diagnoses(store, c)
     finally:

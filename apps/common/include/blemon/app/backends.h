@@ -9,6 +9,7 @@
 #include <string>
 
 #include "blemon/config.h"
+#include "blemon/identity_store.h"
 #include "blemon/ports.h"
 #include "blemon/report_store.h"
 
@@ -27,6 +28,9 @@ std::unique_ptr<Store> OpenStore(const DatabaseSettings& settings);
 // backend.
 std::unique_ptr<ReportStore> OpenReportStore(const DatabaseSettings& settings);
 std::unique_ptr<AdminStore> OpenAdminStore(const DatabaseSettings& settings);
+// The enrolled identities of that store (blemon-admin identity). A SQLite file must exist
+// (Unavailable) at schema version 5 or later (Refused, saying to run `blemon-admin migrate`).
+std::unique_ptr<IdentityStore> OpenIdentityStore(const DatabaseSettings& settings);
 
 // The monitor's spool: <state directory>/spool-<file-safe monitor name>.db, the state directory
 // being monitor.state_directory or DefaultStateDirectory(). Stores the path in `*path_out` (for
