@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -94,5 +95,81 @@ struct PresenceSnapshot {
 
   friend bool operator==(const PresenceSnapshot&, const PresenceSnapshot&) = default;
 };
+
+// --- The engine ---------------------------------------------------------------------------------
+
+// The [presence] section of the config.
+struct PresenceSettings {
+  // A device that was home is away once this many processed-or-not intervals in a row passed
+  // without a sighting; the leave event is dated to the first of them. 1..288.
+  int away_after_intervals = 3;
+};
+
+// One device as a processed interval kept it: the room of the monitor that heard it best.
+struct PresenceSighting {
+  std::string mac;                      // canonical AA:BB:CC:DD:EE:FF
+  std::optional<std::string> identity;  // the identity it resolved to, when known
+  std::string room;
+  std::string device_class;  // RoomOccupancy::by_class's key
+
+  friend bool operator==(const PresenceSighting&, const PresenceSighting&) = default;
+};
+
+// What the engine keeps between intervals (table presence_state): the last interval it ran for
+// and each watched device's state after it.
+struct PresenceState {
+  std::optional<UtcTime> through;     // nullopt: never ran
+  std::vector<WatchedState> watched;  // ordered by name
+
+  friend bool operator==(const PresenceState&, const PresenceState&) = default;
+};
+
+// What one interval changes: the state after it, the events it produced (ordered by
+// interval_start, then watch name, a leave before an arrive), and the snapshot to publish.
+struct PresenceStep {
+  PresenceState state;
+  std::vector<PresenceEvent> events;
+  PresenceSnapshot snapshot;
+};
+
+// Runs the presence rules for the processed interval `interval` on what it kept (`sightings`,
+// any order, one per device), the watch list and the state before it. Pure and deterministic:
+// the same inputs give the same step, so a standby that reruns an interval produces the same
+// events with the same ids. Rules, per watch entry (matched by MAC, or by identity):
+//   seen, was away (or never seen)  -> kArrive into the room it was seen in
+//   seen, was home in another room  -> kRoomChange
+//   seen after away_after_intervals or more unseen intervals while home -> kLeave dated to the
+//                                      first unseen interval, then kArrive
+//   unseen, home, and the interval is the away_after_intervals-th unseen one (or later) -> kLeave
+// `interval_length` is the fleet's interval. Entries absent from `watch` are dropped from the
+// state; new ones start away, never seen.
+PresenceStep AdvancePresence(const PresenceSettings& settings, Seconds interval_length,
+                             std::span<const WatchEntry> watch, const PresenceState& previous,
+                             UtcTime interval, std::span<const PresenceSighting> sightings);
+
+// One stay of a watched device in one room, as the events tell it.
+struct Visit {
+  std::string watch_name;
+  std::string room;
+  UtcTime start;  // the arrive or room_change interval
+  UtcTime end;    // the next event's interval (a leave's first unseen interval), or `open_until`
+  bool open = false;  // still there at `open_until`
+};
+
+// Cuts each watched device's events (ordered by interval_start, any devices) into visits: a
+// visit starts with kArrive or kRoomChange and ends with the device's next event. Visits still
+// open end at `open_until`. Ordered by (watch_name, start).
+std::vector<Visit> VisitsOf(std::span<const PresenceEvent> events, UtcTime open_until);
+
+// Per watched device and room: the visits and the dwell time (sum of end - start), ordered by
+// (watch_name, room).
+struct DwellRow {
+  std::string watch_name;
+  std::string room;
+  int visits = 0;
+  Seconds dwell{0};
+  Seconds longest{0};
+};
+std::vector<DwellRow> DwellOf(std::span<const Visit> visits);
 
 }  // namespace blemon
