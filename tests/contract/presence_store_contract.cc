@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 
 #include "blemon/errors.h"
+#include "blemon/presence_runner.h"
 
 namespace blemon::testing {
 
@@ -25,6 +26,24 @@ std::vector<std::string> IdsOf(const std::vector<PresenceEvent>& events) {
   for (const auto& e : events) ids.push_back(e.event_id);
   return ids;
 }
+
+// Keeps what it was given, in order; refuses while `away` is set.
+class RecordingPublisher final : public Publisher {
+ public:
+  void Publish(const PresenceSnapshot& snapshot, std::span<const PresenceEvent> events) override {
+    if (away) throw Unavailable("broker away");
+    snapshots.push_back(snapshot);
+    for (const auto& e : events) published.push_back(e.event_id);
+  }
+  bool away = false;
+  std::vector<PresenceSnapshot> snapshots;
+  std::vector<std::string> published;
+};
+
+class SilentLogger final : public Logger {
+ public:
+  void Log(LogLevel, std::string_view) override {}
+};
 
 }  // namespace
 
@@ -171,6 +190,68 @@ TEST_P(APresenceStore, ForgetsTheStateOfARemovedEntry) {
   presence_->RemoveWatch("phone");
   EXPECT_THAT(presence_->LoadPresenceState().watched, IsEmpty());
   EXPECT_EQ(presence_->Events(T0(), T0() + 1h).size(), 1u) << "its events stay";
+}
+
+// The processor is killed after it processed an interval and stored its presence, before it
+// published; a standby takes the lease over. Every event reaches the publisher exactly once, in
+// order, and the dead processor's epoch can store nothing more.
+TEST_P(APresenceStore, PublishesEveryEventOnceAcrossAFailover) {
+  const MonitorId kitchen = Register("kitchen", "Kitchen");
+  const MonitorId hall = Register("hall", "Hall");
+  presence_->AddWatch(ByMac("phone", kPhone));
+  presence_->AddWatch(ByMac("watch", kWatch));
+  SilentLogger log;
+  RecordingPublisher publisher;
+  const PresenceSettings settings{.away_after_intervals = 1};
+
+  // Processor A: T0 and T0 + 1 processed and their presence stored; killed before publishing.
+  Stage(kitchen, T0(), {MakeReading(kPhone, -50), MakeReading(kWatch, -50)});
+  Stage(kitchen, T0() + kInterval, {MakeReading(kPhone, -50)});
+  ProcessAll(kitchen, T0() + kInterval);
+  const std::int64_t epoch_a = store_->Lease().epoch;
+  {
+    auto store_a = harness_->OpenPresence();
+    PresenceRunner a(settings, kInterval, {*store_a, &publisher, log});
+    // Presence never ran: it starts at the newest processed interval, then takes T0 + 1 only.
+    EXPECT_EQ(a.RunDue(T0(), kitchen, epoch_a), 1);
+    EXPECT_EQ(a.RunDue(T0() + kInterval, kitchen, epoch_a), 1);
+  }
+  const auto stored = IdsOf(presence_->UnpublishedEvents(10));
+  ASSERT_EQ(stored.size(), 3u);  // both arrive, the watch leaves
+  EXPECT_THAT(publisher.published, IsEmpty());
+
+  // A's lease runs out; the standby in the hall claims it and processes T0 + 2.
+  harness_->QueryScalar("UPDATE processor_lease SET expires_at = '2000-01-01 00:00:00'");
+  Stage(hall, T0() + 2 * kInterval, {MakeReading(kPhone, -40)});
+  const LeaseAnswer b_lease = store_->ClaimLease(hall, Seconds(600));
+  ASSERT_TRUE(b_lease.granted);
+  for (UtcTime t : store_->PendingIntervals(T0() + 2 * kInterval)) {
+    store_->ProcessInterval(t, hall, b_lease.epoch);
+  }
+  auto store_b = harness_->OpenPresence();
+  PresenceRunner b(settings, kInterval, {*store_b, &publisher, log});
+  publisher.away = true;  // the broker is down at first: nothing is lost
+  EXPECT_EQ(b.RunDue(T0() + 2 * kInterval, hall, b_lease.epoch), 1);
+  EXPECT_EQ(b.Publish(), 0);
+  publisher.away = false;
+  EXPECT_EQ(b.Publish(), 4);
+  EXPECT_EQ(b.Publish(), 0);
+
+  std::vector<std::string> expected = stored;
+  expected.push_back(PresenceEventId(kPhone, T0() + 2 * kInterval, PresenceEventKind::kRoomChange));
+  EXPECT_EQ(publisher.published, expected);
+  ASSERT_FALSE(publisher.snapshots.empty());
+  EXPECT_EQ(publisher.snapshots.back().interval_start, T0() + 2 * kInterval);
+
+  // A wakes up and tries again under its old epoch: fenced off, nothing stored twice.
+  auto store_a = harness_->OpenPresence();
+  PresenceRunner a(settings, kInterval, {*store_a, &publisher, log});
+  Stage(kitchen, T0() + 3 * kInterval, {MakeReading(kPhone, -50)});
+  for (UtcTime t : store_->PendingIntervals(T0() + 3 * kInterval)) {
+    store_->ProcessInterval(t, hall, b_lease.epoch);
+  }
+  EXPECT_THROW(a.RunDue(T0() + 3 * kInterval, kitchen, epoch_a), LeaseLost);
+  EXPECT_EQ(presence_->LoadPresenceState().through, T0() + 2 * kInterval);
 }
 
 }  // namespace blemon::testing
