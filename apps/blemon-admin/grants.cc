@@ -43,13 +43,21 @@ const TableRights kScanner = {
 // intervals query and the record of each run; the merge itself runs inside
 // blemon_process_interval. Before the merge it resolves private addresses against the enrolled
 // identities (reads their keys, pins a key's byte order, links an identity to its device row) and
-// marks the staged rows it attributed (resolved_mac only).
+// marks the staged rows it attributed (resolved_mac only). Presence (docs/presence.md) reads each
+// processed interval's sightings with their rooms and the watch list, rewrites its state and
+// progress, adds events and occupancy (REPLACE: INSERT and DELETE) and marks events published.
 const TableRights kProcessorExtra = {
     {"processor_lease", "SELECT, UPDATE"},
     {"processing_runs", "INSERT"},
     {"identities", "SELECT, UPDATE (irk, byte_order_known, device_id)"},
-    {"ble_devices", "SELECT"},
     {"sighting_staging", "UPDATE (resolved_mac)"},
+    {"device_sightings", "SELECT"},
+    {"ble_devices", "SELECT"},
+    {"watch_list", "SELECT"},
+    {"presence_state", "SELECT, INSERT, DELETE"},
+    {"presence_progress", "SELECT, UPDATE"},
+    {"presence_events", "SELECT, INSERT, UPDATE"},
+    {"presence_occupancy", "SELECT, INSERT, DELETE"},
 };
 
 // Everything migrations and maintenance do on the database, and nothing on any other.
@@ -66,7 +74,9 @@ std::string SchemaGuard(const std::string& database) {
       "BEGIN NOT ATOMIC\n"
       "  IF (SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = {0} AND\n"
       "      table_name IN ('monitors', 'staging_batches', 'fleet_settings', 'processor_lease',\n"
-      "                     'sighting_staging', 'schema_version', 'processing_runs')) < 7 THEN\n"
+      "                     'sighting_staging', 'schema_version', 'processing_runs',\n"
+      "                     'watch_list', 'presence_state', 'presence_progress',\n"
+      "                     'presence_events', 'presence_occupancy')) < 12 THEN\n"
       "    SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT =\n"
       "      {1};\n"
       "  END IF;\n"

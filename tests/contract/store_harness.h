@@ -10,6 +10,7 @@
 
 #include "blemon/identity_store.h"
 #include "blemon/ports.h"
+#include "blemon/presence_store.h"
 #include "blemon/report_store.h"
 
 namespace blemon::testing {
@@ -26,6 +27,8 @@ class StoreHarness {
   virtual std::unique_ptr<AdminStore> OpenAdmin() = 0;
   // The enrolled identities on that database (identity_contract.cc).
   virtual std::unique_ptr<IdentityStore> OpenIdentities() = 0;
+  // The presence port on that database (presence_store_contract.h).
+  virtual std::unique_ptr<PresenceStore> OpenPresence() = 0;
   // Runs one SQL statement directly, for arranging things no port method does (aging a lease,
   // inspecting a table). Returns the first column of the first row, or "" when none.
   virtual std::string QueryScalar(const std::string& sql) = 0;

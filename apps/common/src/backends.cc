@@ -29,6 +29,7 @@ std::unique_ptr<Store> OpenStore(const DatabaseSettings&) { Missing(); }
 std::unique_ptr<ReportStore> OpenReportStore(const DatabaseSettings&) { Missing(); }
 std::unique_ptr<AdminStore> OpenAdminStore(const DatabaseSettings&) { Missing(); }
 std::unique_ptr<IdentityStore> OpenIdentityStore(const DatabaseSettings&) { Missing(); }
+std::unique_ptr<PresenceStore> OpenPresenceStore(const DatabaseSettings&) { Missing(); }
 }  // namespace mariadb
 #endif
 
@@ -53,6 +54,13 @@ std::unique_ptr<AdminStore> OpenAdminStore(const DatabaseSettings& settings) {
 std::unique_ptr<IdentityStore> OpenIdentityStore(const DatabaseSettings& settings) {
   return IsMariaDb(settings) ? mariadb::OpenIdentityStore(settings)
                              : sqlite::OpenIdentityStore(settings.path);
+}
+
+std::unique_ptr<PresenceStore> OpenPresenceStore(const DatabaseSettings& settings) {
+  if (IsMariaDb(settings)) return mariadb::OpenPresenceStore(settings);
+  // Like the report store: never create the file here.
+  sqlite::OpenReportStore(settings.path);
+  return sqlite::OpenPresenceStore(settings.path);
 }
 
 std::unique_ptr<Spool> OpenSpool(const MonitorSettings& monitor, std::string* path_out) {

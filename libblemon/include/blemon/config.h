@@ -125,6 +125,7 @@ struct Config {
   std::map<std::string, int, std::less<>> key_lines;
   int LineOf(std::string_view key) const;
   WebSettings web;
+  PresenceSettings presence;
 };
 
 // A configuration mistake, located: "blemon.toml:7: monitor.scan_interval_seconds must divide

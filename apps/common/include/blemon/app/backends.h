@@ -11,6 +11,7 @@
 #include "blemon/config.h"
 #include "blemon/identity_store.h"
 #include "blemon/ports.h"
+#include "blemon/presence_store.h"
 #include "blemon/report_store.h"
 
 namespace blemon::app {
@@ -31,6 +32,10 @@ std::unique_ptr<AdminStore> OpenAdminStore(const DatabaseSettings& settings);
 // The enrolled identities of that store (blemon-admin identity). A SQLite file must exist
 // (Unavailable) at schema version 5 or later (Refused, saying to run `blemon-admin migrate`).
 std::unique_ptr<IdentityStore> OpenIdentityStore(const DatabaseSettings& settings);
+// Presence (watch list, presence state and events, presence reports) on that store. Refused when
+// its schema is older than version 7 (`blemon-admin migrate`) or this build lacks the backend;
+// a SQLite file that is missing is Unavailable.
+std::unique_ptr<PresenceStore> OpenPresenceStore(const DatabaseSettings& settings);
 
 // The monitor's spool: <state directory>/spool-<file-safe monitor name>.db, the state directory
 // being monitor.state_directory or DefaultStateDirectory(). Stores the path in `*path_out` (for
