@@ -6,6 +6,7 @@ BLEMON_BUILD_PACKAGES=(
   libmariadb-dev libsdbus-c++-dev
   libgtest-dev libgmock-dev
   libcpp-httplib-dev nlohmann-json3-dev
+  libmosquitto-dev libcurl4-openssl-dev
 )
 BLEMON_TEST_PACKAGES=(
   mariadb-server mariadb-client openssl
@@ -21,6 +22,8 @@ BLEMON_TEST_PACKAGES=(
   faketime
   # time-zone golden tests (zoneinfo) and the pty/namespace helpers of the tool tests
   tzdata util-linux
+  # MQTT and alerts: a real broker and its clients (tests/peers/mosquitto-peer.sh), an SMTP receiver
+  mosquitto mosquitto-clients python3-aiosmtpd
 )
 BLEMON_DEMO_PACKAGES=(sqlite3 libjs-chart.js)
 

@@ -1,0 +1,89 @@
+#pragma once
+
+// What blemon publishes over MQTT, as Home Assistant's MQTT discovery reads it (docs/mqtt.md).
+// Pure functions from presence state to messages; the publisher queues them in the outbox.
+//
+// Entities, each with a retained discovery config under <discovery_prefix>/<component>/blemon/
+// <object_id>/config and a retained state under <base>/...:
+// - per watched device: a device_tracker (the current form: no state topic; its
+//   json_attributes_topic carries `in_zones` — ["zone.home"] at home, [] away — and
+//   `source_type` bluetooth_le) and a `sensor` with the room it is in ("away" when not home);
+// - per room: an occupancy `sensor` (how many watched devices are in it; who, as attributes);
+// - per monitor: a status `sensor` (enum online | stale | offline, diagnostic).
+// Every config carries unique_id, device, origin and the availability topic <base>/status, whose
+// retained "online" / "offline" (the last will) says whether blemon's processor is connected.
+// Events (arrive, leave, room change) go to <base>/events, not retained, each with its event_id.
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "blemon/outbox.h"
+#include "blemon/time.h"
+
+namespace blemon::mqtt {
+
+struct TopicNames {
+  std::string discovery_prefix = "homeassistant";
+  std::string base = "blemon";
+  std::string sw_version;  // blemon's version, for the origin and device blocks
+
+  std::string availability() const { return base + "/status"; }
+  std::string events() const { return base + "/events"; }
+};
+
+// A watched device as Home Assistant sees it. `key` is stable for the watch entry (it names
+// topics and unique ids); `name` is what people read.
+struct TrackedDevice {
+  std::string key;
+  std::string name;
+  bool home = false;
+  std::string room;              // the room it is in; empty when away or not known
+  std::optional<UtcTime> since;  // when it last arrived, left or changed room
+};
+
+struct RoomState {
+  std::string name;
+  std::vector<std::string> occupants;  // names of the watched devices in it
+};
+
+enum class MonitorStatus { kOnline, kStale, kOffline };
+struct MonitorState {
+  std::string name;
+  MonitorStatus status = MonitorStatus::kOffline;
+};
+
+enum class PresenceChange { kArrive, kLeave, kRoomChange };
+struct PresenceNotice {
+  std::string event_id;  // stable: the same change always has the same id
+  PresenceChange change = PresenceChange::kArrive;
+  std::string device_key;
+  std::string device_name;
+  std::string from_room;  // empty: was away (arrive) or not known
+  std::string to_room;    // empty: now away (leave)
+  UtcTime at;
+};
+
+std::string_view ToString(MonitorStatus status);   // "online", "stale", "offline"
+std::string_view ToString(PresenceChange change);  // "arrive", "leave", "room_change"
+
+// A name made safe for a topic level and an object id: lower-case letters, digits and '_'
+// (runs of anything else become one '_'); "" becomes "unnamed".
+std::string Slug(std::string_view name);
+
+// The retained discovery configs for these entities (publishing them again is harmless: Home
+// Assistant updates the entity in place).
+std::vector<OutgoingMessage> DiscoveryConfigs(const TopicNames& names,
+                                              const std::vector<TrackedDevice>& devices,
+                                              const std::vector<RoomState>& rooms,
+                                              const std::vector<MonitorState>& monitors);
+// The retained states of the same entities.
+std::vector<OutgoingMessage> States(const TopicNames& names,
+                                    const std::vector<TrackedDevice>& devices,
+                                    const std::vector<RoomState>& rooms,
+                                    const std::vector<MonitorState>& monitors);
+// One event message (QoS 1, not retained) carrying its event_id.
+OutgoingMessage EventMessage(const TopicNames& names, const PresenceNotice& notice);
+
+}  // namespace blemon::mqtt
