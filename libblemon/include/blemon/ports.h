@@ -8,12 +8,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <stop_token>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "blemon/best_rssi.h"
+#include "blemon/presence.h"
 #include "blemon/reading.h"
 #include "blemon/time.h"
 
@@ -210,6 +212,26 @@ class ReadStore {
 
 // A complete store, as the adapters provide it.
 class Store : public ScanStore, public ProcessorStore, public ReadStore {};
+
+// --- Publisher ----------------------------------------------------------------------------------
+
+// Where the processor sends presence after each processed interval (MQTT in adapters/mqtt). The
+// processor calls it from its own thread only.
+class Publisher {
+ public:
+  virtual ~Publisher() = default;
+  Publisher() = default;
+  Publisher(const Publisher&) = delete;
+  Publisher& operator=(const Publisher&) = delete;
+
+  // Sends the state after `snapshot.interval_start` (latest wins: a snapshot may be sent again or
+  // superseded) and `events`, oldest first, which the store holds as not yet published. Returns
+  // only when the peer has taken all of them; the caller then marks the events published. Throws
+  // Unavailable when it could not (nothing is marked; the same events come again later, so a
+  // consumer may see an event_id twice after a crash between sending and marking, never lose one),
+  // Refused when retrying cannot help (bad credentials, topic denied).
+  virtual void Publish(const PresenceSnapshot& snapshot, std::span<const PresenceEvent> events) = 0;
+};
 
 // --- Spool --------------------------------------------------------------------------------------
 
