@@ -146,18 +146,6 @@ std::string_view ToString(MonitorStatus status) {
   return "offline";
 }
 
-std::string_view ToString(PresenceChange change) {
-  switch (change) {
-    case PresenceChange::kArrive:
-      return "arrive";
-    case PresenceChange::kLeave:
-      return "leave";
-    case PresenceChange::kRoomChange:
-      return "room_change";
-  }
-  return "arrive";
-}
-
 std::string Slug(std::string_view name) {
   std::string slug;
   for (const char c : name) {
@@ -192,16 +180,15 @@ std::vector<OutgoingMessage> States(const TopicNames& names,
     Json attributes = {{"in_zones", d.home ? Json::array({"zone.home"}) : Json::array()},
                        {"source_type", "bluetooth_le"},
                        {"room", d.home && !d.room.empty() ? Json(d.room) : Json(nullptr)},
-                       {"since", d.since ? Json(IsoUtc(*d.since)) : Json(nullptr)}};
+                       {"last_seen", d.last_seen ? Json(IsoUtc(*d.last_seen)) : Json(nullptr)}};
     out.push_back(Retained(DeviceTopic(names, d, "attributes"), attributes.dump()));
     out.push_back(Retained(DeviceTopic(names, d, "room"),
                            d.home ? (d.room.empty() ? "home" : d.room) : "away"));
   }
   for (const auto& r : rooms) {
-    out.push_back(
-        Retained(RoomTopic(names, r.name, "occupancy"), std::to_string(r.occupants.size())));
-    out.push_back(
-        Retained(RoomTopic(names, r.name, "attributes"), Json{{"devices", r.occupants}}.dump()));
+    out.push_back(Retained(RoomTopic(names, r.name, "occupancy"), std::to_string(r.devices)));
+    out.push_back(Retained(RoomTopic(names, r.name, "attributes"),
+                           Json{{"by_class", r.by_class}, {"watched", r.watched}}.dump()));
   }
   for (const auto& m : monitors) {
     out.push_back(Retained(MonitorTopic(names, m), std::string(ToString(m.status))));
@@ -209,16 +196,47 @@ std::vector<OutgoingMessage> States(const TopicNames& names,
   return out;
 }
 
-OutgoingMessage EventMessage(const TopicNames& names, const PresenceNotice& notice) {
+OutgoingMessage EventMessage(const TopicNames& names, const PresenceEvent& event) {
   const auto room = [](const std::string& r) { return r.empty() ? Json(nullptr) : Json(r); };
-  const Json event = {{"event_id", notice.event_id},    {"type", ToString(notice.change)},
-                      {"device", notice.device_key},    {"name", notice.device_name},
-                      {"from", room(notice.from_room)}, {"to", room(notice.to_room)},
-                      {"at", IsoUtc(notice.at)}};
+  const Json payload = {{"event_id", event.event_id},
+                        {"type", ToString(event.kind)},
+                        {"name", event.watch_name},
+                        {"device", event.device},
+                        {"from", room(event.from_room)},
+                        {"to", room(event.to_room)},
+                        {"interval_start", IsoUtc(event.interval_start)},
+                        {"decided_in", IsoUtc(event.decided_in)}};
   return {.topic = names.events(),
-          .payload = event.dump(),
+          .payload = payload.dump(),
           .retain = false,
-          .event_id = notice.event_id};
+          .event_id = event.event_id};
+}
+
+std::vector<TrackedDevice> TrackedDevicesOf(const PresenceSnapshot& snapshot) {
+  std::vector<TrackedDevice> devices;
+  for (const auto& w : snapshot.watched) {
+    devices.push_back({.key = w.name,
+                       .name = w.name,
+                       .home = w.home,
+                       .room = w.home ? w.room : "",
+                       .last_seen = w.last_seen});
+  }
+  return devices;
+}
+
+std::vector<RoomState> RoomsOf(const PresenceSnapshot& snapshot,
+                               const std::vector<std::string>& known_rooms) {
+  std::map<std::string, RoomState> rooms;
+  for (const auto& name : known_rooms) rooms[name].name = name;
+  for (const auto& r : snapshot.rooms) {
+    rooms[r.room] = {.name = r.room, .devices = r.devices, .by_class = r.by_class, .watched = {}};
+  }
+  for (const auto& w : snapshot.watched) {
+    if (w.home && rooms.count(w.room) > 0) rooms[w.room].watched.push_back(w.name);
+  }
+  std::vector<RoomState> out;
+  for (auto& [name, room] : rooms) out.push_back(std::move(room));
+  return out;
 }
 
 }  // namespace blemon::mqtt

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "blemon/mqtt/home_assistant.h"
+#include "blemon/mqtt/home_assistant_publisher.h"
 #include "blemon/sqlite/sqlite_outbox.h"
 #include "broker_support.h"
 
@@ -47,28 +48,45 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-std::vector<TrackedDevice> Devices() {
-  return {{.key = "alice-phone",
-           .name = "Alice's phone",
-           .home = true,
-           .room = "Kitchen",
-           .since = kT0},
-          {.key = "bob-watch", .name = "Bob's watch", .home = false, .room = "", .since = kT0}};
+PresenceSnapshot Snapshot(bool alice_home) {
+  PresenceSnapshot snapshot{.interval_start = kT0, .watched = {}, .rooms = {}};
+  snapshot.watched.push_back({.name = "alice-phone",
+                              .device = "AA:BB:CC:DD:EE:01",
+                              .home = alice_home,
+                              .room = "Kitchen",
+                              .last_seen = kT0});
+  snapshot.watched.push_back({.name = "bob-watch",
+                              .device = "bob",
+                              .home = false,
+                              .room = "Hall",
+                              .last_seen = kT0 - Seconds(3000)});
+  if (alice_home) {
+    snapshot.rooms.push_back(
+        {.room = "Kitchen", .devices = 4, .by_class = {{"phone", 1}, {"random-static", 3}}});
+  }
+  return snapshot;
 }
-std::vector<RoomState> Rooms() { return {{.name = "Kitchen", .occupants = {"Alice's phone"}}}; }
 std::vector<MonitorState> Monitors() {
   return {{.name = "pi-kitchen", .status = MonitorStatus::kOnline},
           {.name = "pi-hall", .status = MonitorStatus::kStale}};
 }
 
-PresenceNotice Notice(int i) {
-  return {.event_id = "ev-" + std::to_string(i),
-          .change = i % 2 == 0 ? PresenceChange::kArrive : PresenceChange::kLeave,
-          .device_key = "alice-phone",
-          .device_name = "Alice's phone",
+PresenceEvent Event(int i) {
+  const auto kind = i % 2 == 0 ? PresenceEventKind::kArrive : PresenceEventKind::kLeave;
+  const UtcTime at = kT0 + Seconds(300 * i);
+  return {.event_id = PresenceEventId("AA:BB:CC:DD:EE:01", at, kind),
+          .watch_name = "alice-phone",
+          .device = "AA:BB:CC:DD:EE:01",
+          .interval_start = at,
+          .kind = kind,
           .from_room = i % 2 == 0 ? "" : "Kitchen",
           .to_room = i % 2 == 0 ? "Kitchen" : "",
-          .at = kT0 + Seconds(300 * i)};
+          .decided_in = at};
+}
+std::vector<std::string> EventIds(int from, int to) {
+  std::vector<std::string> ids;
+  for (int i = from; i < to; ++i) ids.push_back(Event(i).event_id);
+  return ids;
 }
 
 class AnMqttPublisher : public ::testing::Test {
@@ -103,8 +121,9 @@ void ExpectCommonKeys(const Json& config, const TopicNames& names) {
 TEST_F(AnMqttPublisher, PublishesDiscoveryConfigsWithEveryKeyHomeAssistantRequires) {
   const Broker broker = Broker::Shared();
   auto publisher = Make(broker, UniqueName("disc"));
-  publisher->Send(DiscoveryConfigs(names_, Devices(), Rooms(), Monitors()));
-  publisher->Send(States(names_, Devices(), Rooms(), Monitors()));
+  HomeAssistantPublisher port(*publisher);
+  port.Publish(Snapshot(true), {});
+  port.PublishMonitors(Monitors());
   ASSERT_TRUE(publisher->Flush(10s));
 
   // Home Assistant subscribing afterwards: it sees every config because each is retained.
@@ -147,7 +166,10 @@ TEST_F(AnMqttPublisher, PublishesDiscoveryConfigsWithEveryKeyHomeAssistantRequir
   EXPECT_EQ(Json::parse(latest.at(names_.base + "/device/bob_watch/attributes"))["in_zones"],
             Json::array());
   EXPECT_EQ(latest.at(names_.base + "/device/alice_phone/room"), "Kitchen");
-  EXPECT_EQ(latest.at(names_.base + "/room/kitchen/occupancy"), "1");
+  EXPECT_EQ(latest.at(names_.base + "/room/kitchen/occupancy"), "4");
+  EXPECT_EQ(Json::parse(latest.at(names_.base + "/room/kitchen/attributes"))["watched"],
+            Json::array({"alice-phone"}));
+  EXPECT_EQ(latest.at(names_.base + "/device/bob_watch/room"), "away");
   EXPECT_EQ(latest.at(names_.base + "/monitor/pi_hall/status"), "stale");
   EXPECT_EQ(latest.at(names_.availability()), "online");
 }
@@ -180,20 +202,19 @@ TEST_F(AnMqttPublisher, HasTheBrokerPublishItsLastWillWhenItDiesWithoutSayingGoo
 TEST_F(AnMqttPublisher, HasTheRightRetainedStateAfterABrokerRestart) {
   PrivateBroker own(dir_.File("broker"));
   auto publisher = Make(own.broker, UniqueName("restart"));
-  auto devices = Devices();
-  publisher->Send(States(names_, devices, Rooms(), Monitors()));
+  HomeAssistantPublisher port(*publisher);
+  port.Publish(Snapshot(true), {});
   ASSERT_TRUE(publisher->Flush(10s));
   own.broker.Run("stop");
   // Alice leaves while the broker is down: the new state waits in the outbox.
-  devices[0].home = false;
-  devices[0].room.clear();
-  publisher->Send(States(names_, devices, {{.name = "Kitchen", .occupants = {}}}, Monitors()));
-  EXPECT_EQ(publisher->Pending(), 8);  // 2 devices x 2, 1 room x 2, 2 monitors
+  port.Publish(Snapshot(false), std::vector{Event(1)});
+  EXPECT_EQ(publisher->Pending(), 7);  // the event, 2 devices x 2 states, the kitchen's 2
   own.broker.Run("start");
   ASSERT_TRUE(publisher->Flush(15s));
 
   Subscriber ha(own.broker, names_.base + "/#", UniqueName("ha"));
-  ASSERT_TRUE(ha.WaitFor([&](const auto& m) { return m.size() >= 9; }));  // and availability
+  // Retained: the 6 states and availability (the event is not retained).
+  ASSERT_TRUE(ha.WaitFor([&](const auto& m) { return m.size() >= 7; }));
   const auto latest = ha.Latest();
   EXPECT_EQ(latest.at(names_.base + "/device/alice_phone/room"), "away");
   EXPECT_EQ(Json::parse(latest.at(names_.base + "/device/alice_phone/attributes"))["in_zones"],
@@ -209,12 +230,13 @@ TEST_F(AnMqttPublisher, DeliversEveryEventAfterAnOutageOfThreeIntervalsInOrderNo
   const std::string ha_id = UniqueName("ha");
   auto ha = std::make_unique<Subscriber>(own.broker, names_.events(), ha_id, true);
   auto publisher = Make(own.broker, UniqueName("outage"));
+  HomeAssistantPublisher port(*publisher);
   ASSERT_TRUE(publisher->Flush(10s));
   int next = 0;
   const auto interval = [&] {  // one interval's events: three changes
-    std::vector<OutgoingMessage> events;
-    for (int i = 0; i < 3; ++i) events.push_back(EventMessage(names_, Notice(next++)));
-    publisher->Send(events);
+    std::vector<PresenceEvent> events;
+    for (int i = 0; i < 3; ++i) events.push_back(Event(next++));
+    port.Publish(Snapshot(next % 2 == 0), events);
   };
   interval();
   ASSERT_TRUE(publisher->Flush(10s));
@@ -223,7 +245,7 @@ TEST_F(AnMqttPublisher, DeliversEveryEventAfterAnOutageOfThreeIntervalsInOrderNo
 
   own.broker.Run("stop");
   for (int i = 0; i < 3; ++i) interval();  // three intervals with the broker away
-  EXPECT_EQ(publisher->Pending(), 9);
+  EXPECT_GE(publisher->Pending(), 9);
   own.broker.Run("start");
   ha = std::make_unique<Subscriber>(own.broker, names_.events(), ha_id, true);
   ASSERT_TRUE(publisher->Flush(15s));
@@ -235,9 +257,7 @@ TEST_F(AnMqttPublisher, DeliversEveryEventAfterAnOutageOfThreeIntervalsInOrderNo
   const auto received = ha->messages();
   std::vector<std::string> ids;
   for (const auto& m : received) ids.push_back(Json::parse(m.payload)["event_id"]);
-  std::vector<std::string> expected;
-  for (int i = 3; i < 15; ++i) expected.push_back("ev-" + std::to_string(i));
-  EXPECT_EQ(ids, expected);
+  EXPECT_EQ(ids, EventIds(3, 15));
 }
 
 TEST_F(AnMqttPublisher, QueuesAnEventItWasGivenBeforeOnlyOnce) {
@@ -245,21 +265,24 @@ TEST_F(AnMqttPublisher, QueuesAnEventItWasGivenBeforeOnlyOnce) {
   auto publisher = Make(broker, UniqueName("dup"));
   Subscriber ha(broker, names_.events(), UniqueName("ha"));
   ASSERT_TRUE(ha.WaitFor([](const auto&) { return true; }));
-  publisher->Send({EventMessage(names_, Notice(1)), EventMessage(names_, Notice(2))});
-  // A processor redoing the interval after a crash hands the same events over again.
-  publisher->Send({EventMessage(names_, Notice(1)), EventMessage(names_, Notice(2)),
-                   EventMessage(names_, Notice(3))});
+  HomeAssistantPublisher port(*publisher);
+  port.Publish(Snapshot(true), std::vector{Event(1), Event(2)});
+  // A processor redoing the interval after a crash (killed between handing the events over and
+  // marking them published) hands the same events over again.
+  port.Publish(Snapshot(true), std::vector{Event(1), Event(2), Event(3)});
   ASSERT_TRUE(publisher->Flush(10s));
   ASSERT_TRUE(ha.WaitFor([](const auto& m) { return m.size() >= 3; }));
   std::this_thread::sleep_for(300ms);
-  EXPECT_EQ(ha.messages().size(), 3u);
+  std::vector<std::string> ids;
+  for (const auto& m : ha.messages()) ids.push_back(Json::parse(m.payload)["event_id"]);
+  EXPECT_EQ(ids, EventIds(1, 4));
 }
 
 TEST_F(AnMqttPublisher, RefusesABrokerItsCaDoesNotTrustAndKeepsTheMessages) {
   Broker broker = Broker::Shared();
   broker.ca_cert = broker.bad_ca_cert;
   auto publisher = Make(broker, UniqueName("badca"));
-  publisher->Send({EventMessage(names_, Notice(1))});
+  publisher->Send({EventMessage(names_, Event(1))});
   EXPECT_FALSE(publisher->Flush(2s));
   EXPECT_FALSE(publisher->connected());
   EXPECT_EQ(publisher->Pending(), 1);
@@ -269,7 +292,7 @@ TEST_F(AnMqttPublisher, NeverConnectsWithAWrongPasswordAndSaysWhy) {
   Broker broker = Broker::Shared();
   broker.password = "wrong";
   auto publisher = Make(broker, UniqueName("badpw"));
-  publisher->Send({EventMessage(names_, Notice(1))});
+  publisher->Send({EventMessage(names_, Event(1))});
   EXPECT_FALSE(publisher->Flush(2s));
   bool said = false;
   for (const auto& line : log_.lines())

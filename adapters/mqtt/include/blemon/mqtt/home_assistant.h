@@ -14,12 +14,14 @@
 // retained "online" / "offline" (the last will) says whether blemon's processor is connected.
 // Events (arrive, leave, room change) go to <base>/events, not retained, each with its event_id.
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "blemon/outbox.h"
+#include "blemon/presence.h"
 #include "blemon/time.h"
 
 namespace blemon::mqtt {
@@ -39,13 +41,15 @@ struct TrackedDevice {
   std::string key;
   std::string name;
   bool home = false;
-  std::string room;              // the room it is in; empty when away or not known
-  std::optional<UtcTime> since;  // when it last arrived, left or changed room
+  std::string room;                  // the room it is in; empty when away or not known
+  std::optional<UtcTime> last_seen;  // the interval it was last seen in
 };
 
 struct RoomState {
   std::string name;
-  std::vector<std::string> occupants;  // names of the watched devices in it
+  int devices = 0;                      // every device whose room it was, watched or not
+  std::map<std::string, int> by_class;  // the same split by device class
+  std::vector<std::string> watched;     // names of the watched devices in it
 };
 
 enum class MonitorStatus { kOnline, kStale, kOffline };
@@ -54,19 +58,7 @@ struct MonitorState {
   MonitorStatus status = MonitorStatus::kOffline;
 };
 
-enum class PresenceChange { kArrive, kLeave, kRoomChange };
-struct PresenceNotice {
-  std::string event_id;  // stable: the same change always has the same id
-  PresenceChange change = PresenceChange::kArrive;
-  std::string device_key;
-  std::string device_name;
-  std::string from_room;  // empty: was away (arrive) or not known
-  std::string to_room;    // empty: now away (leave)
-  UtcTime at;
-};
-
-std::string_view ToString(MonitorStatus status);   // "online", "stale", "offline"
-std::string_view ToString(PresenceChange change);  // "arrive", "leave", "room_change"
+std::string_view ToString(MonitorStatus status);  // "online", "stale", "offline"
 
 // A name made safe for a topic level and an object id: lower-case letters, digits and '_'
 // (runs of anything else become one '_'); "" becomes "unnamed".
@@ -83,7 +75,16 @@ std::vector<OutgoingMessage> States(const TopicNames& names,
                                     const std::vector<TrackedDevice>& devices,
                                     const std::vector<RoomState>& rooms,
                                     const std::vector<MonitorState>& monitors);
-// One event message (QoS 1, not retained) carrying its event_id.
-OutgoingMessage EventMessage(const TopicNames& names, const PresenceNotice& notice);
+// One event message (QoS 1, not retained) carrying its event_id:
+//   {"event_id", "type": "arrive"|"leave"|"room_change", "name": watch name, "device",
+//    "from", "to" (a room or null), "interval_start", "decided_in" (ISO 8601 UTC)}
+OutgoingMessage EventMessage(const TopicNames& names, const PresenceEvent& event);
+
+// The presence engine's snapshot as Home Assistant's entities: each watched device (keyed by its
+// watch name), and each room in `known_rooms` or in the snapshot (a room the snapshot leaves out
+// holds no device now: it is published as 0, not forgotten).
+std::vector<TrackedDevice> TrackedDevicesOf(const PresenceSnapshot& snapshot);
+std::vector<RoomState> RoomsOf(const PresenceSnapshot& snapshot,
+                               const std::vector<std::string>& known_rooms);
 
 }  // namespace blemon::mqtt
