@@ -1,5 +1,7 @@
 #include "blemon/mqtt/home_assistant.h"
 
+#include "blemon/alerts.h"
+
 #include <fmt/format.h>
 
 #include <cctype>
@@ -13,15 +15,6 @@ using Json = nlohmann::ordered_json;
 
 constexpr const char* kSupportUrl = "https://github.com/blemon/blemon/blob/main/docs/mqtt.md";
 constexpr int kQos = 1;
-
-// "2026-02-25T06:13:20Z". gmtime_r, as UtcLabel does: fmt 9 formats time points in local time.
-std::string IsoUtc(UtcTime t) {
-  const auto seconds = static_cast<std::time_t>(t.time_since_epoch().count());
-  std::tm utc{};
-  ::gmtime_r(&seconds, &utc);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", utc.tm_year + 1900, utc.tm_mon + 1,
-                     utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec);
-}
 
 Json Origin(const TopicNames& n) {
   return {{"name", "blemon"}, {"sw_version", n.sw_version}, {"support_url", kSupportUrl}};
@@ -197,18 +190,7 @@ std::vector<OutgoingMessage> States(const TopicNames& names,
 }
 
 OutgoingMessage EventMessage(const TopicNames& names, const PresenceEvent& event) {
-  const auto room = [](const std::string& r) { return r.empty() ? Json(nullptr) : Json(r); };
-  const Json payload = {{"event_id", event.event_id},
-                        {"type", ToString(event.kind)},
-                        {"name", event.watch_name},
-                        {"device", event.device},
-                        {"from", room(event.from_room)},
-                        {"to", room(event.to_room)},
-                        {"interval_start", IsoUtc(event.interval_start)},
-                        {"decided_in", IsoUtc(event.decided_in)}};
-  return {.topic = names.events(),
-          .payload = payload.dump(),
-          .retain = false,
+  return {.topic = names.events(), .payload = EventJson(event), .retain = false,
           .event_id = event.event_id};
 }
 

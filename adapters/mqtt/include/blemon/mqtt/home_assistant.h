@@ -75,9 +75,8 @@ std::vector<OutgoingMessage> States(const TopicNames& names,
                                     const std::vector<TrackedDevice>& devices,
                                     const std::vector<RoomState>& rooms,
                                     const std::vector<MonitorState>& monitors);
-// One event message (QoS 1, not retained) carrying its event_id:
-//   {"event_id", "type": "arrive"|"leave"|"room_change", "name": watch name, "device",
-//    "from", "to" (a room or null), "interval_start", "decided_in" (ISO 8601 UTC)}
+// One event message (QoS 1, not retained) carrying its event_id; the payload is EventJson
+// (blemon/alerts.h), the same JSON a webhook receives.
 OutgoingMessage EventMessage(const TopicNames& names, const PresenceEvent& event);
 
 // The presence engine's snapshot as Home Assistant's entities: each watched device (keyed by its
