@@ -282,6 +282,10 @@ void ReadSimulation(SectionReader& r, SimulationSettings& s) {
   r.Double("noise_db", s.noise_db, 0.0, 30.0);
 }
 
+void ReadPresence(SectionReader& r, PresenceSettings& p) {
+  r.Integer("away_after_intervals", p.away_after_intervals, 1, 288);
+}
+
 void ReadWeb(SectionReader& r, WebSettings& w) {
   r.String("listen", w.listen);
   r.Integer("port", w.port, 1, 65535);
@@ -490,6 +494,7 @@ Config ParseConfig(std::string_view toml_text, std::string_view source_name) {
       {"spool", [&](SectionReader& r) { ReadSpool(r, config.spool); }},
       {"simulation", [&](SectionReader& r) { ReadSimulation(r, config.simulation); }},
       {"web", [&](SectionReader& r) { ReadWeb(r, config.web); }},
+      {"presence", [&](SectionReader& r) { ReadPresence(r, config.presence); }},
       {"mqtt", [&](SectionReader& r) { ReadMqtt(r, config.mqtt); }},
       {"alerts", [&](SectionReader& r) { ReadAlerts(r, config.alerts); }},
   };
@@ -500,7 +505,7 @@ Config ParseConfig(std::string_view toml_text, std::string_view source_name) {
     if (section == sections.end()) {
       throw ConfigError(source, line, std::string(key.str()),
                         "is not a known section (known: [monitor], [database], [spool], "
-                        "[simulation], [web], [mqtt], [alerts])");
+                        "[simulation], [web], [presence], [mqtt], [alerts])");
     }
     const auto* table = node.as_table();
     if (table == nullptr) {

@@ -278,6 +278,20 @@ void MonitorCycle::ProcessStep(UtcTime interval_start, bool process_everything, 
   }
   RenewLeaseIfDue();
   if (is_processor()) report.intervals_processed = ProcessDue(latest_due);
+  if (is_processor()) RunPresence(latest_due);
+}
+
+void MonitorCycle::RunPresence(UtcTime latest_due) {
+  if (presence_ == nullptr) return;
+  try {
+    presence_->RunDue(latest_due, *monitor_id_, lease_.epoch());
+  } catch (const LeaseLost& e) {
+    lease_.OnLost();
+    ports_.log.Log(LogLevel::kWarning,
+                   fmt::format("No longer the interval processor, stopped presence: {}", e.what()));
+    return;
+  }
+  presence_->Publish();
 }
 
 bool MonitorCycle::EnsureRegistered() {

@@ -8,6 +8,8 @@
 #include <tuple>
 #include <utility>
 
+#include "blemon/presence_store.h"
+
 namespace blemon {
 namespace {
 
@@ -144,6 +146,11 @@ int KindOrder(PresenceEventKind kind) {
 
 }  // namespace
 
+bool EventBefore(const PresenceEvent& a, const PresenceEvent& b) {
+  return std::tuple(a.interval_start, a.watch_name, KindOrder(a.kind)) <
+         std::tuple(b.interval_start, b.watch_name, KindOrder(b.kind));
+}
+
 PresenceStep AdvancePresence(const PresenceSettings& settings, Seconds interval_length,
                              std::span<const WatchEntry> watch, const PresenceState& previous,
                              UtcTime interval, std::span<const PresenceSighting> sightings) {
@@ -156,10 +163,7 @@ PresenceStep AdvancePresence(const PresenceSettings& settings, Seconds interval_
                                             PreviousOf(entry, previous), interval,
                                             FindWatched(entry, sightings), step.events));
   }
-  std::ranges::stable_sort(step.events, [](const PresenceEvent& a, const PresenceEvent& b) {
-    return std::tuple(a.interval_start, a.watch_name, KindOrder(a.kind)) <
-           std::tuple(b.interval_start, b.watch_name, KindOrder(b.kind));
-  });
+  std::ranges::stable_sort(step.events, EventBefore);
   step.snapshot = PresenceSnapshot{
       .interval_start = interval, .watched = step.state.watched, .rooms = OccupancyOf(sightings)};
   return step;
@@ -210,4 +214,18 @@ std::vector<DwellRow> DwellOf(std::span<const Visit> visits) {
   return result;
 }
 
+PresenceSnapshot SnapshotOf(PresenceState state, std::span<const OccupancyRow> rows) {
+  PresenceSnapshot snapshot;
+  snapshot.interval_start = state.through.value_or(UtcTime{});
+  snapshot.watched = std::move(state.watched);
+  std::map<std::string, RoomOccupancy> rooms;
+  for (const auto& row : rows) {
+    RoomOccupancy& room = rooms[row.room];
+    room.room = row.room;
+    room.devices += row.devices;
+    room.by_class[row.device_class] += row.devices;
+  }
+  for (auto& [name, room] : rooms) snapshot.rooms.push_back(std::move(room));
+  return snapshot;
+}
 }  // namespace blemon

@@ -3,6 +3,7 @@
 
 #include "blemon/mariadb/mariadb_report_store.h"
 #include "mariadb_test_env.h"
+#include "presence_store_contract.h"
 #include "report_store_contract.h"
 #include "store_contract.h"
 
@@ -28,19 +29,25 @@ class MariaDbHarness final : public StoreHarness {
     TestSql admin(peer_.Admin(settings_.database));
     admin.Exec("SET FOREIGN_KEY_CHECKS = 0");
     admin.Exec("DROP TABLE IF EXISTS device_sightings_archive");  // made by AnAdminStore
-    for (const char* table : {"device_sightings", "sighting_staging", "staging_batches",
-                              "ble_devices", "fleet_settings", "monitors", "processing_runs"}) {
+    for (const char* table :
+         {"device_sightings", "sighting_staging", "staging_batches", "ble_devices",
+          "fleet_settings", "monitors", "processing_runs", "watch_list", "presence_state",
+          "presence_events", "presence_occupancy"}) {
       admin.Exec(std::string("DELETE FROM ") + table);
     }
     admin.Exec(
         "UPDATE processor_lease SET holder_monitor_id = NULL, epoch = 0, granted_at = NULL, "
         "renewed_at = NULL, expires_at = NULL, claims = 0");
+    admin.Exec("UPDATE presence_progress SET through_interval = NULL");
   }
   std::unique_ptr<Store> Open() override { return mariadb::OpenStore(settings_); }
   std::unique_ptr<ReportStore> OpenReports() override {
     return mariadb::OpenReportStore(settings_);
   }
   std::unique_ptr<AdminStore> OpenAdmin() override { return mariadb::OpenAdminStore(settings_); }
+  std::unique_ptr<PresenceStore> OpenPresence() override {
+    return mariadb::OpenPresenceStore(settings_);
+  }
   std::string QueryScalar(const std::string& sql) override {
     if (!sql_) sql_ = std::make_unique<TestSql>(settings_);
     return sql_->Scalar(sql);
@@ -64,5 +71,6 @@ std::unique_ptr<StoreHarness> MakeMariaDbHarness() { return std::make_unique<Mar
 INSTANTIATE_TEST_SUITE_P(MariaDb, AStore, ::testing::Values(&MakeMariaDbHarness));
 INSTANTIATE_TEST_SUITE_P(MariaDb, AReportStore, ::testing::Values(&MakeMariaDbHarness));
 INSTANTIATE_TEST_SUITE_P(MariaDb, AnAdminStore, ::testing::Values(&MakeMariaDbHarness));
+INSTANTIATE_TEST_SUITE_P(MariaDb, APresenceStore, ::testing::Values(&MakeMariaDbHarness));
 
 }  // namespace blemon::testing

@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "blemon/sqlite/sqlite_report_store.h"
+#include "presence_store_contract.h"
 #include "report_store_contract.h"
 #include "store_contract.h"
 
@@ -38,6 +39,9 @@ class SqliteHarness final : public StoreHarness {
   std::unique_ptr<Store> Open() override { return sqlite::OpenStore(path_); }
   std::unique_ptr<ReportStore> OpenReports() override { return sqlite::OpenReportStore(path_); }
   std::unique_ptr<AdminStore> OpenAdmin() override { return sqlite::OpenAdminStore(path_); }
+  std::unique_ptr<PresenceStore> OpenPresence() override {
+    return sqlite::OpenPresenceStore(path_);
+  }
 
   std::string QueryScalar(const std::string& sql) override {
     sqlite3* db = nullptr;
@@ -81,5 +85,6 @@ const auto kFile = [](const auto&) { return std::string("File"); };
 INSTANTIATE_TEST_SUITE_P(Sqlite, AStore, ::testing::Values(&MakeSqliteHarness), kFile);
 INSTANTIATE_TEST_SUITE_P(Sqlite, AReportStore, ::testing::Values(&MakeSqliteHarness), kFile);
 INSTANTIATE_TEST_SUITE_P(Sqlite, AnAdminStore, ::testing::Values(&MakeSqliteHarness), kFile);
+INSTANTIATE_TEST_SUITE_P(Sqlite, APresenceStore, ::testing::Values(&MakeSqliteHarness), kFile);
 
 }  // namespace blemon::testing

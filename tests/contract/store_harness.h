@@ -9,6 +9,7 @@
 #include <string>
 
 #include "blemon/ports.h"
+#include "blemon/presence_store.h"
 #include "blemon/report_store.h"
 
 namespace blemon::testing {
@@ -23,6 +24,8 @@ class StoreHarness {
   // The read and maintenance ports on that database (report_store_contract.h).
   virtual std::unique_ptr<ReportStore> OpenReports() = 0;
   virtual std::unique_ptr<AdminStore> OpenAdmin() = 0;
+  // The presence port on that database (presence_store_contract.h).
+  virtual std::unique_ptr<PresenceStore> OpenPresence() = 0;
   // Runs one SQL statement directly, for arranging things no port method does (aging a lease,
   // inspecting a table). Returns the first column of the first row, or "" when none.
   virtual std::string QueryScalar(const std::string& sql) = 0;

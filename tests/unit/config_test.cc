@@ -659,3 +659,26 @@ TEST(AConfigParser, ThrowsOnlyConfigErrorForRandomBytes) {
 
 }  // namespace
 }  // namespace blemon
+
+namespace blemon {
+namespace {
+
+TEST(APresenceSection, SetsHowManyUnseenIntervalsMakeADeviceAway) {
+  EXPECT_EQ(ParseConfig("", "blemon.toml").presence.away_after_intervals, 3);
+  EXPECT_EQ(ParseConfig("[presence]\naway_after_intervals = 5\n", "blemon.toml")
+                .presence.away_after_intervals,
+            5);
+}
+
+TEST(APresenceSection, NamesFileLineAndKeyOfAnOutOfRangeValue) {
+  try {
+    ParseConfig("[presence]\n\naway_after_intervals = 0\n", "blemon.toml");
+    FAIL() << "accepted 0";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.line(), 3);
+    EXPECT_EQ(e.key(), "presence.away_after_intervals");
+  }
+}
+
+}  // namespace
+}  // namespace blemon

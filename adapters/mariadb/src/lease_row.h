@@ -1,8 +1,12 @@
 #pragma once
 
+#include <fmt/format.h>
+
+#include <cstdint>
 #include <optional>
 #include <string_view>
 
+#include "blemon/errors.h"
 #include "blemon/ports.h"
 #include "connection.h"
 #include "session.h"
@@ -35,6 +39,26 @@ inline std::optional<LeaseStatus> ReadLeaseRow(Session& session) {
   const auto rows = session.Prepared(kLeaseReadSql).Query({});
   if (rows.empty()) return std::nullopt;
   return LeaseFromRow(rows[0]);
+}
+
+// Locks the lease row until the transaction ends and throws LeaseLost unless `monitor` holds it
+// under `epoch`, unexpired (server's clock): every processing transaction calls it first, so the
+// lease cannot change hands before it commits. `left` says what is left undone ("interval ...").
+inline void CheckFence(Session& session, MonitorId monitor, std::int64_t epoch,
+                       std::string_view left) {
+  const auto lease = session
+                         .Prepared(
+                             "SELECT holder_monitor_id, epoch, expires_at > NOW() FROM "
+                             "processor_lease WHERE lease_id = 1 FOR UPDATE")
+                         .Query({});
+  const bool holds = !lease.empty() && lease[0].OptionalInt(0) == monitor &&
+                     lease[0].Int(1) == epoch && lease[0].Bool(2);
+  if (holds) return;
+  throw LeaseLost(fmt::format(
+      "monitor {} no longer holds the processor lease under epoch {} (now: holder {}, epoch {}); "
+      "{} left for the current processor",
+      monitor, epoch, lease.empty() ? "none" : lease[0].OptionalText(0).value_or("none"),
+      lease.empty() ? 0 : lease[0].Int(1), left));
 }
 
 }  // namespace blemon::mariadb

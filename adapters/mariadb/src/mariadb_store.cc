@@ -35,7 +35,6 @@ enum StatementId {
   kLeaseMirrorClaim,
   kLeaseRelease,
   kLeaseMirrorRelease,
-  kLeaseCheck,
   kProcessInterval,
   kProcessCounts,
   kRecordRun,
@@ -98,16 +97,12 @@ constexpr std::array<std::string_view, kStatementCount> kSql = {
     // kLeaseMirrorRelease
     "UPDATE monitors SET is_processor = FALSE, processor_claimed_at = NULL, last_seen = last_seen "
     "WHERE monitor_id = ?",
-    // kLeaseCheck: locks the lease row until the processing transaction ends, so the lease cannot
-    // change hands between this check and the commit.
-    "SELECT holder_monitor_id, epoch, expires_at > NOW() FROM processor_lease "
-    "WHERE lease_id = 1 FOR UPDATE",
     // kProcessInterval: the schema's procedure, shared with the original tool's entry point.
     "CALL blemon_process_interval(FROM_UNIXTIME(?), @blemon_rows, @blemon_changed, "
     "@blemon_added)",
     // kProcessCounts
     "SELECT @blemon_rows, @blemon_changed, @blemon_added",
-    // kRecordRun: the run, in the processing transaction (the lease row is locked by kLeaseCheck).
+    // kRecordRun: the run, in the processing transaction (the lease row is locked by CheckFence).
     "INSERT INTO processing_runs (interval_start, monitor_id, processed_at, duration_ms, "
     "staging_rows) VALUES (FROM_UNIXTIME(?), ?, NOW(), ?, ?)",
     // kPendingIntervals: reads only the unprocessed rows' entries of idx_pending.
@@ -256,16 +251,7 @@ class MariaDbStore final : public Store {
         fmt::format("processing interval {}", UtcLabel(interval_start)), [&](Session& s) {
           const auto started = std::chrono::steady_clock::now();
           Transaction tx(s.connection);
-          const auto lease = Get(s, kLeaseCheck).Query({});
-          const bool holds = !lease.empty() && lease[0].OptionalInt(0) == monitor &&
-                             lease[0].Int(1) == epoch && lease[0].Bool(2);
-          if (!holds) {
-            throw LeaseLost(fmt::format(
-                "monitor {} no longer holds the processor lease under epoch {} (now: holder {}, "
-                "epoch {}); interval {} left for the current processor",
-                monitor, epoch, lease.empty() ? "none" : lease[0].OptionalText(0).value_or("none"),
-                lease.empty() ? 0 : lease[0].Int(1), UtcLabel(interval_start)));
-          }
+          CheckFence(s, monitor, epoch, fmt::format("interval {}", UtcLabel(interval_start)));
           Get(s, kProcessInterval).Execute({ToDb(interval_start)});
           const auto counts = Get(s, kProcessCounts).Query({});
           ProcessOutcome outcome;

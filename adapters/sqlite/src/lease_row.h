@@ -32,4 +32,18 @@ inline LeaseStatus ReadLease(Connection& db) {
   return status;
 }
 
+// Throws LeaseLost unless `monitor` holds an unexpired lease under `epoch` (the file's clock):
+// every processing transaction checks it before it commits.
+inline void CheckFence(Connection& db, MonitorId monitor, std::int64_t epoch) {
+  auto fence = db.Prepare(
+      "SELECT 1 FROM processor_lease WHERE lease_id = 1 AND holder_monitor_id = ?1 "
+      "AND epoch = ?2 AND expires_at > datetime('now')");
+  fence.Bind(1, monitor).Bind(2, epoch);
+  if (!fence.Step()) {
+    throw LeaseLost(fmt::format(
+        "monitor {} no longer holds the processor lease under epoch {}; nothing was processed",
+        monitor, epoch));
+  }
+}
+
 }  // namespace blemon::sqlite::internal

@@ -368,17 +368,8 @@ class SqliteStore final : public Store {
   }
 
  private:
-  // Throws LeaseLost unless `monitor` holds an unexpired lease under `epoch` (store's clock).
   void CheckFence(MonitorId monitor, std::int64_t epoch) {
-    auto fence = db_->Prepare(
-        "SELECT 1 FROM processor_lease WHERE lease_id = 1 AND holder_monitor_id = ?1 "
-        "AND epoch = ?2 AND expires_at > datetime('now')");
-    fence.Bind(1, monitor).Bind(2, epoch);
-    if (!fence.Step()) {
-      throw LeaseLost(fmt::format(
-          "monitor {} no longer holds the processor lease under epoch {}; nothing was processed",
-          monitor, epoch));
-    }
+    internal::CheckFence(*db_, monitor, epoch);
   }
 
   // Reads the interval's staging rows into `merge` and `devices`. The interval is recomputed from

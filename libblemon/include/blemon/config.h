@@ -142,6 +142,7 @@ struct Config {
   std::map<std::string, int, std::less<>> key_lines;
   int LineOf(std::string_view key) const;
   WebSettings web;
+  PresenceSettings presence;
   MqttSettings mqtt;
   AlertSettings alerts;
 };

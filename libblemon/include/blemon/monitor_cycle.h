@@ -11,6 +11,7 @@
 #include "blemon/interval.h"
 #include "blemon/lease_policy.h"
 #include "blemon/ports.h"
+#include "blemon/presence_runner.h"
 
 namespace blemon {
 
@@ -109,6 +110,10 @@ class MonitorCycle {
   // Never throws, whatever the ports do.
   void Shutdown() noexcept;
 
+  // As processor, run presence after processing each cycle (and publish it): `runner` outlives
+  // the cycle. Without it no presence is run.
+  void AttachPresence(PresenceRunner* runner) { presence_ = runner; }
+
   std::optional<MonitorId> monitor_id() const { return monitor_id_; }
   bool is_processor() const;
 
@@ -131,6 +136,7 @@ class MonitorCycle {
   void ProcessStep(UtcTime interval_start, bool process_everything, CycleReport& report,
                    std::stop_token stop);
   int ProcessDue(UtcTime latest_due);
+  void RunPresence(UtcTime latest_due);
   void Heartbeat(bool active);
   void NoteScanHealth(const ScanResult& scan, UtcTime scan_time, bool failed);
   // The clock: what is wrong with ours (nullopt: nothing), and the database's time by ours.
@@ -159,6 +165,7 @@ class MonitorCycle {
   // The database's clock minus ours, as last measured (nullopt: never reached).
   std::optional<Seconds> clock_behind_;
   std::int64_t last_unspooled_seq_ = 0;  // the batch_seq of the last scan sent without the spool
+  PresenceRunner* presence_ = nullptr;
 };
 
 }  // namespace blemon

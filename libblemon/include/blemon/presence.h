@@ -61,6 +61,10 @@ struct PresenceEvent {
   friend bool operator==(const PresenceEvent&, const PresenceEvent&) = default;
 };
 
+// The order events are told in: by interval_start, then watch name, then a leave before an arrive
+// before a room change (a device that left and came back in one step).
+bool EventBefore(const PresenceEvent& a, const PresenceEvent& b);
+
 // "DEVICE/UNIX_SECONDS/KIND": the one definition of an event's id.
 std::string PresenceEventId(std::string_view device, UtcTime interval_start,
                             PresenceEventKind kind);

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "blemon/config.h"
+#include "blemon/presence_store.h"
 #include "blemon/report_store.h"
 
 namespace blemon::mariadb {
@@ -16,5 +17,9 @@ std::unique_ptr<ReportStore> OpenReportStore(const DatabaseSettings& settings);
 // Maintenance over MariaDB (blemon-admin). Check() never throws for connection problems: it turns
 // them into a diagnosis.
 std::unique_ptr<AdminStore> OpenAdminStore(const DatabaseSettings& settings);
+
+// Presence over MariaDB: the watch list, the processor's presence state and events, the presence
+// reports. Connects lazily like the Store, and needs the current schema (version 7).
+std::unique_ptr<PresenceStore> OpenPresenceStore(const DatabaseSettings& settings);
 
 }  // namespace blemon::mariadb

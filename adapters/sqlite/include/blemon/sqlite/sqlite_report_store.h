@@ -3,6 +3,7 @@
 #include <memory>
 #include <string>
 
+#include "blemon/presence_store.h"
 #include "blemon/report_store.h"
 
 namespace blemon::sqlite {
@@ -16,5 +17,9 @@ std::unique_ptr<ReportStore> OpenReportStore(const std::string& path);
 // Maintenance of the SQLite file (blemon-admin). Opening never fails: Check() reports a missing
 // file or schema as problems; Migrate() creates both.
 std::unique_ptr<AdminStore> OpenAdminStore(const std::string& path);
+
+// Presence on the SQLite file: the watch list, the processor's presence state and events, the
+// presence reports. Throws Refused when the file has no presence tables (schema version 7).
+std::unique_ptr<PresenceStore> OpenPresenceStore(const std::string& path);
 
 }  // namespace blemon::sqlite
