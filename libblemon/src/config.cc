@@ -306,7 +306,8 @@ void ReadWeb(SectionReader& r, WebSettings& w) {
 void TopicPrefix(SectionReader& r, const char* key, std::string& out) {
   r.Custom(key, [&r, key, &out](const toml::node& node) {
     const auto* value = node.as_string();
-    if (value == nullptr) r.Throw(node, key, fmt::format("must be a string (got {})", TypeName(node)));
+    if (value == nullptr)
+      r.Throw(node, key, fmt::format("must be a string (got {})", TypeName(node)));
     const std::string& text = value->get();
     if (text.empty() || text.find_first_of("+#") != std::string::npos || text.front() == '/' ||
         text.back() == '/') {
@@ -373,13 +374,15 @@ void ReadAlerts(SectionReader& r, AlertSettings& a) {
 }
 
 // The [alerts] keys that only make sense together.
-void CheckAlerts(const AlertSettings& a, const std::function<void(std::string_view,
-                                                                  const std::string&)>& fail) {
+void CheckAlerts(const AlertSettings& a,
+                 const std::function<void(std::string_view, const std::string&)>& fail) {
   const auto scheme_is = [](const std::string& url, std::initializer_list<std::string_view> ok) {
-    return std::any_of(ok.begin(), ok.end(), [&](std::string_view s) { return url.rfind(s, 0) == 0; });
+    return std::any_of(ok.begin(), ok.end(),
+                       [&](std::string_view s) { return url.rfind(s, 0) == 0; });
   };
   if (!a.webhook_url.empty() && !scheme_is(a.webhook_url, {"http://", "https://"})) {
-    fail("webhook_url", fmt::format("must start with http:// or https:// (got \"{}\")", a.webhook_url));
+    fail("webhook_url",
+         fmt::format("must start with http:// or https:// (got \"{}\")", a.webhook_url));
   }
   if (!a.smtp_url.empty() && !scheme_is(a.smtp_url, {"smtp://", "smtps://"})) {
     fail("smtp_url", fmt::format("must start with smtp:// or smtps:// (got \"{}\")", a.smtp_url));
@@ -389,8 +392,8 @@ void CheckAlerts(const AlertSettings& a, const std::function<void(std::string_vi
          "must be set with alerts.smtp_url (who sends, who receives)");
   }
   if (a.retry_max < a.retry_first) {
-    fail("retry_max_seconds", fmt::format("must not be less than retry_first_seconds ({})",
-                                          a.retry_first.count()));
+    fail("retry_max_seconds",
+         fmt::format("must not be less than retry_first_seconds ({})", a.retry_first.count()));
   }
 }
 

@@ -1,12 +1,12 @@
 #include "blemon/mqtt/home_assistant.h"
 
-#include "blemon/alerts.h"
-
 #include <fmt/format.h>
 
 #include <cctype>
 #include <ctime>
 #include <nlohmann/json.hpp>
+
+#include "blemon/alerts.h"
 
 namespace blemon::mqtt {
 namespace {
@@ -139,6 +139,13 @@ std::string_view ToString(MonitorStatus status) {
   return "offline";
 }
 
+MonitorStatus StatusOf(bool is_active, std::optional<UtcTime> last_seen, UtcTime store_now,
+                       Seconds interval) {
+  if (!is_active) return MonitorStatus::kOffline;
+  if (!last_seen || store_now - *last_seen > 2 * interval) return MonitorStatus::kStale;
+  return MonitorStatus::kOnline;
+}
+
 std::string Slug(std::string_view name) {
   std::string slug;
   for (const char c : name) {
@@ -190,7 +197,9 @@ std::vector<OutgoingMessage> States(const TopicNames& names,
 }
 
 OutgoingMessage EventMessage(const TopicNames& names, const PresenceEvent& event) {
-  return {.topic = names.events(), .payload = EventJson(event), .retain = false,
+  return {.topic = names.events(),
+          .payload = EventJson(event),
+          .retain = false,
           .event_id = event.event_id};
 }
 

@@ -26,6 +26,7 @@ namespace mariadb {
 std::unique_ptr<Store> OpenStore(const DatabaseSettings&) { Missing(); }
 std::unique_ptr<ReportStore> OpenReportStore(const DatabaseSettings&) { Missing(); }
 std::unique_ptr<AdminStore> OpenAdminStore(const DatabaseSettings&) { Missing(); }
+std::unique_ptr<PresenceStore> OpenPresenceStore(const DatabaseSettings&) { Missing(); }
 }  // namespace mariadb
 #endif
 
@@ -45,6 +46,11 @@ std::unique_ptr<ReportStore> OpenReportStore(const DatabaseSettings& settings) {
 std::unique_ptr<AdminStore> OpenAdminStore(const DatabaseSettings& settings) {
   return IsMariaDb(settings) ? mariadb::OpenAdminStore(settings)
                              : sqlite::OpenAdminStore(settings.path);
+}
+
+std::unique_ptr<PresenceStore> OpenPresenceStore(const DatabaseSettings& settings) {
+  return IsMariaDb(settings) ? mariadb::OpenPresenceStore(settings)
+                             : sqlite::OpenPresenceStore(settings.path);
 }
 
 std::unique_ptr<Spool> OpenSpool(const MonitorSettings& monitor, std::string* path_out) {

@@ -119,7 +119,8 @@ struct MqttSettings {
 struct AlertSettings {
   bool configured = false;
   std::string webhook_url;  // empty: no webhook
-  std::string smtp_url;     // smtp://host:587 (STARTTLS required) or smtps://host:465; empty: no e-mail
+  std::string
+      smtp_url;  // smtp://host:587 (STARTTLS required) or smtps://host:465; empty: no e-mail
   std::string smtp_from;
   std::vector<std::string> smtp_to;
   // KEY=value lines: smtp_username, smtp_password, webhook_token (sent as a bearer token).

@@ -60,6 +60,11 @@ struct MonitorState {
 
 std::string_view ToString(MonitorStatus status);  // "online", "stale", "offline"
 
+// A monitor's status as the store sees it: offline when it shut down (not active), stale when
+// active but not heard from for more than two intervals by the store's clock, else online.
+MonitorStatus StatusOf(bool is_active, std::optional<UtcTime> last_seen, UtcTime store_now,
+                       Seconds interval);
+
 // A name made safe for a topic level and an object id: lower-case letters, digits and '_'
 // (runs of anything else become one '_'); "" becomes "unnamed".
 std::string Slug(std::string_view name);

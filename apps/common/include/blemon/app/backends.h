@@ -10,6 +10,7 @@
 
 #include "blemon/config.h"
 #include "blemon/ports.h"
+#include "blemon/presence_store.h"
 #include "blemon/report_store.h"
 
 namespace blemon::app {
@@ -27,6 +28,9 @@ std::unique_ptr<Store> OpenStore(const DatabaseSettings& settings);
 // backend.
 std::unique_ptr<ReportStore> OpenReportStore(const DatabaseSettings& settings);
 std::unique_ptr<AdminStore> OpenAdminStore(const DatabaseSettings& settings);
+// The presence side (watch list, presence state and events), chosen alike. A SQLite file without
+// the presence tables (schema version 7) is Refused.
+std::unique_ptr<PresenceStore> OpenPresenceStore(const DatabaseSettings& settings);
 
 // The monitor's spool: <state directory>/spool-<file-safe monitor name>.db, the state directory
 // being monitor.state_directory or DefaultStateDirectory(). Stores the path in `*path_out` (for
