@@ -230,9 +230,7 @@ std::optional<int> AttachPresence(MonitorCycle& cycle, const Settings& settings,
                                   PresenceWiring* wiring, Logger& log) {
   const Config& config = settings.loaded.config;
   if (!config.monitor.process_intervals) return std::nullopt;
-  const std::string state_directory = config.monitor.state_directory.empty()
-                                          ? app::DefaultStateDirectory()
-                                          : config.monitor.state_directory;
+  const std::string state_directory = app::StateDirectoryOf(config.monitor);
   try {
     wiring->outbound = app::Outbound::Open(settings.loaded, state_directory, log);
   } catch (const ConfigError& e) {

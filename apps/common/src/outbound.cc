@@ -11,7 +11,6 @@
 #include "blemon/mqtt/mqtt_publisher.h"
 #include "blemon/notify/alert_dispatcher.h"
 #include "blemon/notify/notifiers.h"
-#include "blemon/sqlite/sqlite_delivery_log.h"
 #include "blemon/sqlite/sqlite_outbox.h"
 
 namespace blemon::app {
@@ -166,7 +165,7 @@ class FanOut final : public Outbound, public Publisher {
                           sqlite::OpenOutbox(state_directory + "/alerts-email.db")});
     }
     if (channels.empty()) return;  // MQTT carries the events; nothing else asked for
-    delivery_log_ = sqlite::OpenDeliveryLog(AlertLogPath(state_directory));
+    delivery_log_ = OpenDeliveryLog(state_directory, /*must_exist=*/false);
     alerts_ = std::make_unique<notify::AlertDispatcher>(
         std::move(channels),
         notify::RetryPolicy{
@@ -195,10 +194,6 @@ class FanOut final : public Outbound, public Publisher {
 };
 
 }  // namespace
-
-std::string AlertLogPath(const std::string& state_directory) {
-  return state_directory + "/alerts.db";
-}
 
 std::unique_ptr<Outbound> Outbound::Open(const LoadedConfig& loaded,
                                          const std::string& state_directory, Logger& log) {

@@ -30,7 +30,4 @@ class Outbound {
   virtual std::string Describe() const = 0;
 };
 
-// The delivery log's file in a state directory, which `blemon-admin alerts` reads.
-std::string AlertLogPath(const std::string& state_directory);
-
 }  // namespace blemon::app
