@@ -68,6 +68,14 @@ struct Subscriber::State {
   std::mutex mutex;
   std::condition_variable changed;
   std::vector<Received> received;
+  bool subscribed = false;
+
+  static void OnSubscribe(mosquitto*, void* self, int, int, const int*) {
+    auto& s = *static_cast<State*>(self);
+    std::lock_guard lock(s.mutex);
+    s.subscribed = true;
+    s.changed.notify_all();
+  }
 
   static void OnConnect(mosquitto* client, void* self, int rc) {
     if (rc == 0) mosquitto_subscribe(client, nullptr, static_cast<State*>(self)->filter.c_str(), 1);
@@ -92,8 +100,12 @@ Subscriber::Subscriber(const Broker& broker, const std::string& filter,
   mosquitto_reconnect_delay_set(state_->client, 1, 1, false);
   mosquitto_connect_callback_set(state_->client, &State::OnConnect);
   mosquitto_message_callback_set(state_->client, &State::OnMessage);
+  mosquitto_subscribe_callback_set(state_->client, &State::OnSubscribe);
   mosquitto_connect_async(state_->client, broker.host.c_str(), broker.port, 5);
   mosquitto_loop_start(state_->client);
+  // Subscribed before the test goes on, so nothing it publishes next can be missed.
+  std::unique_lock lock(state_->mutex);
+  state_->changed.wait_for(lock, std::chrono::seconds(10), [this] { return state_->subscribed; });
 }
 
 Subscriber::~Subscriber() {
