@@ -8,6 +8,7 @@ BLEMON_BUILD_PACKAGES=(
   libssl-dev
   libgtest-dev libgmock-dev
   libcpp-httplib-dev nlohmann-json3-dev
+  libmosquitto-dev libcurl4-openssl-dev
 )
 BLEMON_TEST_PACKAGES=(
   mariadb-server mariadb-client openssl
@@ -26,6 +27,8 @@ BLEMON_TEST_PACKAGES=(
   # the Galera tests: three mariadbd in one cluster (tests/peers/galera-peer.sh); rsync state
   # transfer, which checks its port with ss (iproute2)
   galera-4 rsync iproute2
+  # MQTT and alerts: a real broker and its clients (tests/peers/mosquitto-peer.sh), an SMTP receiver
+  mosquitto mosquitto-clients python3-aiosmtpd
 )
 BLEMON_DEMO_PACKAGES=(sqlite3 libjs-chart.js)
 

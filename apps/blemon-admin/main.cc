@@ -1,6 +1,7 @@
 // blemon-admin: the operator's tool. check (the original test_db.py), migrate, cleanup-staging,
 // archive, processor status / release (the README's "clear stale claim"), grants, identity
-// add / list / remove (identities.h), and the presence watch list (watch add / list / remove).
+// add / list / remove (identities.h), the presence watch list (watch add / list / remove) and the
+// alert delivery log.
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -180,6 +181,32 @@ int ProcessorRelease(blemon::AdminStore& store) {
   return app::kExitOk;
 }
 
+// The processor's alert delivery log, newest first (docs/alerts.md). It lives in the state
+// directory of the monitor that was the processor: run this there.
+int Alerts(const app::LoadedConfig& loaded, const std::string& state_directory, int limit) {
+  const std::string dir =
+      state_directory.empty() ? app::StateDirectoryOf(loaded.config.monitor) : state_directory;
+  std::vector<blemon::DeliveryRecord> records;
+  try {
+    records = app::OpenDeliveryLog(dir, /*must_exist=*/true)->Recent(limit);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "blemon-admin: {}\n", e.what());
+    return app::kExitUnavailable;
+  }
+  fmt::print("Alert deliveries in {} (newest first):\n", app::AlertLogPath(dir));
+  if (records.empty()) {
+    fmt::print("  none yet\n");
+    return app::kExitOk;
+  }
+  fmt::print("{:<26} {:<8} {:>3}  {:<10} {}\n", "time", "channel", "try", "outcome", "event");
+  for (const auto& r : records) {
+    fmt::print("{:<26} {:<8} {:>3}  {:<10} {}\n", When(r.at), app::EscapeForTerminal(r.channel),
+               r.attempt, blemon::ToString(r.outcome), app::EscapeForTerminal(r.event_id));
+    if (!r.detail.empty()) fmt::print("{:<26} {}\n", "", app::EscapeForTerminal(r.detail));
+  }
+  return app::kExitOk;
+}
+
 // The command line: every command with its options, and which one was given.
 struct CommandLine {
   std::string config_path;
@@ -201,6 +228,9 @@ struct CommandLine {
   CLI::App* watch_add = nullptr;
   CLI::App* watch_list = nullptr;
   CLI::App* watch_remove = nullptr;
+  CLI::App* alerts = nullptr;
+  std::string alerts_state_directory;
+  int alerts_limit = 50;
 };
 
 void DefineMaintenance(CLI::App& cli, CommandLine& c) {
@@ -225,6 +255,12 @@ void DefineMaintenance(CLI::App& cli, CommandLine& c) {
   c.status = processor->add_subcommand("status", "who holds the lease, since when, until when");
   c.release = processor->add_subcommand(
       "release", "clear the lease and the monitors' claim (the README's \"clear stale claim\")");
+  c.alerts = cli.add_subcommand("alerts", "the alert delivery log (webhook, e-mail), newest first");
+  c.alerts->add_option("--state-directory", c.alerts_state_directory,
+                       "the processor's state directory (default: monitor.state_directory)");
+  c.alerts->add_option("--limit", c.alerts_limit, "show this many tries")
+      ->check(app::WholeNumber(1, 1'000'000))
+      ->capture_default_str();
 }
 
 void DefineGrants(CLI::App& cli, CommandLine& c) {
@@ -322,6 +358,7 @@ int Run(int argc, char** argv) {
   if (identity) {
     if (auto mistake = blemon::admin::CheckIdentityCommand(c.identity)) return *mistake;
   }
+  if (c.alerts->parsed()) return Alerts(loaded, c.alerts_state_directory, c.alerts_limit);
 
   const auto& database = loaded.config.database;
   if (c.watch_add->parsed() || c.watch_list->parsed() || c.watch_remove->parsed()) {

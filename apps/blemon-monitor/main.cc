@@ -19,6 +19,7 @@
 #include "blemon/app/config_file.h"
 #include "blemon/app/exit_codes.h"
 #include "blemon/app/log.h"
+#include "blemon/app/outbound.h"
 #include "blemon/app/scanners.h"
 #include "blemon/app/state_directory.h"
 #include "blemon/app/system_clock.h"
@@ -28,6 +29,7 @@
 #include "blemon/errors.h"
 #include "blemon/interval.h"
 #include "blemon/monitor_cycle.h"
+#include "blemon/presence_runner.h"
 #include "blemon/reopening_spool.h"
 #include "blemon/reopening_store.h"
 #include "observed_spool.h"
@@ -213,6 +215,48 @@ std::optional<int> StartCycle(MonitorCycle& cycle, Logger& log) {
   return std::nullopt;
 }
 
+// The processor's presence step and what it sends out: owned here, attached to the cycle.
+struct PresenceWiring {
+  std::unique_ptr<app::Outbound> outbound;  // null without [mqtt] and [alerts]
+  std::unique_ptr<PresenceStore> store;
+  std::unique_ptr<PresenceRunner> runner;
+};
+
+// As processor, runs presence after processing and hands it to MQTT and the alerts when they are
+// configured. Returns an exit code when the monitor cannot run (a secret file that cannot be
+// read: 78; MQTT options the client refuses: 69), else nothing. A presence store that cannot be
+// opened yet is logged: the monitor scans and processes without presence.
+std::optional<int> AttachPresence(MonitorCycle& cycle, const Settings& settings,
+                                  PresenceWiring* wiring, Logger& log) {
+  const Config& config = settings.loaded.config;
+  if (!config.monitor.process_intervals) return std::nullopt;
+  const std::string state_directory = app::StateDirectoryOf(config.monitor);
+  try {
+    wiring->outbound = app::Outbound::Open(settings.loaded, state_directory, log);
+  } catch (const ConfigError& e) {
+    PrintError(e.what());
+    return kExitConfig;
+  } catch (const std::exception& e) {
+    log.Log(LogLevel::kError, fmt::format("Cannot set up MQTT or alerts: {}", e.what()));
+    return kExitUnavailable;
+  }
+  try {
+    wiring->store = app::OpenPresenceStore(config.database);
+  } catch (const std::exception& e) {
+    log.Log(LogLevel::kError, fmt::format("Presence does not run: {}", e.what()));
+    return std::nullopt;
+  }
+  wiring->runner = std::make_unique<PresenceRunner>(
+      config.presence, config.monitor.scan_interval,
+      PresenceRunner::Ports{*wiring->store,
+                            wiring->outbound ? &wiring->outbound->publisher() : nullptr, log});
+  cycle.AttachPresence(wiring->runner.get());
+  if (wiring->outbound) {
+    log.Log(LogLevel::kInfo, "Presence goes to " + wiring->outbound->Describe());
+  }
+  return std::nullopt;
+}
+
 // --single: one scan now. A scan that did not listen is not "0 devices here": it exits 69.
 int RunSingleCycle(MonitorCycle& cycle, std::stop_token stop, Logger& log) {
   log.Log(LogLevel::kInfo, "Running single scan mode");
@@ -314,6 +358,8 @@ int RunUnguarded(const Options& options) {
                           {presence_store, nullptr, *log});
   if (config.monitor.process_intervals) cycle.AttachPresence(&presence);
   if (const auto exit_code = StartCycle(cycle, *log)) return *exit_code;
+  PresenceWiring presence;
+  if (const auto exit_code = AttachPresence(cycle, settings, &presence, *log)) return *exit_code;
   systemd.Ready();
   const int exit_code = RunCycles(cycle, options, stop, systemd, *log);
   systemd.Stopping();

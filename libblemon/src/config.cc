@@ -1,6 +1,7 @@
 #include "blemon/config.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <toml++/toml.h>
 
 #include <algorithm>
@@ -365,6 +366,101 @@ void ReadWeb(SectionReader& r, WebSettings& w) {
   r.String("chart_js", w.chart_js);
 }
 
+// An MQTT topic prefix: not empty, no wildcards, no empty levels at either end.
+void TopicPrefix(SectionReader& r, const char* key, std::string& out) {
+  r.Custom(key, [&r, key, &out](const toml::node& node) {
+    const auto* value = node.as_string();
+    if (value == nullptr)
+      r.Throw(node, key, fmt::format("must be a string (got {})", TypeName(node)));
+    const std::string& text = value->get();
+    if (text.empty() || text.find_first_of("+#") != std::string::npos || text.front() == '/' ||
+        text.back() == '/') {
+      r.Throw(node, key,
+              fmt::format("must be an MQTT topic without wildcards (+, #) or a leading or "
+                          "trailing / (got {})",
+                          Shown(node)));
+    }
+    out = text;
+  });
+}
+
+void ReadMqtt(SectionReader& r, MqttSettings& m) {
+  m.configured = true;
+  r.String("host", m.host);
+  r.Integer("port", m.port, 1, 65535);
+  r.Bool("tls", m.tls);
+  r.String("ca_file", m.ca_file);
+  r.String("username", m.username);
+  r.String("password_file", m.password_file);
+  r.String("client_id", m.client_id);
+  TopicPrefix(r, "discovery_prefix", m.discovery_prefix);
+  TopicPrefix(r, "base_topic", m.base_topic);
+  r.Duration("keepalive_seconds", m.keepalive, 5, 3600);
+  r.Duration("reconnect_max_seconds", m.reconnect_max, 1, 3600);
+}
+
+// An array of strings, each one of `allowed` when that is not empty.
+void StringList(SectionReader& r, const char* key, std::vector<std::string>& out,
+                std::vector<std::string> allowed = {}) {
+  r.Custom(key, [&r, key, &out, allowed](const toml::node& node) {
+    const auto* array = node.as_array();
+    if (array == nullptr) {
+      r.Throw(node, key, fmt::format("must be an array of strings (got {})", TypeName(node)));
+    }
+    out.clear();
+    for (const auto& item : *array) {
+      const auto* text = item.as_string();
+      if (text == nullptr) {
+        r.Throw(node, key, fmt::format("must hold strings only (got {})", TypeName(item)));
+      }
+      if (!allowed.empty() &&
+          std::find(allowed.begin(), allowed.end(), text->get()) == allowed.end()) {
+        r.Throw(node, key,
+                fmt::format("may hold only {} (got {})", fmt::join(allowed, ", "), Shown(item)));
+      }
+      out.push_back(text->get());
+    }
+  });
+}
+
+void ReadAlerts(SectionReader& r, AlertSettings& a) {
+  a.configured = true;
+  r.String("webhook_url", a.webhook_url);
+  r.String("smtp_url", a.smtp_url);
+  r.String("smtp_from", a.smtp_from);
+  StringList(r, "smtp_to", a.smtp_to);
+  r.String("credentials_file", a.credentials_file);
+  r.String("ca_file", a.ca_file);
+  StringList(r, "events", a.events, {"arrive", "leave", "room_change"});
+  r.Duration("retry_first_seconds", a.retry_first, 1, 86400);
+  r.Duration("retry_max_seconds", a.retry_max, 1, 7 * 86400);
+  r.Integer("max_attempts", a.max_attempts, 1, 1000);
+}
+
+// The [alerts] keys that only make sense together.
+void CheckAlerts(const AlertSettings& a,
+                 const std::function<void(std::string_view, const std::string&)>& fail) {
+  const auto scheme_is = [](const std::string& url, std::initializer_list<std::string_view> ok) {
+    return std::any_of(ok.begin(), ok.end(),
+                       [&](std::string_view s) { return url.rfind(s, 0) == 0; });
+  };
+  if (!a.webhook_url.empty() && !scheme_is(a.webhook_url, {"http://", "https://"})) {
+    fail("webhook_url",
+         fmt::format("must start with http:// or https:// (got \"{}\")", a.webhook_url));
+  }
+  if (!a.smtp_url.empty() && !scheme_is(a.smtp_url, {"smtp://", "smtps://"})) {
+    fail("smtp_url", fmt::format("must start with smtp:// or smtps:// (got \"{}\")", a.smtp_url));
+  }
+  if (!a.smtp_url.empty() && (a.smtp_from.empty() || a.smtp_to.empty())) {
+    fail(a.smtp_from.empty() ? "smtp_from" : "smtp_to",
+         "must be set with alerts.smtp_url (who sends, who receives)");
+  }
+  if (a.retry_max < a.retry_first) {
+    fail("retry_max_seconds",
+         fmt::format("must not be less than retry_first_seconds ({})", a.retry_first.count()));
+  }
+}
+
 int LineOf(const toml::table& root, std::string_view section, std::string_view key) {
   if (const auto* node = root.at_path(fmt::format("{}.{}", section, key)).node()) {
     return static_cast<int>(node->source().begin.line);
@@ -413,6 +509,16 @@ void CheckConsistency(const std::string& source, const toml::table& root, const 
   if (config.web.tls_cert.empty() != config.web.tls_key.empty()) {
     fail("web", config.web.tls_cert.empty() ? "tls_key" : "tls_cert",
          "needs web.tls_cert and web.tls_key together (HTTPS needs both)");
+  }
+  if (config.alerts.configured) {
+    CheckAlerts(config.alerts, [&](std::string_view key, const std::string& problem) {
+      // A key the file leaves out is blamed on the section's line.
+      const int line = LineOf(root, "alerts", key);
+      const int section_line =
+          root.get("alerts") ? static_cast<int>(root.get("alerts")->source().begin.line) : 0;
+      throw ConfigError(source, line > 0 ? line : section_line, fmt::format("alerts.{}", key),
+                        problem);
+    });
   }
   if (config.web.max_event_clients >= config.web.threads) {
     fail("web", "max_event_clients",
@@ -472,6 +578,8 @@ Config ParseConfig(std::string_view toml_text, std::string_view source_name) {
       {"simulation", [&](SectionReader& r) { ReadSimulation(r, config.simulation); }},
       {"web", [&](SectionReader& r) { ReadWeb(r, config.web); }},
       {"presence", [&](SectionReader& r) { ReadPresence(r, config.presence); }},
+      {"mqtt", [&](SectionReader& r) { ReadMqtt(r, config.mqtt); }},
+      {"alerts", [&](SectionReader& r) { ReadAlerts(r, config.alerts); }},
   };
 
   for (const auto& [key, node] : root) {
@@ -480,7 +588,7 @@ Config ParseConfig(std::string_view toml_text, std::string_view source_name) {
     if (section == sections.end()) {
       throw ConfigError(source, line, std::string(key.str()),
                         "is not a known section (known: [monitor], [database], [spool], "
-                        "[simulation], [web], [presence])");
+                        "[simulation], [web], [presence], [mqtt], [alerts])");
     }
     const auto* table = node.as_table();
     if (table == nullptr) {

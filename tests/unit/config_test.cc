@@ -328,7 +328,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{"UnknownSimulationKey", "[simulation]\nrooms = 5\n", "simulation.rooms", 2},
         BadConfig{"KeyOutsideAnySection", "scan_interval_seconds = 300\n", "scan_interval_seconds",
                   1},
-        BadConfig{"UnknownSection", "[monitor]\n\n[mqtt]\nhost = \"x\"\n", "mqtt", 3}),
+        BadConfig{"UnknownSection", "[monitor]\n\n[kafka]\nhost = \"x\"\n", "kafka", 3},
+        BadConfig{"UnknownMqttKey", "[mqtt]\nhost = \"x\"\npassword = \"y\"\n", "mqtt.password", 3},
+        BadConfig{"UnknownAlertsKey", "[alerts]\nslack_url = \"x\"\n", "alerts.slack_url", 2}),
     NameOf);
 
 INSTANTIATE_TEST_SUITE_P(
@@ -396,6 +398,94 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{"NoiseNegative", "[simulation]\nnoise_db = -1.0\n", "simulation.noise_db", 2},
         BadConfig{"NoiseNotANumber", "[simulation]\nnoise_db = nan\n", "simulation.noise_db", 2},
         BadConfig{"NoiseInfinite", "[simulation]\nnoise_db = inf\n", "simulation.noise_db", 2}),
+    NameOf);
+
+// --- [mqtt] and [alerts] ----------------------------------------------------------------------
+
+TEST(AnEmptyConfig, HasNeitherMqttNorAlertsAndTheirDocumentedDefaults) {
+  const Config c = Parse("");
+  EXPECT_FALSE(c.mqtt.configured);
+  EXPECT_FALSE(c.alerts.configured);
+  EXPECT_EQ(c.mqtt.port, 8883);
+  EXPECT_TRUE(c.mqtt.tls);
+  EXPECT_EQ(c.mqtt.discovery_prefix, "homeassistant");
+  EXPECT_EQ(c.mqtt.base_topic, "blemon");
+  EXPECT_EQ(c.alerts.events, (std::vector<std::string>{"arrive", "leave", "room_change"}));
+  EXPECT_EQ(c.alerts.retry_first, Seconds(30));
+  EXPECT_EQ(c.alerts.max_attempts, 10);
+}
+
+TEST(AConfig, ReadsEveryMqttAndAlertsKey) {
+  const Config c = Parse(R"(
+[mqtt]
+host = "broker.lan"
+port = 1883
+tls = false
+ca_file = "/etc/blemon/ca.pem"
+username = "blemon"
+password_file = "/etc/blemon/mqtt.secret"
+client_id = "blemon-hall"
+discovery_prefix = "ha"
+base_topic = "house/blemon"
+keepalive_seconds = 30
+reconnect_max_seconds = 120
+
+[alerts]
+webhook_url = "https://hooks.lan/blemon"
+smtp_url = "smtp://mail.lan:587"
+smtp_from = "blemon@lan"
+smtp_to = ["a@lan", "b@lan"]
+credentials_file = "/etc/blemon/alerts.secret"
+ca_file = "/etc/blemon/ca.pem"
+events = ["arrive", "leave"]
+retry_first_seconds = 10
+retry_max_seconds = 600
+max_attempts = 5
+)");
+  EXPECT_TRUE(c.mqtt.configured);
+  EXPECT_EQ(c.mqtt.host, "broker.lan");
+  EXPECT_EQ(c.mqtt.port, 1883);
+  EXPECT_FALSE(c.mqtt.tls);
+  EXPECT_EQ(c.mqtt.ca_file, "/etc/blemon/ca.pem");
+  EXPECT_EQ(c.mqtt.username, "blemon");
+  EXPECT_EQ(c.mqtt.password_file, "/etc/blemon/mqtt.secret");
+  EXPECT_EQ(c.mqtt.client_id, "blemon-hall");
+  EXPECT_EQ(c.mqtt.discovery_prefix, "ha");
+  EXPECT_EQ(c.mqtt.base_topic, "house/blemon");
+  EXPECT_EQ(c.mqtt.keepalive, Seconds(30));
+  EXPECT_EQ(c.mqtt.reconnect_max, Seconds(120));
+  EXPECT_TRUE(c.alerts.configured);
+  EXPECT_EQ(c.alerts.webhook_url, "https://hooks.lan/blemon");
+  EXPECT_EQ(c.alerts.smtp_url, "smtp://mail.lan:587");
+  EXPECT_EQ(c.alerts.smtp_from, "blemon@lan");
+  EXPECT_EQ(c.alerts.smtp_to, (std::vector<std::string>{"a@lan", "b@lan"}));
+  EXPECT_EQ(c.alerts.credentials_file, "/etc/blemon/alerts.secret");
+  EXPECT_EQ(c.alerts.events, (std::vector<std::string>{"arrive", "leave"}));
+  EXPECT_EQ(c.alerts.retry_first, Seconds(10));
+  EXPECT_EQ(c.alerts.retry_max, Seconds(600));
+  EXPECT_EQ(c.alerts.max_attempts, 5);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    MqttAndAlerts, ABadConfigValue,
+    ::testing::Values(
+        BadConfig{"MqttPortZero", "[mqtt]\nport = 0\n", "mqtt.port", 2},
+        BadConfig{"MqttWildcardBase", "[mqtt]\n\nbase_topic = \"blemon/#\"\n", "mqtt.base_topic", 3},
+        BadConfig{"MqttTrailingSlash", "[mqtt]\ndiscovery_prefix = \"ha/\"\n",
+                  "mqtt.discovery_prefix", 2},
+        BadConfig{"MqttEmptyBase", "[mqtt]\nbase_topic = \"\"\n", "mqtt.base_topic", 2},
+        BadConfig{"AlertsUnknownEvent", "[alerts]\nevents = [\"arrive\", \"sneeze\"]\n",
+                  "alerts.events", 2},
+        BadConfig{"AlertsToAsString", "[alerts]\nsmtp_to = \"a@lan\"\n", "alerts.smtp_to", 2},
+        BadConfig{"AlertsWebhookNotHttp", "[alerts]\n\nwebhook_url = \"ftp://x\"\n",
+                  "alerts.webhook_url", 3},
+        BadConfig{"AlertsSmtpNotSmtp", "[alerts]\nsmtp_url = \"mail.lan\"\n", "alerts.smtp_url", 2},
+        BadConfig{"AlertsSmtpWithoutRecipients",
+                  "[alerts]\nsmtp_url = \"smtp://m:587\"\nsmtp_from = \"a@b\"\n", "alerts.smtp_to", 1},
+        BadConfig{"AlertsRetryMaxBelowFirst",
+                  "[alerts]\nretry_first_seconds = 60\nretry_max_seconds = 10\n",
+                  "alerts.retry_max_seconds", 3},
+        BadConfig{"AlertsNoAttempts", "[alerts]\nmax_attempts = 0\n", "alerts.max_attempts", 2}),
     NameOf);
 
 TEST(AConfigError, SaysWhatValueItGot) {

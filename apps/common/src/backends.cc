@@ -1,9 +1,11 @@
 #include "blemon/app/backends.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include "blemon/app/state_directory.h"
 #include "blemon/errors.h"
+#include "blemon/sqlite/sqlite_delivery_log.h"
 #include "blemon/sqlite/sqlite_identity_store.h"
 #include "blemon/sqlite/sqlite_report_store.h"
 #include "blemon/sqlite/sqlite_spool.h"
@@ -63,9 +65,27 @@ std::unique_ptr<PresenceStore> OpenPresenceStore(const DatabaseSettings& setting
   return sqlite::OpenPresenceStore(settings.path);
 }
 
+std::string StateDirectoryOf(const MonitorSettings& monitor) {
+  return monitor.state_directory.empty() ? DefaultStateDirectory() : monitor.state_directory;
+}
+
+std::string AlertLogPath(const std::string& state_directory) {
+  return state_directory + "/alerts.db";
+}
+
+std::unique_ptr<DeliveryLog> OpenDeliveryLog(const std::string& state_directory, bool must_exist) {
+  const std::string path = AlertLogPath(state_directory);
+  if (must_exist && ::access(path.c_str(), F_OK) != 0) {
+    throw Unavailable(fmt::format(
+        "no alert delivery log at {}: alerts were never sent from this state directory (run "
+        "this on the processor, or give --state-directory)",
+        path));
+  }
+  return sqlite::OpenDeliveryLog(path);
+}
+
 std::unique_ptr<Spool> OpenSpool(const MonitorSettings& monitor, std::string* path_out) {
-  const std::string dir =
-      monitor.state_directory.empty() ? DefaultStateDirectory() : monitor.state_directory;
+  const std::string dir = StateDirectoryOf(monitor);
   *path_out = fmt::format("{}/spool-{}.db", dir, FileNameSafe(monitor.name));
   return sqlite::OpenSpool(*path_out);
 }

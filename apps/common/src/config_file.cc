@@ -50,20 +50,44 @@ mode_t RequireReadableFile(const LoadedConfig& loaded, std::string_view key,
   return st.st_mode;
 }
 
-void CheckPasswordFile(const LoadedConfig& loaded) {
-  const std::string& path = loaded.config.database.password_file;
-  constexpr std::string_view kKey = "database.password_file";
-  const mode_t mode = RequireReadableFile(loaded, kKey, path);
+// A file holding a secret: readable by us, not by everyone.
+void CheckSecretFile(const LoadedConfig& loaded, std::string_view key, const std::string& path) {
+  const mode_t mode = RequireReadableFile(loaded, key, path);
   if ((mode & S_IROTH) != 0) {
-    Refuse(loaded, kKey,
+    Refuse(loaded, key,
            fmt::format("{0} is readable by everyone (mode {1:04o}); it holds a password: "
                        "chmod 0640 {0} and chown root:_blemon {0}",
                        path, mode & 07777));
   }
+}
+
+// A secret file whose first line is the password.
+void CheckPasswordFile(const LoadedConfig& loaded, std::string_view key, const std::string& path) {
+  CheckSecretFile(loaded, key, path);
   std::ifstream in(path);
   std::string first_line;
   if (!std::getline(in, first_line) || first_line.empty()) {
-    Refuse(loaded, kKey, fmt::format("{} holds no password on its first line", path));
+    Refuse(loaded, key, fmt::format("{} holds no password on its first line", path));
+  }
+}
+
+// [mqtt] and [alerts]: the secrets and CA files the processor opens when it starts.
+void CheckOutboundFiles(const LoadedConfig& loaded) {
+  const Config& config = loaded.config;
+  if (config.mqtt.configured) {
+    if (!config.mqtt.password_file.empty()) {
+      CheckPasswordFile(loaded, "mqtt.password_file", config.mqtt.password_file);
+    }
+    if (!config.mqtt.ca_file.empty())
+      RequireReadableFile(loaded, "mqtt.ca_file", config.mqtt.ca_file);
+  }
+  if (config.alerts.configured) {
+    if (!config.alerts.credentials_file.empty()) {
+      CheckSecretFile(loaded, "alerts.credentials_file", config.alerts.credentials_file);
+    }
+    if (!config.alerts.ca_file.empty()) {
+      RequireReadableFile(loaded, "alerts.ca_file", config.alerts.ca_file);
+    }
   }
 }
 
@@ -93,7 +117,9 @@ void CheckLocalFiles(const LoadedConfig& loaded, bool check_log_file) {
   const Config& config = loaded.config;
   const DatabaseSettings& database = config.database;
   if (database.backend == Backend::kMariaDb) {
-    if (!database.password_file.empty()) CheckPasswordFile(loaded);
+    if (!database.password_file.empty()) {
+      CheckPasswordFile(loaded, "database.password_file", database.password_file);
+    }
     // The TLS files: read by the client library at connect time, where a missing one would look
     // like a database that refuses us.
     for (const auto& [key, path] : {std::pair{"database.ssl_ca", &database.ssl_ca},
@@ -103,6 +129,7 @@ void CheckLocalFiles(const LoadedConfig& loaded, bool check_log_file) {
     }
   }
   if (check_log_file && !config.monitor.log_file.empty()) CheckLogFile(loaded);
+  if (config.monitor.process_intervals) CheckOutboundFiles(loaded);
 }
 
 LoadedConfig LoadConfig(const std::string& path, std::string_view default_path) {

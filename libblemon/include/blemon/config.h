@@ -115,6 +115,42 @@ struct WebSettings {
   std::string chart_js = "/usr/share/javascript/chart.js/chart.min.js";
 };
 
+// [mqtt]: the processor publishes presence to an MQTT broker for Home Assistant (docs/mqtt.md).
+// Only a processor with the section publishes; the password comes from a file (not world-readable).
+struct MqttSettings {
+  bool configured = false;  // an [mqtt] section was present
+  std::string host = "localhost";
+  int port = 8883;
+  bool tls = true;
+  std::string ca_file;  // empty: the system's trust store
+  std::string username;
+  std::string password_file;  // first line is the password
+  std::string client_id;      // empty: "blemon-" and the monitor's name
+  std::string discovery_prefix = "homeassistant";
+  std::string base_topic = "blemon";
+  Seconds keepalive{60};
+  Seconds reconnect_max{60};  // the reconnect backoff doubles from 1 s up to this
+};
+
+// [alerts]: webhook and e-mail on arrive, leave, room change (docs/alerts.md). MQTT carries every
+// event anyway when [mqtt] is set.
+struct AlertSettings {
+  bool configured = false;
+  std::string webhook_url;  // empty: no webhook
+  std::string
+      smtp_url;  // smtp://host:587 (STARTTLS required) or smtps://host:465; empty: no e-mail
+  std::string smtp_from;
+  std::vector<std::string> smtp_to;
+  // KEY=value lines: smtp_username, smtp_password, webhook_token (sent as a bearer token).
+  std::string credentials_file;
+  std::string ca_file;  // for both; empty: the system's trust store
+  // Which events alert: any of "arrive", "leave", "room_change".
+  std::vector<std::string> events = {"arrive", "leave", "room_change"};
+  Seconds retry_first{30};
+  Seconds retry_max{3600};
+  int max_attempts = 10;
+};
+
 struct Config {
   MonitorSettings monitor;
   DatabaseSettings database;
@@ -126,6 +162,8 @@ struct Config {
   int LineOf(std::string_view key) const;
   WebSettings web;
   PresenceSettings presence;
+  MqttSettings mqtt;
+  AlertSettings alerts;
 };
 
 // A configuration mistake, located: "blemon.toml:7: monitor.scan_interval_seconds must divide

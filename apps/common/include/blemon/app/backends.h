@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "blemon/alerts.h"
 #include "blemon/config.h"
 #include "blemon/identity_store.h"
 #include "blemon/ports.h"
@@ -42,6 +43,15 @@ std::unique_ptr<PresenceStore> OpenPresenceStore(const DatabaseSettings& setting
 // messages) before opening; throws Unavailable when it cannot be opened, Refused when the file is
 // not a spool.
 std::unique_ptr<Spool> OpenSpool(const MonitorSettings& monitor, std::string* path_out);
+
+// The alert delivery log of a processor's state directory (<dir>/alerts.db), as the processor
+// writes it and `blemon-admin alerts` reads it. With `must_exist`, a missing file is Unavailable
+// (nothing is created).
+std::string AlertLogPath(const std::string& state_directory);
+std::unique_ptr<DeliveryLog> OpenDeliveryLog(const std::string& state_directory, bool must_exist);
+
+// The monitor's state directory: monitor.state_directory, or DefaultStateDirectory().
+std::string StateDirectoryOf(const MonitorSettings& monitor);
 
 // One line for the log saying which store is used, e.g. "MariaDB ble_monitor on 127.0.0.1:3306 as
 // ble_user" or "SQLite blemon.db". Never contains the password.

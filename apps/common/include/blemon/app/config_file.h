@@ -35,6 +35,8 @@ LoadedConfig LoadConfig(const std::string& path,
 // - database.password_file (backend mariadb): exists, is a readable file, is not readable by
 //   everyone (the advice is 0640 root:_blemon), and holds a password on its first line;
 // - database.ssl_ca, ssl_cert, ssl_key (backend mariadb): exist and are readable files;
+// - for a processor, mqtt.password_file and alerts.credentials_file as secrets (readable, not
+//   by everyone; the password on the first line), mqtt.ca_file and alerts.ca_file readable;
 // - with `check_log_file`, monitor.log_file: can be opened for appending (an existing file is
 //   writable, or its directory lets us create it). Nothing is created.
 // Throws ConfigError naming the config file, the key's line and the key.
