@@ -350,13 +350,6 @@ int RunUnguarded(const Options& options) {
                      MonitorCycle::Ports{*scanner, *store,
                                          config.monitor.process_intervals ? store.get() : nullptr,
                                          *spool, *clock, *log});
-  // Presence runs on the processor after processing; its events wait in the store, unpublished,
-  // until a publisher is wired (adapters/mqtt).
-  ReopeningPresenceStore presence_store(
-      [&database = config.database] { return app::OpenPresenceStore(database); });
-  PresenceRunner presence(config.presence, config.monitor.scan_interval,
-                          {presence_store, nullptr, *log});
-  if (config.monitor.process_intervals) cycle.AttachPresence(&presence);
   if (const auto exit_code = StartCycle(cycle, *log)) return *exit_code;
   PresenceWiring presence;
   if (const auto exit_code = AttachPresence(cycle, settings, &presence, *log)) return *exit_code;

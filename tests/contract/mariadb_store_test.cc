@@ -49,26 +49,27 @@ class MariaDbHarness final : public StoreHarness {
   std::unique_ptr<AdminStore> OpenAdmin() override { return mariadb::OpenAdminStore(settings_); }
   std::unique_ptr<IdentityStore> OpenIdentities() override {
     return mariadb::OpenIdentityStore(settings_);
-    std::unique_ptr<PresenceStore> OpenPresence() override {
-      return mariadb::OpenPresenceStore(settings_);
-    }
-    std::string QueryScalar(const std::string& sql) override {
-      if (!sql_) sql_ = std::make_unique<TestSql>(settings_);
-      return sql_->Scalar(sql);
-    }
+  }
+  std::unique_ptr<PresenceStore> OpenPresence() override {
+    return mariadb::OpenPresenceStore(settings_);
+  }
+  std::string QueryScalar(const std::string& sql) override {
+    if (!sql_) sql_ = std::make_unique<TestSql>(settings_);
+    return sql_->Scalar(sql);
+  }
 
-   private:
-    MariaDbPeer peer_;
-    DatabaseSettings settings_;
-    static const std::string& DatabaseName() {
-      static const std::string name = UniqueDatabaseName("contract");
-      return name;
-    }
+ private:
+  MariaDbPeer peer_;
+  DatabaseSettings settings_;
+  static const std::string& DatabaseName() {
+    static const std::string name = UniqueDatabaseName("contract");
+    return name;
+  }
 
-    std::unique_ptr<TestSql> sql_;
-  };
+  std::unique_ptr<TestSql> sql_;
+};
 
-  std::unique_ptr<StoreHarness> MakeMariaDbHarness() { return std::make_unique<MariaDbHarness>(); }
+std::unique_ptr<StoreHarness> MakeMariaDbHarness() { return std::make_unique<MariaDbHarness>(); }
 
 }  // namespace
 

