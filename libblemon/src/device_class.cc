@@ -30,6 +30,12 @@ constexpr std::array<std::pair<DeviceClass, std::string_view>, 9> kNames = {{
 constexpr std::uint16_t kApple = 0x004C;
 constexpr std::uint16_t kMicrosoft = 0x0006;
 
+// A classification on `evidence`, from `company`'s manufacturer data when given.
+Classification Is(DeviceClass device_class, std::string_view evidence,
+                  std::optional<std::uint16_t> company = std::nullopt) {
+  return Classification{.device_class = device_class, .evidence = evidence, .company_id = company};
+}
+
 const ManufacturerPrefix* FindCompany(const AdvertPayload& payload, std::uint16_t company) {
   for (const ManufacturerPrefix& m : payload.manufacturer_data) {
     if (m.company_id == company) return &m;
@@ -52,12 +58,12 @@ bool HasService(const AdvertPayload& payload, std::uint16_t uuid) {
 std::optional<Classification> Beacon(const AdvertPayload& payload) {
   const ManufacturerPrefix* apple = FindCompany(payload, kApple);
   if (apple && apple->prefix.size() >= 2 && apple->prefix[0] == 0x02 && apple->prefix[1] == 0x15) {
-    return Classification{C::kBeacon, "iBeacon"};
+    return Is(C::kBeacon, "iBeacon", kApple);
   }
-  if (HasService(payload, 0xFEAA)) return Classification{C::kBeacon, "Eddystone (service 0xFEAA)"};
+  if (HasService(payload, 0xFEAA)) return Is(C::kBeacon, "Eddystone (service 0xFEAA)");
   for (const ManufacturerPrefix& m : payload.manufacturer_data) {
     if (m.prefix.size() >= 2 && m.prefix[0] == 0xBE && m.prefix[1] == 0xAC) {
-      return Classification{C::kBeacon, "AltBeacon (beacon code 0xBEAC)"};
+      return Is(C::kBeacon, "AltBeacon (beacon code 0xBEAC)", m.company_id);
     }
   }
   return std::nullopt;
@@ -70,13 +76,13 @@ std::optional<Classification> Beacon(const AdvertPayload& payload) {
 // PETS 2021).
 std::optional<Classification> Tracker(const AdvertPayload& payload) {
   if (HasService(payload, 0xFEED) || HasService(payload, 0xFEEC)) {
-    return Classification{C::kTracker, "Tile (service 0xFEED/0xFEEC)"};
+    return Is(C::kTracker, "Tile (service 0xFEED/0xFEEC)");
   }
-  if (HasService(payload, 0xFD5A)) return Classification{C::kTracker, "Samsung SmartTag (0xFD5A)"};
-  if (HasService(payload, 0xFE33)) return Classification{C::kTracker, "Chipolo (service 0xFE33)"};
+  if (HasService(payload, 0xFD5A)) return Is(C::kTracker, "Samsung SmartTag (0xFD5A)");
+  if (HasService(payload, 0xFE33)) return Is(C::kTracker, "Chipolo (service 0xFE33)");
   const ManufacturerPrefix* apple = FindCompany(payload, kApple);
   if (apple && !apple->prefix.empty() && apple->prefix[0] == 0x12) {
-    return Classification{C::kTracker, "Apple Find My (continuity 0x12)"};
+    return Is(C::kTracker, "Apple Find My (continuity 0x12)", kApple);
   }
   return std::nullopt;
 }
@@ -137,7 +143,7 @@ std::optional<Classification> FromAppearance(std::uint16_t appearance) {
   };
   const auto category = static_cast<std::uint16_t>(appearance >> 6);
   for (const Category& c : kCategories) {
-    if (c.category == category) return Classification{c.device_class, c.evidence};
+    if (c.category == category) return Is(c.device_class, c.evidence);
   }
   return std::nullopt;
 }
@@ -147,58 +153,70 @@ std::optional<Classification> FromAppearance(std::uint16_t appearance) {
 // Privacy", PETS 2020; github.com/furiousMAC/continuity). iBeacon (0x02) and Find My (0x12) are
 // handled above. Nearby info and handoff come from iPhones, iPads and Macs alike: counted as
 // phones, the commonest sender.
-std::optional<Classification> AppleContinuity(const AdvertPayload& payload) {
-  const ManufacturerPrefix* apple = FindCompany(payload, kApple);
-  if (!apple || apple->prefix.empty()) return std::nullopt;
-  switch (apple->prefix[0]) {
+std::optional<Classification> AppleContinuityType(std::uint8_t type) {
+  switch (type) {
     case 0x07:
-      return Classification{C::kEarbuds, "Apple continuity: proximity pairing (AirPods, Beats)"};
+      return Is(C::kEarbuds, "Apple continuity: proximity pairing (AirPods, Beats)");
     case 0x09:
-      return Classification{C::kMedia, "Apple continuity: AirPlay target (Apple TV, HomePod)"};
+      return Is(C::kMedia, "Apple continuity: AirPlay target (Apple TV, HomePod)");
     case 0x06:
-      return Classification{C::kAppliance, "Apple continuity: HomeKit accessory"};
+      return Is(C::kAppliance, "Apple continuity: HomeKit accessory");
     case 0x0B:
-      return Classification{C::kWatch, "Apple continuity: Magic Switch (Apple Watch)"};
+      return Is(C::kWatch, "Apple continuity: Magic Switch (Apple Watch)");
     case 0x05:
     case 0x0A:
     case 0x0C:
     case 0x0E:
     case 0x0F:
     case 0x10:
-      return Classification{C::kPhone,
-                            "Apple continuity: AirDrop, AirPlay source, handoff, hotspot, nearby "
-                            "action or nearby info (iPhone, iPad, Mac)"};
+      return Is(C::kPhone,
+                "Apple continuity: AirDrop, AirPlay source, handoff, hotspot, nearby "
+                "action or nearby info (iPhone, iPad, Mac)");
     default:
       return std::nullopt;
   }
 }
 
+std::optional<Classification> AppleContinuity(const AdvertPayload& payload) {
+  const ManufacturerPrefix* apple = FindCompany(payload, kApple);
+  if (!apple || apple->prefix.empty()) return std::nullopt;
+  auto classification = AppleContinuityType(apple->prefix[0]);
+  if (classification) classification->company_id = kApple;
+  return classification;
+}
+
 // Microsoft's Connected Devices Platform beacon: company 0x0006, scenario type 0x01, then a byte
 // whose low 5 bits are the device type ([MS-CDP] 2.2.2.2.2 "Bluetooth Advertising Beacon").
-std::optional<Classification> MicrosoftCdp(const AdvertPayload& payload) {
-  const ManufacturerPrefix* microsoft = FindCompany(payload, kMicrosoft);
-  if (!microsoft || microsoft->prefix.size() < 2 || microsoft->prefix[0] != 0x01) {
-    return std::nullopt;
-  }
-  switch (microsoft->prefix[1] & 0x1F) {
+std::optional<Classification> MicrosoftDeviceType(std::uint8_t type) {
+  switch (type) {
     case 1:  // Xbox One
-      return Classification{C::kMedia, "Microsoft CDP: Xbox"};
+      return Is(C::kMedia, "Microsoft CDP: Xbox");
     case 6:   // iPhone
     case 8:   // Android device
     case 11:  // Windows 10 Phone
-      return Classification{C::kPhone, "Microsoft CDP: phone"};
+      return Is(C::kPhone, "Microsoft CDP: phone");
     case 7:   // iPad
     case 9:   // Windows 10 desktop
     case 12:  // Linux device
     case 14:  // Surface Hub
     case 15:  // Windows laptop
     case 16:  // Windows tablet
-      return Classification{C::kComputer, "Microsoft CDP: Windows or other computer"};
+      return Is(C::kComputer, "Microsoft CDP: Windows or other computer");
     case 13:  // Windows IoT
-      return Classification{C::kAppliance, "Microsoft CDP: Windows IoT"};
+      return Is(C::kAppliance, "Microsoft CDP: Windows IoT");
     default:
       return std::nullopt;
   }
+}
+
+std::optional<Classification> MicrosoftCdp(const AdvertPayload& payload) {
+  const ManufacturerPrefix* microsoft = FindCompany(payload, kMicrosoft);
+  if (!microsoft || microsoft->prefix.size() < 2 || microsoft->prefix[0] != 0x01) {
+    return std::nullopt;
+  }
+  auto classification = MicrosoftDeviceType(microsoft->prefix[1] & 0x1F);
+  if (classification) classification->company_id = kMicrosoft;
+  return classification;
 }
 
 // Service UUIDs that tell the kind (Bluetooth SIG Assigned Numbers 3.4 GATT services and 3.11
@@ -223,7 +241,7 @@ std::optional<Classification> FromServices(const AdvertPayload& payload) {
       {0xFE03, C::kMedia, "Amazon (service 0xFE03)"},
   };
   for (const Service& s : kServices) {
-    if (HasService(payload, s.uuid)) return Classification{s.device_class, s.evidence};
+    if (HasService(payload, s.uuid)) return Is(s.device_class, s.evidence);
   }
   return std::nullopt;
 }
@@ -253,7 +271,7 @@ std::optional<Classification> FromName(std::string_view name) {
       {" tv", C::kMedia},         {"tile", C::kTracker},    {"tag", C::kTracker},
   };
   for (const Hint& hint : kHints) {
-    if (ContainsWord(name, hint.word)) return Classification{hint.device_class, "name"};
+    if (ContainsWord(name, hint.word)) return Is(hint.device_class, "name");
   }
   return std::nullopt;
 }
@@ -298,8 +316,11 @@ std::vector<std::pair<MacAddress, DeviceProfile>> ProfileDevices(
   };
   std::map<MacAddress, Best> best;
   for (const Reading& r : readings) {
-    const DeviceClass device_class = ClassifyPayload(r.payload, r.name).device_class;
-    const auto vendor = VendorOf(r);
+    const Classification classification = ClassifyPayload(r.payload, r.name);
+    const DeviceClass device_class = classification.device_class;
+    std::optional<std::string_view> vendor;
+    if (classification.company_id) vendor = CompanyName(*classification.company_id);
+    if (!vendor) vendor = VendorOf(r);
     if (device_class == C::kUnknown && !vendor) continue;
     auto [it, fresh] = best.try_emplace(r.mac);
     Best& b = it->second;

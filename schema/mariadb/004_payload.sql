@@ -18,6 +18,16 @@ ALTER TABLE sighting_staging
     ADD COLUMN IF NOT EXISTS beacon_monitor_id INT NULL DEFAULT NULL,
     ADD COLUMN IF NOT EXISTS beacon_tx_power INT NULL DEFAULT NULL;
 
+-- What kind of device it is and who made it (docs/database.md, "Device classes"), set by the
+-- processor from the payload of each interval it processes (blemon's C++, after
+-- blemon_process_interval, in the same transaction; the procedure itself is unchanged). NULL
+-- until a reading tells: the original tool's rows never do.
+--   device_class  phone, watch, earbuds, tracker, beacon, computer, media, appliance or unknown
+--   vendor        the Bluetooth SIG company name of its manufacturer data, e.g. "Apple, Inc."
+ALTER TABLE ble_devices
+    ADD COLUMN IF NOT EXISTS device_class VARCHAR(24) NULL DEFAULT NULL,
+    ADD COLUMN IF NOT EXISTS vendor VARCHAR(255) NULL DEFAULT NULL;
+
 -- Recorded by the file itself, as 001_blemon.sql does, so a run by hand with the mariadb client
 -- gives the same database as `blemon-admin migrate`.
 INSERT IGNORE INTO schema_version (version, name) VALUES (4, '004_payload');

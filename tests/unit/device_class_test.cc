@@ -205,6 +205,16 @@ TEST(ADeviceProfile, TakesTheClassAndVendorOfTheStrongestTellingReading) {
   EXPECT_THAT(profiles[2].second.vendor, Optional(std::string_view("Nordic Semiconductor ASA")));
 }
 
+TEST(ADeviceProfile, NamesTheCompanyWhoseDataGaveTheClass) {
+  AdvertPayload both = Manufacturer(0x0006, {});
+  both.manufacturer_data.push_back({.company_id = 0x004C, .prefix = {0x02, 0x15}});
+  const auto profiles = ProfileDevices({At("4A:00:00:00:00:05", -60, both, {0x0006, 0x004C})});
+  ASSERT_EQ(profiles.size(), 1u);
+  EXPECT_EQ(profiles[0].second.device_class, DeviceClass::kBeacon);
+  EXPECT_THAT(profiles[0].second.vendor, Optional(std::string_view("Apple, Inc.")))
+      << "not Microsoft, whose empty data came first";
+}
+
 TEST(AVendor, NamesWellKnownCompaniesFromTheGeneratedList) {
   EXPECT_THAT(CompanyName(0x004C), Optional(std::string_view("Apple, Inc.")));
   EXPECT_THAT(CompanyName(0x0006), Optional(std::string_view("Microsoft")));

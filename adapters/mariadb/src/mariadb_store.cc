@@ -8,6 +8,7 @@
 #include <array>
 #include <chrono>
 
+#include "blemon/device_class.h"
 #include "blemon/errors.h"
 #include "blemon/payload_text.h"
 #include "blemon/reading.h"
@@ -44,6 +45,8 @@ enum StatementId {
   kSightings,
   kDeviceName,
   kStagedRows,
+  kProfileRows,
+  kSetProfile,
   kStatementCount
 };
 
@@ -132,6 +135,16 @@ constexpr std::array<std::string_view, kStatementCount> kSql = {
     "manufacturer_data, service_uuids, appearance, beacon_monitor_id, beacon_tx_power "
     "FROM sighting_staging WHERE interval_start = FROM_UNIXTIME(?) "
     "ORDER BY monitor_id, COALESCE(batch_seq, 0), scan_timestamp, staging_id",
+    // kProfileRows: kStagedRows' columns of the rows that can tell a device's class or vendor.
+    "SELECT monitor_id, COALESCE(batch_seq, 0), UNIX_TIMESTAMP(scan_timestamp), mac_address, "
+    "address_class, rssi, COALESCE(advert_count, 0), device_name, tx_power, company_ids, "
+    "manufacturer_data, service_uuids, appearance, beacon_monitor_id, beacon_tx_power "
+    "FROM sighting_staging WHERE interval_start = FROM_UNIXTIME(?) AND (company_ids IS NOT NULL "
+    "OR manufacturer_data IS NOT NULL OR service_uuids IS NOT NULL OR appearance IS NOT NULL "
+    "OR device_name <> '') ORDER BY staging_id",
+    // kSetProfile: NULL keeps what is known. last_seen = last_seen stops the seed's ON UPDATE.
+    "UPDATE ble_devices SET device_class = COALESCE(?, device_class), "
+    "vendor = COALESCE(?, vendor), last_seen = last_seen WHERE mac_address = ?",
 };
 
 // Rows per bulk execution: large enough for one round trip per ordinary scan, small enough that
@@ -284,6 +297,7 @@ class MariaDbStore final : public Store {
             outcome.sightings_changed = static_cast<int>(counts[0].Int(1));
             outcome.devices_added = static_cast<int>(counts[0].Int(2));
           }
+          StoreProfiles(s, interval_start);
           Get(s, kRecordRun)
               .Execute({ToDb(interval_start), static_cast<long long>(monitor),
                         static_cast<long long>(MillisecondsSince(started)),
@@ -345,6 +359,24 @@ class MariaDbStore final : public Store {
 
  private:
   void InsertReadings(Statement& statement, const Batch& batch);
+
+  // Sets ble_devices' class and vendor from the interval's payloads (blemon/device_class.h), in
+  // the processing transaction. C++ rather than SQL: the rules are the domain's, one for both
+  // stores.
+  static void StoreProfiles(Session& s, UtcTime interval_start) {
+    std::vector<Reading> readings;
+    for (const Row& r : Get(s, kProfileRows).Query({ToDb(interval_start)})) {
+      if (const auto mac = MacAddress::Parse(r.Text(3))) readings.push_back(StagedReading(*mac, r));
+    }
+    for (const auto& [mac, profile] : ProfileDevices(readings)) {
+      const Value device_class = profile.device_class == DeviceClass::kUnknown
+                                     ? Value(std::monostate{})
+                                     : Value(std::string(ToString(profile.device_class)));
+      const Value vendor =
+          profile.vendor ? Value(std::string(*profile.vendor)) : Value(std::monostate{});
+      Get(s, kSetProfile).Execute({device_class, vendor, mac.ToString()});
+    }
+  }
 
   // One row of kStagedRows as the reading that was staged. A payload column damaged by hand is
   // left out rather than failing the read.

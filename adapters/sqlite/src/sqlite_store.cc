@@ -7,6 +7,7 @@
 #include <string>
 #include <utility>
 
+#include "blemon/device_class.h"
 #include "blemon/errors.h"
 #include "blemon/payload_text.h"
 #include "connection.h"
@@ -326,6 +327,8 @@ class SqliteStore final : public Store {
         .Run();
     outcome.staging_rows = db_->Changes();
 
+    StoreProfiles(interval_start);
+
     // The lease could have run out while we worked: fence again right before committing.
     CheckFence(monitor, epoch);
     db_->Prepare(
@@ -579,6 +582,27 @@ class SqliteStore final : public Store {
     if (stored == computed) return false;
     ReplaceSighting(sighting_id, computed);
     return true;
+  }
+
+  // Sets ble_devices' class and vendor from the interval's payloads (blemon/device_class.h); NULL
+  // keeps what is known.
+  void StoreProfiles(UtcTime interval_start) {
+    std::vector<Reading> readings;
+    for (Batch& batch : StagedBatches(interval_start)) {
+      for (Reading& r : batch.readings) readings.push_back(std::move(r));
+    }
+    for (const auto& [mac, profile] : ProfileDevices(readings)) {
+      std::optional<std::string_view> device_class;
+      if (profile.device_class != DeviceClass::kUnknown)
+        device_class = ToString(profile.device_class);
+      db_->Prepare(
+             "UPDATE ble_devices SET device_class = coalesce(?1, device_class), "
+             "vendor = coalesce(?2, vendor) WHERE mac_address = ?3")
+          .Bind(1, device_class)
+          .Bind(2, profile.vendor)
+          .Bind(3, mac.ToString())
+          .Run();
+    }
   }
 
   // One row of StagedBatches' query (columns 3 on) as the reading that was staged. A payload

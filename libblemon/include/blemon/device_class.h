@@ -4,6 +4,7 @@
 // scanner heard (no lookup, no state). The rules and their sources are in device_class.cc; the
 // classes and their stored names in docs/database.md ("Device classes").
 
+#include <cstdint>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -34,6 +35,8 @@ std::optional<DeviceClass> DeviceClassFromString(std::string_view text);
 struct Classification {
   DeviceClass device_class = DeviceClass::kUnknown;
   std::string_view evidence;  // static text; empty for kUnknown
+  // The company whose manufacturer data gave the class (Apple for an iBeacon), if any.
+  std::optional<std::uint16_t> company_id;
 
   friend bool operator==(const Classification&, const Classification&) = default;
 };
@@ -53,7 +56,8 @@ struct DeviceProfile {
 
 // Per device of `readings`, the profile its most telling reading gives: the strongest reading
 // with a known class gives the class, the strongest naming a listed company the vendor (ties: the
-// first in order). Devices whose readings tell neither are left out.
+// first in order). A reading's vendor is the company whose data gave its class, else VendorOf.
+// Devices whose readings tell neither are left out.
 std::vector<std::pair<MacAddress, DeviceProfile>> ProfileDevices(
     const std::vector<Reading>& readings);
 
