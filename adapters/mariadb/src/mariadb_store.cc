@@ -142,9 +142,9 @@ constexpr std::array<std::string_view, kStatementCount> kSql = {
     "FROM sighting_staging WHERE interval_start = FROM_UNIXTIME(?) AND (company_ids IS NOT NULL "
     "OR manufacturer_data IS NOT NULL OR service_uuids IS NOT NULL OR appearance IS NOT NULL "
     "OR device_name <> '') ORDER BY staging_id",
-    // kSetProfile: NULL keeps what is known. last_seen = last_seen stops the seed's ON UPDATE.
-    "UPDATE ble_devices SET device_class = COALESCE(?, device_class), "
-    "vendor = COALESCE(?, vendor), last_seen = last_seen WHERE mac_address = ?",
+    // kSetProfile: the schema's procedure (definer's rights: the processor account may not
+    // UPDATE ble_devices itself).
+    "CALL blemon_set_device_profile(?, ?, ?)",
 };
 
 // Rows per bulk execution: large enough for one round trip per ordinary scan, small enough that
@@ -374,7 +374,7 @@ class MariaDbStore final : public Store {
                                      : Value(std::string(ToString(profile.device_class)));
       const Value vendor =
           profile.vendor ? Value(std::string(*profile.vendor)) : Value(std::monostate{});
-      Get(s, kSetProfile).Execute({device_class, vendor, mac.ToString()});
+      Get(s, kSetProfile).Execute({mac.ToString(), device_class, vendor});
     }
   }
 
