@@ -88,8 +88,8 @@ Report DevicesReport(const std::vector<DeviceSummary>& rows, const ReportFilter&
   for (const auto& row : rows) {
     // The original printed "Unknown" for a device never heard with a name.
     report.rows.push_back({row.mac, row.name ? Value(*row.name) : Value(std::string("Unknown")),
-                           text_or_null(row.device_class), text_or_null(row.vendor),
-                           row.monitors, row.sightings, static_cast<std::int64_t>(row.best_rssi),
+                           text_or_null(row.device_class), text_or_null(row.vendor), row.monitors,
+                           row.sightings, static_cast<std::int64_t>(row.best_rssi),
                            Decimal{row.avg_rssi}, row.last_seen});
     sightings += row.sightings;
     named += row.name ? 1 : 0;
