@@ -31,17 +31,21 @@ ALTER TABLE ble_devices
 -- The processor's one write to ble_devices outside blemon_process_interval: it runs with its
 -- definer's rights, so the processor account (blemon-admin grants) needs only EXECUTE on it, not
 -- UPDATE on ble_devices. NULL keeps what is known; last_seen = last_seen stops the seed's
--- ON UPDATE clause from moving it.
+-- ON UPDATE clause from moving it. The MAC is compared with an explicit collation: a parameter
+-- takes the database's default collation, which need not be the table's (a database created
+-- with utf8mb4_unicode_ci holds the seed's utf8mb4_general_ci tables), and mixing the two is
+-- an error.
 DELIMITER //
 CREATE OR REPLACE PROCEDURE blemon_set_device_profile(
-    IN p_mac_address VARCHAR(17), IN p_device_class VARCHAR(24), IN p_vendor VARCHAR(255))
+    IN p_mac_address VARCHAR(17) CHARACTER SET utf8mb4, IN p_device_class VARCHAR(24),
+    IN p_vendor VARCHAR(255))
 MODIFIES SQL DATA
 BEGIN
     UPDATE ble_devices
     SET device_class = COALESCE(p_device_class, device_class),
         vendor = COALESCE(p_vendor, vendor),
         last_seen = last_seen
-    WHERE mac_address = p_mac_address;
+    WHERE mac_address = p_mac_address COLLATE utf8mb4_general_ci;
 END //
 DELIMITER ;
 
