@@ -18,6 +18,37 @@ ALTER TABLE sighting_staging
     ADD COLUMN IF NOT EXISTS beacon_monitor_id INT NULL DEFAULT NULL,
     ADD COLUMN IF NOT EXISTS beacon_tx_power INT NULL DEFAULT NULL;
 
+-- What kind of device it is and who made it (docs/database.md, "Device classes"), set by the
+-- processor from the payload of each interval it processes (blemon's C++, after
+-- blemon_process_interval, in the same transaction; the procedure itself is unchanged). NULL
+-- until a reading tells: the original tool's rows never do.
+--   device_class  phone, watch, earbuds, tracker, beacon, computer, media, appliance or unknown
+--   vendor        the Bluetooth SIG company name of its manufacturer data, e.g. "Apple, Inc."
+ALTER TABLE ble_devices
+    ADD COLUMN IF NOT EXISTS device_class VARCHAR(24) NULL DEFAULT NULL,
+    ADD COLUMN IF NOT EXISTS vendor VARCHAR(255) NULL DEFAULT NULL;
+
+-- The processor's one write to ble_devices outside blemon_process_interval: it runs with its
+-- definer's rights, so the processor account (blemon-admin grants) needs only EXECUTE on it, not
+-- UPDATE on ble_devices. NULL keeps what is known; last_seen = last_seen stops the seed's
+-- ON UPDATE clause from moving it. The MAC is compared with an explicit collation: a parameter
+-- takes the database's default collation, which need not be the table's (a database created
+-- with utf8mb4_unicode_ci holds the seed's utf8mb4_general_ci tables), and mixing the two is
+-- an error.
+DELIMITER //
+CREATE OR REPLACE PROCEDURE blemon_set_device_profile(
+    IN p_mac_address VARCHAR(17) CHARACTER SET utf8mb4, IN p_device_class VARCHAR(24),
+    IN p_vendor VARCHAR(255))
+MODIFIES SQL DATA
+BEGIN
+    UPDATE ble_devices
+    SET device_class = COALESCE(p_device_class, device_class),
+        vendor = COALESCE(p_vendor, vendor),
+        last_seen = last_seen
+    WHERE mac_address = p_mac_address COLLATE utf8mb4_general_ci;
+END //
+DELIMITER ;
+
 -- Recorded by the file itself, as 001_blemon.sql does, so a run by hand with the mariadb client
 -- gives the same database as `blemon-admin migrate`.
 INSERT IGNORE INTO schema_version (version, name) VALUES (4, '004_payload');

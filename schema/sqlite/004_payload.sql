@@ -14,4 +14,9 @@ ALTER TABLE sighting_staging ADD COLUMN appearance INTEGER;
 ALTER TABLE sighting_staging ADD COLUMN beacon_monitor_id INTEGER;
 ALTER TABLE sighting_staging ADD COLUMN beacon_tx_power INTEGER;
 
+-- What kind of device it is and who made it, set by ProcessInterval from the interval's payloads;
+-- NULL until a reading tells (docs/database.md, "Device classes").
+ALTER TABLE ble_devices ADD COLUMN device_class TEXT;
+ALTER TABLE ble_devices ADD COLUMN vendor TEXT;
+
 INSERT INTO schema_version (version, description) VALUES (4, 'advert payload');

@@ -3,7 +3,10 @@
 // original tool's monitors insert with only the seed's columns — process as before.
 #include <gmock/gmock.h>
 
+#include <map>
+
 #include "blemon/best_rssi.h"
+#include "blemon/report_store.h"
 #include "store_contract.h"
 
 namespace blemon::testing {
@@ -156,6 +159,60 @@ TEST_P(AStore, ProcessesAndReadsBackRowsTheOriginalToolInserted) {
   const auto sightings = AllSightings();
   ASSERT_EQ(sightings.size(), 1u);
   EXPECT_EQ(sightings[0].sighting.rssi, -61);
+}
+
+// "class/vendor" of the device, "NULL" for a NULL column (SQLite 3.40 has no CONCAT).
+std::string ProfileOf(StoreHarness& harness, const std::string& mac) {
+  const auto column = [&](const std::string& name) {
+    return harness.QueryScalar("SELECT COALESCE(" + name +
+                               ", 'NULL') FROM ble_devices WHERE mac_address = '" + mac + "'");
+  };
+  return column("device_class") + "/" + column("vendor");
+}
+
+TEST_P(AStore, SetsEachDevicesClassAndVendorFromItsPayloadWhenProcessing) {
+  const MonitorId a = Register("kitchen");
+  ASSERT_TRUE(store_->StageBatch(MakeBatch(a, 1, T0(), T0(), ReadingsWithPayloads())));
+  ProcessAll(a, T0());
+  EXPECT_EQ(ProfileOf(*harness_, "4A:00:00:00:00:01"), "phone/Apple, Inc.");
+  EXPECT_EQ(ProfileOf(*harness_, "4A:00:00:00:00:02"), "beacon/Apple, Inc.");
+  EXPECT_EQ(ProfileOf(*harness_, "4A:00:00:00:00:03"), "watch/NULL");
+  EXPECT_EQ(ProfileOf(*harness_, "4A:00:00:00:00:04"), "NULL/NULL");
+  EXPECT_EQ(ProfileOf(*harness_, "4A:00:00:00:00:05"), "NULL/NULL");
+
+  // A later interval without payload keeps what is known; one that tells more adds to it.
+  std::vector<Reading> later = ReadingsWithPayloads();
+  for (Reading& r : later) r.payload = {};
+  later[2].company_ids = {0x0087};
+  ASSERT_TRUE(store_->StageBatch(MakeBatch(a, 2, T0() + kInterval, T0() + kInterval, later)));
+  ProcessAll(a, T0() + kInterval);
+  EXPECT_EQ(ProfileOf(*harness_, "4A:00:00:00:00:01"), "phone/Apple, Inc.");
+  EXPECT_EQ(ProfileOf(*harness_, "4A:00:00:00:00:03"), "watch/Garmin International, Inc.");
+}
+
+TEST_P(AStore, ReportsTheClassAndVendorItSetInTheDevicesReport) {
+  const MonitorId a = Register("kitchen");
+  ASSERT_TRUE(store_->StageBatch(MakeBatch(a, 1, T0(), T0(), ReadingsWithPayloads())));
+  ProcessAll(a, T0());
+  const auto devices = harness_->OpenReports()->Devices(
+      {.from = T0(), .to = T0() + kInterval, .monitor = std::nullopt, .hour_shift = Seconds(0)});
+  std::map<std::string, std::pair<std::optional<std::string>, std::optional<std::string>>> found;
+  for (const DeviceSummary& d : devices) found[d.mac] = {d.device_class, d.vendor};
+  ASSERT_EQ(found.size(), 5u);
+  EXPECT_EQ(found["4A:00:00:00:00:01"].first, "phone");
+  EXPECT_EQ(found["4A:00:00:00:00:01"].second, "Apple, Inc.");
+  EXPECT_EQ(found["4A:00:00:00:00:03"].first, "watch");
+  EXPECT_EQ(found["4A:00:00:00:00:03"].second, std::nullopt);
+  EXPECT_EQ(found["4A:00:00:00:00:05"].first, std::nullopt);
+}
+
+TEST_P(AStore, KeepsTheLastSeenTimeWhenSettingAProfile) {
+  const MonitorId a = Register("kitchen");
+  ASSERT_TRUE(store_->StageBatch(MakeBatch(a, 1, T0(), T0() + 7s, ReadingsWithPayloads())));
+  ProcessAll(a, T0());
+  EXPECT_EQ(harness_->QueryScalar("SELECT last_seen FROM ble_devices WHERE mac_address = "
+                                  "'4A:00:00:00:00:01'"),
+            "2026-03-01 10:00:07");
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <array>
 #include <chrono>
 
+#include "blemon/device_class.h"
 #include "blemon/errors.h"
 #include "blemon/identity.h"
 #include "blemon/payload_text.h"
@@ -48,6 +49,8 @@ enum StatementId {
   kStagedPrivateAddresses,
   kLearnKey,
   kLinkIdentityDevice,
+  kProfileRows,
+  kSetProfile,
   kStatementCount
 };
 
@@ -145,6 +148,18 @@ constexpr std::array<std::string_view, kStatementCount> kSql = {
     // kLinkIdentityDevice: after the merge has made the row of the identity's first address.
     "UPDATE identities SET device_id = (SELECT device_id FROM ble_devices WHERE mac_address = ?) "
     "WHERE identity_id = ?",
+    // kProfileRows: what the interval's rows can tell of each device's class and vendor, once per
+    // distinct payload and name with its strongest RSSI (a hundred monitors hearing one advert
+    // give one row, not a hundred).
+    "SELECT mac_address, MAX(rssi), device_name, company_ids, manufacturer_data, service_uuids, "
+    "appearance FROM sighting_staging WHERE interval_start = FROM_UNIXTIME(?) "
+    "AND (company_ids IS NOT NULL OR manufacturer_data IS NOT NULL OR service_uuids IS NOT NULL "
+    "OR appearance IS NOT NULL OR device_name <> '') "
+    "GROUP BY mac_address, device_name, company_ids, manufacturer_data, service_uuids, "
+    "appearance",
+    // kSetProfile: the schema's procedure (definer's rights: the processor account may not
+    // UPDATE ble_devices itself).
+    "CALL blemon_set_device_profile(?, ?, ?)",
 };
 
 // Rows per bulk execution: large enough for one round trip per ordinary scan, small enough that
@@ -303,6 +318,7 @@ class MariaDbStore final : public Store {
             outcome.sightings_changed = static_cast<int>(counts[0].Int(1));
             outcome.devices_added = static_cast<int>(counts[0].Int(2));
           }
+          StoreProfiles(s, interval_start);
           Get(s, kRecordRun)
               .Execute({ToDb(interval_start), static_cast<long long>(monitor),
                         static_cast<long long>(MillisecondsSince(started)),
@@ -368,6 +384,32 @@ class MariaDbStore final : public Store {
 
   // Resolution of private addresses to enrolled identities, its cache kept across intervals.
   AddressAttributor attributor_;
+
+  // Sets ble_devices' class and vendor from the interval's payloads (blemon/device_class.h), in
+  // the processing transaction. C++ rather than SQL: the rules are the domain's, one for both
+  // stores.
+  static void StoreProfiles(Session& s, UtcTime interval_start) {
+    std::vector<Reading> readings;
+    for (const Row& r : Get(s, kProfileRows).Query({ToDb(interval_start)})) {
+      const auto mac = MacAddress::Parse(r.Text(0));
+      if (!mac) continue;
+      readings.push_back(ProfileReading(*mac, static_cast<int>(r.Int(1)), r.OptionalText(2),
+                                        PayloadColumns{.company_ids = r.OptionalText(3),
+                                                       .manufacturer_data = r.OptionalText(4),
+                                                       .service_uuids = r.OptionalText(5),
+                                                       .appearance = r.OptionalInt(6),
+                                                       .beacon_monitor_id = std::nullopt,
+                                                       .beacon_tx_power = std::nullopt}));
+    }
+    for (const auto& [mac, profile] : ProfileDevices(readings)) {
+      const Value device_class = profile.device_class == DeviceClass::kUnknown
+                                     ? Value(std::monostate{})
+                                     : Value(std::string(ToString(profile.device_class)));
+      const Value vendor =
+          profile.vendor ? Value(std::string(*profile.vendor)) : Value(std::monostate{});
+      Get(s, kSetProfile).Execute({mac.ToString(), device_class, vendor});
+    }
+  }
 
   // One row of kStagedRows as the reading that was staged. A payload column damaged by hand is
   // left out rather than failing the read.

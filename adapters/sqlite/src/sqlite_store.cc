@@ -7,6 +7,7 @@
 #include <string>
 #include <utility>
 
+#include "blemon/device_class.h"
 #include "blemon/errors.h"
 #include "blemon/identity.h"
 #include "blemon/payload_text.h"
@@ -329,6 +330,8 @@ class SqliteStore final : public Store {
         .Run();
     outcome.staging_rows = db_->Changes();
 
+    StoreProfiles(interval_start);
+
     // The lease could have run out while we worked: fence again right before committing.
     CheckFence(monitor, epoch);
     db_->Prepare(
@@ -648,6 +651,44 @@ class SqliteStore final : public Store {
     if (stored == computed) return false;
     ReplaceSighting(sighting_id, computed);
     return true;
+  }
+
+  // Sets ble_devices' class and vendor from the interval's payloads (blemon/device_class.h); NULL
+  // keeps what is known.
+  void StoreProfiles(UtcTime interval_start) {
+    std::vector<Reading> readings;
+    // Once per distinct payload and name, with its strongest RSSI: many monitors hearing one
+    // advert give one row.
+    auto rows = db_->Prepare(
+        "SELECT mac_address, max(rssi), device_name, company_ids, manufacturer_data, "
+        "service_uuids, appearance FROM sighting_staging WHERE interval_start = ?1 "
+        "AND (company_ids IS NOT NULL OR manufacturer_data IS NOT NULL OR service_uuids IS NOT "
+        "NULL OR appearance IS NOT NULL OR device_name <> '') GROUP BY mac_address, device_name, "
+        "company_ids, manufacturer_data, service_uuids, appearance");
+    rows.Bind(1, FormatUtc(interval_start));
+    while (rows.Step()) {
+      const auto mac = MacAddress::Parse(rows.Text(0));
+      if (!mac) continue;  // ReadStagedInterval has refused such a row already
+      readings.push_back(ProfileReading(*mac, static_cast<int>(rows.Int(1)), rows.OptionalText(2),
+                                        PayloadColumns{.company_ids = rows.OptionalText(3),
+                                                       .manufacturer_data = rows.OptionalText(4),
+                                                       .service_uuids = rows.OptionalText(5),
+                                                       .appearance = rows.OptionalInt(6),
+                                                       .beacon_monitor_id = std::nullopt,
+                                                       .beacon_tx_power = std::nullopt}));
+    }
+    for (const auto& [mac, profile] : ProfileDevices(readings)) {
+      std::optional<std::string_view> device_class;
+      if (profile.device_class != DeviceClass::kUnknown)
+        device_class = ToString(profile.device_class);
+      db_->Prepare(
+             "UPDATE ble_devices SET device_class = coalesce(?1, device_class), "
+             "vendor = coalesce(?2, vendor) WHERE mac_address = ?3")
+          .Bind(1, device_class)
+          .Bind(2, profile.vendor)
+          .Bind(3, mac.ToString())
+          .Run();
+    }
   }
 
   // One row of StagedBatches' query (columns 3 on) as the reading that was staged. A payload

@@ -292,6 +292,36 @@ TEST_F(AMigration, UpgradesAVersionThreeDatabaseWithItsDataAndItsRowsStillProces
   EXPECT_EQ(store->ProcessInterval(next, 1, lease.epoch).devices_added, 1);
 }
 
+TEST_F(AMigration, SetsDeviceClassesInADatabaseWhoseDefaultCollationIsNotTheTables) {
+  // As operations.md creates it: the database's default collation is utf8mb4_unicode_ci, the
+  // tables' utf8mb4_general_ci. blemon_set_device_profile's MAC parameter must still compare.
+  DatabaseSettings db = peer_.Admin(UniqueDatabaseName("unicode"));
+  TestSql(peer_.Admin(""), false)
+      .Exec("CREATE DATABASE `" + db.database +
+            "` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci");
+  databases_.push_back(db.database);
+  mariadb::Migrate(db);
+  auto store = mariadb::OpenStore(db);
+  const MonitorId monitor = store->RegisterMonitor({"kitchen", "Kitchen", ""});
+  const UtcTime t0 = std::chrono::sys_days{std::chrono::year{2026} / 3 / 1} + 10h;
+  Reading airpods{.mac = *MacAddress::Parse("4A:00:00:00:00:07"),
+                  .address_class = AddressClass::kResolvablePrivate,
+                  .rssi = -55,
+                  .advert_count = 1,
+                  .name = std::nullopt,
+                  .tx_power = std::nullopt,
+                  .company_ids = {0x004C},
+                  .payload = {.manufacturer_data = {{.company_id = 0x004C, .prefix = {0x07, 0x19}}},
+                              .service_uuids = {},
+                              .appearance = std::nullopt,
+                              .monitor_beacon = std::nullopt}};
+  ASSERT_TRUE(store->StageBatch({monitor, 1, t0, t0, {airpods}}));
+  const auto lease = store->ClaimLease(monitor, Seconds(60));
+  store->ProcessInterval(t0, monitor, lease.epoch);
+  EXPECT_EQ(TestSql(db).Scalar("SELECT CONCAT(device_class, '/', vendor) FROM ble_devices"),
+            "earbuds/Apple, Inc.");
+}
+
 TEST_F(AMigration, ConvertsAThreeByteUtf8SeedSoEmojiNamesAreStored) {
   const DatabaseSettings db = NewDatabase("utf8mb3");
   TestSql sql(db);
