@@ -53,6 +53,9 @@ class ReopeningStore final : public Store {
   std::optional<std::optional<std::string>> DeviceName(const MacAddress& mac) override {
     return Inner().DeviceName(mac);
   }
+  std::vector<Batch> StagedBatches(UtcTime interval_start) override {
+    return Inner().StagedBatches(interval_start);
+  }
 
   bool is_open() const { return inner_ != nullptr; }
 
