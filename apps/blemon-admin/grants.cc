@@ -41,7 +41,8 @@ const TableRights kScanner = {
 
 // The processor adds the lease (one conditional UPDATE and a locking read), the pending
 // intervals query and the record of each run; the merge itself runs inside
-// blemon_process_interval.
+// blemon_process_interval, and setting a device's class and vendor inside
+// blemon_set_device_profile (both with their definer's rights).
 // Presence (docs/presence.md) reads each processed interval's sightings with their rooms and the
 // watch list, rewrites its state and progress, adds events and occupancy (REPLACE: INSERT and
 // DELETE) and marks events published.
@@ -116,8 +117,10 @@ std::string GrantStatements(const GrantOptions& o) {
   create(o.processor_user, "Processor: the monitor with process_intervals = true (also scans).");
   grant(o.processor_user, kScanner);
   grant(o.processor_user, kProcessorExtra);
-  out += fmt::format("GRANT EXECUTE ON PROCEDURE {}.{} TO {};\n", db,
-                     Ident("blemon_process_interval"), account(o.processor_user));
+  for (const char* procedure : {"blemon_process_interval", "blemon_set_device_profile"}) {
+    out += fmt::format("GRANT EXECUTE ON PROCEDURE {}.{} TO {};\n", db, Ident(procedure),
+                       account(o.processor_user));
+  }
   create(o.report_user, "Reporting: blemon-report, blemon-dashboard and ad-hoc SQL, read-only.");
   out += fmt::format("GRANT SELECT ON {}.* TO {};\n", db, account(o.report_user));
   if (!o.admin_user.empty()) {

@@ -307,6 +307,20 @@ Classification ClassifyPayload(const AdvertPayload& payload, std::optional<std::
   return {};
 }
 
+Reading ProfileReading(const MacAddress& mac, int rssi, std::optional<std::string> name,
+                       const PayloadColumns& columns) {
+  Reading reading{.mac = mac,
+                  .address_class = AddressClass::kPublic,
+                  .rssi = rssi,
+                  .advert_count = 0,
+                  .name = std::move(name),
+                  .tx_power = std::nullopt,
+                  .company_ids = {},
+                  .payload = {}};
+  FromPayloadColumns(columns, reading);
+  return reading;
+}
+
 std::vector<std::pair<MacAddress, DeviceProfile>> ProfileDevices(
     const std::vector<Reading>& readings) {
   struct Best {

@@ -28,6 +28,23 @@ ALTER TABLE ble_devices
     ADD COLUMN IF NOT EXISTS device_class VARCHAR(24) NULL DEFAULT NULL,
     ADD COLUMN IF NOT EXISTS vendor VARCHAR(255) NULL DEFAULT NULL;
 
+-- The processor's one write to ble_devices outside blemon_process_interval: it runs with its
+-- definer's rights, so the processor account (blemon-admin grants) needs only EXECUTE on it, not
+-- UPDATE on ble_devices. NULL keeps what is known; last_seen = last_seen stops the seed's
+-- ON UPDATE clause from moving it.
+DELIMITER //
+CREATE OR REPLACE PROCEDURE blemon_set_device_profile(
+    IN p_mac_address VARCHAR(17), IN p_device_class VARCHAR(24), IN p_vendor VARCHAR(255))
+MODIFIES SQL DATA
+BEGIN
+    UPDATE ble_devices
+    SET device_class = COALESCE(p_device_class, device_class),
+        vendor = COALESCE(p_vendor, vendor),
+        last_seen = last_seen
+    WHERE mac_address = p_mac_address;
+END //
+DELIMITER ;
+
 -- Recorded by the file itself, as 001_blemon.sql does, so a run by hand with the mariadb client
 -- gives the same database as `blemon-admin migrate`.
 INSERT IGNORE INTO schema_version (version, name) VALUES (4, '004_payload');

@@ -3,7 +3,10 @@
 // original tool's monitors insert with only the seed's columns — process as before.
 #include <gmock/gmock.h>
 
+#include <map>
+
 #include "blemon/best_rssi.h"
+#include "blemon/report_store.h"
 #include "store_contract.h"
 
 namespace blemon::testing {
@@ -185,6 +188,22 @@ TEST_P(AStore, SetsEachDevicesClassAndVendorFromItsPayloadWhenProcessing) {
   ProcessAll(a, T0() + kInterval);
   EXPECT_EQ(ProfileOf(*harness_, "4A:00:00:00:00:01"), "phone/Apple, Inc.");
   EXPECT_EQ(ProfileOf(*harness_, "4A:00:00:00:00:03"), "watch/Garmin International, Inc.");
+}
+
+TEST_P(AStore, ReportsTheClassAndVendorItSetInTheDevicesReport) {
+  const MonitorId a = Register("kitchen");
+  ASSERT_TRUE(store_->StageBatch(MakeBatch(a, 1, T0(), T0(), ReadingsWithPayloads())));
+  ProcessAll(a, T0());
+  const auto devices = harness_->OpenReports()->Devices(
+      {.from = T0(), .to = T0() + kInterval, .monitor = std::nullopt, .hour_shift = Seconds(0)});
+  std::map<std::string, std::pair<std::optional<std::string>, std::optional<std::string>>> found;
+  for (const DeviceSummary& d : devices) found[d.mac] = {d.device_class, d.vendor};
+  ASSERT_EQ(found.size(), 5u);
+  EXPECT_EQ(found["4A:00:00:00:00:01"].first, "phone");
+  EXPECT_EQ(found["4A:00:00:00:00:01"].second, "Apple, Inc.");
+  EXPECT_EQ(found["4A:00:00:00:00:03"].first, "watch");
+  EXPECT_EQ(found["4A:00:00:00:00:03"].second, std::nullopt);
+  EXPECT_EQ(found["4A:00:00:00:00:05"].first, std::nullopt);
 }
 
 TEST_P(AStore, KeepsTheLastSeenTimeWhenSettingAProfile) {

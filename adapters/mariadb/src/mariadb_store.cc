@@ -130,16 +130,18 @@ constexpr std::array<std::string_view, kStatementCount> kSql = {
     "manufacturer_data, service_uuids, appearance, beacon_monitor_id, beacon_tx_power "
     "FROM sighting_staging WHERE interval_start = FROM_UNIXTIME(?) "
     "ORDER BY monitor_id, COALESCE(batch_seq, 0), scan_timestamp, staging_id",
-    // kProfileRows: kStagedRows' columns of the rows that can tell a device's class or vendor.
-    "SELECT monitor_id, COALESCE(batch_seq, 0), UNIX_TIMESTAMP(scan_timestamp), mac_address, "
-    "address_class, rssi, COALESCE(advert_count, 0), device_name, tx_power, company_ids, "
-    "manufacturer_data, service_uuids, appearance, beacon_monitor_id, beacon_tx_power "
-    "FROM sighting_staging WHERE interval_start = FROM_UNIXTIME(?) AND (company_ids IS NOT NULL "
-    "OR manufacturer_data IS NOT NULL OR service_uuids IS NOT NULL OR appearance IS NOT NULL "
-    "OR device_name <> '') ORDER BY staging_id",
-    // kSetProfile: NULL keeps what is known. last_seen = last_seen stops the seed's ON UPDATE.
-    "UPDATE ble_devices SET device_class = COALESCE(?, device_class), "
-    "vendor = COALESCE(?, vendor), last_seen = last_seen WHERE mac_address = ?",
+    // kProfileRows: what the interval's rows can tell of each device's class and vendor, once per
+    // distinct payload and name with its strongest RSSI (a hundred monitors hearing one advert
+    // give one row, not a hundred).
+    "SELECT mac_address, MAX(rssi), device_name, company_ids, manufacturer_data, service_uuids, "
+    "appearance FROM sighting_staging WHERE interval_start = FROM_UNIXTIME(?) "
+    "AND (company_ids IS NOT NULL OR manufacturer_data IS NOT NULL OR service_uuids IS NOT NULL "
+    "OR appearance IS NOT NULL OR device_name <> '') "
+    "GROUP BY mac_address, device_name, company_ids, manufacturer_data, service_uuids, "
+    "appearance",
+    // kSetProfile: the schema's procedure (definer's rights: the processor account may not
+    // UPDATE ble_devices itself).
+    "CALL blemon_set_device_profile(?, ?, ?)",
 };
 
 // Rows per bulk execution: large enough for one round trip per ordinary scan, small enough that
@@ -352,7 +354,15 @@ class MariaDbStore final : public Store {
   static void StoreProfiles(Session& s, UtcTime interval_start) {
     std::vector<Reading> readings;
     for (const Row& r : Get(s, kProfileRows).Query({ToDb(interval_start)})) {
-      if (const auto mac = MacAddress::Parse(r.Text(3))) readings.push_back(StagedReading(*mac, r));
+      const auto mac = MacAddress::Parse(r.Text(0));
+      if (!mac) continue;
+      readings.push_back(ProfileReading(*mac, static_cast<int>(r.Int(1)), r.OptionalText(2),
+                                        PayloadColumns{.company_ids = r.OptionalText(3),
+                                                       .manufacturer_data = r.OptionalText(4),
+                                                       .service_uuids = r.OptionalText(5),
+                                                       .appearance = r.OptionalInt(6),
+                                                       .beacon_monitor_id = std::nullopt,
+                                                       .beacon_tx_power = std::nullopt}));
     }
     for (const auto& [mac, profile] : ProfileDevices(readings)) {
       const Value device_class = profile.device_class == DeviceClass::kUnknown
@@ -360,7 +370,7 @@ class MariaDbStore final : public Store {
                                      : Value(std::string(ToString(profile.device_class)));
       const Value vendor =
           profile.vendor ? Value(std::string(*profile.vendor)) : Value(std::monostate{});
-      Get(s, kSetProfile).Execute({device_class, vendor, mac.ToString()});
+      Get(s, kSetProfile).Execute({mac.ToString(), device_class, vendor});
     }
   }
 

@@ -579,8 +579,25 @@ class SqliteStore final : public Store {
   // keeps what is known.
   void StoreProfiles(UtcTime interval_start) {
     std::vector<Reading> readings;
-    for (Batch& batch : StagedBatches(interval_start)) {
-      for (Reading& r : batch.readings) readings.push_back(std::move(r));
+    // Once per distinct payload and name, with its strongest RSSI: many monitors hearing one
+    // advert give one row.
+    auto rows = db_->Prepare(
+        "SELECT mac_address, max(rssi), device_name, company_ids, manufacturer_data, "
+        "service_uuids, appearance FROM sighting_staging WHERE interval_start = ?1 "
+        "AND (company_ids IS NOT NULL OR manufacturer_data IS NOT NULL OR service_uuids IS NOT "
+        "NULL OR appearance IS NOT NULL OR device_name <> '') GROUP BY mac_address, device_name, "
+        "company_ids, manufacturer_data, service_uuids, appearance");
+    rows.Bind(1, FormatUtc(interval_start));
+    while (rows.Step()) {
+      const auto mac = MacAddress::Parse(rows.Text(0));
+      if (!mac) continue;  // ReadStagedInterval has refused such a row already
+      readings.push_back(ProfileReading(*mac, static_cast<int>(rows.Int(1)), rows.OptionalText(2),
+                                        PayloadColumns{.company_ids = rows.OptionalText(3),
+                                                       .manufacturer_data = rows.OptionalText(4),
+                                                       .service_uuids = rows.OptionalText(5),
+                                                       .appearance = rows.OptionalInt(6),
+                                                       .beacon_monitor_id = std::nullopt,
+                                                       .beacon_tx_power = std::nullopt}));
     }
     for (const auto& [mac, profile] : ProfileDevices(readings)) {
       std::optional<std::string_view> device_class;

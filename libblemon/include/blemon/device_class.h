@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "blemon/mac_address.h"
+#include "blemon/payload_text.h"
 #include "blemon/reading.h"
 
 namespace blemon {
@@ -53,6 +54,11 @@ struct DeviceProfile {
   DeviceClass device_class = DeviceClass::kUnknown;
   std::optional<std::string_view> vendor;  // blemon/vendor.h's VendorOf
 };
+
+// A reading as far as ProfileDevices looks at it: the MAC, an RSSI, the name and the payload
+// columns of a staged row (blemon/payload_text.h). A damaged payload column is left out.
+Reading ProfileReading(const MacAddress& mac, int rssi, std::optional<std::string> name,
+                       const PayloadColumns& columns);
 
 // Per device of `readings`, the profile its most telling reading gives: the strongest reading
 // with a known class gives the class, the strongest naming a listed company the vendor (ties: the
