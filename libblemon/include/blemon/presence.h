@@ -85,8 +85,8 @@ struct WatchedState {
 struct RoomOccupancy {
   std::string room;
   int devices = 0;  // devices (all, not only watched ones) whose room it was in the interval
-  // The same devices split by class: device_class where known, else the address class
-  // ("public", "random-static", ...). The counts add up to `devices`.
+  // The same devices split by ble_devices.device_class ("phone", "watch", "earbuds", ...;
+  // "unknown" when not classified). The counts add up to `devices`.
   std::map<std::string, int> by_class;
 
   friend bool operator==(const RoomOccupancy&, const RoomOccupancy&) = default;

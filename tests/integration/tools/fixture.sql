@@ -69,11 +69,11 @@ VALUES ('pixel', 'AA:BB:CC:00:00:01', 1, 'Living Room', '2026-02-22 11:45:00'),
        ('buds', 'AA:BB:CC:00:00:05', 0, 'Living Room', '2026-02-22 10:00:00');
 
 INSERT INTO presence_occupancy (interval_start, room, device_class, devices)
-VALUES ('2026-02-21 08:00:00', 'Living Room', 'public', 1),
-       ('2026-02-22 09:00:00', 'Living Room', 'public', 2),
-       ('2026-02-22 09:00:00', 'Küche', 'public', 1),
-       ('2026-02-22 09:05:00', 'Living Room', 'public', 1),
+VALUES ('2026-02-21 08:00:00', 'Living Room', 'phone', 1),
+       ('2026-02-22 09:00:00', 'Living Room', 'phone', 2),
+       ('2026-02-22 09:00:00', 'Küche', 'phone', 1),
+       ('2026-02-22 09:05:00', 'Living Room', 'phone', 1),
        ('2026-02-22 09:05:00', 'Küche', 'unknown', 1),
-       ('2026-02-22 10:00:00', 'Living Room', 'random-static', 1),
-       ('2026-02-22 10:00:00', 'Küche', 'public', 1),
-       ('2026-02-22 11:45:00', 'Living Room', 'public', 1);
+       ('2026-02-22 10:00:00', 'Living Room', 'earbuds', 1),
+       ('2026-02-22 10:00:00', 'Küche', 'phone', 1),
+       ('2026-02-22 11:45:00', 'Living Room', 'phone', 1);
