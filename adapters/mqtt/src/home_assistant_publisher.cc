@@ -6,6 +6,11 @@ namespace blemon::mqtt {
 
 std::vector<OutgoingMessage> HomeAssistantPublisher::NotYetAnnounced(
     std::vector<OutgoingMessage> configs) {
+  // A new connection may be to a broker that lost its retained messages: announce again.
+  if (const int connections = mqtt_.connections(); connections != connections_seen_) {
+    connections_seen_ = connections;
+    announced_.clear();
+  }
   std::vector<OutgoingMessage> fresh;
   for (auto& config : configs) {
     auto& sent = announced_[config.topic];
