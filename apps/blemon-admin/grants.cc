@@ -41,10 +41,21 @@ const TableRights kScanner = {
 
 // The processor adds the lease (one conditional UPDATE and a locking read), the pending
 // intervals query and the record of each run; the merge itself runs inside
-// blemon_process_interval.
+// blemon_process_interval, and setting a device's class and vendor inside
+// blemon_set_device_profile (both with their definer's rights).
+// Presence (docs/presence.md) reads each processed interval's sightings with their rooms and the
+// watch list, rewrites its state and progress, adds events and occupancy (REPLACE: INSERT and
+// DELETE) and marks events published.
 const TableRights kProcessorExtra = {
     {"processor_lease", "SELECT, UPDATE"},
     {"processing_runs", "INSERT"},
+    {"device_sightings", "SELECT"},
+    {"ble_devices", "SELECT"},
+    {"watch_list", "SELECT"},
+    {"presence_state", "SELECT, INSERT, DELETE"},
+    {"presence_progress", "SELECT, UPDATE"},
+    {"presence_events", "SELECT, INSERT, UPDATE"},
+    {"presence_occupancy", "SELECT, INSERT, DELETE"},
 };
 
 // Everything migrations and maintenance do on the database, and nothing on any other.
@@ -61,7 +72,9 @@ std::string SchemaGuard(const std::string& database) {
       "BEGIN NOT ATOMIC\n"
       "  IF (SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = {0} AND\n"
       "      table_name IN ('monitors', 'staging_batches', 'fleet_settings', 'processor_lease',\n"
-      "                     'sighting_staging', 'schema_version', 'processing_runs')) < 7 THEN\n"
+      "                     'sighting_staging', 'schema_version', 'processing_runs',\n"
+      "                     'watch_list', 'presence_state', 'presence_progress',\n"
+      "                     'presence_events', 'presence_occupancy')) < 12 THEN\n"
       "    SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT =\n"
       "      {1};\n"
       "  END IF;\n"
@@ -104,8 +117,10 @@ std::string GrantStatements(const GrantOptions& o) {
   create(o.processor_user, "Processor: the monitor with process_intervals = true (also scans).");
   grant(o.processor_user, kScanner);
   grant(o.processor_user, kProcessorExtra);
-  out += fmt::format("GRANT EXECUTE ON PROCEDURE {}.{} TO {};\n", db,
-                     Ident("blemon_process_interval"), account(o.processor_user));
+  for (const char* procedure : {"blemon_process_interval", "blemon_set_device_profile"}) {
+    out += fmt::format("GRANT EXECUTE ON PROCEDURE {}.{} TO {};\n", db, Ident(procedure),
+                       account(o.processor_user));
+  }
   create(o.report_user, "Reporting: blemon-report, blemon-dashboard and ad-hoc SQL, read-only.");
   out += fmt::format("GRANT SELECT ON {}.* TO {};\n", db, account(o.report_user));
   if (!o.admin_user.empty()) {

@@ -1,6 +1,6 @@
 // blemon-admin: the operator's tool. check (the original test_db.py), migrate, cleanup-staging,
-// archive, processor status / release (the README's "clear stale claim"), grants, and the alert
-// delivery log.
+// archive, processor status / release (the README's "clear stale claim"), grants, the presence
+// watch list (watch add / list / remove), and the alert delivery log.
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -21,6 +21,7 @@
 #include "blemon/report/local_time.h"
 #include "blemon/scan_health.h"
 #include "grants.h"
+#include "watch.h"
 
 namespace {
 
@@ -222,6 +223,11 @@ struct CommandLine {
   CLI::App* alerts = nullptr;
   std::string alerts_state_directory;
   int alerts_limit = 50;
+  std::string watch_name;
+  std::string watch_mac;
+  CLI::App* watch_add = nullptr;
+  CLI::App* watch_list = nullptr;
+  CLI::App* watch_remove = nullptr;
 };
 
 void DefineMaintenance(CLI::App& cli, CommandLine& c) {
@@ -272,6 +278,36 @@ void DefineGrants(CLI::App& cli, CommandLine& c) {
                        "the database (default: database.database of the config, else ble_monitor)");
 }
 
+void DefineWatch(CLI::App& cli, CommandLine& c) {
+  auto* watch = cli.add_subcommand("watch", "the devices whose presence is followed");
+  watch->require_subcommand(1);
+  c.watch_add = watch->add_subcommand("add", "watch a device by its MAC address");
+  c.watch_add->add_option("NAME", c.watch_name, "a name for it, 1 to 64 characters")->required();
+  c.watch_add->add_option("--mac", c.watch_mac, "its address, AA:BB:CC:DD:EE:FF")->required();
+  c.watch_list = watch->add_subcommand("list", "the watch list with each device's presence");
+  c.watch_remove = watch->add_subcommand("remove", "stop watching a device");
+  c.watch_remove->add_option("NAME", c.watch_name, "its name on the watch list")->required();
+}
+
+// The watch commands, on the presence side of the store.
+int Watch(const CommandLine& c, const blemon::DatabaseSettings& database) {
+  std::optional<blemon::WatchEntry> entry;
+  if (c.watch_add->parsed()) {
+    std::string why;
+    entry = blemon::admin::WatchEntryOf(c.watch_name, c.watch_mac, &why);
+    if (!entry) {
+      fmt::print(stderr, "blemon-admin: watch add: {}\n", why);
+      return app::kExitUsage;
+    }
+  }
+  return app::ExitCodeOfStoreWork("blemon-admin", [&] {
+    auto store = app::OpenPresenceStore(database);
+    if (entry) return blemon::admin::WatchAdd(*store, *entry);
+    if (c.watch_list->parsed()) return blemon::admin::WatchList(*store);
+    return blemon::admin::WatchRemove(*store, c.watch_name);
+  });
+}
+
 // Grants need no connection: without a config file (the database server has none) they are for
 // the default database. Only a config that chose SQLite makes them meaningless.
 int Grants(CommandLine& c, const app::LoadedConfig& loaded) {
@@ -304,6 +340,7 @@ int Run(int argc, char** argv) {
   app::AddVersionFlag(cli, "blemon-admin");
   DefineMaintenance(cli, c);
   DefineGrants(cli, c);
+  DefineWatch(cli, c);
   if (const auto exit_code = app::ParseCommandLine(cli, "blemon-admin", argc, argv)) {
     return *exit_code;
   }
@@ -316,6 +353,9 @@ int Run(int argc, char** argv) {
   if (c.alerts->parsed()) return Alerts(loaded, c.alerts_state_directory, c.alerts_limit);
 
   const auto& database = loaded.config.database;
+  if (c.watch_add->parsed() || c.watch_list->parsed() || c.watch_remove->parsed()) {
+    return Watch(c, database);
+  }
   return app::ExitCodeOfStoreWork("blemon-admin", [&] {
     auto store = app::OpenAdminStore(database);
     if (c.check->parsed()) return Check(*store, loaded);

@@ -1,5 +1,6 @@
-// blemon-report: the original ble_reporter.py's hourly, monitors and devices reports, as a
-// table for people or csv/json for scripts, from the store the config file names.
+// blemon-report: the original ble_reporter.py's hourly, monitors and devices reports, and the
+// presence reports (occupancy, visits, presence), as a table for people or csv/json for scripts,
+// from the store the config file names.
 
 #include <fmt/format.h>
 
@@ -18,6 +19,7 @@
 #include "blemon/app/exit_codes.h"
 #include "blemon/app/tool.h"
 #include "blemon/report/local_time.h"
+#include "blemon/report/presence_reports.h"
 #include "blemon/report/render.h"
 #include "blemon/report/reports.h"
 #include "blemon/report/span.h"
@@ -47,14 +49,15 @@ struct Arguments {
 // (--help, --version, a usage mistake), or nothing.
 std::optional<int> ParseArguments(int argc, char** argv, Arguments* args) {
   CLI::App cli{"blemon-report: hourly, monitor and device reports from the blemon database"};
-  cli.add_option("--report", args->kind, "hourly, monitors or devices")
-      ->check(CLI::IsMember({"hourly", "monitors", "devices"}))
+  cli.add_option("--report", args->kind,
+                 "hourly, monitors or devices; occupancy, visits or presence")
+      ->check(CLI::IsMember({"hourly", "monitors", "devices", "occupancy", "visits", "presence"}))
       ->capture_default_str();
   cli.add_option("-s,--start-date", args->start, "first local day, YYYY-MM-DD (inclusive)");
   cli.add_option("-e,--end-date", args->end, "last local day, YYYY-MM-DD (inclusive)");
   cli.add_option("-m,--monitor", args->monitor, "only this monitor (by name)");
   cli.add_option("--hours", args->hours,
-                 "devices and monitors reports: the last N hours (when no dates are given)")
+                 "all but the hourly report: the last N hours (when no dates are given)")
       ->check(app::WholeNumber(1, 24 * 366))
       ->capture_default_str();
   cli.add_option("-f,--format", args->format_name, "table, csv or json")
@@ -90,12 +93,10 @@ ReportFilter FilterOf(const Arguments& args, UtcTime now) {
 // Reads the report `kind` names from the store and prints it in `format_name` on stdout (and its
 // note, if any, on stderr). Returns 0, or 74 (EX_IOERR) when stdout went away; store errors
 // propagate for ExitCodeOfStoreWork to map.
-int PrintReport(blemon::ReportStore& store, const Arguments& args, const ReportFilter& filter) {
+int PrintReport(const report::Report& data, const Arguments& args) {
   static const std::map<std::string, report::Format> kFormats = {{"table", report::Format::kTable},
                                                                  {"csv", report::Format::kCsv},
                                                                  {"json", report::Format::kJson}};
-  // The command line admits only the three kinds ReadReport knows.
-  const auto data = report::ReadReport(store, args.kind, filter).value();
   const auto rendered = report::Render(data, kFormats.at(args.format_name));
   std::fputs(rendered.out.c_str(), stdout);
   if (!rendered.message.empty()) std::fputs(rendered.message.c_str(), stderr);
@@ -126,9 +127,24 @@ int Run(int argc, char** argv) {
   const auto loaded_or_not = app::LoadConfigOrComplain("blemon-report", args.config_path);
   if (!loaded_or_not) return app::kExitConfig;
   const app::LoadedConfig& loaded = *loaded_or_not;
+  if (report::IsPresenceReport(args.kind) && args.monitor) {
+    fmt::print(stderr,
+               "blemon-report: --monitor applies to the hourly, monitors and devices "
+               "reports, not to {}\n",
+               args.kind);
+    return app::kExitUsage;
+  }
   return app::ExitCodeOfStoreWork("blemon-report", [&] {
+    // The command line admits only the kinds ReadReport and ReadPresenceReport know.
+    if (report::IsPresenceReport(args.kind)) {
+      auto store = app::OpenPresenceStore(loaded.config.database);
+      return PrintReport(
+          report::ReadPresenceReport(*store, args.kind, filter, loaded.config.monitor.scan_interval)
+              .value(),
+          args);
+    }
     auto store = app::OpenReportStore(loaded.config.database);
-    return PrintReport(*store, args, filter);
+    return PrintReport(report::ReadReport(*store, args.kind, filter).value(), args);
   });
 }
 

@@ -88,9 +88,9 @@ TEST_P(APresenceStore, KeepsAWatchListWithUniqueNamesAndTargets) {
 TEST_P(APresenceStore, TellsEachDevicesRoomAndClassInAnInterval) {
   SeedTwoIntervals();
   EXPECT_THAT(presence_->IntervalSightings(T0()),
-              ElementsAre(PresenceSighting{kPhone, std::nullopt, "Kitchen", "public"},
-                          PresenceSighting{kWatch, std::nullopt, "hall", "public"},
-                          PresenceSighting{kTag, std::nullopt, "hall", "public"}));
+              ElementsAre(PresenceSighting{kPhone, std::nullopt, "Kitchen", "unknown"},
+                          PresenceSighting{kWatch, std::nullopt, "hall", "unknown"},
+                          PresenceSighting{kTag, std::nullopt, "hall", "unknown"}));
   EXPECT_THAT(presence_->IntervalSightings(T0() + 2 * kInterval), IsEmpty());
 }
 
@@ -122,9 +122,9 @@ TEST_P(APresenceStore, StoresAStepAndGivesItBack) {
   EXPECT_EQ(events[1].from_room, "Kitchen");
   EXPECT_EQ(events[1].to_room, "hall");
   EXPECT_THAT(presence_->Occupancy(T0(), T0() + 1h),
-              ElementsAre(OccupancyRow{T0(), "Kitchen", "public", 1},
-                          OccupancyRow{T0(), "hall", "public", 2},
-                          OccupancyRow{T0() + kInterval, "hall", "public", 1}));
+              ElementsAre(OccupancyRow{T0(), "Kitchen", "unknown", 1},
+                          OccupancyRow{T0(), "hall", "unknown", 2},
+                          OccupancyRow{T0() + kInterval, "hall", "unknown", 1}));
 }
 
 TEST_P(APresenceStore, RunsEachIntervalOnceWhoeverCommitsIt) {

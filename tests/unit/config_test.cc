@@ -664,7 +664,7 @@ namespace blemon {
 namespace {
 
 TEST(APresenceSection, SetsHowManyUnseenIntervalsMakeADeviceAway) {
-  EXPECT_EQ(ParseConfig("", "blemon.toml").presence.away_after_intervals, 3);
+  EXPECT_EQ(ParseConfig("", "blemon.toml").presence.away_after_intervals, 1);
   EXPECT_EQ(ParseConfig("[presence]\naway_after_intervals = 5\n", "blemon.toml")
                 .presence.away_after_intervals,
             5);

@@ -181,7 +181,7 @@ class MariaDbPresenceStore final : public PresenceStore {
       std::vector<PresenceSighting> sightings;
       for (const Row& r :
            s.Prepared("SELECT b.mac_address, COALESCE(NULLIF(m.location, ''), m.monitor_name), "
-                      "COALESCE(NULLIF(b.address_class, ''), 'unknown') "
+                      "COALESCE(NULLIF(b.device_class, ''), 'unknown') "
                       "FROM device_sightings ds JOIN ble_devices b ON b.device_id = ds.device_id "
                       "JOIN monitors m ON m.monitor_id = ds.monitor_id "
                       "WHERE ds.interval_start = FROM_UNIXTIME(?) ORDER BY b.mac_address")

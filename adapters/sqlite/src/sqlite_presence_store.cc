@@ -129,7 +129,7 @@ class SqlitePresenceStore final : public PresenceStore {
   std::vector<PresenceSighting> IntervalSightings(UtcTime interval) override {
     auto rows = db_->Prepare(
         "SELECT d.mac_address, coalesce(nullif(m.location, ''), m.monitor_name), "
-        "coalesce(nullif(d.address_class, ''), 'unknown') "
+        "coalesce(nullif(d.device_class, ''), 'unknown') "
         "FROM device_sightings s JOIN ble_devices d ON d.device_id = s.device_id "
         "JOIN monitors m ON m.monitor_id = s.monitor_id WHERE s.interval_start = ?1 "
         "ORDER BY d.mac_address");

@@ -51,8 +51,10 @@ std::unique_ptr<AdminStore> OpenAdminStore(const DatabaseSettings& settings) {
 }
 
 std::unique_ptr<PresenceStore> OpenPresenceStore(const DatabaseSettings& settings) {
-  return IsMariaDb(settings) ? mariadb::OpenPresenceStore(settings)
-                             : sqlite::OpenPresenceStore(settings.path);
+  if (IsMariaDb(settings)) return mariadb::OpenPresenceStore(settings);
+  // Like the report store: never create the file here.
+  sqlite::OpenReportStore(settings.path);
+  return sqlite::OpenPresenceStore(settings.path);
 }
 
 std::string StateDirectoryOf(const MonitorSettings& monitor) {

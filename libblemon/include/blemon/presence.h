@@ -85,8 +85,8 @@ struct WatchedState {
 struct RoomOccupancy {
   std::string room;
   int devices = 0;  // devices (all, not only watched ones) whose room it was in the interval
-  // The same devices split by class: device_class where known, else the address class
-  // ("public", "random-static", ...). The counts add up to `devices`.
+  // The same devices split by ble_devices.device_class ("phone", "watch", "earbuds", ...;
+  // "unknown" when not classified). The counts add up to `devices`.
   std::map<std::string, int> by_class;
 
   friend bool operator==(const RoomOccupancy&, const RoomOccupancy&) = default;
@@ -104,9 +104,11 @@ struct PresenceSnapshot {
 
 // The [presence] section of the config.
 struct PresenceSettings {
-  // A device that was home is away once this many processed-or-not intervals in a row passed
-  // without a sighting; the leave event is dated to the first of them. 1..288.
-  int away_after_intervals = 3;
+  // A device that was home is away once this many intervals in a row passed without a sighting;
+  // the leave event is dated to the first of them. 1..288. With 1 a departure is decided one
+  // interval plus processor_wait after it happened (tests/bench/presence_bench.cc: no false
+  // departure in the simulated world); raise it where scans miss devices that are there.
+  int away_after_intervals = 1;
 };
 
 // One device as a processed interval kept it: the room of the monitor that heard it best.

@@ -62,7 +62,7 @@ class PresenceStore {
   virtual std::vector<UtcTime> PresenceDueIntervals(std::optional<UtcTime> after,
                                                     UtcTime up_to) = 0;
   // The interval's device_sightings, one per device: the MAC, the winner's room (its location, or
-  // its name when the location is empty) and the device's class (ble_devices.address_class, or
+  // its name when the location is empty) and the device's class (ble_devices.device_class, or
   // "unknown"). Ordered by MAC.
   virtual std::vector<PresenceSighting> IntervalSightings(UtcTime interval) = 0;
   // Stores `step` for the interval step.state.through in one transaction that commits only if

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "blemon/ports.h"
+#include "blemon/presence_store.h"
 
 namespace blemon {
 
@@ -52,6 +53,9 @@ class ReopeningStore final : public Store {
   std::optional<std::optional<std::string>> DeviceName(const MacAddress& mac) override {
     return Inner().DeviceName(mac);
   }
+  std::vector<Batch> StagedBatches(UtcTime interval_start) override {
+    return Inner().StagedBatches(interval_start);
+  }
 
   bool is_open() const { return inner_ != nullptr; }
 
@@ -63,6 +67,50 @@ class ReopeningStore final : public Store {
 
   Opener open_;
   std::unique_ptr<Store> inner_;
+};
+
+// The presence port, opened on first use and again after a failed opening, like ReopeningStore:
+// the processor opens it beside its Store, which creates the schema first.
+class ReopeningPresenceStore final : public PresenceStore {
+ public:
+  using Opener = std::function<std::unique_ptr<PresenceStore>()>;
+  explicit ReopeningPresenceStore(Opener open) : open_(std::move(open)) {}
+
+  std::vector<WatchEntry> WatchList() override { return Inner().WatchList(); }
+  bool AddWatch(const WatchEntry& entry) override { return Inner().AddWatch(entry); }
+  bool RemoveWatch(const std::string& name) override { return Inner().RemoveWatch(name); }
+  PresenceState LoadPresenceState() override { return Inner().LoadPresenceState(); }
+  std::vector<UtcTime> PresenceDueIntervals(std::optional<UtcTime> after, UtcTime up_to) override {
+    return Inner().PresenceDueIntervals(after, up_to);
+  }
+  std::vector<PresenceSighting> IntervalSightings(UtcTime interval) override {
+    return Inner().IntervalSightings(interval);
+  }
+  bool CommitPresence(const PresenceStep& step, MonitorId monitor, std::int64_t epoch) override {
+    return Inner().CommitPresence(step, monitor, epoch);
+  }
+  std::vector<PresenceEvent> UnpublishedEvents(int limit) override {
+    return Inner().UnpublishedEvents(limit);
+  }
+  void MarkPublished(std::span<const std::string> event_ids) override {
+    Inner().MarkPublished(event_ids);
+  }
+  std::optional<PresenceSnapshot> LatestSnapshot() override { return Inner().LatestSnapshot(); }
+  std::vector<PresenceEvent> Events(UtcTime from, UtcTime to) override {
+    return Inner().Events(from, to);
+  }
+  std::vector<OccupancyRow> Occupancy(UtcTime from, UtcTime to) override {
+    return Inner().Occupancy(from, to);
+  }
+
+ private:
+  PresenceStore& Inner() {
+    if (!inner_) inner_ = open_();
+    return *inner_;
+  }
+
+  Opener open_;
+  std::unique_ptr<PresenceStore> inner_;
 };
 
 }  // namespace blemon

@@ -2,18 +2,25 @@
 -- `blemon-admin migrate`). Times are UTC. It covers: three monitors (one idle and inactive, one
 -- with a multi-byte location), devices with a wide-character name, an emoji, quotes and commas,
 -- no name, and (added per backend, see fixture-*.sql) a terminal escape; a sighting on the day
--- before the reported day that must stay out; staging rows, processed and not.
+-- before the reported day that must stay out; staging rows, processed and not; device classes
+-- and vendors (schema 4), set for some devices and NULL for others.
 INSERT INTO monitors (monitor_id, monitor_name, location, description, is_active, last_seen)
 VALUES (1, 'living-room', 'Living Room', 'processor', 1, '2026-02-22 11:55:00'),
        (2, 'kitchen', 'Küche', '', 1, '2026-02-22 11:50:00'),
        (3, 'bedroom', 'Bedroom', 'switched off', 0, '2026-02-20 08:00:00');
 
-INSERT INTO ble_devices (device_id, mac_address, device_name, first_seen, last_seen)
-VALUES (1, 'AA:BB:CC:00:00:01', 'Pixel 7', '2026-02-21 08:00:00', '2026-02-22 11:45:05'),
-       (2, 'AA:BB:CC:00:00:02', '東京タワー', '2026-02-22 09:00:06', '2026-02-22 10:30:01'),
-       (3, 'AA:BB:CC:00:00:03', NULL, '2026-02-21 08:00:02', '2026-02-22 09:00:04'),
-       (4, 'AA:BB:CC:00:00:04', 'Bob''s "Phone", v2', '2026-02-22 09:05:07', '2026-02-22 09:05:07'),
-       (5, 'AA:BB:CC:00:00:05', '🎧 Buds', '2026-02-22 10:00:02', '2026-02-22 10:00:02');
+INSERT INTO ble_devices (device_id, mac_address, device_name, first_seen, last_seen,
+                         device_class, vendor)
+VALUES (1, 'AA:BB:CC:00:00:01', 'Pixel 7', '2026-02-21 08:00:00', '2026-02-22 11:45:05',
+        'phone', 'Google'),
+       (2, 'AA:BB:CC:00:00:02', '東京タワー', '2026-02-22 09:00:06', '2026-02-22 10:30:01',
+        NULL, NULL),
+       (3, 'AA:BB:CC:00:00:03', NULL, '2026-02-21 08:00:02', '2026-02-22 09:00:04',
+        'beacon', 'Apple, Inc.'),
+       (4, 'AA:BB:CC:00:00:04', 'Bob''s "Phone", v2', '2026-02-22 09:05:07', '2026-02-22 09:05:07',
+        NULL, 'Nestlé Nespresso S.A.'),
+       (5, 'AA:BB:CC:00:00:05', '🎧 Buds', '2026-02-22 10:00:02', '2026-02-22 10:00:02',
+        'earbuds', 'Samsung Electronics Co. Ltd.');
 
 INSERT INTO device_sightings (device_id, monitor_id, rssi, interval_start, sighting_timestamp)
 VALUES (3, 1, -66, '2026-02-21 08:00:00', '2026-02-21 08:00:02'),
@@ -32,3 +39,41 @@ INSERT INTO sighting_staging (mac_address, device_name, monitor_id, rssi, interv
 VALUES ('AA:BB:CC:00:00:01', 'Pixel 7', 1, -61, '2026-02-22 11:45:00', '2026-02-22 11:45:05', 1),
        ('AA:BB:CC:00:00:01', 'Pixel 7', 2, -75, '2026-02-22 11:45:00', '2026-02-22 11:45:06', 1),
        ('AA:BB:CC:00:00:07', NULL, 2, -81, '2026-02-22 11:50:00', '2026-02-22 11:50:03', 0);
+
+-- Presence (schema version 7): two watched devices, their events on the reported day (and one the
+-- day before that must stay out), the state after 11:45 and the rooms' occupancy.
+INSERT INTO watch_list (watch_name, target_kind, target)
+VALUES ('pixel', 'mac', 'AA:BB:CC:00:00:01'), ('buds', 'mac', 'AA:BB:CC:00:00:05');
+
+INSERT INTO presence_events (event_id, watch_name, device, interval_start, kind, from_room,
+                             to_room, decided_in, published_at)
+VALUES ('AA:BB:CC:00:00:01/1771578000/arrive', 'pixel', 'AA:BB:CC:00:00:01',
+        '2026-02-21 08:00:00', 'arrive', '', 'Living Room', '2026-02-21 08:00:00', NULL),
+       ('AA:BB:CC:00:00:01/1771750800/arrive', 'pixel', 'AA:BB:CC:00:00:01',
+        '2026-02-22 09:00:00', 'arrive', '', 'Living Room', '2026-02-22 09:00:00',
+        '2026-02-22 09:01:00'),
+       ('AA:BB:CC:00:00:01/1771754400/room_change', 'pixel', 'AA:BB:CC:00:00:01',
+        '2026-02-22 10:00:00', 'room_change', 'Living Room', 'Küche', '2026-02-22 10:00:00', NULL),
+       ('AA:BB:CC:00:00:05/1771754400/arrive', 'buds', 'AA:BB:CC:00:00:05',
+        '2026-02-22 10:00:00', 'arrive', '', 'Living Room', '2026-02-22 10:00:00', NULL),
+       ('AA:BB:CC:00:00:01/1771754700/leave', 'pixel', 'AA:BB:CC:00:00:01',
+        '2026-02-22 10:05:00', 'leave', 'Küche', '', '2026-02-22 10:15:00', NULL),
+       ('AA:BB:CC:00:00:05/1771754700/leave', 'buds', 'AA:BB:CC:00:00:05',
+        '2026-02-22 10:05:00', 'leave', 'Living Room', '', '2026-02-22 10:15:00', NULL),
+       ('AA:BB:CC:00:00:01/1771760700/arrive', 'pixel', 'AA:BB:CC:00:00:01',
+        '2026-02-22 11:45:00', 'arrive', '', 'Living Room', '2026-02-22 11:45:00', NULL);
+
+UPDATE presence_progress SET through_interval = '2026-02-22 11:45:00' WHERE progress_id = 1;
+INSERT INTO presence_state (watch_name, device, home, room, last_seen)
+VALUES ('pixel', 'AA:BB:CC:00:00:01', 1, 'Living Room', '2026-02-22 11:45:00'),
+       ('buds', 'AA:BB:CC:00:00:05', 0, 'Living Room', '2026-02-22 10:00:00');
+
+INSERT INTO presence_occupancy (interval_start, room, device_class, devices)
+VALUES ('2026-02-21 08:00:00', 'Living Room', 'phone', 1),
+       ('2026-02-22 09:00:00', 'Living Room', 'phone', 2),
+       ('2026-02-22 09:00:00', 'Küche', 'phone', 1),
+       ('2026-02-22 09:05:00', 'Living Room', 'phone', 1),
+       ('2026-02-22 09:05:00', 'Küche', 'unknown', 1),
+       ('2026-02-22 10:00:00', 'Living Room', 'earbuds', 1),
+       ('2026-02-22 10:00:00', 'Küche', 'phone', 1),
+       ('2026-02-22 11:45:00', 'Living Room', 'phone', 1);

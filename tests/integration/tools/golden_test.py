@@ -19,7 +19,7 @@ EXT = {"table": "txt", "csv": "csv", "json": "json"}
 
 # (golden file, arguments, expected stderr substring or None)
 CASES = []
-for report in ("hourly", "monitors", "devices"):
+for report in ("hourly", "monitors", "devices", "occupancy", "visits", "presence"):
     for fmt in ("table", "csv", "json"):
         CASES.append((f"{report}.{EXT[fmt]}", ["--report", report, "-f", fmt, *DAY], None))
 CASES += [
@@ -31,6 +31,7 @@ CASES += [
     ("empty.txt", ["--report", "hourly", "-m", "nosuch", *DAY], None),
     ("empty.csv", ["--report", "devices", "-f", "csv", "-m", "nosuch", *DAY], "No data found"),
     ("empty.json", ["--report", "monitors", "-f", "json", "-m", "nosuch", *DAY], "No data found"),
+    ("presence-empty.txt", ["--report", "presence", "-s", "2026-03-01", "-e", "2026-03-01"], None),
 ]
 
 
@@ -66,7 +67,7 @@ def main():
                 failures.append(f"devices {fmt}: a raw ESC reached the output")
         # Bad input is a usage error (64), not a crash or an empty report.
         for args in (["-s", "2026-02-30"], ["-s", "2026-02-23", "-e", "2026-02-22"],
-                     ["-f", "xml"]):
+                     ["-f", "xml"], ["--report", "visits", "-m", "kitchen"]):
             code = store.run("blemon-report", *args, check=False).returncode
             if code != 64:
                 failures.append(f"{' '.join(args)}: exit {code}, expected 64")

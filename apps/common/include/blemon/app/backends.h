@@ -29,8 +29,9 @@ std::unique_ptr<Store> OpenStore(const DatabaseSettings& settings);
 // backend.
 std::unique_ptr<ReportStore> OpenReportStore(const DatabaseSettings& settings);
 std::unique_ptr<AdminStore> OpenAdminStore(const DatabaseSettings& settings);
-// The presence side (watch list, presence state and events), chosen alike. A SQLite file without
-// the presence tables (schema version 7) is Refused.
+// Presence (watch list, presence state and events, presence reports) on that store. Refused when
+// its schema is older than version 7 (`blemon-admin migrate`) or this build lacks the backend;
+// a SQLite file that is missing is Unavailable.
 std::unique_ptr<PresenceStore> OpenPresenceStore(const DatabaseSettings& settings);
 
 // The monitor's spool: <state directory>/spool-<file-safe monitor name>.db, the state directory
