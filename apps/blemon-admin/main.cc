@@ -223,14 +223,14 @@ struct CommandLine {
   CLI::App* release = nullptr;
   CLI::App* grants = nullptr;
   blemon::admin::IdentityCommand identity;
+  CLI::App* alerts = nullptr;
+  std::string alerts_state_directory;
+  int alerts_limit = 50;
   std::string watch_name;
   std::string watch_mac;
   CLI::App* watch_add = nullptr;
   CLI::App* watch_list = nullptr;
   CLI::App* watch_remove = nullptr;
-  CLI::App* alerts = nullptr;
-  std::string alerts_state_directory;
-  int alerts_limit = 50;
 };
 
 void DefineMaintenance(CLI::App& cli, CommandLine& c) {

@@ -215,24 +215,16 @@ std::optional<int> StartCycle(MonitorCycle& cycle, Logger& log) {
   return std::nullopt;
 }
 
-// The processor's presence step and what it sends out: owned here, attached to the cycle.
-struct PresenceWiring {
-  std::unique_ptr<app::Outbound> outbound;  // null without [mqtt] and [alerts]
-  std::unique_ptr<PresenceStore> store;
-  std::unique_ptr<PresenceRunner> runner;
-};
-
-// As processor, runs presence after processing and hands it to MQTT and the alerts when they are
-// configured. Returns an exit code when the monitor cannot run (a secret file that cannot be
-// read: 78; MQTT options the client refuses: 69), else nothing. A presence store that cannot be
-// opened yet is logged: the monitor scans and processes without presence.
-std::optional<int> AttachPresence(MonitorCycle& cycle, const Settings& settings,
-                                  PresenceWiring* wiring, Logger& log) {
+// What the processor sends out: MQTT for Home Assistant and the alerts, when [mqtt] or [alerts]
+// asks for them (null otherwise, and on a scanner). Returns an exit code when the monitor cannot
+// run (a secret file that cannot be read: 78; MQTT options the client refuses or a state
+// directory that cannot hold the queues: 69), else nothing.
+std::optional<int> OpenOutbound(const Settings& settings, std::unique_ptr<app::Outbound>* outbound,
+                                Logger& log) {
   const Config& config = settings.loaded.config;
   if (!config.monitor.process_intervals) return std::nullopt;
-  const std::string state_directory = app::StateDirectoryOf(config.monitor);
   try {
-    wiring->outbound = app::Outbound::Open(settings.loaded, state_directory, log);
+    *outbound = app::Outbound::Open(settings.loaded, app::StateDirectoryOf(config.monitor), log);
   } catch (const ConfigError& e) {
     PrintError(e.what());
     return kExitConfig;
@@ -240,20 +232,7 @@ std::optional<int> AttachPresence(MonitorCycle& cycle, const Settings& settings,
     log.Log(LogLevel::kError, fmt::format("Cannot set up MQTT or alerts: {}", e.what()));
     return kExitUnavailable;
   }
-  try {
-    wiring->store = app::OpenPresenceStore(config.database);
-  } catch (const std::exception& e) {
-    log.Log(LogLevel::kError, fmt::format("Presence does not run: {}", e.what()));
-    return std::nullopt;
-  }
-  wiring->runner = std::make_unique<PresenceRunner>(
-      config.presence, config.monitor.scan_interval,
-      PresenceRunner::Ports{*wiring->store,
-                            wiring->outbound ? &wiring->outbound->publisher() : nullptr, log});
-  cycle.AttachPresence(wiring->runner.get());
-  if (wiring->outbound) {
-    log.Log(LogLevel::kInfo, "Presence goes to " + wiring->outbound->Describe());
-  }
+  if (*outbound) log.Log(LogLevel::kInfo, "Presence goes to " + (*outbound)->Describe());
   return std::nullopt;
 }
 
@@ -350,9 +329,16 @@ int RunUnguarded(const Options& options) {
                      MonitorCycle::Ports{*scanner, *store,
                                          config.monitor.process_intervals ? store.get() : nullptr,
                                          *spool, *clock, *log});
+  // Presence runs on the processor after processing and goes to MQTT and the alerts when they
+  // are configured; without them its events wait in the store, unpublished.
+  std::unique_ptr<app::Outbound> outbound;
+  if (const auto exit_code = OpenOutbound(settings, &outbound, *log)) return *exit_code;
+  ReopeningPresenceStore presence_store(
+      [&database = config.database] { return app::OpenPresenceStore(database); });
+  PresenceRunner presence(config.presence, config.monitor.scan_interval,
+                          {presence_store, outbound ? &outbound->publisher() : nullptr, *log});
+  if (config.monitor.process_intervals) cycle.AttachPresence(&presence);
   if (const auto exit_code = StartCycle(cycle, *log)) return *exit_code;
-  PresenceWiring presence;
-  if (const auto exit_code = AttachPresence(cycle, settings, &presence, *log)) return *exit_code;
   systemd.Ready();
   const int exit_code = RunCycles(cycle, options, stop, systemd, *log);
   systemd.Stopping();

@@ -6,6 +6,12 @@ namespace blemon::mqtt {
 
 std::vector<OutgoingMessage> HomeAssistantPublisher::NotYetAnnounced(
     std::vector<OutgoingMessage> configs) {
+  // A reconnect may be to a broker that lost its retained messages: announce again. (The first
+  // connection is not one: what was announced before it is still queued for it.)
+  if (const int connections = mqtt_.connections(); connections != connections_seen_) {
+    if (connections > 1) announced_.clear();
+    connections_seen_ = connections;
+  }
   std::vector<OutgoingMessage> fresh;
   for (auto& config : configs) {
     auto& sent = announced_[config.topic];

@@ -35,6 +35,7 @@ struct MqttLink::State {
   std::mutex mutex;
   std::condition_variable changed;
   bool connected = false;
+  int connections = 0;
   std::string last_problem;    // logged once per change, not on every retry
   std::set<int> acknowledged;  // message ids the broker acknowledged, not yet collected
   int availability_mid = -1;   // the "online" message's id: not one PublishAll waits for
@@ -63,6 +64,7 @@ struct MqttLink::State {
                       static_cast<int>(std::char_traits<char>::length(kOnline)), kOnline, kQos,
                       true);
     s.connected = true;
+    ++s.connections;
     s.Note(LogLevel::kInfo, fmt::format("MQTT connected to {}:{}", s.options.host, s.options.port));
     s.changed.notify_all();
   }
@@ -153,6 +155,11 @@ MqttLink::~MqttLink() {
 bool MqttLink::connected() const {
   std::lock_guard lock(state_->mutex);
   return state_->connected;
+}
+
+int MqttLink::connections() const {
+  std::lock_guard lock(state_->mutex);
+  return state_->connections;
 }
 
 bool MqttLink::WaitConnected(std::chrono::milliseconds timeout) {

@@ -45,6 +45,8 @@ class MqttLink {
   MqttLink& operator=(const MqttLink&) = delete;
 
   bool connected() const;
+  // How many times the link has connected so far (each reconnect counts).
+  int connections() const;
   // Waits until connected or `timeout` passed; returns connected().
   bool WaitConnected(std::chrono::milliseconds timeout);
   // Publishes the messages in order at QoS 1 and waits until the broker acknowledged them or

@@ -158,4 +158,6 @@ std::int64_t MqttPublisher::Pending() {
 
 bool MqttPublisher::connected() const { return sender_->link.connected(); }
 
+int MqttPublisher::connections() const { return sender_->link.connections(); }
+
 }  // namespace blemon::mqtt

@@ -221,6 +221,28 @@ TEST_F(AnMqttPublisher, HasTheRightRetainedStateAfterABrokerRestart) {
   for (const auto& m : ha.messages()) EXPECT_TRUE(m.retained) << m.topic;
 }
 
+TEST_F(AnMqttPublisher, AnnouncesItsEntitiesAgainToABrokerThatLostItsRetainedMessages) {
+  PrivateBroker own(dir_.File("broker"));
+  auto publisher = Make(own.broker, UniqueName("amnesia"));
+  HomeAssistantPublisher port(*publisher);
+  port.Publish(Snapshot(true), {});
+  ASSERT_TRUE(publisher->Flush(10s));
+  // A broker restarted without its persistence file knows nothing retained.
+  own.broker.Run("stop");
+  std::filesystem::remove_all(own.broker.dir + "/data");
+  std::filesystem::create_directory(own.broker.dir + "/data");
+  own.broker.Run("start");
+  const auto reconnected = std::chrono::steady_clock::now() + 15s;
+  while (publisher->connections() < 2 && std::chrono::steady_clock::now() < reconnected) {
+    std::this_thread::sleep_for(100ms);
+  }
+  port.Publish(Snapshot(true), {});
+  ASSERT_TRUE(publisher->Flush(10s));
+  Subscriber ha(own.broker, names_.discovery_prefix + "/#", UniqueName("ha"));
+  // 2 trackers, 2 room sensors, the kitchen's occupancy.
+  EXPECT_TRUE(ha.WaitFor([](const auto& m) { return m.size() >= 5; }));
+}
+
 TEST_F(AnMqttPublisher, DeliversEveryEventAfterAnOutageOfThreeIntervalsInOrderNoneTwice) {
   PrivateBroker own(dir_.File("broker"));
   // Home Assistant's session outlives the outage (clean_session false, QoS 1).

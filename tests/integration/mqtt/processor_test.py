@@ -4,7 +4,8 @@ test mosquitto (TLS, password file) and [alerts] towards local receivers (an HTT
 answers 500 three times, aiosmtpd with STARTTLS). A watched device arrives; the test checks what
 Home Assistant would see (retained discovery and state, the event on blemon/events), that the
 webhook got the alert on its fourth try and the mail arrived, and that `blemon-admin alerts`
-shows the tries.
+shows the tries. Then the crash between publishing and marking: the events are marked
+unpublished again and the processor runs once more; nothing reaches anyone twice.
 
     processor_test.py --monitor BIN --admin BIN --receivers receivers.py --work DIR
 (the broker from $BLEMON_TEST_MOSQUITTO_DIR)
@@ -166,6 +167,26 @@ retry_max_seconds = 2
         assert topics[f"{base}/status"] == "offline"  # it stopped, and said so
         assert f"{prefix}/sensor/blemon/monitor_pi_e2e_status/config" in topics
 
+        # Killed between handing the events over and marking them published: the store still
+        # holds them as unpublished, and the next processor run hands them over again. The
+        # outboxes know their ids, so nobody gets them twice.
+        db = sqlite3.connect(os.path.join(work, "blemon.db"))
+        replayed = db.execute("UPDATE presence_events SET published_at = NULL").rowcount
+        db.commit()
+        assert replayed >= 1, "no event to replay"
+        subprocess.run([args.monitor, "-c", config, "--single", "--simulate"], check=True,
+                       capture_output=True)
+        assert db.execute("SELECT count(*) FROM presence_events WHERE published_at IS NULL"
+                          ).fetchone()[0] == 0, "the replayed events were not marked published"
+        db.close()
+        time.sleep(3)  # a repeat would reach the subscriber and the receivers within this
+        ids = [json.loads(line)["event_id"] for line in open(events_log.name).read().splitlines()]
+        assert len(ids) == len(set(ids)), f"an event reached MQTT twice: {ids}"
+        delivered = [json.loads(p["body"])["event_id"] for p in jsonl(http_log)
+                     if p["status"] == 200]
+        assert len(delivered) == len(set(delivered)), f"a webhook alert came twice: {delivered}"
+        assert len(jsonl(mail_log)) == len(set(ids)), "an e-mail came twice"
+
         admin = subprocess.run([args.admin, "-c", config, "alerts"], capture_output=True,
                                text=True)
         assert admin.returncode == 0, admin.stderr
@@ -173,7 +194,8 @@ retry_max_seconds = 2
         assert any("webhook" in l and " 4 " in l and "delivered" in l for l in lines), admin.stdout
         assert sum("retrying" in l for l in lines) == 3, admin.stdout
         assert any("email" in l and "delivered" in l for l in lines), admin.stdout
-        print("OK: event on MQTT, webhook on try 4, e-mail over STARTTLS, admin log shown")
+        print("OK: event on MQTT, webhook on try 4, e-mail over STARTTLS, a replay after a crash "
+              "sent nothing twice, admin log shown")
         return 0
     finally:
         for process in (monitor, subscriber, receivers):

@@ -2,7 +2,8 @@
 
 // The Publisher port (blemon/ports.h) for Home Assistant over MQTT: each Publish queues, in the
 // outbox and in this order, the discovery configs Home Assistant has not had from this process
-// (all of them after a start), the interval's events, then the retained states. "Taken by the
+// (all of them after a start, and again after each reconnect, since a broker restarted without
+// persistence has lost them), the interval's events, then the retained states. "Taken by the
 // peer" in the port's sense is "committed to the outbox": Publish returns once the messages are
 // on disk and the sender thread delivers them whenever the broker is there. An event handed over
 // again (a processor redoing an interval) is not queued twice.
@@ -36,6 +37,7 @@ class HomeAssistantPublisher final : public Publisher {
   MqttPublisher& mqtt_;
   std::map<std::string, std::string> announced_;  // discovery topic -> payload sent
   std::vector<std::string> known_rooms_;          // every room seen since the start
+  int connections_seen_ = 0;                      // MqttPublisher::connections() at the last look
 };
 
 }  // namespace blemon::mqtt

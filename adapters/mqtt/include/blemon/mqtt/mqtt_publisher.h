@@ -52,6 +52,9 @@ class MqttPublisher {
   bool Flush(std::chrono::milliseconds timeout);
   std::int64_t Pending();
   bool connected() const;
+  // How many times the broker connection was made so far: a change means the broker may have
+  // lost its retained messages (a restart without persistence).
+  int connections() const;
 
  private:
   struct Sender;
