@@ -99,6 +99,7 @@ CycleReport MonitorCycle::Cycle(UtcTime interval_start, bool process_everything,
   ports_.log.Log(LogLevel::kInfo,
                  fmt::format("Starting scan cycle for interval: {}", UtcLabel(interval_start)));
   CheckClock();
+  KeepAdvertising();
   const UtcTime scan_time = Now();
   const ScanResult scan = ScanIfClockTrusted(report, scan_time, stop);
   // The scan is committed locally before anything is sent, so a database outage or a crash from
@@ -297,6 +298,7 @@ bool MonitorCycle::EnsureRegistered() {
     }
     monitor_id_ = id;
     ports_.log.Log(LogLevel::kInfo, fmt::format("Monitor registered: {} (ID: {})", m.name, id));
+    KeepAdvertising();  // the beacon names the monitor by its id: now it can go on the air
     return true;
   } catch (const Unavailable& e) {
     ports_.log.Log(LogLevel::kWarning,
@@ -539,6 +541,30 @@ void MonitorCycle::Shutdown() noexcept {
   });
   step("releasing the processor role", [this] { ReleaseLeaseIfHeld(); });
   step("marking the monitor inactive", [this] { Heartbeat(false); });
+  step("withdrawing the beacon", [this] {
+    if (ports_.advertiser != nullptr) ports_.advertiser->Stop();
+  });
+}
+
+void MonitorCycle::KeepAdvertising() {
+  if (ports_.advertiser == nullptr || !monitor_id_) return;
+  const AdvertiseOutcome outcome = ports_.advertiser->Start(*monitor_id_);
+  if (outcome.beacon) {
+    if (advertising_logged_ != AdvertisingLogged::kOnAir) {
+      ports_.log.Log(LogLevel::kInfo,
+                     fmt::format("Advertising this monitor's beacon (monitor ID {}, TX power {} "
+                                 "dBm) for the other monitors to hear",
+                                 outcome.beacon->monitor_id, outcome.beacon->tx_power));
+    }
+    advertising_logged_ = AdvertisingLogged::kOnAir;
+  } else if (advertising_logged_ != AdvertisingLogged::kNotOnAir) {
+    // Once, not every cycle: an adapter that refuses will most likely refuse for good.
+    ports_.log.Log(LogLevel::kWarning,
+                   fmt::format("Not advertising this monitor's beacon (scanning goes on; tried "
+                               "again before each scan): {}",
+                               outcome.error.value_or("the adapter gave no reason")));
+    advertising_logged_ = AdvertisingLogged::kNotOnAir;
+  }
 }
 
 void MonitorCycle::ReleaseLeaseIfHeld() {
