@@ -185,15 +185,16 @@ ScanResult MonitorCycle::ScanIfClockTrusted(CycleReport& report, UtcTime scan_ti
 
 void MonitorCycle::LogDroppedAdverts(const ScanStats& s) {
   if (s.dropped_unknown_rssi + s.dropped_invalid_rssi + s.dropped_invalid_address +
-          s.dropped_no_rssi ==
+          s.dropped_no_rssi + s.ignored_beacons ==
       0) {
     return;
   }
   ports_.log.Log(LogLevel::kDebug,
                  fmt::format("Adverts: {} heard, dropped {} with unknown RSSI, {} with RSSI out "
-                             "of range, {} without RSSI, {} with a bad address",
+                             "of range, {} without RSSI, {} with a bad address; ignored {} "
+                             "malformed monitor beacons",
                              s.adverts, s.dropped_unknown_rssi, s.dropped_invalid_rssi,
-                             s.dropped_no_rssi, s.dropped_invalid_address));
+                             s.dropped_no_rssi, s.dropped_invalid_address, s.ignored_beacons));
 }
 
 void MonitorCycle::SpoolScan(UtcTime interval_start, UtcTime scan_time,

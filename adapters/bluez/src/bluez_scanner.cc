@@ -238,6 +238,8 @@ class ScanRecord final {
   // Set by a handler: end the scan now, with this error.
   const std::optional<std::string>& abort() const { return abort_; }
   const ScanAggregator& aggregator() const { return aggregator_; }
+  // Adverts that carried the blemon service UUID with service data that did not parse.
+  int ignored_beacons() const { return ignored_beacons_; }
 
   // Cached devices (from GetManagedObjects): known by address and type, but not heard until an
   // advert says so.
@@ -301,6 +303,7 @@ class ScanRecord final {
     }
     device->second.Apply(update);
     if (heard && update.rssi_present) aggregator_.Add(device->second.ToAdvert(update.rssi));
+    if (heard && update.beacon_malformed) ++ignored_beacons_;
   }
 
   // A device BlueZ had not cached until now: its first advert.
@@ -349,6 +352,7 @@ class ScanRecord final {
   AdapterInfo adapter_;
   std::map<std::string, DeviceState> devices_;  // by object path
   ScanAggregator aggregator_;
+  int ignored_beacons_ = 0;
   std::optional<std::string> abort_;
 };
 
@@ -389,6 +393,7 @@ class ScanSession final {
     ScanResult result;
     result.readings = record_.aggregator().Readings();
     result.stats = record_.aggregator().stats();
+    result.stats.ignored_beacons = record_.ignored_beacons();
     result.error = std::move(error_);
     return result;
   }

@@ -30,6 +30,28 @@ std::optional<std::vector<std::uint16_t>> ReadCompanyIds(const sdbus::Variant& v
   return ids;  // std::map keys: already sorted and unique
 }
 
+// ServiceData is a{sv}: UUID -> bytes (ay). Only the blemon service UUID's entry is read here;
+// its bytes are untrusted and parsed strictly.
+void ReadBeacon(const sdbus::Variant& value, DeviceUpdate& update) {
+  try {
+    if (value.peekValueType() != "a{sv}") {
+      ++update.malformed;
+      return;
+    }
+    for (const auto& [uuid, bytes] : value.get<std::map<std::string, sdbus::Variant>>()) {
+      if (!IsBeaconServiceUuid(uuid)) continue;
+      std::optional<BeaconServiceData> beacon;
+      if (bytes.peekValueType() == "ay") {
+        beacon = ParseBeaconServiceData(bytes.get<std::vector<std::uint8_t>>());
+      }
+      update.beacon = beacon;
+      update.beacon_malformed = !beacon;
+    }
+  } catch (const sdbus::Error&) {
+    ++update.malformed;  // a value that lied about its own type
+  }
+}
+
 void MergeSorted(std::vector<std::uint16_t>& into, const std::vector<std::uint16_t>& more) {
   std::vector<std::uint16_t> merged;
   merged.reserve(into.size() + more.size());
@@ -94,6 +116,9 @@ DeviceUpdate ParseDeviceProperties(const PropertyMap& properties) {
   take("RSSI", ReadInteger, update.rssi);
   take("TxPower", ReadInteger, update.tx_power);
   take("ManufacturerData", ReadCompanyIds, update.company_ids);
+  if (const auto data = properties.find("ServiceData"); data != properties.end()) {
+    ReadBeacon(data->second, update);
+  }
   update.rssi_present = properties.count("RSSI") != 0;
   return update;
 }
@@ -105,6 +130,7 @@ void DeviceState::Apply(const DeviceUpdate& update) {
   if (update.alias) alias = update.alias;
   if (update.tx_power) tx_power = update.tx_power;
   if (update.company_ids) MergeSorted(company_ids, *update.company_ids);
+  if (update.beacon) beacon = update.beacon;
 }
 
 std::optional<std::string> DeviceState::DisplayName() const {
@@ -121,6 +147,7 @@ Advert DeviceState::ToAdvert(std::optional<int> rssi) const {
   advert.name = DisplayName();
   advert.tx_power = tx_power;
   advert.company_ids = company_ids;
+  if (beacon) advert.payload.monitor_beacon = ToMonitorBeacon(*beacon, tx_power);
   return advert;
 }
 
