@@ -289,6 +289,9 @@ int RunUnguarded(const Options& options) {
   if (options.scan_only) {
     return ScanOnly(*scanner, config.monitor.scan_duration, stop.get_token(), stdout);
   }
+  // Declared before the cycle, which withdraws the beacon on shutdown.
+  const std::unique_ptr<Advertiser> advertiser = app::MakeAdvertiser(
+      options.simulate ? app::ScannerKind::kSimulated : app::ScannerKind::kBluez, config);
 
   // Opened on first use and again each cycle until it opens: a store that is locked or away at
   // start-up is spooled for and retried like one lost later (MonitorCycle's failure policy).
@@ -305,7 +308,7 @@ int RunUnguarded(const Options& options) {
   MonitorCycle cycle(config, *settings.schedule,
                      MonitorCycle::Ports{*scanner, *store,
                                          config.monitor.process_intervals ? store.get() : nullptr,
-                                         *spool, *clock, *log});
+                                         *spool, *clock, *log, advertiser.get()});
   if (const auto exit_code = StartCycle(cycle, *log)) return *exit_code;
   systemd.Ready();
   const int exit_code = RunCycles(cycle, options, stop, systemd, *log);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "blemon/beacon.h"
 #include "blemon/errors.h"
 #include "blemon/time.h"
 
@@ -552,10 +553,17 @@ void MonitorCycle::KeepAdvertising() {
   const AdvertiseOutcome outcome = ports_.advertiser->Start(*monitor_id_);
   if (outcome.beacon) {
     if (advertising_logged_ != AdvertisingLogged::kOnAir) {
+      const std::string power =
+          outcome.tx_power_assumed
+              ? fmt::format(
+                    "TX power not reported by the adapter: receivers take the advert's "
+                    "TX Power Level field, else assume {} dBm",
+                    kDefaultBeaconTxPower)
+              : fmt::format("TX power {} dBm", outcome.beacon->tx_power);
       ports_.log.Log(LogLevel::kInfo,
-                     fmt::format("Advertising this monitor's beacon (monitor ID {}, TX power {} "
-                                 "dBm) for the other monitors to hear",
-                                 outcome.beacon->monitor_id, outcome.beacon->tx_power));
+                     fmt::format("Advertising this monitor's beacon (monitor ID {}, {}) for the "
+                                 "other monitors to hear",
+                                 outcome.beacon->monitor_id, power));
     }
     advertising_logged_ = AdvertisingLogged::kOnAir;
   } else if (advertising_logged_ != AdvertisingLogged::kNotOnAir) {

@@ -48,6 +48,13 @@ TEST_F(AnAdvertisingMonitorCycle, GoesOnTheAirWithItsMonitorIdOnceRegistered) {
             1);
 }
 
+TEST_F(AnAdvertisingMonitorCycle, SaysWhenTheAdapterReportedNoTxPower) {
+  advertiser_.tx_power_unknown = true;
+  StartedAdvertising();
+  EXPECT_TRUE(log_.Contains(LogLevel::kInfo, "TX power not reported by the adapter"));
+  EXPECT_FALSE(log_.Contains(LogLevel::kInfo, "TX power -4 dBm"));
+}
+
 TEST_F(AnAdvertisingMonitorCycle, WaitsForAMonitorIdWhileTheStoreIsDown) {
   store_.down = true;
   StartedAdvertising();

@@ -178,7 +178,9 @@ class BluezAdvertiser final : public Advertiser {
   AdvertiseOutcome Start(MonitorId monitor) override {
     try {
       if (!StillOnAir(monitor)) Register(monitor);
-      return {.beacon = on_air_, .error = std::nullopt};
+      return {.beacon = on_air_,
+              .error = std::nullopt,
+              .tx_power_assumed = !advert_->selected_tx_power()};
     } catch (const AdvertiseFailed& e) {
       Disconnect();
       return {.beacon = std::nullopt, .error = e.what()};

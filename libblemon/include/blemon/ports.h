@@ -51,7 +51,10 @@ struct AdvertiseOutcome {
   std::optional<MonitorBeacon> beacon;
   // Why it is not on the air (when beacon is nullopt): refused (too many advertisements, not
   // supported), no adapter, bluetoothd or the bus away. Words a user can act on.
-  std::optional<std::string> error;
+  std::optional<std::string> error;  // The adapter reported no TX power: beacon->tx_power is
+                                     // kDefaultBeaconTxPower, and receivers
+  // take the advert's TX Power Level field when it has one (blemon/beacon.h).
+  bool tx_power_assumed = false;
 };
 
 // The monitor's own beacon on the air, so the other monitors recognise it (blemon/beacon.h), a

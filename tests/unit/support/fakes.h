@@ -105,7 +105,8 @@ class FakeScanner final : public Scanner {
 class FakeAdvertiser final : public Advertiser {
  public:
   std::optional<std::string> refusal;
-  int tx_power = -4;  // dBm, what the adapter "reports"
+  int tx_power = -4;              // dBm, what the adapter "reports"
+  bool tx_power_unknown = false;  // the adapter reports none
 
   AdvertiseOutcome Start(MonitorId monitor) override {
     starts_.push_back(monitor);
@@ -115,7 +116,7 @@ class FakeAdvertiser final : public Advertiser {
     }
     on_air_ =
         MonitorBeacon{.monitor_id = static_cast<std::uint32_t>(monitor), .tx_power = tx_power};
-    return {.beacon = on_air_, .error = std::nullopt};
+    return {.beacon = on_air_, .error = std::nullopt, .tx_power_assumed = tx_power_unknown};
   }
   void Stop() noexcept override {
     ++stops_;
