@@ -312,6 +312,9 @@ int RunUnguarded(const Options& options) {
   if (options.scan_only) {
     return ScanOnly(*scanner, config.monitor.scan_duration, stop.get_token(), stdout);
   }
+  // Declared before the cycle, which withdraws the beacon on shutdown.
+  const std::unique_ptr<Advertiser> advertiser = app::MakeAdvertiser(
+      options.simulate ? app::ScannerKind::kSimulated : app::ScannerKind::kBluez, config);
 
   // Opened on first use and again each cycle until it opens: a store that is locked or away at
   // start-up is spooled for and retried like one lost later (MonitorCycle's failure policy).
@@ -328,7 +331,7 @@ int RunUnguarded(const Options& options) {
   MonitorCycle cycle(config, *settings.schedule,
                      MonitorCycle::Ports{*scanner, *store,
                                          config.monitor.process_intervals ? store.get() : nullptr,
-                                         *spool, *clock, *log});
+                                         *spool, *clock, *log, advertiser.get()});
   // Presence runs on the processor after processing and goes to MQTT and the alerts when they
   // are configured; without them its events wait in the store, unpublished.
   std::unique_ptr<app::Outbound> outbound;

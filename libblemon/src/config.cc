@@ -239,6 +239,7 @@ void ReadMonitor(SectionReader& r, MonitorSettings& m) {
   });
   r.String("log_file", m.log_file);
   r.String("adapter", m.adapter);
+  r.Bool("advertise", m.advertise);
   r.String("state_directory", m.state_directory);
 }
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "blemon/beacon.h"
 #include "blemon/errors.h"
 #include "blemon/time.h"
 
@@ -99,6 +100,7 @@ CycleReport MonitorCycle::Cycle(UtcTime interval_start, bool process_everything,
   ports_.log.Log(LogLevel::kInfo,
                  fmt::format("Starting scan cycle for interval: {}", UtcLabel(interval_start)));
   CheckClock();
+  KeepAdvertising();
   const UtcTime scan_time = Now();
   const ScanResult scan = ScanIfClockTrusted(report, scan_time, stop);
   // The scan is committed locally before anything is sent, so a database outage or a crash from
@@ -184,15 +186,16 @@ ScanResult MonitorCycle::ScanIfClockTrusted(CycleReport& report, UtcTime scan_ti
 
 void MonitorCycle::LogDroppedAdverts(const ScanStats& s) {
   if (s.dropped_unknown_rssi + s.dropped_invalid_rssi + s.dropped_invalid_address +
-          s.dropped_no_rssi ==
+          s.dropped_no_rssi + s.ignored_beacons ==
       0) {
     return;
   }
   ports_.log.Log(LogLevel::kDebug,
                  fmt::format("Adverts: {} heard, dropped {} with unknown RSSI, {} with RSSI out "
-                             "of range, {} without RSSI, {} with a bad address",
+                             "of range, {} without RSSI, {} with a bad address; ignored {} "
+                             "malformed monitor beacons",
                              s.adverts, s.dropped_unknown_rssi, s.dropped_invalid_rssi,
-                             s.dropped_no_rssi, s.dropped_invalid_address));
+                             s.dropped_no_rssi, s.dropped_invalid_address, s.ignored_beacons));
 }
 
 void MonitorCycle::SpoolScan(UtcTime interval_start, UtcTime scan_time,
@@ -311,6 +314,7 @@ bool MonitorCycle::EnsureRegistered() {
     }
     monitor_id_ = id;
     ports_.log.Log(LogLevel::kInfo, fmt::format("Monitor registered: {} (ID: {})", m.name, id));
+    KeepAdvertising();  // the beacon names the monitor by its id: now it can go on the air
     return true;
   } catch (const Unavailable& e) {
     ports_.log.Log(LogLevel::kWarning,
@@ -553,6 +557,37 @@ void MonitorCycle::Shutdown() noexcept {
   });
   step("releasing the processor role", [this] { ReleaseLeaseIfHeld(); });
   step("marking the monitor inactive", [this] { Heartbeat(false); });
+  step("withdrawing the beacon", [this] {
+    if (ports_.advertiser != nullptr) ports_.advertiser->Stop();
+  });
+}
+
+void MonitorCycle::KeepAdvertising() {
+  if (ports_.advertiser == nullptr || !monitor_id_) return;
+  const AdvertiseOutcome outcome = ports_.advertiser->Start(*monitor_id_);
+  if (outcome.beacon) {
+    if (advertising_logged_ != AdvertisingLogged::kOnAir) {
+      const std::string power =
+          outcome.tx_power_assumed
+              ? fmt::format(
+                    "TX power not reported by the adapter: receivers take the advert's "
+                    "TX Power Level field, else assume {} dBm",
+                    kDefaultBeaconTxPower)
+              : fmt::format("TX power {} dBm", outcome.beacon->tx_power);
+      ports_.log.Log(LogLevel::kInfo,
+                     fmt::format("Advertising this monitor's beacon (monitor ID {}, {}) for the "
+                                 "other monitors to hear",
+                                 outcome.beacon->monitor_id, power));
+    }
+    advertising_logged_ = AdvertisingLogged::kOnAir;
+  } else if (advertising_logged_ != AdvertisingLogged::kNotOnAir) {
+    // Once, not every cycle: an adapter that refuses will most likely refuse for good.
+    ports_.log.Log(LogLevel::kWarning,
+                   fmt::format("Not advertising this monitor's beacon (scanning goes on; tried "
+                               "again before each scan): {}",
+                               outcome.error.value_or("the adapter gave no reason")));
+    advertising_logged_ = AdvertisingLogged::kNotOnAir;
+  }
 }
 
 void MonitorCycle::ReleaseLeaseIfHeld() {

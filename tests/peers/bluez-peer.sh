@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # A throwaway BlueZ for tests: a private dbus-daemon (its own config, allowing everything) and
-# python3-dbusmock serving org.bluez from its bluez5 template on that bus. Clients find it through
-# DBUS_SYSTEM_BUS_ADDRESS=unix:path=DIR/bus. Nothing here touches the real system bus.
+# python3-dbusmock serving org.bluez on that bus from bluez5_blemon.py (beside this script: the
+# stock bluez5 template plus LEAdvertisingManager1; BLEMON_BLUEZ_TEMPLATE names another). Clients
+# find it through DBUS_SYSTEM_BUS_ADDRESS=unix:path=DIR/bus. Nothing here touches the real system
+# bus.
 #
 #   bluez-peer.sh start DIR        bus + mock; returns once org.bluez is owned
 #   bluez-peer.sh stop DIR         stops both (and anything left from an earlier run)
@@ -17,7 +19,7 @@ set -euo pipefail
 cmd=${1:?usage: bluez-peer.sh start|stop|kill-mock|start-mock|kill-bus|env DIR}
 dir=${2:?usage: bluez-peer.sh $cmd DIR}
 python=${BLEMON_PYTHON:-/usr/bin/python3}
-template=${BLEMON_BLUEZ_TEMPLATE:-bluez5}
+template=${BLEMON_BLUEZ_TEMPLATE:-$(cd "$(dirname "$0")" && pwd)/bluez5_blemon.py}
 address="unix:path=$dir/bus"
 
 log() { echo "bluez-peer: $*" >&2; }

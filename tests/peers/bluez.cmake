@@ -1,5 +1,6 @@
 # The `bluez_mock` test fixture: a private dbus-daemon (own config allowing everything, socket in
-# the build tree) with python3-dbusmock serving org.bluez from its bluez5 template. Started before
+# the build tree) with python3-dbusmock serving org.bluez from bluez5_blemon.py (its bluez5
+# template plus LEAdvertisingManager1, whose controls that file's docstring lists). Started before
 # the first test that needs it, stopped after the last. See bluez-peer.sh.
 #
 # Use it from any tests/*/CMakeLists.txt:

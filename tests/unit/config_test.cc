@@ -52,6 +52,7 @@ TEST(AnEmptyConfig, HasTheDocumentedMonitorDefaults) {
   EXPECT_EQ(m.log_level, LogLevel::kInfo);
   EXPECT_EQ(m.log_file, "");
   EXPECT_EQ(m.adapter, "");
+  EXPECT_TRUE(m.advertise);
   EXPECT_EQ(m.state_directory, "");
 }
 
@@ -139,6 +140,7 @@ max_clock_skew_seconds = 30
 log_level = "DEBUG"
 log_file = "/var/log/blemon.log"
 adapter = "hci1"
+advertise = false
 state_directory = "/var/lib/blemon"
 
 [database]
@@ -183,6 +185,7 @@ TEST(AConfig, ReadsEveryMonitorKey) {
   EXPECT_EQ(m.log_level, LogLevel::kDebug);
   EXPECT_EQ(m.log_file, "/var/log/blemon.log");
   EXPECT_EQ(m.adapter, "hci1");
+  EXPECT_FALSE(m.advertise);
   EXPECT_EQ(m.state_directory, "/var/lib/blemon");
 }
 

@@ -19,19 +19,15 @@
 
 #include <fmt/format.h>
 #include <poll.h>
-#include <pwd.h>
 #include <sdbus-c++/sdbus-c++.h>
 #include <sys/eventfd.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
-#include <cstdlib>
 #include <cstring>
-#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -43,6 +39,7 @@
 #include <vector>
 
 #include "blemon/reading.h"
+#include "bus_support.h"
 #include "device_properties.h"
 #include "scanner_options.h"
 
@@ -50,21 +47,24 @@ namespace blemon::bluez {
 namespace {
 
 using internal::AdapterInfo;
+using internal::BluezNotRunning;
+using internal::BusTimeout;
+using internal::CurrentUser;
 using internal::DeviceState;
 using internal::DeviceUpdate;
+using internal::ExplainBusError;
 using internal::InterfaceMap;
 using internal::kAdapterInterface;
+using internal::kBluezService;
+using internal::kBusPath;
+using internal::kBusService;
 using internal::kDeviceInterface;
+using internal::kObjectManagerInterface;
+using internal::kPropertiesInterface;
+using internal::kSdbusCppError;
 using internal::PropertyMap;
 using internal::ScannerOptions;
-
-constexpr char kBluezService[] = "org.bluez";
-constexpr char kObjectManagerInterface[] = "org.freedesktop.DBus.ObjectManager";
-constexpr char kPropertiesInterface[] = "org.freedesktop.DBus.Properties";
-constexpr char kBusService[] = "org.freedesktop.DBus";
-constexpr char kBusPath[] = "/org/freedesktop/DBus";
-// What sdbus-c++ names its own errors (a failing syscall rather than a D-Bus error reply).
-constexpr char kSdbusCppError[] = "org.sdbuscpp.Error";
+using internal::SystemBusAddress;
 
 // A fault that ends the scan early; what() is the message the user sees.
 class ScanAborted : public std::runtime_error {
@@ -72,76 +72,11 @@ class ScanAborted : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-std::string CurrentUser() {
-  if (const passwd* entry = ::getpwuid(::geteuid()); entry && entry->pw_name) {
-    return entry->pw_name;
-  }
-  if (const char* user = std::getenv("USER"); user && *user) return user;
-  return "<user>";
-}
-
-std::string SystemBusAddress() {
-  const char* address = std::getenv("DBUS_SYSTEM_BUS_ADDRESS");
-  return address && *address ? address : "unix:path=/run/dbus/system_bus_socket";
-}
-
-std::string BluezNotRunning() {
-  return "BlueZ is not running (nobody owns org.bluez on the system bus): start it with "
-         "`sudo systemctl start bluetooth`";
-}
-
 std::string PoweredOff(std::string_view adapter) {
   return fmt::format(
       "Bluetooth adapter {} is powered off: run `rfkill unblock bluetooth`, then "
       "`bluetoothctl power on`",
       adapter);
-}
-
-bool EndsWith(std::string_view text, std::string_view suffix) {
-  return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
-}
-
-// Explain's half for the errors of the bus and of the connection to it (access, a missing
-// bluetoothd, timeouts, vanished objects, a lost bus); nothing for any other error.
-std::optional<std::string> ExplainBusError(const std::string& name, const std::string& message,
-                                           std::string_view call, std::string_view subject) {
-  if (name == "org.freedesktop.DBus.Error.AccessDenied" ||
-      name == "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired" ||
-      name == "org.bluez.Error.NotAuthorized" || name == "org.bluez.Error.NotPermitted") {
-    const std::string user = CurrentUser();
-    return fmt::format(
-        "{}: access denied ({}): the user running blemon ({}) must be in group 'bluetooth': "
-        "`sudo usermod -aG bluetooth {}`, then log in again or restart the service",
-        call, message, user, user);
-  }
-  if (name == "org.freedesktop.DBus.Error.ServiceUnknown" ||
-      name == "org.freedesktop.DBus.Error.NameHasNoOwner") {
-    return BluezNotRunning();
-  }
-  if (name == "org.freedesktop.DBus.Error.NoReply" ||
-      name == "org.freedesktop.DBus.Error.Timeout" ||
-      name == "org.freedesktop.DBus.Error.TimedOut" ||
-      message.find("timed out") != std::string::npos) {
-    return fmt::format(
-        "{}: BlueZ did not answer in time: bluetoothd may be stuck; if this repeats, "
-        "`sudo systemctl restart bluetooth`",
-        call);
-  }
-  if (name == "org.freedesktop.DBus.Error.UnknownObject" ||
-      name == "org.freedesktop.DBus.Error.UnknownMethod" ||
-      name == "org.freedesktop.DBus.Error.UnknownInterface") {
-    return fmt::format(
-        "{}: Bluetooth adapter {} disappeared ({}): unplugged, or bluetoothd restarted", call,
-        subject, message);
-  }
-  if (name == "org.freedesktop.DBus.Error.Disconnected" ||
-      name == "org.freedesktop.DBus.Error.NoServer" || EndsWith(name, ".ECONNRESET") ||
-      EndsWith(name, ".ENOTCONN") || message.find("Connection reset") != std::string::npos ||
-      message.find("Transport endpoint is not connected") != std::string::npos) {
-    return fmt::format("{}: lost the connection to the D-Bus system bus ({}): is dbus running?",
-                       call, message);
-  }
-  return std::nullopt;
 }
 
 // Explain's half for the errors BlueZ itself replies with (org.bluez.Error.*), and the fallback
@@ -213,18 +148,6 @@ class StopWaker final {
   std::stop_callback<Wake> callback_;
 };
 
-// Relative time until sd-bus wants to be called again (a method call timing out), if ever.
-std::optional<std::chrono::milliseconds> BusTimeout(const sdbus::IConnection::PollData& data) {
-  if (data.timeout_usec == std::numeric_limits<std::uint64_t>::max()) return std::nullopt;
-  timespec now{};
-  ::clock_gettime(CLOCK_MONOTONIC, &now);
-  const auto now_usec = static_cast<std::uint64_t>(now.tv_sec) * 1'000'000u +
-                        static_cast<std::uint64_t>(now.tv_nsec) / 1000u;
-  if (data.timeout_usec <= now_usec) return std::chrono::milliseconds(0);
-  return std::chrono::ceil<std::chrono::milliseconds>(
-      std::chrono::microseconds(data.timeout_usec - now_usec));
-}
-
 // What BlueZ said during one scan, recorded as its signals arrive: the adapter's devices (by
 // object path), the adverts heard, and why the scan must end early, if it must. The handlers
 // only record; they never throw, since they are called from inside sd-bus's C code.
@@ -238,6 +161,8 @@ class ScanRecord final {
   // Set by a handler: end the scan now, with this error.
   const std::optional<std::string>& abort() const { return abort_; }
   const ScanAggregator& aggregator() const { return aggregator_; }
+  // Adverts that carried the blemon service UUID with service data that did not parse.
+  int ignored_beacons() const { return ignored_beacons_; }
 
   // Cached devices (from GetManagedObjects): known by address and type, but not heard until an
   // advert says so.
@@ -301,6 +226,7 @@ class ScanRecord final {
     }
     device->second.Apply(update);
     if (heard && update.rssi_present) aggregator_.Add(device->second.ToAdvert(update.rssi));
+    if (heard && update.beacon_malformed) ++ignored_beacons_;
   }
 
   // A device BlueZ had not cached until now: its first advert.
@@ -349,6 +275,7 @@ class ScanRecord final {
   AdapterInfo adapter_;
   std::map<std::string, DeviceState> devices_;  // by object path
   ScanAggregator aggregator_;
+  int ignored_beacons_ = 0;
   std::optional<std::string> abort_;
 };
 
@@ -389,6 +316,7 @@ class ScanSession final {
     ScanResult result;
     result.readings = record_.aggregator().Readings();
     result.stats = record_.aggregator().stats();
+    result.stats.ignored_beacons = record_.ignored_beacons();
     result.error = std::move(error_);
     return result;
   }

@@ -73,6 +73,28 @@ std::optional<std::uint16_t> ReadAppearance(const sdbus::Variant& value) {
   return static_cast<std::uint16_t>(*number);
 }
 
+// ServiceData is a{sv}: UUID -> bytes (ay). Only the blemon service UUID's entry is read here;
+// its bytes are untrusted and parsed strictly.
+void ReadBeacon(const sdbus::Variant& value, DeviceUpdate& update) {
+  try {
+    if (value.peekValueType() != "a{sv}") {
+      ++update.malformed;
+      return;
+    }
+    for (const auto& [uuid, bytes] : value.get<std::map<std::string, sdbus::Variant>>()) {
+      if (!IsBeaconServiceUuid(uuid)) continue;
+      std::optional<BeaconServiceData> beacon;
+      if (bytes.peekValueType() == "ay") {
+        beacon = ParseBeaconServiceData(bytes.get<std::vector<std::uint8_t>>());
+      }
+      update.beacon = beacon;
+      update.beacon_malformed = !beacon;
+    }
+  } catch (const sdbus::Error&) {
+    ++update.malformed;  // a value that lied about its own type
+  }
+}
+
 void MergeSorted(std::vector<std::uint16_t>& into, const std::vector<std::uint16_t>& more) {
   std::vector<std::uint16_t> merged;
   merged.reserve(into.size() + more.size());
@@ -158,6 +180,9 @@ DeviceUpdate ParseDeviceProperties(const PropertyMap& properties) {
   take("ServiceUUIDs", ReadServiceUuids, update.service_uuids);
   take("ServiceData", ReadServiceDataUuids, update.service_data_uuids);
   take("Appearance", ReadAppearance, update.appearance);
+  if (const auto data = properties.find("ServiceData"); data != properties.end()) {
+    ReadBeacon(data->second, update);
+  }
   if (update.manufacturer_data) {
     update.company_ids.emplace();
     for (const auto& m : *update.manufacturer_data) update.company_ids->push_back(m.company_id);
@@ -179,6 +204,7 @@ void DeviceState::Apply(const DeviceUpdate& update) {
   if (update.service_uuids) MergeSorted(service_uuids, *update.service_uuids);
   if (update.service_data_uuids) MergeSorted(service_uuids, *update.service_data_uuids);
   if (update.appearance) appearance = update.appearance;
+  if (update.beacon) beacon = update.beacon;
 }
 
 std::optional<std::string> DeviceState::DisplayName() const {
@@ -200,6 +226,7 @@ Advert DeviceState::ToAdvert(std::optional<int> rssi) const {
   }
   advert.payload.service_uuids = service_uuids;
   advert.payload.appearance = appearance;
+  if (beacon) advert.payload.monitor_beacon = ToMonitorBeacon(*beacon, tx_power);
   return advert;
 }
 

@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "blemon/beacon.h"
 #include "blemon/reading.h"
 
 namespace blemon::bluez::internal {
@@ -47,6 +48,10 @@ struct DeviceUpdate {
   std::optional<std::vector<std::uint16_t>> service_uuids;
   std::optional<std::vector<std::uint16_t>> service_data_uuids;
   std::optional<std::uint16_t> appearance;  // GAP Appearance, BlueZ's "q"
+  // The blemon monitor beacon, when ServiceData carries the blemon service UUID with bytes that
+  // parse; beacon_malformed when it carries the UUID with bytes that do not (counted, ignored).
+  std::optional<BeaconServiceData> beacon;
+  bool beacon_malformed = false;
   int malformed = 0;  // known properties whose value had a type we do not accept
 };
 
@@ -75,6 +80,8 @@ struct DeviceState {
       manufacturer_data;                     // latest prefix per company
   std::vector<std::uint16_t> service_uuids;  // sorted, unique, accumulated over the scan
   std::optional<std::uint16_t> appearance;
+  std::vector<std::uint16_t> company_ids;   // sorted, unique, accumulated over the scan
+  std::optional<BeaconServiceData> beacon;  // the latest heard
 
   void Apply(const DeviceUpdate& update);
   // The advert this device's current state describes, with the RSSI of the signal that carried it.

@@ -1,7 +1,8 @@
 #pragma once
 
-// Knobs of the BlueZ scanner that production leaves at their defaults and tests turn down, so a
-// "BlueZ hangs" scenario costs a second of test time instead of five. Internal to the adapter.
+// Knobs of the BlueZ scanner and advertiser that production leaves at their defaults and tests
+// turn down, so a "BlueZ hangs" scenario costs a second of test time instead of five. Internal to
+// the adapter.
 
 #include <chrono>
 #include <memory>
@@ -20,5 +21,7 @@ struct ScannerOptions {
 };
 
 std::unique_ptr<Scanner> MakeScanner(const ScannerOptions& options);
+// The advertiser uses call_timeout for each of its calls (RegisterAdvertisement included).
+std::unique_ptr<Advertiser> MakeAdvertiser(const ScannerOptions& options);
 
 }  // namespace blemon::bluez::internal

@@ -5,6 +5,7 @@
 #include "blemon/simulated/simulated_scanner.h"
 #endif
 #if defined(BLEMON_HAVE_BLUEZ)
+#include "blemon/bluez/bluez_advertiser.h"
 #include "blemon/bluez/bluez_scanner.h"
 #endif
 
@@ -25,6 +26,15 @@ std::unique_ptr<Scanner> MakeScanner(ScannerKind kind, const Config& config, Clo
   (void)config;
   throw Refused(
       "this build has no BlueZ scanner (built with BLEMON_WITH_BLUEZ=OFF); use --simulate");
+#endif
+}
+
+std::unique_ptr<Advertiser> MakeAdvertiser(ScannerKind kind, const Config& config) {
+  if (kind != ScannerKind::kBluez || !config.monitor.advertise) return nullptr;
+#if defined(BLEMON_HAVE_BLUEZ)
+  return bluez::MakeAdvertiser(config.monitor.adapter);
+#else
+  return nullptr;
 #endif
 }
 

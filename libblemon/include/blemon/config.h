@@ -35,8 +35,11 @@ struct MonitorSettings {
   // (a Pi without a real-time clock boots in 1970 until NTP answers).
   Seconds max_clock_skew{60};
   LogLevel log_level = LogLevel::kInfo;
-  std::string log_file;         // empty: console (and the journal under systemd) only
-  std::string adapter;          // BlueZ adapter, e.g. "hci0"; empty: the first one found
+  std::string log_file;  // empty: console (and the journal under systemd) only
+  std::string adapter;   // BlueZ adapter, e.g. "hci0"; empty: the first one found
+  // Advertise this monitor's beacon (blemon/beacon.h) on the BlueZ adapter while running, so the
+  // other monitors hear it. The simulated scanner ignores it.
+  bool advertise = true;
   std::string state_directory;  // spool location; empty: the application decides
 
   // The four timings above as Schedule::Make takes them. Only the processor waits after the scan

@@ -76,8 +76,12 @@ enum class StartOutcome {
 //                                                              unprocessed, retry       step down
 //   heartbeat, scan health      logged DEBUG, health kept    logged ERROR             -
 //                                 and sent next cycle
+//   advertise (Advertiser)      never thrown: AdvertiseOutcome.error = not on the air, logged
+//                                 WARNING once (not every cycle) until it is on the air again;
+//                                 retried before every scan; scanning goes on regardless
 //   Shutdown: send, release,    each step logged WARNING and the next one tried; never throws;
-//     heartbeat inactive          after a refused registration the store is left alone
+//     heartbeat inactive,         after a refused registration the store is left alone
+//     stop advertising
 class MonitorCycle {
  public:
   struct Ports {
@@ -87,6 +91,9 @@ class MonitorCycle {
     Spool& spool;
     Clock& clock;
     Logger& log;
+    // The monitor's own beacon (null: not advertising). Started once the store has given this
+    // monitor its id, kept up before every scan, stopped by Shutdown.
+    Advertiser* advertiser = nullptr;
   };
 
   MonitorCycle(const Config& config, const Schedule& schedule, Ports ports);
@@ -138,6 +145,8 @@ class MonitorCycle {
   int ProcessDue(UtcTime latest_due);
   void RunPresence(UtcTime latest_due);
   void Heartbeat(bool active);
+  // Puts the beacon on the air if there is an advertiser and a monitor id; logs what changed.
+  void KeepAdvertising();
   void NoteScanHealth(const ScanResult& scan, UtcTime scan_time, bool failed);
   // The clock: what is wrong with ours (nullopt: nothing), and the database's time by ours.
   std::optional<std::string> ClockProblem();
@@ -166,6 +175,10 @@ class MonitorCycle {
   std::optional<Seconds> clock_behind_;
   std::int64_t last_unspooled_seq_ = 0;  // the batch_seq of the last scan sent without the spool
   PresenceRunner* presence_ = nullptr;
+  // What the log last said about advertising (on the air, or why not), so each change is logged
+  // once rather than every cycle.
+  enum class AdvertisingLogged { kNothing, kOnAir, kNotOnAir };
+  AdvertisingLogged advertising_logged_ = AdvertisingLogged::kNothing;
 };
 
 }  // namespace blemon

@@ -44,6 +44,40 @@ class Scanner {
   virtual ScanResult Scan(Seconds window, std::stop_token stop) = 0;
 };
 
+// --- Advertiser ---------------------------------------------------------------------------------
+
+// What the radio made of a request to advertise.
+struct AdvertiseOutcome {
+  // The beacon is registered with the radio now, as `beacon` says (the TX power in it is what the
+  // adapter reported, or the documented fallback: blemon/beacon.h).
+  std::optional<MonitorBeacon> beacon;
+  // Why it is not on the air (when beacon is nullopt): refused (too many advertisements, not
+  // supported), no adapter, bluetoothd or the bus away. Words a user can act on.
+  std::optional<std::string> error;  // The adapter reported no TX power: beacon->tx_power is
+                                     // kDefaultBeaconTxPower, and receivers
+  // take the advert's TX Power Level field when it has one (blemon/beacon.h).
+  bool tx_power_assumed = false;
+};
+
+// The monitor's own beacon on the air, so the other monitors recognise it (blemon/beacon.h), a
+// port apart from Scanner: advertising lives as long as the monitor, a scan only for its window.
+// Used from the monitor cycle's thread only.
+class Advertiser {
+ public:
+  virtual ~Advertiser() = default;
+  Advertiser() = default;
+  Advertiser(const Advertiser&) = delete;
+  Advertiser& operator=(const Advertiser&) = delete;
+
+  // Makes sure `monitor`'s beacon is on the air: registers it the first time and again whenever
+  // it was lost or refused before (bluetoothd restarted, the adapter came back); costs a bus
+  // round trip when it is already on the air. Never throws for a radio or bus fault: that goes
+  // into the outcome's error, and the next call tries again.
+  virtual AdvertiseOutcome Start(MonitorId monitor) = 0;
+  // Takes the beacon off the air, if it is on. Best effort: never throws.
+  virtual void Stop() noexcept = 0;
+};
+
 // --- Clock --------------------------------------------------------------------------------------
 
 class Clock {

@@ -98,6 +98,9 @@ struct ScanStats {
   int dropped_invalid_rssi = 0;
   int dropped_invalid_address = 0;
   int dropped_no_rssi = 0;
+  // Adverts whose blemon beacon service data did not parse (wrong length or format version,
+  // blemon/beacon.h): the advert still counts, the beacon in it is ignored.
+  int ignored_beacons = 0;
 
   friend bool operator==(const ScanStats&, const ScanStats&) = default;
 };

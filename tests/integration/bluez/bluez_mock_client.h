@@ -180,6 +180,60 @@ class BluezMock {
     Proxy("/")->callMethod(name).onInterface(kTestInterface).withArguments(args...);
   }
 
+  // --- LEAdvertisingManager1 (tests/peers/bluez5_blemon.py)
+
+  // One advertisement the mock holds: who registered it, where, and its properties as the mock
+  // read them back over the bus at registration.
+  struct Advertisement {
+    std::string owner;
+    std::string path;
+    PropertyMap properties;
+  };
+
+  // mode: "accept", "full" (NotPermitted), "not-supported", "absent" (no interface); a
+  // selected_tx_power other than 127 is written back into the advert's TxPower while registering.
+  void SetAdvertising(const std::string& adapter, const std::string& mode,
+                      std::int16_t selected_tx_power = 127) {
+    Proxy("/")
+        ->callMethod("SetAdvertising")
+        .onInterface(kBluezMockInterface)
+        .withArguments(adapter, mode, selected_tx_power);
+  }
+
+  std::vector<Advertisement> Advertisements(const std::string& adapter) {
+    std::vector<sdbus::Struct<std::string, std::string, PropertyMap>> raw;
+    Proxy("/")
+        ->callMethod("Advertisements")
+        .onInterface(kBluezMockInterface)
+        .withArguments(adapter)
+        .storeResultsTo(raw);
+    std::vector<Advertisement> adverts;
+    for (auto& entry : raw) {
+      adverts.push_back({std::get<0>(entry), std::get<1>(entry), std::get<2>(entry)});
+    }
+    return adverts;
+  }
+
+  // "register OWNER PATH", "refuse OWNER PATH ERROR", "unregister OWNER PATH", "release ...",
+  // "dropped ..." (the client left the bus), oldest first.
+  std::vector<std::string> AdvertisingLog(const std::string& adapter) {
+    std::vector<std::string> log;
+    Proxy("/")
+        ->callMethod("AdvertisingLog")
+        .onInterface(kBluezMockInterface)
+        .withArguments(adapter)
+        .storeResultsTo(log);
+    return log;
+  }
+
+  // bluetoothd dropping every advertisement (adapter going away): Release on each.
+  void ReleaseAdvertisements(const std::string& adapter) {
+    Proxy("/")
+        ->callMethod("ReleaseAdvertisements")
+        .onInterface(kBluezMockInterface)
+        .withArguments(adapter);
+  }
+
   bool Discovering(const std::string& adapter) {
     sdbus::Variant value;
     Proxy("/org/bluez/" + adapter)

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "blemon/beacon.h"
 #include "blemon/mac_address.h"
 #include "blemon/reading.h"
 #include "bluez_mock_client.h"
@@ -170,6 +171,48 @@ TEST_F(ABluezScanner, ReportsTheAdvertPayloadOfADevice) {
       .appearance = 0x0941,
       .monitor_beacon = std::nullopt};
   EXPECT_EQ(reading->payload, expected);
+}
+
+TEST_F(ABluezScanner, RecognisesAnotherMonitorsBeaconAndIgnoresAMalformedOne) {
+  using ServiceData = std::map<std::string, sdbus::Variant>;
+  using Bytes = std::vector<std::uint8_t>;
+  const std::string uuid(kBeaconServiceUuid);
+  mock_.AddAdapter(kHci0);
+  auto scanner = MakeScanner(kHci0);
+  BackgroundScan scan(*scanner, Seconds(1));
+  ASSERT_TRUE(mock_.WaitForDiscovering(kHci0));
+
+  // Monitor 5 with its TX power in the service data; monitor 6 without, but with the TX Power
+  // Level field; a third sender whose blemon service data is of another format version.
+  mock_.AddDeviceWithProperties(
+      kHci0, "DC:A6:32:00:00:05",
+      {{"RSSI", sdbus::Variant(std::int16_t{-63})},
+       {"ServiceData",
+        sdbus::Variant(ServiceData{{uuid, sdbus::Variant(Bytes{5, 0, 0, 0, 0xFC, 1})}})}},
+      /*announce=*/true);
+  mock_.AddDeviceWithProperties(
+      kHci0, "DC:A6:32:00:00:06",
+      {{"RSSI", sdbus::Variant(std::int16_t{-71})},
+       {"TxPower", sdbus::Variant(std::int16_t{7})},
+       {"ServiceData",
+        sdbus::Variant(ServiceData{{uuid, sdbus::Variant(Bytes{6, 0, 0, 0, 0x7F, 1})}})}},
+      /*announce=*/true);
+  mock_.AddDeviceWithProperties(
+      kHci0, "DC:A6:32:00:00:07",
+      {{"RSSI", sdbus::Variant(std::int16_t{-80})},
+       {"ServiceData",
+        sdbus::Variant(ServiceData{{uuid, sdbus::Variant(Bytes{7, 0, 0, 0, 0, 2})}})}},
+      /*announce=*/true);
+
+  const ScanResult result = scan.Get();
+  EXPECT_EQ(result.error, std::nullopt);
+  ASSERT_EQ(result.readings.size(), 3u);
+  EXPECT_THAT(Find(result, "DC:A6:32:00:00:05")->payload.monitor_beacon,
+              Optional(MonitorBeacon{.monitor_id = 5, .tx_power = -4}));
+  EXPECT_THAT(Find(result, "DC:A6:32:00:00:06")->payload.monitor_beacon,
+              Optional(MonitorBeacon{.monitor_id = 6, .tx_power = 7}));
+  EXPECT_EQ(Find(result, "DC:A6:32:00:00:07")->payload.monitor_beacon, std::nullopt);
+  EXPECT_EQ(result.stats.ignored_beacons, 1);
 }
 
 TEST_F(ABluezScanner, IgnoresCachedDevicesWithoutAdvertsInTheWindow) {

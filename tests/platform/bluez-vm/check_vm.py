@@ -141,6 +141,35 @@ check(len(beacon_staged) == 1 and int(beacon_staged[0][3]) >= 50,
       % (beacon_staged[0][3] if beacon_staged else "-", beacon_sent))
 check(len([s for s in sightings if s[1] == BEACON]) == 1, "and one device_sightings row")
 
+print("== 2b. the monitor's beacon on the air: what the controller was told to advertise")
+# The blemon service UUID (libblemon/include/blemon/beacon.h), as the HCI wire carries it.
+BLEMON_UUID_LE = bytes.fromhex("d24e15b0c0ac48d381cf75c80e03e46f")[::-1].hex()
+
+
+def cmd_log(name):
+    """[(opcode, params hex)] of the HCI commands the controller got in a scenario."""
+    try:
+        with open("%s/%s.sent.json" % (out, name)) as f:
+            return [(c[1], c[3]) for c in json.load(f)["cmd_log"]]
+    except (OSError, ValueError, KeyError):
+        return []
+
+
+commands = cmd_log("single")
+adv_data = [p for op, p in commands if op == "0x2008"]
+# Service Data - 128-bit UUID (0x21): length 23, the UUID, monitor id 1, any TX power, version 1.
+beacon_ad = re.compile("1721" + BLEMON_UUID_LE + "01000000" + "[0-9a-f]{2}" + "01")
+ours = [p for p in adv_data if beacon_ad.search(p)]
+print("   LE Set Adv Data: %s" % (ours[:1] or adv_data[:2]))
+check("Advertising this monitor's beacon (monitor ID 1" in monitor,
+      "blemon-monitor says its beacon is on the air")
+check(bool(ours), "bluetoothd gave the controller advertising data with the beacon's service data")
+enables = [p for op, p in commands if op == "0x200a"]
+print("   LE Set Adv Enable: %s" % enables)
+check("01" in enables, "and enabled LE advertising")
+check(bool(enables) and enables[-1] == "00",
+      "advertising disabled again once the monitor stopped (unregistered)")
+
 print("== 3. coalescing: 8 devices x 50 reports/s (blemon-scan-probe, 6 s)")
 readings, scan, error = probe("coalescing.probe.txt")
 sent_fast = sent("coalescing")

@@ -154,7 +154,9 @@ TEST(ADevicePropertyParser, IgnoresTheStockMocksEmptyAdvertisingPropertiesOfTheW
   });
   EXPECT_EQ(update.company_ids, std::nullopt);
   EXPECT_EQ(update.service_data_uuids, std::nullopt);
-  EXPECT_EQ(update.malformed, 2);  // AdvertisingFlags is not read
+  EXPECT_EQ(update.beacon, std::nullopt);
+  EXPECT_FALSE(update.beacon_malformed);  // no blemon service data, only a wrong container
+  EXPECT_EQ(update.malformed, 2);  // ManufacturerData and ServiceData; AdvertisingFlags is not read
 }
 
 TEST(ADevicePropertyParser, ReadsAnEmptyManufacturerDataAsNoCompanies) {
@@ -311,6 +313,71 @@ TEST(AnAdapterSearch, FindsNothingWhenTheNamedAdapterIsMissing) {
   EXPECT_EQ(FindAdapter(Objects(true), "hci2", &available), std::nullopt);
   EXPECT_THAT(available, ElementsAre("hci0", "hci1"));
   EXPECT_EQ(FindAdapter({}, ""), std::nullopt);
+}
+
+// --- the blemon monitor beacon in ServiceData -----------------------------------------------
+
+using ServiceData = std::map<std::string, sdbus::Variant>;
+using Bytes = std::vector<std::uint8_t>;
+
+PropertyMap WithServiceData(ServiceData data) {
+  return {{"RSSI", sdbus::Variant(std::int16_t{-70})}, {"ServiceData", sdbus::Variant(data)}};
+}
+
+TEST(ADevicePropertyParser, RecognisesTheBlemonBeaconInServiceData) {
+  const DeviceUpdate update = ParseDeviceProperties(WithServiceData(
+      {{"0000feaa-0000-1000-8000-00805f9b34fb", sdbus::Variant(Bytes{0x10, 0x20})},
+       {std::string(kBeaconServiceUuid), sdbus::Variant(Bytes{0x2A, 0x01, 0, 0, 0xFC, 1})}}));
+  EXPECT_THAT(update.beacon, Optional(BeaconServiceData{.monitor_id = 0x012A, .tx_power = -4}));
+  EXPECT_FALSE(update.beacon_malformed);
+  EXPECT_EQ(update.malformed, 0);
+}
+
+TEST(ADevicePropertyParser, AcceptsTheBlemonUuidInUpperCase) {
+  const DeviceUpdate update = ParseDeviceProperties(WithServiceData(
+      {{"D24E15B0-C0AC-48D3-81CF-75C80E03E46F", sdbus::Variant(Bytes{7, 0, 0, 0, 0x7F, 1})}}));
+  EXPECT_THAT(update.beacon, Optional(BeaconServiceData{.monitor_id = 7, .tx_power = {}}));
+}
+
+TEST(ADevicePropertyParser, FlagsBlemonServiceDataOfTheWrongLengthVersionOrType) {
+  for (const sdbus::Variant& bad :
+       {sdbus::Variant(Bytes{7, 0, 0, 0, 0}), sdbus::Variant(Bytes{7, 0, 0, 0, 0, 1, 9}),
+        sdbus::Variant(Bytes{7, 0, 0, 0, 0, 2}), sdbus::Variant(std::string("not bytes")),
+        sdbus::Variant(Bytes{})}) {
+    const DeviceUpdate update =
+        ParseDeviceProperties(WithServiceData({{std::string(kBeaconServiceUuid), bad}}));
+    EXPECT_EQ(update.beacon, std::nullopt);
+    EXPECT_TRUE(update.beacon_malformed);
+    EXPECT_TRUE(update.rssi_present);  // the advert itself still counts
+  }
+}
+
+TEST(ADevicePropertyParser, SeesNoBeaconInOtherServiceData) {
+  const DeviceUpdate update = ParseDeviceProperties(
+      WithServiceData({{"0000feaa-0000-1000-8000-00805f9b34fb", sdbus::Variant(Bytes{1})}}));
+  EXPECT_EQ(update.beacon, std::nullopt);
+  EXPECT_FALSE(update.beacon_malformed);
+}
+
+TEST(ADeviceState, PutsTheBeaconIntoTheAdvertWithTheAdvertsTxPowerAsFallback) {
+  DeviceState device;
+  device.address = "DC:A6:32:00:00:01";
+  device.Apply(ParseDeviceProperties(
+      {{"TxPower", sdbus::Variant(std::int16_t{-6})},
+       {"ServiceData",
+        sdbus::Variant(ServiceData{
+            {std::string(kBeaconServiceUuid), sdbus::Variant(Bytes{5, 0, 0, 0, 0x7F, 1})}})}}));
+  EXPECT_THAT(device.ToAdvert(-50).payload.monitor_beacon,
+              Optional(MonitorBeacon{.monitor_id = 5, .tx_power = -6}));
+  // A later advert without service data keeps the beacon heard before.
+  device.Apply(ParseDeviceProperties({{"RSSI", sdbus::Variant(std::int16_t{-52})}}));
+  EXPECT_TRUE(device.ToAdvert(-52).payload.monitor_beacon.has_value());
+}
+
+TEST(ADeviceState, MakesNoBeaconOfAPlainDevice) {
+  DeviceState device;
+  device.Apply(ParseDeviceProperties(WellFormedDevice()));
+  EXPECT_EQ(device.ToAdvert(-50).payload.monitor_beacon, std::nullopt);
 }
 
 }  // namespace

@@ -100,6 +100,39 @@ class FakeScanner final : public Scanner {
   std::vector<Call> calls_;
 };
 
+// The radio's advertising side: the beacon is on the air after Start unless `refusal` is set,
+// which makes Start fail with that reason, as an adapter out of advertising sets does.
+class FakeAdvertiser final : public Advertiser {
+ public:
+  std::optional<std::string> refusal;
+  int tx_power = -4;              // dBm, what the adapter "reports"
+  bool tx_power_unknown = false;  // the adapter reports none
+
+  AdvertiseOutcome Start(MonitorId monitor) override {
+    starts_.push_back(monitor);
+    if (refusal) {
+      on_air_.reset();
+      return {.beacon = std::nullopt, .error = refusal};
+    }
+    on_air_ =
+        MonitorBeacon{.monitor_id = static_cast<std::uint32_t>(monitor), .tx_power = tx_power};
+    return {.beacon = on_air_, .error = std::nullopt, .tx_power_assumed = tx_power_unknown};
+  }
+  void Stop() noexcept override {
+    ++stops_;
+    on_air_.reset();
+  }
+
+  const std::optional<MonitorBeacon>& on_air() const { return on_air_; }
+  const std::vector<MonitorId>& starts() const { return starts_; }
+  int stops() const { return stops_; }
+
+ private:
+  std::optional<MonitorBeacon> on_air_;
+  std::vector<MonitorId> starts_;
+  int stops_ = 0;
+};
+
 // How a fake port call fails when a test asks it to: the store fake and the spool fake share
 // these switches. `down` fails every call with Unavailable; the sets name single calls ("stage",
 // "append", ...) that fail with Unavailable or Refused, as the real adapter would.

@@ -19,4 +19,9 @@ enum class ScannerKind {
 // scanner's own errors (no adapter, no bluetoothd) are its MakeScanner's.
 std::unique_ptr<Scanner> MakeScanner(ScannerKind kind, const Config& config, Clock& clock);
 
+// The monitor's beacon on the adapter monitor.adapter names, or null: with the simulated scanner
+// (the simulated world has no air to advertise on), with monitor.advertise = false, or in a build
+// without BlueZ. Touches nothing until started.
+std::unique_ptr<Advertiser> MakeAdvertiser(ScannerKind kind, const Config& config);
+
 }  // namespace blemon::app
