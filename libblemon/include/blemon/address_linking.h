@@ -1,0 +1,128 @@
+#pragma once
+
+// Estimated devices behind rotating addresses. A phone that changes its resolvable private
+// address every 7 to 15 minutes shows up as a new device each time; over an hour one phone counts
+// as four to nine. When the address a device used stops being heard and a new one starts being
+// heard at the same time, what the device says (its payload signature) and where it is (the RSSI
+// it gives each monitor) usually stay the same. Linking joins such pairs, so every address gets
+// an estimated device: the first address of its chain.
+//
+// Pure: no I/O, no clock. Links are estimates and are never merged into identities (identity.h):
+// callers pass only addresses that rotate and that no known IRK resolves.
+
+#include <compare>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "blemon/best_rssi.h"
+#include "blemon/mac_address.h"
+#include "blemon/reading.h"
+#include "blemon/time.h"
+
+namespace blemon {
+
+// How many bytes of each manufacturer prefix a signature keeps: Apple's continuity type, length
+// and status byte; Microsoft's scenario, device type and flags; the iBeacon type, length and
+// first UUID byte. Further bytes often change with the address (authentication tags, salts).
+inline constexpr std::size_t kSignaturePrefixBytes = 3;
+
+// The part of what a device advertises that survives an address rotation. Two addresses with
+// different signatures are never linked.
+struct PayloadSignature {
+  AddressClass address_class = AddressClass::kResolvablePrivate;
+  std::vector<std::uint16_t> company_ids;         // sorted, unique
+  std::vector<ManufacturerPrefix> manufacturers;  // by company; prefixes cut to 3 bytes
+  std::vector<std::uint16_t> service_uuids;       // sorted, unique
+  std::optional<std::uint16_t> appearance;
+  std::optional<int> tx_power;  // dBm
+
+  friend auto operator<=>(const PayloadSignature&, const PayloadSignature&) = default;
+};
+
+// The signature of a reading (its address class, company ids, payload and TX power).
+PayloadSignature SignatureOf(const Reading& reading);
+
+// Whether addresses of this class rotate and so take part in linking: resolvable private and
+// non-resolvable ones. Public and static addresses are their own estimated device.
+bool Rotates(AddressClass address_class);
+
+// One rotating address in one interval.
+struct AddressObservation {
+  MacAddress mac;
+  PayloadSignature signature;
+  std::map<MonitorId, int> rssi_by_monitor;  // the best RSSI each monitor heard, dBm
+};
+
+struct LinkingOptions {
+  // The RMS difference (dB) over monitors above which two RSSI patterns are not the same place.
+  double max_distance_db = 9.0;
+  // A link is made only when the next best candidate, on either side, is this much (dB) further.
+  double min_margin_db = 2.0;
+  // Stands in for a monitor that did not hear an address: about the receivers' sensitivity.
+  int unheard_rssi_dbm = -100;
+};
+
+// A link: `to` is the address that `from` became.
+struct AddressLink {
+  MacAddress from;
+  MacAddress to;
+  UtcTime from_last_interval;  // the last interval `from` was heard in
+  UtcTime to_first_interval;   // the first interval `to` was heard in
+  double distance_db = 0;      // of their RSSI patterns
+
+  friend bool operator==(const AddressLink&, const AddressLink&) = default;
+};
+
+// The RMS difference of two RSSI patterns over the monitors either heard, an unheard monitor
+// counting as `unheard_rssi_dbm`; nullopt when neither pattern has a monitor.
+std::optional<double> RssiPatternDistance(const std::map<MonitorId, int>& a,
+                                          const std::map<MonitorId, int>& b, int unheard_rssi_dbm);
+
+// Links addresses interval by interval. An address last heard in interval L is linked to one
+// first heard in L or in the next interval when their signatures are equal, their RSSI patterns
+// are within max_distance_db, and the pair is unambiguous: each is the other's nearest candidate
+// by at least min_margin_db. A pair that is not clear stays unlinked: a missed link costs one
+// extra estimated device, a wrong one merges two devices.
+//
+// Not thread-safe. Memory grows with the number of distinct addresses seen.
+class AddressLinker {
+ public:
+  explicit AddressLinker(LinkingOptions options = {}) : options_(options) {}
+
+  // Adds interval `interval_start`'s observations (one per address; addresses whose class does
+  // not rotate are ignored). Intervals must come in increasing order, consecutive ones exactly
+  // `interval` apart; a gap ends every open address. Returns the links this interval made.
+  std::vector<AddressLink> AddInterval(UtcTime interval_start, Seconds interval,
+                                       std::span<const AddressObservation> observations);
+
+  // The estimated device of `mac`: the first address of its chain of links (`mac` itself when
+  // it was never linked to an earlier one, or never seen).
+  MacAddress EstimatedDevice(const MacAddress& mac) const;
+
+ private:
+  struct Track {
+    PayloadSignature signature;
+    std::map<MonitorId, std::pair<long, int>> rssi_totals;  // sum and count over its intervals
+    std::map<MonitorId, int> first_pattern;                 // its first interval's RSSI
+    UtcTime first_interval;
+    UtcTime last_interval;
+    bool has_successor = false;
+    bool has_predecessor = false;
+  };
+  void Record(UtcTime interval_start, const AddressObservation& observation);
+  std::vector<AddressLink> LinkEnded(const std::vector<MacAddress>& ended,
+                                     const std::vector<MacAddress>& started);
+  std::map<MonitorId, int> MeanPattern(const Track& track) const;
+
+  LinkingOptions options_;
+  std::map<MacAddress, Track> tracks_;
+  std::map<MacAddress, MacAddress> root_;  // a linked address → its estimated device
+  std::optional<UtcTime> last_interval_;
+  std::vector<MacAddress> heard_last_;    // in the last interval
+  std::vector<MacAddress> started_last_;  // first heard in the last interval, still unlinked
+};
+
+}  // namespace blemon

@@ -1,0 +1,209 @@
+// Linking rotating addresses into estimated devices, on constructed intervals.
+
+#include "blemon/address_linking.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+namespace blemon {
+namespace {
+
+constexpr Seconds kInterval{300};
+constexpr UtcTime kStart{Seconds{1'700'000'100}};
+
+UtcTime Interval(int n) { return kStart + kInterval * n; }
+
+MacAddress Mac(const std::string& text) { return *MacAddress::Parse(text); }
+
+PayloadSignature Phone(std::uint8_t status = 0x1B) {
+  return {.address_class = AddressClass::kResolvablePrivate,
+          .company_ids = {0x004C},
+          .manufacturers = {{.company_id = 0x004C, .prefix = {0x10, 0x05, status}}},
+          .service_uuids = {},
+          .appearance = std::nullopt,
+          .tx_power = std::nullopt};
+}
+
+AddressObservation Seen(const std::string& mac, PayloadSignature signature,
+                        std::map<MonitorId, int> rssi) {
+  return {.mac = Mac(mac), .signature = std::move(signature), .rssi_by_monitor = std::move(rssi)};
+}
+
+const std::map<MonitorId, int> kKitchen{{1, -55}, {2, -75}, {3, -90}};
+const std::map<MonitorId, int> kKitchenAgain{{1, -57}, {2, -73}, {3, -91}};
+const std::map<MonitorId, int> kBedroom{{1, -88}, {2, -70}, {3, -52}};
+const std::map<MonitorId, int> kBedroomAgain{{1, -86}, {2, -71}, {3, -54}};
+
+TEST(AnAddressLinker, LinksAnAddressThatStopsToOneThatStartsWithTheSameSignatureAndPlace) {
+  AddressLinker linker;
+  EXPECT_TRUE(linker
+                  .AddInterval(Interval(0), kInterval,
+                               std::vector{Seen("51:00:00:00:00:01", Phone(), kKitchen)})
+                  .empty());
+  const auto links = linker.AddInterval(
+      Interval(1), kInterval, std::vector{Seen("52:00:00:00:00:02", Phone(), kKitchenAgain)});
+
+  ASSERT_EQ(links.size(), 1u);
+  EXPECT_EQ(links[0].from, Mac("51:00:00:00:00:01"));
+  EXPECT_EQ(links[0].to, Mac("52:00:00:00:00:02"));
+  EXPECT_EQ(links[0].from_last_interval, Interval(0));
+  EXPECT_EQ(links[0].to_first_interval, Interval(1));
+  EXPECT_EQ(linker.EstimatedDevice(Mac("52:00:00:00:00:02")), Mac("51:00:00:00:00:01"));
+  EXPECT_EQ(linker.EstimatedDevice(Mac("51:00:00:00:00:01")), Mac("51:00:00:00:00:01"));
+}
+
+TEST(AnAddressLinker, FollowsAChainOfRotationsToItsFirstAddress) {
+  AddressLinker linker;
+  linker.AddInterval(Interval(0), kInterval,
+                     std::vector{Seen("51:00:00:00:00:01", Phone(), kKitchen)});
+  linker.AddInterval(Interval(1), kInterval,
+                     std::vector{Seen("52:00:00:00:00:02", Phone(), kKitchenAgain)});
+  linker.AddInterval(Interval(2), kInterval,
+                     std::vector{Seen("52:00:00:00:00:02", Phone(), kKitchen)});
+  linker.AddInterval(Interval(3), kInterval,
+                     std::vector{Seen("53:00:00:00:00:03", Phone(), kKitchen)});
+  EXPECT_EQ(linker.EstimatedDevice(Mac("53:00:00:00:00:03")), Mac("51:00:00:00:00:01"));
+}
+
+TEST(AnAddressLinker, LinksARotationHeardWithinOneIntervalUnderBothAddresses) {
+  AddressLinker linker;
+  linker.AddInterval(Interval(0), kInterval,
+                     std::vector{Seen("51:00:00:00:00:01", Phone(), kKitchen)});
+  // The rotation fell inside interval 1's scan: both addresses were heard in it.
+  linker.AddInterval(Interval(1), kInterval,
+                     std::vector{Seen("51:00:00:00:00:01", Phone(), kKitchen),
+                                 Seen("52:00:00:00:00:02", Phone(), kKitchenAgain)});
+  const auto links = linker.AddInterval(
+      Interval(2), kInterval, std::vector{Seen("52:00:00:00:00:02", Phone(), kKitchenAgain)});
+  ASSERT_EQ(links.size(), 1u);
+  EXPECT_EQ(links[0].to_first_interval, Interval(1));
+  EXPECT_EQ(linker.EstimatedDevice(Mac("52:00:00:00:00:02")), Mac("51:00:00:00:00:01"));
+}
+
+TEST(AnAddressLinker, LinksTwoDevicesRotatingAtOnceByTheirSignatures) {
+  AddressLinker linker;
+  PayloadSignature computer = Phone();
+  computer.company_ids = {0x0006};
+  computer.manufacturers = {{.company_id = 0x0006, .prefix = {0x01, 0x09, 0x20}}};
+  // Side by side, so the RSSI cannot tell them apart; the payload can.
+  linker.AddInterval(Interval(0), kInterval,
+                     std::vector{Seen("51:00:00:00:00:01", Phone(), kKitchen),
+                                 Seen("61:00:00:00:00:01", computer, kKitchenAgain)});
+  const auto links =
+      linker.AddInterval(Interval(1), kInterval,
+                         std::vector{Seen("62:00:00:00:00:02", computer, kKitchen),
+                                     Seen("52:00:00:00:00:02", Phone(), kKitchenAgain)});
+  ASSERT_EQ(links.size(), 2u);
+  EXPECT_EQ(linker.EstimatedDevice(Mac("52:00:00:00:00:02")), Mac("51:00:00:00:00:01"));
+  EXPECT_EQ(linker.EstimatedDevice(Mac("62:00:00:00:00:02")), Mac("61:00:00:00:00:01"));
+}
+
+TEST(AnAddressLinker, LinksTwoLookalikesRotatingAtOnceByWhereTheyAre) {
+  AddressLinker linker;
+  linker.AddInterval(Interval(0), kInterval,
+                     std::vector{Seen("51:00:00:00:00:01", Phone(), kKitchen),
+                                 Seen("61:00:00:00:00:01", Phone(), kBedroom)});
+  linker.AddInterval(Interval(1), kInterval,
+                     std::vector{Seen("62:00:00:00:00:02", Phone(), kBedroomAgain),
+                                 Seen("52:00:00:00:00:02", Phone(), kKitchenAgain)});
+  EXPECT_EQ(linker.EstimatedDevice(Mac("52:00:00:00:00:02")), Mac("51:00:00:00:00:01"));
+  EXPECT_EQ(linker.EstimatedDevice(Mac("62:00:00:00:00:02")), Mac("61:00:00:00:00:01"));
+}
+
+TEST(AnAddressLinker, LeavesLookalikesAtOnePlaceUnlinkedRatherThanGuess) {
+  AddressLinker linker;
+  linker.AddInterval(Interval(0), kInterval,
+                     std::vector{Seen("51:00:00:00:00:01", Phone(), kKitchen),
+                                 Seen("61:00:00:00:00:01", Phone(), kKitchenAgain)});
+  const auto links =
+      linker.AddInterval(Interval(1), kInterval,
+                         std::vector{Seen("52:00:00:00:00:02", Phone(), kKitchen),
+                                     Seen("62:00:00:00:00:02", Phone(), kKitchenAgain)});
+  EXPECT_TRUE(links.empty());
+  EXPECT_EQ(linker.EstimatedDevice(Mac("52:00:00:00:00:02")), Mac("52:00:00:00:00:02"));
+  EXPECT_EQ(linker.EstimatedDevice(Mac("62:00:00:00:00:02")), Mac("62:00:00:00:00:02"));
+}
+
+TEST(AnAddressLinker, NeverLinksAcrossDifferentSignaturesOrPlaces) {
+  AddressLinker linker;
+  linker.AddInterval(Interval(0), kInterval,
+                     std::vector{Seen("51:00:00:00:00:01", Phone(0x1B), kKitchen),
+                                 Seen("61:00:00:00:00:01", Phone(0x07), kBedroom)});
+  const auto links =
+      linker.AddInterval(Interval(1), kInterval,
+                         std::vector{Seen("52:00:00:00:00:02", Phone(0x07), kKitchen),
+                                     Seen("62:00:00:00:00:02", Phone(0x1B), kBedroom)});
+  EXPECT_TRUE(links.empty());
+}
+
+TEST(AnAddressLinker, IgnoresAddressesThatDoNotRotate) {
+  AddressLinker linker;
+  PayloadSignature fixed = Phone();
+  fixed.address_class = AddressClass::kRandomStatic;
+  linker.AddInterval(Interval(0), kInterval,
+                     std::vector{Seen("C1:00:00:00:00:01", fixed, kKitchen)});
+  const auto links = linker.AddInterval(
+      Interval(1), kInterval, std::vector{Seen("C2:00:00:00:00:02", fixed, kKitchenAgain)});
+  EXPECT_TRUE(links.empty());
+}
+
+TEST(AnAddressLinker, LinksNothingAcrossAMissingInterval) {
+  AddressLinker linker;
+  linker.AddInterval(Interval(0), kInterval,
+                     std::vector{Seen("51:00:00:00:00:01", Phone(), kKitchen)});
+  const auto links = linker.AddInterval(
+      Interval(2), kInterval, std::vector{Seen("52:00:00:00:00:02", Phone(), kKitchenAgain)});
+  EXPECT_TRUE(links.empty());
+}
+
+TEST(AnAddressLinker, LeavesAnAddressThatStartsLaterThanTheNextIntervalUnlinked) {
+  AddressLinker linker;
+  linker.AddInterval(Interval(0), kInterval,
+                     std::vector{Seen("51:00:00:00:00:01", Phone(), kKitchen)});
+  linker.AddInterval(Interval(1), kInterval, std::vector<AddressObservation>{});
+  const auto links = linker.AddInterval(
+      Interval(2), kInterval, std::vector{Seen("52:00:00:00:00:02", Phone(), kKitchenAgain)});
+  EXPECT_TRUE(links.empty());
+}
+
+TEST(APayloadSignature, KeepsTheLastingPartOfAReading) {
+  Reading reading{.mac = Mac("51:00:00:00:00:01"),
+                  .address_class = AddressClass::kResolvablePrivate,
+                  .rssi = -60,
+                  .advert_count = 3,
+                  .name = "Anna's iPhone",
+                  .tx_power = 8,
+                  .company_ids = {0x004C},
+                  .payload = {.manufacturer_data = {{.company_id = 0x004C,
+                                                     .prefix = {0x10, 0x05, 0x1B, 0xAA, 0xBB}}},
+                              .service_uuids = {0xFEF3},
+                              .appearance = 0x0040,
+                              .monitor_beacon = std::nullopt}};
+  const PayloadSignature signature = SignatureOf(reading);
+  EXPECT_EQ(signature.manufacturers[0].prefix, (std::vector<std::uint8_t>{0x10, 0x05, 0x1B}));
+  EXPECT_EQ(signature.tx_power, 8);
+  EXPECT_EQ(signature.appearance, 0x0040);
+
+  Reading rotated = reading;
+  rotated.mac = Mac("52:00:00:00:00:02");
+  rotated.name = std::nullopt;
+  rotated.payload.manufacturer_data[0].prefix = {0x10, 0x05, 0x1B, 0x01, 0x02};
+  EXPECT_EQ(SignatureOf(rotated), signature);
+  rotated.tx_power = 4;
+  EXPECT_NE(SignatureOf(rotated), signature);
+}
+
+TEST(AnRssiPatternDistance, IsTheRmsDifferenceWithUnheardMonitorsAtTheFloor) {
+  EXPECT_EQ(RssiPatternDistance({}, {}, -100), std::nullopt);
+  EXPECT_DOUBLE_EQ(*RssiPatternDistance({{1, -60}}, {{1, -64}}, -100), 4.0);
+  // Monitor 2 heard only the first at -90: 10 dB above the floor. sqrt((0 + 100) / 2).
+  EXPECT_DOUBLE_EQ(*RssiPatternDistance({{1, -60}, {2, -90}}, {{1, -60}}, -100), std::sqrt(50.0));
+  // Readings below the floor count as the floor.
+  EXPECT_DOUBLE_EQ(*RssiPatternDistance({{1, -105}}, {{1, -100}}, -100), 0.0);
+}
+
+}  // namespace
+}  // namespace blemon
