@@ -12,6 +12,23 @@ bool Rotates(AddressClass address_class) {
          address_class == AddressClass::kNonResolvable;
 }
 
+std::size_t LastingPrefixBytes(const ManufacturerPrefix& data) {
+  constexpr std::uint16_t kApple = 0x004C;
+  constexpr std::uint16_t kMicrosoft = 0x0006;
+  if (data.company_id == kMicrosoft) return 4;
+  if (data.company_id != kApple || data.prefix.empty()) return 3;
+  switch (data.prefix.front()) {
+    case 0x02:  // iBeacon
+      return 8;
+    case 0x07:  // Proximity Pairing
+      return 5;
+    case 0x10:  // Nearby Info
+      return 4;
+    default:
+      return 3;
+  }
+}
+
 PayloadSignature SignatureOf(const Reading& reading) {
   PayloadSignature signature{.address_class = reading.address_class,
                              .company_ids = reading.company_ids,
@@ -20,7 +37,7 @@ PayloadSignature SignatureOf(const Reading& reading) {
                              .appearance = reading.payload.appearance,
                              .tx_power = reading.tx_power};
   for (ManufacturerPrefix& m : signature.manufacturers) {
-    if (m.prefix.size() > kSignaturePrefixBytes) m.prefix.resize(kSignaturePrefixBytes);
+    m.prefix.resize(std::min(m.prefix.size(), LastingPrefixBytes(m)));
   }
   return signature;
 }
@@ -59,22 +76,37 @@ void AddressLinker::Record(UtcTime interval_start, const AddressObservation& obs
   Track& track = it->second;
   if (inserted) {
     track.signature = observation.signature;
-    track.first_pattern = observation.rssi_by_monitor;
     track.first_interval = interval_start;
   }
   track.last_interval = interval_start;
-  for (const auto& [monitor, rssi] : observation.rssi_by_monitor) {
-    auto& [sum, count] = track.rssi_totals[monitor];
-    sum += rssi;
-    ++count;
-  }
+  track.patterns.push_back(observation.rssi_by_monitor);
 }
 
-std::map<MonitorId, int> AddressLinker::MeanPattern(const Track& track) const {
+std::map<MonitorId, int> AddressLinker::ChainPattern(const MacAddress& mac) const {
+  // Unheard counts as the floor in the mean too, so a monitor at the edge of its range does not
+  // look stronger than it is.
+  std::map<MonitorId, long> sums;
+  int patterns = 0;
+  for (std::optional<MacAddress> at = mac; at && patterns < options_.chain_intervals;) {
+    const Track& track = tracks_.at(*at);
+    for (auto p = track.patterns.rbegin();
+         p != track.patterns.rend() && patterns < options_.chain_intervals; ++p, ++patterns) {
+      for (const auto& [monitor, rssi] : *p) {
+        sums.try_emplace(monitor, static_cast<long>(options_.unheard_rssi_dbm) * patterns);
+      }
+      for (auto& [monitor, sum] : sums) {
+        const auto heard = p->find(monitor);
+        sum += std::max(heard == p->end() ? options_.unheard_rssi_dbm : heard->second,
+                        options_.unheard_rssi_dbm);
+      }
+    }
+    at = track.predecessor;
+  }
   std::map<MonitorId, int> mean;
-  for (const auto& [monitor, totals] : track.rssi_totals) {
-    mean[monitor] = static_cast<int>(
-        std::lround(static_cast<double>(totals.first) / static_cast<double>(totals.second)));
+  for (const auto& [monitor, sum] : sums) {
+    const int value =
+        static_cast<int>(std::lround(static_cast<double>(sum) / static_cast<double>(patterns)));
+    if (value > options_.unheard_rssi_dbm) mean[monitor] = value;
   }
   return mean;
 }
@@ -84,6 +116,8 @@ std::vector<AddressLink> AddressLinker::AddInterval(
   if (last_interval_ && interval_start - *last_interval_ != interval) {
     // A gap (or a repeat): nobody knows what happened in between, so nothing is linked across it.
     heard_last_.clear();
+    ended_waiting_.clear();
+    started_before_last_.clear();
     started_last_.clear();
   }
   std::vector<MacAddress> heard, started_now;
@@ -95,20 +129,22 @@ std::vector<AddressLink> AddressLinker::AddInterval(
   }
   std::sort(heard.begin(), heard.end());
 
-  std::vector<MacAddress> ended;
-  for (const MacAddress& mac : heard_last_) {
-    if (!std::binary_search(heard.begin(), heard.end(), mac) && !tracks_[mac].has_successor) {
-      ended.push_back(mac);
+  // The addresses that ended two intervals ago are decided now, when the addresses that may have
+  // replaced them have been heard for up to two intervals: their patterns are less noisy.
+  std::vector<MacAddress> started;
+  for (const auto* list : {&started_before_last_, &started_last_}) {
+    for (const MacAddress& mac : *list) {
+      if (!tracks_.at(mac).predecessor) started.push_back(mac);
     }
   }
-  std::vector<MacAddress> started = started_last_;
-  started.insert(started.end(), started_now.begin(), started_now.end());
-  std::vector<AddressLink> links = LinkEnded(ended, started);
+  std::vector<AddressLink> links = LinkEnded(ended_waiting_, started);
 
-  started_last_.clear();
-  for (const MacAddress& mac : started_now) {
-    if (!tracks_[mac].has_predecessor) started_last_.push_back(mac);
+  ended_waiting_.clear();
+  for (const MacAddress& mac : heard_last_) {
+    if (!std::binary_search(heard.begin(), heard.end(), mac)) ended_waiting_.push_back(mac);
   }
+  started_before_last_ = std::move(started_last_);
+  started_last_ = std::move(started_now);
   heard_last_ = std::move(heard);
   last_interval_ = interval_start;
   return links;
@@ -153,7 +189,11 @@ std::vector<Candidate> ClearPairs(std::vector<Candidate> open, const LinkingOpti
     for (const Candidate& c : open) {
       const Nearest& e = by_ended[c.ended];
       const Nearest& s = by_started[c.started];
-      if (e.partner == c.started && s.partner == c.ended && c.distance <= options.max_distance_db &&
+      // A pair with no rival on either side may be further apart (a device turned over, or moved
+      // a little): nothing else of its kind started or stopped then.
+      const bool alone = std::isinf(e.second) && std::isinf(s.second);
+      const double limit = alone ? options.max_lone_distance_db : options.max_distance_db;
+      if (e.partner == c.started && s.partner == c.ended && c.distance <= limit &&
           e.second - c.distance >= options.min_margin_db &&
           s.second - c.distance >= options.min_margin_db) {
         chosen.push_back(c);
@@ -171,30 +211,35 @@ std::vector<Candidate> ClearPairs(std::vector<Candidate> open, const LinkingOpti
 
 }  // namespace
 
+// Whether `to` can be the address a device took after `from`: the same signature, first heard
+// when `from` was last heard (the rotation fell inside that scan) or later. Two addresses heard
+// in one interval only are two devices, not one before and after.
+bool AddressLinker::CanFollow(const Track& from, const Track& to) {
+  if (to.signature != from.signature || to.first_interval < from.last_interval) return false;
+  return to.first_interval > from.last_interval || from.first_interval < from.last_interval;
+}
+
 std::vector<AddressLink> AddressLinker::LinkEnded(const std::vector<MacAddress>& ended,
                                                   const std::vector<MacAddress>& started) {
   std::vector<Candidate> candidates;
-  std::vector<std::map<MonitorId, int>> ended_patterns;
-  for (const MacAddress& mac : ended) ended_patterns.push_back(MeanPattern(tracks_[mac]));
   for (std::size_t e = 0; e < ended.size(); ++e) {
-    const Track& from = tracks_[ended[e]];
+    const Track& from = tracks_.at(ended[e]);
+    if (from.has_successor) continue;
+    const std::map<MonitorId, int> from_pattern = ChainPattern(ended[e]);
     for (std::size_t s = 0; s < started.size(); ++s) {
-      const Track& to = tracks_[started[s]];
-      if (ended[e] == started[s] || to.signature != from.signature ||
-          to.first_interval < from.last_interval) {
-        continue;
-      }
+      const Track& to = tracks_.at(started[s]);
+      if (ended[e] == started[s] || !CanFollow(from, to)) continue;
       const auto distance =
-          RssiPatternDistance(ended_patterns[e], to.first_pattern, options_.unheard_rssi_dbm);
+          RssiPatternDistance(from_pattern, to.patterns.front(), options_.unheard_rssi_dbm);
       if (distance) candidates.push_back({e, s, *distance});
     }
   }
   std::vector<AddressLink> links;
   for (const Candidate& c : ClearPairs(std::move(candidates), options_)) {
-    Track& from = tracks_[ended[c.ended]];
-    Track& to = tracks_[started[c.started]];
+    Track& from = tracks_.at(ended[c.ended]);
+    Track& to = tracks_.at(started[c.started]);
     from.has_successor = true;
-    to.has_predecessor = true;
+    to.predecessor = ended[c.ended];
     root_.insert_or_assign(started[c.started], EstimatedDevice(ended[c.ended]));
     links.push_back({.from = ended[c.ended],
                      .to = started[c.started],

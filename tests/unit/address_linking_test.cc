@@ -34,8 +34,23 @@ AddressObservation Seen(const std::string& mac, PayloadSignature signature,
 
 const std::map<MonitorId, int> kKitchen{{1, -55}, {2, -75}, {3, -90}};
 const std::map<MonitorId, int> kKitchenAgain{{1, -57}, {2, -73}, {3, -91}};
+const std::map<MonitorId, int> kKitchenTwin{{1, -56}, {2, -75}, {3, -90}};
 const std::map<MonitorId, int> kBedroom{{1, -88}, {2, -70}, {3, -52}};
 const std::map<MonitorId, int> kBedroomAgain{{1, -86}, {2, -71}, {3, -54}};
+
+// Feeds one interval per element from Interval(0) on, then two empty ones so that every pending
+// decision is made; returns all the links made.
+std::vector<AddressLink> Feed(AddressLinker& linker,
+                              const std::vector<std::vector<AddressObservation>>& intervals) {
+  std::vector<AddressLink> links;
+  for (std::size_t n = 0; n < intervals.size() + 2; ++n) {
+    const auto made =
+        linker.AddInterval(Interval(static_cast<int>(n)), kInterval,
+                           n < intervals.size() ? intervals[n] : std::vector<AddressObservation>{});
+    links.insert(links.end(), made.begin(), made.end());
+  }
+  return links;
+}
 
 TEST(AnAddressLinker, LinksAnAddressThatStopsToOneThatStartsWithTheSameSignatureAndPlace) {
   AddressLinker linker;
@@ -43,8 +58,13 @@ TEST(AnAddressLinker, LinksAnAddressThatStopsToOneThatStartsWithTheSameSignature
                   .AddInterval(Interval(0), kInterval,
                                std::vector{Seen("51:00:00:00:00:01", Phone(), kKitchen)})
                   .empty());
-  const auto links = linker.AddInterval(
-      Interval(1), kInterval, std::vector{Seen("52:00:00:00:00:02", Phone(), kKitchenAgain)});
+  EXPECT_TRUE(linker
+                  .AddInterval(Interval(1), kInterval,
+                               std::vector{Seen("52:00:00:00:00:02", Phone(), kKitchenAgain)})
+                  .empty());
+  // Decided one interval later, when the new address has been heard a second time.
+  const auto links = linker.AddInterval(Interval(2), kInterval,
+                                        std::vector{Seen("52:00:00:00:00:02", Phone(), kKitchen)});
 
   ASSERT_EQ(links.size(), 1u);
   EXPECT_EQ(links[0].from, Mac("51:00:00:00:00:01"));
@@ -65,6 +85,8 @@ TEST(AnAddressLinker, FollowsAChainOfRotationsToItsFirstAddress) {
                      std::vector{Seen("52:00:00:00:00:02", Phone(), kKitchen)});
   linker.AddInterval(Interval(3), kInterval,
                      std::vector{Seen("53:00:00:00:00:03", Phone(), kKitchen)});
+  linker.AddInterval(Interval(4), kInterval,
+                     std::vector{Seen("53:00:00:00:00:03", Phone(), kKitchenAgain)});
   EXPECT_EQ(linker.EstimatedDevice(Mac("53:00:00:00:00:03")), Mac("51:00:00:00:00:01"));
 }
 
@@ -76,9 +98,11 @@ TEST(AnAddressLinker, LinksARotationHeardWithinOneIntervalUnderBothAddresses) {
   linker.AddInterval(Interval(1), kInterval,
                      std::vector{Seen("51:00:00:00:00:01", Phone(), kKitchen),
                                  Seen("52:00:00:00:00:02", Phone(), kKitchenAgain)});
-  const auto links = linker.AddInterval(
-      Interval(2), kInterval, std::vector{Seen("52:00:00:00:00:02", Phone(), kKitchenAgain)});
+  linker.AddInterval(Interval(2), kInterval,
+                     std::vector{Seen("52:00:00:00:00:02", Phone(), kKitchenAgain)});
+  const auto links = linker.AddInterval(Interval(3), kInterval, std::vector<AddressObservation>{});
   ASSERT_EQ(links.size(), 1u);
+  EXPECT_EQ(links[0].from_last_interval, Interval(1));
   EXPECT_EQ(links[0].to_first_interval, Interval(1));
   EXPECT_EQ(linker.EstimatedDevice(Mac("52:00:00:00:00:02")), Mac("51:00:00:00:00:01"));
 }
@@ -87,41 +111,35 @@ TEST(AnAddressLinker, LinksTwoDevicesRotatingAtOnceByTheirSignatures) {
   AddressLinker linker;
   PayloadSignature computer = Phone();
   computer.company_ids = {0x0006};
-  computer.manufacturers = {{.company_id = 0x0006, .prefix = {0x01, 0x09, 0x20}}};
+  computer.manufacturers = {{.company_id = 0x0006, .prefix = {0x01, 0x09, 0x20, 0x02}}};
   // Side by side, so the RSSI cannot tell them apart; the payload can.
-  linker.AddInterval(Interval(0), kInterval,
-                     std::vector{Seen("51:00:00:00:00:01", Phone(), kKitchen),
-                                 Seen("61:00:00:00:00:01", computer, kKitchenAgain)});
-  const auto links =
-      linker.AddInterval(Interval(1), kInterval,
-                         std::vector{Seen("62:00:00:00:00:02", computer, kKitchen),
-                                     Seen("52:00:00:00:00:02", Phone(), kKitchenAgain)});
-  ASSERT_EQ(links.size(), 2u);
+  const auto links = Feed(linker, {{Seen("51:00:00:00:00:01", Phone(), kKitchen),
+                                    Seen("61:00:00:00:00:01", computer, kKitchenTwin)},
+                                   {Seen("62:00:00:00:00:02", computer, kKitchen),
+                                    Seen("52:00:00:00:00:02", Phone(), kKitchenTwin)}});
+  EXPECT_EQ(links.size(), 2u);
   EXPECT_EQ(linker.EstimatedDevice(Mac("52:00:00:00:00:02")), Mac("51:00:00:00:00:01"));
   EXPECT_EQ(linker.EstimatedDevice(Mac("62:00:00:00:00:02")), Mac("61:00:00:00:00:01"));
 }
 
 TEST(AnAddressLinker, LinksTwoLookalikesRotatingAtOnceByWhereTheyAre) {
   AddressLinker linker;
-  linker.AddInterval(Interval(0), kInterval,
-                     std::vector{Seen("51:00:00:00:00:01", Phone(), kKitchen),
-                                 Seen("61:00:00:00:00:01", Phone(), kBedroom)});
-  linker.AddInterval(Interval(1), kInterval,
-                     std::vector{Seen("62:00:00:00:00:02", Phone(), kBedroomAgain),
-                                 Seen("52:00:00:00:00:02", Phone(), kKitchenAgain)});
+  const auto links = Feed(linker, {{Seen("51:00:00:00:00:01", Phone(), kKitchen),
+                                    Seen("61:00:00:00:00:01", Phone(), kBedroom)},
+                                   {Seen("62:00:00:00:00:02", Phone(), kBedroomAgain),
+                                    Seen("52:00:00:00:00:02", Phone(), kKitchenAgain)}});
+  EXPECT_EQ(links.size(), 2u);
   EXPECT_EQ(linker.EstimatedDevice(Mac("52:00:00:00:00:02")), Mac("51:00:00:00:00:01"));
   EXPECT_EQ(linker.EstimatedDevice(Mac("62:00:00:00:00:02")), Mac("61:00:00:00:00:01"));
 }
 
 TEST(AnAddressLinker, LeavesLookalikesAtOnePlaceUnlinkedRatherThanGuess) {
   AddressLinker linker;
-  linker.AddInterval(Interval(0), kInterval,
-                     std::vector{Seen("51:00:00:00:00:01", Phone(), kKitchen),
-                                 Seen("61:00:00:00:00:01", Phone(), kKitchenAgain)});
-  const auto links =
-      linker.AddInterval(Interval(1), kInterval,
-                         std::vector{Seen("52:00:00:00:00:02", Phone(), kKitchen),
-                                     Seen("62:00:00:00:00:02", Phone(), kKitchenAgain)});
+  // Within a dB of each other: nothing tells which became which.
+  const auto links = Feed(linker, {{Seen("51:00:00:00:00:01", Phone(), kKitchen),
+                                    Seen("61:00:00:00:00:01", Phone(), kKitchenTwin)},
+                                   {Seen("52:00:00:00:00:02", Phone(), kKitchenTwin),
+                                    Seen("62:00:00:00:00:02", Phone(), kKitchen)}});
   EXPECT_TRUE(links.empty());
   EXPECT_EQ(linker.EstimatedDevice(Mac("52:00:00:00:00:02")), Mac("52:00:00:00:00:02"));
   EXPECT_EQ(linker.EstimatedDevice(Mac("62:00:00:00:00:02")), Mac("62:00:00:00:00:02"));
@@ -129,13 +147,10 @@ TEST(AnAddressLinker, LeavesLookalikesAtOnePlaceUnlinkedRatherThanGuess) {
 
 TEST(AnAddressLinker, NeverLinksAcrossDifferentSignaturesOrPlaces) {
   AddressLinker linker;
-  linker.AddInterval(Interval(0), kInterval,
-                     std::vector{Seen("51:00:00:00:00:01", Phone(0x1B), kKitchen),
-                                 Seen("61:00:00:00:00:01", Phone(0x07), kBedroom)});
-  const auto links =
-      linker.AddInterval(Interval(1), kInterval,
-                         std::vector{Seen("52:00:00:00:00:02", Phone(0x07), kKitchen),
-                                     Seen("62:00:00:00:00:02", Phone(0x1B), kBedroom)});
+  const auto links = Feed(linker, {{Seen("51:00:00:00:00:01", Phone(0x1B), kKitchen),
+                                    Seen("61:00:00:00:00:01", Phone(0x07), kBedroom)},
+                                   {Seen("52:00:00:00:00:02", Phone(0x07), kKitchen),
+                                    Seen("62:00:00:00:00:02", Phone(0x1B), kBedroom)}});
   EXPECT_TRUE(links.empty());
 }
 
@@ -143,10 +158,8 @@ TEST(AnAddressLinker, IgnoresAddressesThatDoNotRotate) {
   AddressLinker linker;
   PayloadSignature fixed = Phone();
   fixed.address_class = AddressClass::kRandomStatic;
-  linker.AddInterval(Interval(0), kInterval,
-                     std::vector{Seen("C1:00:00:00:00:01", fixed, kKitchen)});
-  const auto links = linker.AddInterval(
-      Interval(1), kInterval, std::vector{Seen("C2:00:00:00:00:02", fixed, kKitchenAgain)});
+  const auto links = Feed(linker, {{Seen("C1:00:00:00:00:01", fixed, kKitchen)},
+                                   {Seen("C2:00:00:00:00:02", fixed, kKitchenAgain)}});
   EXPECT_TRUE(links.empty());
 }
 
@@ -154,18 +167,19 @@ TEST(AnAddressLinker, LinksNothingAcrossAMissingInterval) {
   AddressLinker linker;
   linker.AddInterval(Interval(0), kInterval,
                      std::vector{Seen("51:00:00:00:00:01", Phone(), kKitchen)});
-  const auto links = linker.AddInterval(
-      Interval(2), kInterval, std::vector{Seen("52:00:00:00:00:02", Phone(), kKitchenAgain)});
-  EXPECT_TRUE(links.empty());
+  for (int n = 2; n < 5; ++n) {
+    EXPECT_TRUE(linker
+                    .AddInterval(Interval(n), kInterval,
+                                 std::vector{Seen("52:00:00:00:00:02", Phone(), kKitchenAgain)})
+                    .empty());
+  }
 }
 
 TEST(AnAddressLinker, LeavesAnAddressThatStartsLaterThanTheNextIntervalUnlinked) {
   AddressLinker linker;
-  linker.AddInterval(Interval(0), kInterval,
-                     std::vector{Seen("51:00:00:00:00:01", Phone(), kKitchen)});
-  linker.AddInterval(Interval(1), kInterval, std::vector<AddressObservation>{});
-  const auto links = linker.AddInterval(
-      Interval(2), kInterval, std::vector{Seen("52:00:00:00:00:02", Phone(), kKitchenAgain)});
+  const auto links = Feed(linker, {{Seen("51:00:00:00:00:01", Phone(), kKitchen)},
+                                   {},
+                                   {Seen("52:00:00:00:00:02", Phone(), kKitchenAgain)}});
   EXPECT_TRUE(links.empty());
 }
 
@@ -183,17 +197,30 @@ TEST(APayloadSignature, KeepsTheLastingPartOfAReading) {
                               .appearance = 0x0040,
                               .monitor_beacon = std::nullopt}};
   const PayloadSignature signature = SignatureOf(reading);
-  EXPECT_EQ(signature.manufacturers[0].prefix, (std::vector<std::uint8_t>{0x10, 0x05, 0x1B}));
+  // Nearby Info keeps type, length, status and data flags; the authentication tag is dropped.
+  EXPECT_EQ(signature.manufacturers[0].prefix, (std::vector<std::uint8_t>{0x10, 0x05, 0x1B, 0xAA}));
   EXPECT_EQ(signature.tx_power, 8);
   EXPECT_EQ(signature.appearance, 0x0040);
 
   Reading rotated = reading;
   rotated.mac = Mac("52:00:00:00:00:02");
   rotated.name = std::nullopt;
-  rotated.payload.manufacturer_data[0].prefix = {0x10, 0x05, 0x1B, 0x01, 0x02};
+  rotated.payload.manufacturer_data[0].prefix = {0x10, 0x05, 0x1B, 0xAA, 0x02};
   EXPECT_EQ(SignatureOf(rotated), signature);
   rotated.tx_power = 4;
   EXPECT_NE(SignatureOf(rotated), signature);
+}
+
+TEST(APayloadSignature, KeepsWhatEachKnownFormatHasLasting) {
+  const auto lasting = [](std::uint16_t company, std::vector<std::uint8_t> prefix) {
+    return LastingPrefixBytes({.company_id = company, .prefix = std::move(prefix)});
+  };
+  EXPECT_EQ(lasting(0x004C, {0x02, 0x15}), 8u);  // iBeacon
+  EXPECT_EQ(lasting(0x004C, {0x07, 0x19}), 5u);  // Proximity Pairing: the model number
+  EXPECT_EQ(lasting(0x004C, {0x10, 0x05}), 4u);  // Nearby Info
+  EXPECT_EQ(lasting(0x004C, {0x12, 0x19}), 3u);  // Find My: a rolling key follows
+  EXPECT_EQ(lasting(0x0006, {0x01, 0x09}), 4u);  // Microsoft CDP: a salt follows
+  EXPECT_EQ(lasting(0x0075, {0x42, 0x09}), 3u);
 }
 
 TEST(AnRssiPatternDistance, IsTheRmsDifferenceWithUnheardMonitorsAtTheFloor) {

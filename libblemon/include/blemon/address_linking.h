@@ -24,10 +24,13 @@
 
 namespace blemon {
 
-// How many bytes of each manufacturer prefix a signature keeps: Apple's continuity type, length
-// and status byte; Microsoft's scenario, device type and flags; the iBeacon type, length and
-// first UUID byte. Further bytes often change with the address (authentication tags, salts).
-inline constexpr std::size_t kSignaturePrefixBytes = 3;
+// How many bytes at the start of a manufacturer prefix last across address rotations, by what is
+// published of the formats: Apple's iBeacon (type 0x02) all 8 kept; Proximity Pairing (0x07:
+// type, length, 0x01, two-byte model) 5; Nearby Info (0x10: type, length, status and action,
+// data flags) 4; other Apple types 3 (type, length, first byte; an authentication tag or key
+// follows); Microsoft's Connected Devices Platform 4 (scenario, device type, version, flags; a
+// salt follows); any other company 3.
+std::size_t LastingPrefixBytes(const ManufacturerPrefix& data);
 
 // The part of what a device advertises that survives an address rotation. Two addresses with
 // different signatures are never linked.
@@ -59,10 +62,15 @@ struct AddressObservation {
 struct LinkingOptions {
   // The RMS difference (dB) over monitors above which two RSSI patterns are not the same place.
   double max_distance_db = 9.0;
+  // The same for a pair with no rival of its signature on either side.
+  double max_lone_distance_db = 20.0;
   // A link is made only when the next best candidate, on either side, is this much (dB) further.
-  double min_margin_db = 2.0;
+  double min_margin_db = 0.75;
   // Stands in for a monitor that did not hear an address: about the receivers' sensitivity.
   int unheard_rssi_dbm = -100;
+  // How many of an estimated device's latest intervals its pattern is averaged over: long enough
+  // to average fading out, short enough to follow a device that moved.
+  int chain_intervals = 6;
 };
 
 // A link: `to` is the address that `from` became.
@@ -83,9 +91,10 @@ std::optional<double> RssiPatternDistance(const std::map<MonitorId, int>& a,
 
 // Links addresses interval by interval. An address last heard in interval L is linked to one
 // first heard in L or in the next interval when their signatures are equal, their RSSI patterns
-// are within max_distance_db, and the pair is unambiguous: each is the other's nearest candidate
-// by at least min_margin_db. A pair that is not clear stays unlinked: a missed link costs one
-// extra estimated device, a wrong one merges two devices.
+// are within max_distance_db (the ended address's chain averaged over its last chain_intervals
+// intervals, against the new address's first interval), and the pair is unambiguous: each is the
+// other's nearest candidate by at least min_margin_db. A pair that is not clear stays unlinked: a
+// missed link costs one extra estimated device, a wrong one merges two devices.
 //
 // Not thread-safe. Memory grows with the number of distinct addresses seen.
 class AddressLinker {
@@ -105,24 +114,28 @@ class AddressLinker {
  private:
   struct Track {
     PayloadSignature signature;
-    std::map<MonitorId, std::pair<long, int>> rssi_totals;  // sum and count over its intervals
-    std::map<MonitorId, int> first_pattern;                 // its first interval's RSSI
+    std::vector<std::map<MonitorId, int>> patterns;  // one per interval heard, oldest first
+    std::optional<MacAddress> predecessor;           // the address it was linked from
     UtcTime first_interval;
     UtcTime last_interval;
     bool has_successor = false;
-    bool has_predecessor = false;
   };
+  static bool CanFollow(const Track& from, const Track& to);
   void Record(UtcTime interval_start, const AddressObservation& observation);
   std::vector<AddressLink> LinkEnded(const std::vector<MacAddress>& ended,
                                      const std::vector<MacAddress>& started);
-  std::map<MonitorId, int> MeanPattern(const Track& track) const;
+  // The mean pattern of the last chain_intervals intervals of `mac`'s chain (it and the addresses
+  // it was linked from): where the device has been lately, less noisy than one interval.
+  std::map<MonitorId, int> ChainPattern(const MacAddress& mac) const;
 
   LinkingOptions options_;
   std::map<MacAddress, Track> tracks_;
   std::map<MacAddress, MacAddress> root_;  // a linked address → its estimated device
   std::optional<UtcTime> last_interval_;
-  std::vector<MacAddress> heard_last_;    // in the last interval
-  std::vector<MacAddress> started_last_;  // first heard in the last interval, still unlinked
+  std::vector<MacAddress> heard_last_;           // in the last interval
+  std::vector<MacAddress> ended_waiting_;        // last heard in the interval before the last
+  std::vector<MacAddress> started_before_last_;  // first heard in the interval before the last
+  std::vector<MacAddress> started_last_;         // first heard in the last interval
 };
 
 }  // namespace blemon
