@@ -71,86 +71,49 @@ std::optional<double> RssiPatternDistance(const std::map<MonitorId, int>& a,
   return std::sqrt(sum / monitors);
 }
 
-void AddressLinker::Record(UtcTime interval_start, const AddressObservation& observation) {
-  auto [it, inserted] = tracks_.try_emplace(observation.mac);
-  Track& track = it->second;
-  if (inserted) {
-    track.signature = observation.signature;
-    track.first_interval = interval_start;
-  }
-  track.last_interval = interval_start;
-  track.patterns.push_back(observation.rssi_by_monitor);
-}
+namespace {
 
-std::map<MonitorId, int> AddressLinker::ChainPattern(const MacAddress& mac) const {
-  // Unheard counts as the floor in the mean too, so a monitor at the edge of its range does not
-  // look stronger than it is.
+// The mean RSSI pattern of up to `limit` patterns, the latest first, of `mac` and then of the
+// addresses it was linked from. Unheard counts as the floor in the mean too, so a monitor at the
+// edge of its range does not look stronger than it is.
+std::map<MonitorId, int> MeanPattern(const std::map<MacAddress, AddressHistory>& histories,
+                                     const MacAddress& mac, int limit,
+                                     const LinkingOptions& options) {
   std::map<MonitorId, long> sums;
   int patterns = 0;
-  for (std::optional<MacAddress> at = mac; at && patterns < options_.chain_intervals;) {
-    const Track& track = tracks_.at(*at);
-    for (auto p = track.patterns.rbegin();
-         p != track.patterns.rend() && patterns < options_.chain_intervals; ++p, ++patterns) {
+  for (std::optional<MacAddress> at = mac; at && patterns < limit;) {
+    const auto found = histories.find(*at);
+    if (found == histories.end()) break;
+    const AddressHistory& history = found->second;
+    for (auto p = history.patterns.rbegin(); p != history.patterns.rend() && patterns < limit;
+         ++p, ++patterns) {
       for (const auto& [monitor, rssi] : *p) {
-        sums.try_emplace(monitor, static_cast<long>(options_.unheard_rssi_dbm) * patterns);
+        sums.try_emplace(monitor, static_cast<long>(options.unheard_rssi_dbm) * patterns);
       }
       for (auto& [monitor, sum] : sums) {
         const auto heard = p->find(monitor);
-        sum += std::max(heard == p->end() ? options_.unheard_rssi_dbm : heard->second,
-                        options_.unheard_rssi_dbm);
+        sum += std::max(heard == p->end() ? options.unheard_rssi_dbm : heard->second,
+                        options.unheard_rssi_dbm);
       }
     }
-    at = track.predecessor;
+    at = history.predecessor;
   }
   std::map<MonitorId, int> mean;
   for (const auto& [monitor, sum] : sums) {
     const int value =
         static_cast<int>(std::lround(static_cast<double>(sum) / static_cast<double>(patterns)));
-    if (value > options_.unheard_rssi_dbm) mean[monitor] = value;
+    if (value > options.unheard_rssi_dbm) mean[monitor] = value;
   }
   return mean;
 }
 
-std::vector<AddressLink> AddressLinker::AddInterval(
-    UtcTime interval_start, Seconds interval, std::span<const AddressObservation> observations) {
-  if (last_interval_ && interval_start - *last_interval_ != interval) {
-    // A gap (or a repeat): nobody knows what happened in between, so nothing is linked across it.
-    heard_last_.clear();
-    ended_waiting_.clear();
-    started_before_last_.clear();
-    started_last_.clear();
-  }
-  std::vector<MacAddress> heard, started_now;
-  for (const AddressObservation& observation : observations) {
-    if (!Rotates(observation.signature.address_class)) continue;
-    if (!tracks_.contains(observation.mac)) started_now.push_back(observation.mac);
-    Record(interval_start, observation);
-    heard.push_back(observation.mac);
-  }
-  std::sort(heard.begin(), heard.end());
-
-  // The addresses that ended two intervals ago are decided now, when the addresses that may have
-  // replaced them have been heard for up to two intervals: their patterns are less noisy.
-  std::vector<MacAddress> started;
-  for (const auto* list : {&started_before_last_, &started_last_}) {
-    for (const MacAddress& mac : *list) {
-      if (!tracks_.at(mac).predecessor) started.push_back(mac);
-    }
-  }
-  std::vector<AddressLink> links = LinkEnded(ended_waiting_, started);
-
-  ended_waiting_.clear();
-  for (const MacAddress& mac : heard_last_) {
-    if (!std::binary_search(heard.begin(), heard.end(), mac)) ended_waiting_.push_back(mac);
-  }
-  started_before_last_ = std::move(started_last_);
-  started_last_ = std::move(started_now);
-  heard_last_ = std::move(heard);
-  last_interval_ = interval_start;
-  return links;
+// Whether `to` can be the address a device took after `from`: the same signature, first heard
+// when `from` was last heard (the rotation fell inside that scan) or later. Two addresses heard
+// in one interval only are two devices, not one before and after.
+bool CanFollow(const AddressHistory& from, const AddressHistory& to) {
+  if (to.signature != from.signature || to.first_interval < from.last_interval) return false;
+  return to.first_interval > from.last_interval || from.first_interval < from.last_interval;
 }
-
-namespace {
 
 struct Candidate {
   std::size_t ended;
@@ -209,43 +172,82 @@ std::vector<Candidate> ClearPairs(std::vector<Candidate> open, const LinkingOpti
   return chosen;
 }
 
-}  // namespace
-
-// Whether `to` can be the address a device took after `from`: the same signature, first heard
-// when `from` was last heard (the rotation fell inside that scan) or later. Two addresses heard
-// in one interval only are two devices, not one before and after.
-bool AddressLinker::CanFollow(const Track& from, const Track& to) {
-  if (to.signature != from.signature || to.first_interval < from.last_interval) return false;
-  return to.first_interval > from.last_interval || from.first_interval < from.last_interval;
-}
-
-std::vector<AddressLink> AddressLinker::LinkEnded(const std::vector<MacAddress>& ended,
-                                                  const std::vector<MacAddress>& started) {
+// The pairs of `ended` and `started` addresses that could be one device, with their distances.
+std::vector<Candidate> Candidates(const std::map<MacAddress, AddressHistory>& histories,
+                                  const std::vector<MacAddress>& ended,
+                                  const std::vector<MacAddress>& started,
+                                  const LinkingOptions& options) {
+  // A new address has at most two patterns at decision time; an ended one its chain's.
+  constexpr int kNewPatterns = 2;
+  std::vector<std::map<MonitorId, int>> started_patterns;
+  for (const MacAddress& mac : started) {
+    started_patterns.push_back(MeanPattern(histories, mac, kNewPatterns, options));
+  }
   std::vector<Candidate> candidates;
   for (std::size_t e = 0; e < ended.size(); ++e) {
-    const Track& from = tracks_.at(ended[e]);
-    if (from.has_successor) continue;
-    const std::map<MonitorId, int> from_pattern = ChainPattern(ended[e]);
+    const AddressHistory& from = histories.at(ended[e]);
+    const auto from_pattern = MeanPattern(histories, ended[e], options.chain_intervals, options);
     for (std::size_t s = 0; s < started.size(); ++s) {
-      const Track& to = tracks_.at(started[s]);
-      if (ended[e] == started[s] || !CanFollow(from, to)) continue;
+      if (ended[e] == started[s] || !CanFollow(from, histories.at(started[s]))) continue;
       const auto distance =
-          RssiPatternDistance(from_pattern, to.patterns.front(), options_.unheard_rssi_dbm);
+          RssiPatternDistance(from_pattern, started_patterns[s], options.unheard_rssi_dbm);
       if (distance) candidates.push_back({e, s, *distance});
     }
   }
+  return candidates;
+}
+
+}  // namespace
+
+std::vector<AddressLink> DecideLinks(const std::map<MacAddress, AddressHistory>& histories,
+                                     UtcTime now, Seconds interval, const LinkingOptions& options) {
+  const UtcTime ended_at = now - 2 * interval;
+  std::vector<MacAddress> ended, started;
+  for (const auto& [mac, history] : histories) {
+    if (!Rotates(history.signature.address_class)) continue;
+    if (history.last_interval == ended_at && !history.has_successor) ended.push_back(mac);
+    if (!history.predecessor && history.first_interval >= ended_at &&
+        history.first_interval <= ended_at + interval) {
+      started.push_back(mac);
+    }
+  }
   std::vector<AddressLink> links;
-  for (const Candidate& c : ClearPairs(std::move(candidates), options_)) {
-    Track& from = tracks_.at(ended[c.ended]);
-    Track& to = tracks_.at(started[c.started]);
-    from.has_successor = true;
-    to.predecessor = ended[c.ended];
-    root_.insert_or_assign(started[c.started], EstimatedDevice(ended[c.ended]));
+  for (const Candidate& c : ClearPairs(Candidates(histories, ended, started, options), options)) {
     links.push_back({.from = ended[c.ended],
                      .to = started[c.started],
-                     .from_last_interval = from.last_interval,
-                     .to_first_interval = to.first_interval,
+                     .from_last_interval = ended_at,
+                     .to_first_interval = histories.at(started[c.started]).first_interval,
                      .distance_db = c.distance});
+  }
+  return links;
+}
+
+std::vector<AddressLink> AddressLinker::AddInterval(
+    UtcTime interval_start, Seconds interval, std::span<const AddressObservation> observations) {
+  for (const AddressObservation& observation : observations) {
+    if (!Rotates(observation.signature.address_class)) continue;
+    auto [it, inserted] = histories_.try_emplace(observation.mac);
+    AddressHistory& history = it->second;
+    if (inserted) {
+      history.signature = observation.signature;
+      history.first_interval = interval_start;
+    }
+    history.last_interval = interval_start;
+    history.patterns.push_back(observation.rssi_by_monitor);
+  }
+  // Nobody knows what happened in a gap, so nothing is decided across one.
+  const bool consecutive = recent_intervals_.size() == 2 &&
+                           recent_intervals_[1] == interval_start - interval &&
+                           recent_intervals_[0] == interval_start - 2 * interval;
+  recent_intervals_.push_back(interval_start);
+  if (recent_intervals_.size() > 2) recent_intervals_.erase(recent_intervals_.begin());
+  if (!consecutive) return {};
+
+  std::vector<AddressLink> links = DecideLinks(histories_, interval_start, interval, options_);
+  for (const AddressLink& link : links) {
+    histories_.at(link.from).has_successor = true;
+    histories_.at(link.to).predecessor = link.from;
+    root_.insert_or_assign(link.to, EstimatedDevice(link.from));
   }
   return links;
 }

@@ -183,6 +183,41 @@ TEST(AnAddressLinker, LeavesAnAddressThatStartsLaterThanTheNextIntervalUnlinked)
   EXPECT_TRUE(links.empty());
 }
 
+AddressHistory History(std::vector<std::map<MonitorId, int>> patterns, int first, int last) {
+  return {.signature = Phone(),
+          .patterns = std::move(patterns),
+          .first_interval = Interval(first),
+          .last_interval = Interval(last),
+          .predecessor = std::nullopt,
+          .has_successor = false};
+}
+
+TEST(DecidingLinks, LinksFromHistoriesAsAStoreBuildsThem) {
+  std::map<MacAddress, AddressHistory> histories;
+  histories.emplace(Mac("51:00:00:00:00:01"), History({kKitchen, kKitchen}, 0, 1));
+  histories.emplace(Mac("52:00:00:00:00:02"), History({kKitchenAgain, kKitchen}, 2, 3));
+  // Decided when interval 3 is processed: 51 was last heard in interval 1.
+  EXPECT_TRUE(DecideLinks(histories, Interval(2), kInterval).empty());
+  const auto links = DecideLinks(histories, Interval(3), kInterval);
+  ASSERT_EQ(links.size(), 1u);
+  EXPECT_EQ(links[0].from, Mac("51:00:00:00:00:01"));
+  EXPECT_EQ(links[0].to, Mac("52:00:00:00:00:02"));
+  // The same histories give the same links: a retried or repeated run decides alike.
+  EXPECT_EQ(DecideLinks(histories, Interval(3), kInterval), links);
+}
+
+TEST(DecidingLinks, NeverGivesAnAddressASecondPredecessorOrSuccessor) {
+  std::map<MacAddress, AddressHistory> histories;
+  histories.emplace(Mac("51:00:00:00:00:01"), History({kKitchen}, 1, 1));
+  histories.emplace(Mac("52:00:00:00:00:02"), History({kKitchen}, 2, 3));
+  histories.at(Mac("52:00:00:00:00:02")).predecessor = Mac("41:00:00:00:00:00");
+  EXPECT_TRUE(DecideLinks(histories, Interval(3), kInterval).empty());
+
+  histories.at(Mac("52:00:00:00:00:02")).predecessor.reset();
+  histories.at(Mac("51:00:00:00:00:01")).has_successor = true;
+  EXPECT_TRUE(DecideLinks(histories, Interval(3), kInterval).empty());
+}
+
 TEST(APayloadSignature, KeepsTheLastingPartOfAReading) {
   Reading reading{.mac = Mac("51:00:00:00:00:01"),
                   .address_class = AddressClass::kResolvablePrivate,

@@ -89,21 +89,46 @@ struct AddressLink {
 std::optional<double> RssiPatternDistance(const std::map<MonitorId, int>& a,
                                           const std::map<MonitorId, int>& b, int unheard_rssi_dbm);
 
-// Links addresses interval by interval. An address last heard in interval L is linked to one
-// first heard in L or in the next interval when their signatures are equal, their RSSI patterns
-// are within max_distance_db (the ended address's chain averaged over its last chain_intervals
-// intervals, against the new address's first interval), and the pair is unambiguous: each is the
-// other's nearest candidate by at least min_margin_db. A pair that is not clear stays unlinked: a
-// missed link costs one extra estimated device, a wrong one merges two devices.
+// What is known of one rotating address: what the linker decides on. The in-memory linker keeps
+// one per address it has seen; a store builds them from its staged readings and stored links.
+struct AddressHistory {
+  PayloadSignature signature;
+  // The RSSI pattern of each interval it was heard in, oldest first (a store may give only the
+  // latest few: chain_intervals of them are used).
+  std::vector<std::map<MonitorId, int>> patterns;
+  UtcTime first_interval;  // the first and last interval it was heard in
+  UtcTime last_interval;
+  std::optional<MacAddress> predecessor;  // the address it was linked from
+  bool has_successor = false;             // whether an address was linked from it
+};
+
+// The links to make when interval `now` has been processed. An address last heard in interval
+// L = now - 2 * interval (so not in the two intervals since) is linked to one first heard in L or
+// L + interval that has no predecessor yet, when their signatures are equal, their RSSI
+// patterns are within max_distance_db (max_lone_distance_db for a pair with no rival of its
+// signature), and the pair is unambiguous: each is the other's nearest candidate by at least
+// min_margin_db. The ended address's pattern is its chain's (it and the addresses it was linked
+// from) mean over the latest chain_intervals intervals; the new address's its own mean so far,
+// up to two intervals. Deciding one interval after the end, rather than at once, lets the new
+// address be heard twice. A pair that is not clear stays unlinked: a missed link costs one
+// extra estimated device, a wrong one merges two devices.
 //
+// The caller makes sure intervals L, L + interval and `now` were all scanned (a gap would make
+// every address look ended). Pure: the same histories give the same links.
+std::vector<AddressLink> DecideLinks(const std::map<MacAddress, AddressHistory>& histories,
+                                     UtcTime now, Seconds interval,
+                                     const LinkingOptions& options = {});
+
+// Links addresses interval by interval in memory (tests, benchmarks), with DecideLinks.
 // Not thread-safe. Memory grows with the number of distinct addresses seen.
 class AddressLinker {
  public:
   explicit AddressLinker(LinkingOptions options = {}) : options_(options) {}
 
   // Adds interval `interval_start`'s observations (one per address; addresses whose class does
-  // not rotate are ignored). Intervals must come in increasing order, consecutive ones exactly
-  // `interval` apart; a gap ends every open address. Returns the links this interval made.
+  // not rotate are ignored). Intervals must come in increasing order; links are decided only
+  // when the two intervals before came exactly `interval` apart. Returns the links made now:
+  // those of the addresses last heard two intervals ago.
   std::vector<AddressLink> AddInterval(UtcTime interval_start, Seconds interval,
                                        std::span<const AddressObservation> observations);
 
@@ -112,30 +137,10 @@ class AddressLinker {
   MacAddress EstimatedDevice(const MacAddress& mac) const;
 
  private:
-  struct Track {
-    PayloadSignature signature;
-    std::vector<std::map<MonitorId, int>> patterns;  // one per interval heard, oldest first
-    std::optional<MacAddress> predecessor;           // the address it was linked from
-    UtcTime first_interval;
-    UtcTime last_interval;
-    bool has_successor = false;
-  };
-  static bool CanFollow(const Track& from, const Track& to);
-  void Record(UtcTime interval_start, const AddressObservation& observation);
-  std::vector<AddressLink> LinkEnded(const std::vector<MacAddress>& ended,
-                                     const std::vector<MacAddress>& started);
-  // The mean pattern of the last chain_intervals intervals of `mac`'s chain (it and the addresses
-  // it was linked from): where the device has been lately, less noisy than one interval.
-  std::map<MonitorId, int> ChainPattern(const MacAddress& mac) const;
-
   LinkingOptions options_;
-  std::map<MacAddress, Track> tracks_;
+  std::map<MacAddress, AddressHistory> histories_;
   std::map<MacAddress, MacAddress> root_;  // a linked address → its estimated device
-  std::optional<UtcTime> last_interval_;
-  std::vector<MacAddress> heard_last_;           // in the last interval
-  std::vector<MacAddress> ended_waiting_;        // last heard in the interval before the last
-  std::vector<MacAddress> started_before_last_;  // first heard in the interval before the last
-  std::vector<MacAddress> started_last_;         // first heard in the last interval
+  std::vector<UtcTime> recent_intervals_;  // the last two added, oldest first
 };
 
 }  // namespace blemon
