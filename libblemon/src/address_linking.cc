@@ -222,6 +222,35 @@ std::vector<AddressLink> DecideLinks(const std::map<MacAddress, AddressHistory>&
   return links;
 }
 
+std::map<MacAddress, AddressHistory> HistoriesFromStaged(std::span<const StagedSignal> readings,
+                                                         std::span<const StoredLink> links) {
+  std::map<MacAddress, std::map<UtcTime, std::map<MonitorId, int>>> patterns;
+  std::map<MacAddress, AddressHistory> histories;
+  for (const StagedSignal& r : readings) {
+    auto [it, inserted] = histories.try_emplace(r.mac);
+    if (inserted) {
+      it->second.signature = r.signature;
+      it->second.first_interval = r.interval_start;
+      it->second.last_interval = r.interval_start;
+    }
+    it->second.first_interval = std::min(it->second.first_interval, r.interval_start);
+    it->second.last_interval = std::max(it->second.last_interval, r.interval_start);
+    auto [cell, fresh] = patterns[r.mac][r.interval_start].try_emplace(r.monitor_id, r.rssi);
+    if (!fresh) cell->second = std::max(cell->second, r.rssi);
+  }
+  for (auto& [mac, history] : histories) {
+    for (auto& [interval, pattern] : patterns[mac]) history.patterns.push_back(std::move(pattern));
+  }
+  for (const StoredLink& link : links) {
+    if (auto from = histories.find(link.from); from != histories.end()) {
+      from->second.has_successor = true;
+    }
+    if (auto to = histories.find(link.to); to != histories.end())
+      to->second.predecessor = link.from;
+  }
+  return histories;
+}
+
 std::vector<AddressLink> AddressLinker::AddInterval(
     UtcTime interval_start, Seconds interval, std::span<const AddressObservation> observations) {
   for (const AddressObservation& observation : observations) {

@@ -218,6 +218,37 @@ TEST(DecidingLinks, NeverGivesAnAddressASecondPredecessorOrSuccessor) {
   EXPECT_TRUE(DecideLinks(histories, Interval(3), kInterval).empty());
 }
 
+TEST(DecidingLinks, DecidesOnStagedReadingsAsTheInMemoryLinkerDoes) {
+  std::vector<StagedSignal> staged;
+  const auto stage = [&](const std::string& mac, int interval,
+                         const std::map<MonitorId, int>& pattern) {
+    for (const auto& [monitor, rssi] : pattern) {
+      // Each reading twice, once weaker (a second scan): the strongest counts.
+      staged.push_back({Mac(mac), Interval(interval), monitor, rssi - 5, Phone()});
+      staged.push_back({Mac(mac), Interval(interval), monitor, rssi, Phone()});
+    }
+  };
+  stage("41:00:00:00:00:00", 0, kBedroom);
+  stage("51:00:00:00:00:01", 1, kKitchen);
+  stage("52:00:00:00:00:02", 2, kKitchenAgain);
+  stage("52:00:00:00:00:02", 3, kKitchen);
+  const std::vector<StoredLink> stored{{Mac("41:00:00:00:00:00"), Mac("51:00:00:00:00:01")}};
+  const auto histories = HistoriesFromStaged(staged, stored);
+
+  ASSERT_EQ(histories.size(), 3u);
+  const AddressHistory& later = histories.at(Mac("52:00:00:00:00:02"));
+  EXPECT_EQ(later.first_interval, Interval(2));
+  EXPECT_EQ(later.last_interval, Interval(3));
+  EXPECT_EQ(later.patterns, (std::vector{kKitchenAgain, kKitchen}));
+  EXPECT_EQ(histories.at(Mac("51:00:00:00:00:01")).predecessor, Mac("41:00:00:00:00:00"));
+  EXPECT_TRUE(histories.at(Mac("41:00:00:00:00:00")).has_successor);
+
+  const auto links = DecideLinks(histories, Interval(3), kInterval);
+  ASSERT_EQ(links.size(), 1u);
+  EXPECT_EQ(links[0].from, Mac("51:00:00:00:00:01"));
+  EXPECT_EQ(links[0].to, Mac("52:00:00:00:00:02"));
+}
+
 TEST(APayloadSignature, KeepsTheLastingPartOfAReading) {
   Reading reading{.mac = Mac("51:00:00:00:00:01"),
                   .address_class = AddressClass::kResolvablePrivate,

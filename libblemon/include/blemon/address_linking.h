@@ -119,6 +119,33 @@ std::vector<AddressLink> DecideLinks(const std::map<MacAddress, AddressHistory>&
                                      UtcTime now, Seconds interval,
                                      const LinkingOptions& options = {});
 
+// One staged reading of a rotating address, as a store reads it for linking.
+struct StagedSignal {
+  MacAddress mac;
+  UtcTime interval_start;
+  MonitorId monitor_id = 0;
+  int rssi = 0;
+  PayloadSignature signature;
+};
+
+// An earlier link as a store keeps it: `to` is what `from` became.
+struct StoredLink {
+  MacAddress from;
+  MacAddress to;
+};
+
+// How many intervals before the one being processed a store reads for linking: the chain's
+// average reaches this far back from the ended address, which is two intervals old.
+inline constexpr int LinkingLookbackIntervals(const LinkingOptions& options) {
+  return options.chain_intervals + 2;
+}
+
+// The histories DecideLinks needs, from a store's staged readings of rotating addresses (several
+// readings of one address, monitor and interval keep the strongest; the signature is the first
+// reading's) and its stored links among them.
+std::map<MacAddress, AddressHistory> HistoriesFromStaged(std::span<const StagedSignal> readings,
+                                                         std::span<const StoredLink> links);
+
 // Links addresses interval by interval in memory (tests, benchmarks), with DecideLinks.
 // Not thread-safe. Memory grows with the number of distinct addresses seen.
 class AddressLinker {
