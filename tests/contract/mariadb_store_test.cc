@@ -1,6 +1,7 @@
 // The Store contract suite on a real MariaDB server (the `mariadb` CTest fixture).
 #include "blemon/mariadb/mariadb_store.h"
 
+#include "address_links_contract.h"
 #include "blemon/mariadb/mariadb_report_store.h"
 #include "mariadb_test_env.h"
 #include "report_store_contract.h"
@@ -28,8 +29,9 @@ class MariaDbHarness final : public StoreHarness {
     TestSql admin(peer_.Admin(settings_.database));
     admin.Exec("SET FOREIGN_KEY_CHECKS = 0");
     admin.Exec("DROP TABLE IF EXISTS device_sightings_archive");  // made by AnAdminStore
-    for (const char* table : {"device_sightings", "sighting_staging", "staging_batches",
-                              "ble_devices", "fleet_settings", "monitors", "processing_runs"}) {
+    for (const char* table :
+         {"device_sightings", "sighting_staging", "staging_batches", "ble_devices",
+          "fleet_settings", "monitors", "processing_runs", "address_links"}) {
       admin.Exec(std::string("DELETE FROM ") + table);
     }
     admin.Exec(
@@ -64,5 +66,6 @@ std::unique_ptr<StoreHarness> MakeMariaDbHarness() { return std::make_unique<Mar
 INSTANTIATE_TEST_SUITE_P(MariaDb, AStore, ::testing::Values(&MakeMariaDbHarness));
 INSTANTIATE_TEST_SUITE_P(MariaDb, AReportStore, ::testing::Values(&MakeMariaDbHarness));
 INSTANTIATE_TEST_SUITE_P(MariaDb, AnAdminStore, ::testing::Values(&MakeMariaDbHarness));
+INSTANTIATE_TEST_SUITE_P(MariaDb, ALinkingStore, ::testing::Values(&MakeMariaDbHarness));
 
 }  // namespace blemon::testing

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "address_links_contract.h"
 #include "blemon/sqlite/sqlite_report_store.h"
 #include "report_store_contract.h"
 #include "store_contract.h"
@@ -81,5 +82,6 @@ const auto kFile = [](const auto&) { return std::string("File"); };
 INSTANTIATE_TEST_SUITE_P(Sqlite, AStore, ::testing::Values(&MakeSqliteHarness), kFile);
 INSTANTIATE_TEST_SUITE_P(Sqlite, AReportStore, ::testing::Values(&MakeSqliteHarness), kFile);
 INSTANTIATE_TEST_SUITE_P(Sqlite, AnAdminStore, ::testing::Values(&MakeSqliteHarness), kFile);
+INSTANTIATE_TEST_SUITE_P(Sqlite, ALinkingStore, ::testing::Values(&MakeSqliteHarness), kFile);
 
 }  // namespace blemon::testing

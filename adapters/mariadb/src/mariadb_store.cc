@@ -8,6 +8,7 @@
 #include <array>
 #include <chrono>
 
+#include "address_links.h"
 #include "blemon/errors.h"
 #include "blemon/reading.h"
 #include "connection.h"
@@ -274,6 +275,9 @@ class MariaDbStore final : public Store {
             outcome.sightings_changed = static_cast<int>(counts[0].Int(1));
             outcome.devices_added = static_cast<int>(counts[0].Int(2));
           }
+          // In the same transaction, so a failover never leaves an interval processed but
+          // unlinked.
+          outcome.links_added = LinkAddresses(s, interval_start);
           Get(s, kRecordRun)
               .Execute({ToDb(interval_start), static_cast<long long>(monitor),
                         static_cast<long long>(MillisecondsSince(started)),

@@ -7,6 +7,7 @@
 #include <string>
 #include <utility>
 
+#include "address_links.h"
 #include "blemon/errors.h"
 #include "connection.h"
 #include "embedded_schema.h"
@@ -315,6 +316,8 @@ class SqliteStore final : public Store {
         .Bind(1, interval)
         .Run();
     outcome.staging_rows = db_->Changes();
+    // In the same transaction, so a failover never leaves an interval processed but unlinked.
+    outcome.links_added = internal::LinkAddresses(*db_, interval_start);
 
     // The lease could have run out while we worked: fence again right before committing.
     CheckFence(monitor, epoch);

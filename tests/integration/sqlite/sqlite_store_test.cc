@@ -96,7 +96,8 @@ TEST_F(ASqliteStore, StagesEveryBatchFromSeveralProcessesOnAFreshFile) {
   EXPECT_EQ(Scalar("SELECT count(*) FROM staging_batches"), std::to_string(kProcesses * kBatches));
   EXPECT_EQ(Scalar("SELECT count(*) FROM monitors"), std::to_string(kProcesses));
   // Each migration applied exactly once, by whichever process came first.
-  EXPECT_EQ(Scalar("SELECT count(*) = max(version) FROM schema_version"), "1");
+  // (Versions need not be contiguous while branches that each add one are merged.)
+  EXPECT_EQ(Scalar("SELECT count(*) = count(DISTINCT version) FROM schema_version"), "1");
 }
 
 TEST_F(ASqliteStore, GrantsTheLeaseToExactlyOneOfSeveralRacingProcesses) {
