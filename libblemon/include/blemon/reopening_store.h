@@ -52,6 +52,9 @@ class ReopeningStore final : public Store {
   std::optional<std::optional<std::string>> DeviceName(const MacAddress& mac) override {
     return Inner().DeviceName(mac);
   }
+  std::vector<Batch> StagedBatches(UtcTime interval_start) override {
+    return Inner().StagedBatches(interval_start);
+  }
 
   bool is_open() const { return inner_ != nullptr; }
 

@@ -10,6 +10,7 @@
 #include "blemon/errors.h"
 #include "blemon/mariadb/mariadb_store.h"
 #include "mariadb_test_env.h"
+#include "migrations.h"
 #include "sql_script.h"
 
 namespace blemon::testing {
@@ -215,6 +216,54 @@ TEST_F(AMigration, UpgradesAVersionZeroDatabaseInPlaceToTheSameSchemaAsAFreshOne
   EXPECT_EQ(outcome.devices_added, 1);
   EXPECT_EQ(store->DeviceName(*MacAddress::Parse("AA:BB:CC:DD:EE:02")),
             std::optional<std::optional<std::string>>("Watch"));
+}
+
+TEST_F(AMigration, UpgradesAVersionThreeDatabaseWithItsDataAndItsRowsStillProcess) {
+  const DatabaseSettings db = NewDatabase("v3");
+  TestSql sql(db);
+  // Version 3 as blemon-admin migrate left it before the payload: the files 000 to 003.
+  for (const mariadb::Migration& m : mariadb::Migrations()) {
+    if (m.version > 3) continue;
+    for (const std::string& statement : mariadb::SplitSqlScript(m.sql)) sql.Exec(statement);
+  }
+  ASSERT_EQ(sql.Scalar("SELECT MAX(version) FROM schema_version"), "3");
+  // Its monitors at work: a processed interval and an unprocessed batch of the next one.
+  sql.Exec(OldRegister("RPi_Monitor_01"));
+  const auto stage = [&](const std::string& mac, int rssi, const std::string& interval) {
+    sql.Exec(
+        "INSERT INTO sighting_staging (mac_address, device_name, monitor_id, rssi, "
+        "interval_start, scan_timestamp, batch_seq, advert_count, address_class, tx_power) "
+        "VALUES ('" +
+        mac + "', NULL, 1, " + std::to_string(rssi) + ", '" + interval + "', '" + interval +
+        "', 5, 2, 'public', -4)");
+  };
+  stage("AA:BB:CC:DD:EE:01", -60, "2026-03-01 10:00:00");
+  sql.Exec("CALL process_interval_best_rssi('2026-03-01 10:00:00')");
+  stage("AA:BB:CC:DD:EE:02", -70, "2026-03-01 10:05:00");
+  const std::string counts =
+      "SELECT CONCAT_WS(',', (SELECT COUNT(*) FROM ble_devices), (SELECT COUNT(*) FROM "
+      "device_sightings), (SELECT COUNT(*) FROM sighting_staging), (SELECT SUM(processed) FROM "
+      "sighting_staging))";
+  EXPECT_EQ(sql.Scalar(counts), "1,1,2,1");
+
+  const auto result = mariadb::Migrate(db);
+  EXPECT_EQ(result.from_version, 3);
+  EXPECT_EQ(result.to_version, 4);
+  EXPECT_EQ(sql.Scalar(counts), "1,1,2,1") << "the upgrade kept the data";
+  EXPECT_EQ(sql.Scalar("SELECT COUNT(*) FROM sighting_staging WHERE manufacturer_data IS NULL "
+                       "AND company_ids IS NULL AND appearance IS NULL"),
+            "2");
+
+  // The unprocessed version-3 row reads back without payload and processes.
+  auto store = mariadb::OpenStore(db);
+  const UtcTime next = std::chrono::sys_days{std::chrono::year{2026} / 3 / 1} + 10h + 5min;
+  const auto staged = store->StagedBatches(next);
+  ASSERT_EQ(staged.size(), 1u);
+  ASSERT_EQ(staged[0].readings.size(), 1u);
+  EXPECT_EQ(staged[0].readings[0].payload, AdvertPayload{});
+  EXPECT_EQ(staged[0].readings[0].tx_power, -4);
+  const auto lease = store->ClaimLease(1, Seconds(60));
+  EXPECT_EQ(store->ProcessInterval(next, 1, lease.epoch).devices_added, 1);
 }
 
 TEST_F(AMigration, ConvertsAThreeByteUtf8SeedSoEmojiNamesAreStored) {
