@@ -31,6 +31,7 @@ std::size_t LastingPrefixBytes(const ManufacturerPrefix& data) {
 
 PayloadSignature SignatureOf(const Reading& reading) {
   PayloadSignature signature{.address_class = reading.address_class,
+                             .device_class = ClassifyPayload(reading.payload).device_class,
                              .company_ids = reading.company_ids,
                              .manufacturers = reading.payload.manufacturer_data,
                              .service_uuids = reading.payload.service_uuids,

@@ -9,10 +9,16 @@
 
 namespace blemon::testing {
 
-Reading ALinkingStore::Rotating(const std::string& mac, int rssi) {
+Reading ALinkingStore::Rotating(const std::string& mac, int rssi) const {
   Reading reading = MakeReading(mac, rssi);
   reading.address_class = AddressClass::kResolvablePrivate;
   reading.tx_power = 8;
+  if (const auto payload = payloads_.find(mac); payload != payloads_.end()) {
+    reading.payload = payload->second;
+    for (const ManufacturerPrefix& m : reading.payload.manufacturer_data) {
+      reading.company_ids.push_back(m.company_id);
+    }
+  }
   return reading;
 }
 
@@ -73,6 +79,32 @@ TEST_P(ALinkingStore, AddsNoLinkTwiceWhenAnIntervalIsProcessedAgain) {
       MakeBatch(late, 1, start, start + Seconds{7}, {Rotating("5B:00:00:00:00:02", -90)})));
   EXPECT_EQ(ProcessAll(kitchen_, start).links_added, 0);
   EXPECT_EQ(harness_->QueryScalar("SELECT COUNT(*) FROM address_links"), "1");
+}
+
+TEST_P(ALinkingStore, TellsTwoDevicesAtOnePlaceApartByTheirStagedPayloads) {
+  // An iPhone (continuity Nearby Info) and a Windows laptop (Microsoft CDP) side by side; their
+  // authentication tag and salt change with the address, the lasting bytes do not.
+  const AdvertPayload phone{
+      .manufacturer_data = {{.company_id = 0x004C, .prefix = {0x10, 0x05, 0x1B, 0x1C, 0xA1}}},
+      .service_uuids = {},
+      .appearance = std::nullopt,
+      .monitor_beacon = std::nullopt};
+  AdvertPayload laptop = phone;
+  laptop.manufacturer_data = {{.company_id = 0x0006, .prefix = {0x01, 0x09, 0x20, 0x02, 0x77}}};
+  laptop.appearance = 0x0080;
+  payloads_ = {{"5A:00:00:00:00:01", phone}, {"6A:00:00:00:00:01", laptop}};
+  payloads_["5B:00:00:00:00:02"] = phone;
+  payloads_["5B:00:00:00:00:02"].manufacturer_data[0].prefix[4] = 0xB2;
+  payloads_["6B:00:00:00:00:02"] = laptop;
+  payloads_["6B:00:00:00:00:02"].manufacturer_data[0].prefix[4] = 0x88;
+
+  Interval(0, {{"5A:00:00:00:00:01", -50}, {"6A:00:00:00:00:01", -50}});
+  Interval(1, {{"6B:00:00:00:00:02", -50}, {"5B:00:00:00:00:02", -50}});
+  Interval(2, {{"6B:00:00:00:00:02", -50}, {"5B:00:00:00:00:02", -50}});
+  Interval(3, {});
+  EXPECT_EQ(links_, 2);
+  EXPECT_EQ(EstimatedDeviceOf("5B:00:00:00:00:02"), "5A:00:00:00:00:01");
+  EXPECT_EQ(EstimatedDeviceOf("6B:00:00:00:00:02"), "6A:00:00:00:00:01");
 }
 
 TEST_P(ALinkingStore, LeavesTwoLookalikesThatRotateTogetherUnlinked) {

@@ -3,6 +3,7 @@
 // The Store's address linking suite (address_links_contract.cc), instantiated per backend like
 // AStore.
 
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,9 +21,10 @@ class ALinkingStore : public AStore {
   void Interval(int n, const std::vector<std::pair<std::string, int>>& heard);
   // The estimated device (its MAC) stored for `mac`; empty when `mac` has no link.
   std::string EstimatedDeviceOf(const std::string& mac);
-  // A reading of a resolvable private address at `rssi`.
-  static Reading Rotating(const std::string& mac, int rssi);
+  // A reading of a resolvable private address at `rssi`, with payloads_[mac] when given.
+  Reading Rotating(const std::string& mac, int rssi) const;
 
+  std::map<std::string, AdvertPayload> payloads_;
   MonitorId kitchen_ = 0, hall_ = 0;
   int links_ = 0;
 };

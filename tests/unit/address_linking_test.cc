@@ -20,6 +20,7 @@ MacAddress Mac(const std::string& text) { return *MacAddress::Parse(text); }
 
 PayloadSignature Phone(std::uint8_t status = 0x1B) {
   return {.address_class = AddressClass::kResolvablePrivate,
+          .device_class = DeviceClass::kPhone,
           .company_ids = {0x004C},
           .manufacturers = {{.company_id = 0x004C, .prefix = {0x10, 0x05, status}}},
           .service_uuids = {},
@@ -266,6 +267,7 @@ TEST(APayloadSignature, KeepsTheLastingPartOfAReading) {
   // Nearby Info keeps type, length, status and data flags; the authentication tag is dropped.
   EXPECT_EQ(signature.manufacturers[0].prefix, (std::vector<std::uint8_t>{0x10, 0x05, 0x1B, 0xAA}));
   EXPECT_EQ(signature.tx_power, 8);
+  EXPECT_EQ(signature.device_class, DeviceClass::kPhone);
   EXPECT_EQ(signature.appearance, 0x0040);
 
   Reading rotated = reading;

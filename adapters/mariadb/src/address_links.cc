@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "blemon/address_linking.h"
+#include "blemon/payload_text.h"
 
 namespace blemon::mariadb {
 namespace {
@@ -18,7 +19,7 @@ constexpr std::string_view kScannedIntervals =
     "WHERE interval_start IN (FROM_UNIXTIME(?), FROM_UNIXTIME(?), FROM_UNIXTIME(?))";
 constexpr std::string_view kSignals =
     "SELECT mac_address, UNIX_TIMESTAMP(interval_start), monitor_id, rssi, address_class, "
-    "tx_power FROM sighting_staging "
+    "tx_power, company_ids, manufacturer_data, service_uuids, appearance FROM sighting_staging "
     "WHERE interval_start >= FROM_UNIXTIME(?) AND interval_start <= FROM_UNIXTIME(?) "
     "AND address_class IN ('resolvable-private', 'non-resolvable') ORDER BY staging_id";
 constexpr std::string_view kLinks =
@@ -46,20 +47,40 @@ bool AllScanned(Session& s, UtcTime now, Seconds interval) {
   return row.Int(0) == 3;
 }
 
+// The signature of a staged row: its address class, TX power and payload columns (columns 4 to
+// 9). A payload column that does not parse (a hand-edited row) is left out.
+PayloadSignature Signature(const MacAddress& mac, AddressClass address_class, const Row& row) {
+  Reading reading{.mac = mac,
+                  .address_class = address_class,
+                  .rssi = 0,
+                  .advert_count = 0,
+                  .name = std::nullopt,
+                  .tx_power = std::nullopt,
+                  .company_ids = {},
+                  .payload = {}};
+  if (const auto tx_power = row.OptionalInt(5)) reading.tx_power = static_cast<int>(*tx_power);
+  FromPayloadColumns(PayloadColumns{.company_ids = row.OptionalText(6),
+                                    .manufacturer_data = row.OptionalText(7),
+                                    .service_uuids = row.OptionalText(8),
+                                    .appearance = row.OptionalInt(9),
+                                    .beacon_monitor_id = std::nullopt,
+                                    .beacon_tx_power = std::nullopt},
+                     reading);
+  return SignatureOf(reading);
+}
+
 std::vector<StagedSignal> ReadSignals(Session& s, UtcTime from, UtcTime to) {
   std::vector<StagedSignal> signals;
   for (const Row& r : s.Prepared(kSignals).Query({ToDb(from), ToDb(to)})) {
     const auto mac = MacAddress::Parse(r.Text(0));
     const auto address_class = AddressClassFromString(r.Text(4));
     if (!mac || !address_class) continue;  // a malformed MAC written by hand: never linked
-    PayloadSignature signature;
-    signature.address_class = *address_class;
-    if (const auto tx_power = r.OptionalInt(5)) signature.tx_power = static_cast<int>(*tx_power);
+    const PayloadSignature signature = Signature(*mac, *address_class, r);
     signals.push_back({.mac = *mac,
                        .interval_start = r.Time(1),
                        .monitor_id = r.Int(2),
                        .rssi = static_cast<int>(r.Int(3)),
-                       .signature = std::move(signature)});
+                       .signature = signature});
   }
   return signals;
 }

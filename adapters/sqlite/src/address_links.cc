@@ -7,6 +7,7 @@
 
 #include "blemon/address_linking.h"
 #include "blemon/errors.h"
+#include "blemon/payload_text.h"
 #include "timestamps.h"
 
 namespace blemon::sqlite::internal {
@@ -30,9 +31,33 @@ bool AllScanned(Connection& db, UtcTime now, Seconds interval) {
   return row.Step() && row.Int(0) == 3;
 }
 
+// The signature of a staged row: its address class, TX power and payload columns (columns 4 to
+// 9). A payload column that does not parse (a hand-edited row) is left out.
+PayloadSignature Signature(const MacAddress& mac, AddressClass address_class,
+                           const Statement& row) {
+  Reading reading{.mac = mac,
+                  .address_class = address_class,
+                  .rssi = 0,
+                  .advert_count = 0,
+                  .name = std::nullopt,
+                  .tx_power = std::nullopt,
+                  .company_ids = {},
+                  .payload = {}};
+  if (const auto tx_power = row.OptionalInt(5)) reading.tx_power = static_cast<int>(*tx_power);
+  FromPayloadColumns(PayloadColumns{.company_ids = row.OptionalText(6),
+                                    .manufacturer_data = row.OptionalText(7),
+                                    .service_uuids = row.OptionalText(8),
+                                    .appearance = row.OptionalInt(9),
+                                    .beacon_monitor_id = std::nullopt,
+                                    .beacon_tx_power = std::nullopt},
+                     reading);
+  return SignatureOf(reading);
+}
+
 std::vector<StagedSignal> ReadSignals(Connection& db, UtcTime from, UtcTime to) {
   auto rows = db.Prepare(
-      "SELECT mac_address, interval_start, monitor_id, rssi, address_class, tx_power "
+      "SELECT mac_address, interval_start, monitor_id, rssi, address_class, tx_power, "
+      "company_ids, manufacturer_data, service_uuids, appearance "
       "FROM sighting_staging WHERE interval_start >= ?1 AND interval_start <= ?2 "
       "AND address_class IN ('resolvable-private', 'non-resolvable') ORDER BY staging_id");
   rows.Bind(1, FormatUtc(from)).Bind(2, FormatUtc(to));
@@ -41,14 +66,12 @@ std::vector<StagedSignal> ReadSignals(Connection& db, UtcTime from, UtcTime to) 
     const auto mac = MacAddress::Parse(rows.Text(0));
     const auto address_class = AddressClassFromString(rows.Text(4));
     if (!mac || !address_class) continue;  // ProcessInterval refuses bad MACs; never linked
-    PayloadSignature signature;
-    signature.address_class = *address_class;
-    if (const auto tx_power = rows.OptionalInt(5)) signature.tx_power = static_cast<int>(*tx_power);
+    const PayloadSignature signature = Signature(*mac, *address_class, rows);
     signals.push_back({.mac = *mac,
                        .interval_start = ReadTime(rows, 1, db),
                        .monitor_id = rows.Int(2),
                        .rssi = static_cast<int>(rows.Int(3)),
-                       .signature = std::move(signature)});
+                       .signature = signature});
   }
   return signals;
 }

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "blemon/best_rssi.h"
+#include "blemon/device_class.h"
 #include "blemon/mac_address.h"
 #include "blemon/reading.h"
 #include "blemon/time.h"
@@ -36,16 +37,18 @@ std::size_t LastingPrefixBytes(const ManufacturerPrefix& data);
 // different signatures are never linked.
 struct PayloadSignature {
   AddressClass address_class = AddressClass::kResolvablePrivate;
-  std::vector<std::uint16_t> company_ids;         // sorted, unique
-  std::vector<ManufacturerPrefix> manufacturers;  // by company; prefixes cut to 3 bytes
-  std::vector<std::uint16_t> service_uuids;       // sorted, unique
+  DeviceClass device_class = DeviceClass::kUnknown;  // ClassifyPayload of the whole payload
+  std::vector<std::uint16_t> company_ids;            // sorted, unique
+  std::vector<ManufacturerPrefix> manufacturers;     // by company; prefixes cut to 3 bytes
+  std::vector<std::uint16_t> service_uuids;          // sorted, unique
   std::optional<std::uint16_t> appearance;
   std::optional<int> tx_power;  // dBm
 
   friend auto operator<=>(const PayloadSignature&, const PayloadSignature&) = default;
 };
 
-// The signature of a reading (its address class, company ids, payload and TX power).
+// The signature of a reading (its address class, device class, company ids, payload and TX
+// power; not its name, which many devices send in only some adverts).
 PayloadSignature SignatureOf(const Reading& reading);
 
 // Whether addresses of this class rotate and so take part in linking: resolvable private and
