@@ -32,3 +32,17 @@ INSERT INTO sighting_staging (mac_address, device_name, monitor_id, rssi, interv
 VALUES ('AA:BB:CC:00:00:01', 'Pixel 7', 1, -61, '2026-02-22 11:45:00', '2026-02-22 11:45:05', 1),
        ('AA:BB:CC:00:00:01', 'Pixel 7', 2, -75, '2026-02-22 11:45:00', '2026-02-22 11:45:06', 1),
        ('AA:BB:CC:00:00:07', NULL, 2, -81, '2026-02-22 11:50:00', '2026-02-22 11:50:03', 0);
+
+-- Address classes as blemon records them (device 6, added per backend, keeps the original
+-- tool's NULL), and two links between the resolvable private addresses 3, 4 and 5: one
+-- estimated device behind three addresses.
+UPDATE ble_devices SET address_class = CASE device_id WHEN 1 THEN 'public'
+                                                      WHEN 2 THEN 'random-static'
+                                                      WHEN 3 THEN 'resolvable-private'
+                                                      WHEN 4 THEN 'resolvable-private'
+                                                      WHEN 5 THEN 'resolvable-private' END
+ WHERE device_id <= 5;
+INSERT INTO address_links (device_id, previous_device_id, estimated_device_id,
+                           previous_last_interval, first_interval, distance_db)
+VALUES (4, 3, 3, '2026-02-22 09:00:00', '2026-02-22 09:05:00', 2.5),
+       (5, 4, 3, '2026-02-22 09:05:00', '2026-02-22 09:10:00', 3.0);
