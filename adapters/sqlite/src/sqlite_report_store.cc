@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "blemon/errors.h"
@@ -132,6 +133,18 @@ std::vector<RecentSighting> RecentSightings(Connection& db, int limit, UtcTime d
   }
   return recent;
 }
+
+// What the hourly query adds after count(DISTINCT ds.device_id): distinct estimated devices,
+// then distinct addresses per class (AddressClassCounts' order), over device_sightings ds joined
+// to ble_devices d and LEFT JOINed to address_links l on l.device_id = ds.device_id.
+constexpr std::string_view kHourlyAddressColumnsSql =
+    "COUNT(DISTINCT COALESCE(l.estimated_device_id, ds.device_id)), "
+    "COUNT(DISTINCT CASE WHEN d.address_class = 'public' THEN ds.device_id END), "
+    "COUNT(DISTINCT CASE WHEN d.address_class = 'random-static' THEN ds.device_id END), "
+    "COUNT(DISTINCT CASE WHEN d.address_class = 'resolvable-private' THEN ds.device_id END), "
+    "COUNT(DISTINCT CASE WHEN d.address_class = 'non-resolvable' THEN ds.device_id END), "
+    "COUNT(DISTINCT CASE WHEN d.address_class IS NULL OR d.address_class NOT IN ('public', "
+    "'random-static', 'resolvable-private', 'non-resolvable') THEN ds.device_id END)";
 
 class SqliteReportStore final : public ReportStore {
  public:

@@ -15,7 +15,6 @@
 #include <map>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -48,19 +47,6 @@ struct AddressClassCounts {
 
   friend bool operator==(const AddressClassCounts&, const AddressClassCounts&) = default;
 };
-
-// The select-list both stores' hourly queries add after COUNT(DISTINCT ds.device_id): distinct
-// estimated devices, then distinct addresses per class (AddressClassCounts' order), over
-// device_sightings ds joined to ble_devices d and LEFT JOINed to address_links l on l.device_id =
-// ds.device_id. Plain SQL that MariaDB and SQLite read alike.
-inline constexpr std::string_view kHourlyAddressColumnsSql =
-    "COUNT(DISTINCT COALESCE(l.estimated_device_id, ds.device_id)), "
-    "COUNT(DISTINCT CASE WHEN d.address_class = 'public' THEN ds.device_id END), "
-    "COUNT(DISTINCT CASE WHEN d.address_class = 'random-static' THEN ds.device_id END), "
-    "COUNT(DISTINCT CASE WHEN d.address_class = 'resolvable-private' THEN ds.device_id END), "
-    "COUNT(DISTINCT CASE WHEN d.address_class = 'non-resolvable' THEN ds.device_id END), "
-    "COUNT(DISTINCT CASE WHEN d.address_class IS NULL OR d.address_class NOT IN ('public', "
-    "'random-static', 'resolvable-private', 'non-resolvable') THEN ds.device_id END)";
 
 struct HourlyRow {
   std::string monitor_name;
