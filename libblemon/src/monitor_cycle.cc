@@ -478,11 +478,13 @@ int MonitorCycle::ProcessDue(UtcTime latest_due) {
       const ProcessOutcome outcome =
           ports_.processor_store->ProcessInterval(interval, *monitor_id_, lease_.epoch());
       ++processed;
-      ports_.log.Log(LogLevel::kInfo,
-                     fmt::format("Processed interval {} - selected best RSSI per device ({} "
-                                 "readings, {} sightings written, {} new devices)",
-                                 UtcLabel(interval), outcome.staging_rows,
-                                 outcome.sightings_changed, outcome.devices_added));
+      ports_.log.Log(
+          LogLevel::kInfo,
+          fmt::format("Processed interval {} - selected best RSSI per device ({} "
+                      "readings, {} sightings written, {} new devices, {} address "
+                      "links)",
+                      UtcLabel(interval), outcome.staging_rows, outcome.sightings_changed,
+                      outcome.devices_added, outcome.links_added));
     }
   } catch (const LeaseLost& e) {
     lease_.OnLost();

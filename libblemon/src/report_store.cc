@@ -31,6 +31,8 @@ void DeviceSummaryFold::Add(Row row) {
   Device& device = it->second;
   DeviceSummary& summary = device.summary;
   if (fresh) {
+    summary.estimated_device = row.estimated_device.empty() ? row.mac : row.estimated_device;
+    summary.address_class = std::move(row.address_class);
     summary.mac = std::move(row.mac);
     if (row.name && !row.name->empty()) summary.name = std::move(row.name);
     summary.best_rssi = row.best_rssi;

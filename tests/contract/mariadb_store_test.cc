@@ -1,6 +1,7 @@
 // The Store contract suite on a real MariaDB server (the `mariadb` CTest fixture).
 #include "blemon/mariadb/mariadb_store.h"
 
+#include "address_links_contract.h"
 #include "blemon/mariadb/mariadb_identity_store.h"
 #include "blemon/mariadb/mariadb_report_store.h"
 #include "identity_contract.h"
@@ -34,7 +35,7 @@ class MariaDbHarness final : public StoreHarness {
     for (const char* table :
          {"identities", "device_sightings", "sighting_staging", "staging_batches", "ble_devices",
           "fleet_settings", "monitors", "processing_runs", "watch_list", "presence_state",
-          "presence_events", "presence_occupancy"}) {
+          "presence_events", "presence_occupancy", "address_links"}) {
       admin.Exec(std::string("DELETE FROM ") + table);
     }
     admin.Exec(
@@ -78,5 +79,6 @@ INSTANTIATE_TEST_SUITE_P(MariaDb, AReportStore, ::testing::Values(&MakeMariaDbHa
 INSTANTIATE_TEST_SUITE_P(MariaDb, AnAdminStore, ::testing::Values(&MakeMariaDbHarness));
 INSTANTIATE_TEST_SUITE_P(MariaDb, AnIdentityStore, ::testing::Values(&MakeMariaDbHarness));
 INSTANTIATE_TEST_SUITE_P(MariaDb, APresenceStore, ::testing::Values(&MakeMariaDbHarness));
+INSTANTIATE_TEST_SUITE_P(MariaDb, ALinkingStore, ::testing::Values(&MakeMariaDbHarness));
 
 }  // namespace blemon::testing

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "address_links_contract.h"
 #include "blemon/sqlite/sqlite_identity_store.h"
 #include "blemon/sqlite/sqlite_report_store.h"
 #include "identity_contract.h"
@@ -92,5 +93,6 @@ INSTANTIATE_TEST_SUITE_P(Sqlite, AReportStore, ::testing::Values(&MakeSqliteHarn
 INSTANTIATE_TEST_SUITE_P(Sqlite, AnAdminStore, ::testing::Values(&MakeSqliteHarness), kFile);
 INSTANTIATE_TEST_SUITE_P(Sqlite, AnIdentityStore, ::testing::Values(&MakeSqliteHarness), kFile);
 INSTANTIATE_TEST_SUITE_P(Sqlite, APresenceStore, ::testing::Values(&MakeSqliteHarness), kFile);
+INSTANTIATE_TEST_SUITE_P(Sqlite, ALinkingStore, ::testing::Values(&MakeSqliteHarness), kFile);
 
 }  // namespace blemon::testing

@@ -60,6 +60,7 @@ ProcessOutcome AStore::ProcessAll(MonitorId monitor, UtcTime latest_due) {
     sum.staging_rows += o.staging_rows;
     sum.sightings_changed += o.sightings_changed;
     sum.devices_added += o.devices_added;
+    sum.links_added += o.links_added;
   }
   return sum;
 }

@@ -631,9 +631,9 @@ TEST_F(AMonitorCycleInteraction, SleepsScansStagesProcessesAndHeartbeatsInThatOr
                 })))
         .WillOnce(Return(std::vector<UtcTime>{At(kMidnight - 300), At(kMidnight)}));
     EXPECT_CALL(processor_, ProcessInterval(At(kMidnight - 300), 7, 3))
-        .WillOnce(Return(ProcessOutcome{4, 2, 1}));
+        .WillOnce(Return(ProcessOutcome{4, 2, 1, 0}));
     EXPECT_CALL(processor_, ProcessInterval(At(kMidnight), 7, 3))
-        .WillOnce(Return(ProcessOutcome{1, 1, 0}));
+        .WillOnce(Return(ProcessOutcome{1, 1, 0, 0}));
     EXPECT_CALL(store_, Heartbeat(7, true));
   }
   const CycleReport report = cycle_.RunOnce(std::stop_token{});

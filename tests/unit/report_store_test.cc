@@ -15,6 +15,8 @@ DeviceSummaryFold::Row Won(std::int64_t id, std::string mac, std::string monitor
                            std::optional<std::string> name = std::nullopt) {
   return {.device_id = id,
           .mac = std::move(mac),
+          .address_class = std::nullopt,
+          .estimated_device = {},
           .name = std::move(name),
           .monitor_name = std::move(monitor),
           .sightings = sightings,

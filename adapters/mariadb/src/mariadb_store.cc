@@ -8,6 +8,7 @@
 #include <array>
 #include <chrono>
 
+#include "address_links.h"
 #include "blemon/device_class.h"
 #include "blemon/errors.h"
 #include "blemon/identity.h"
@@ -319,6 +320,9 @@ class MariaDbStore final : public Store {
             outcome.devices_added = static_cast<int>(counts[0].Int(2));
           }
           StoreProfiles(s, interval_start);
+          // In the same transaction, so a failover never leaves an interval processed but
+          // unlinked.
+          outcome.links_added = LinkAddresses(s, interval_start);
           Get(s, kRecordRun)
               .Execute({ToDb(interval_start), static_cast<long long>(monitor),
                         static_cast<long long>(MillisecondsSince(started)),

@@ -55,6 +55,11 @@ enum Tag : std::uint64_t {
   kTagNameInAdvert,
   kTagLocation,
   kTagFading,
+  kTagPayload,
+  kTagRotationShape,
+  kTagRotationJitter,
+  kTagRotatingPayload,
+  kTagKnownIrk,
 };
 
 // Word `a` of Hash(): the stream tag and the device index, so no two devices share a stream.
@@ -177,6 +182,15 @@ void DrawAddress(const DeviceDraws& h, DeviceProfile& d) {
   const auto random_bytes = AddressBytes(h(kTagAddress));
   if (kind < kResolvablePrivatePercent) {
     d.address_class = AddressClass::kResolvablePrivate;
+    if (static_cast<int>(Below(h(kTagKnownIrk), 100)) < kKnownIrkPercent) {
+      std::array<std::uint8_t, 16> key{};
+      const std::uint64_t high = h(kTagKnownIrk, 1), low = h(kTagKnownIrk, 2);
+      for (std::size_t i = 0; i < 8; ++i) {
+        key[i] = static_cast<std::uint8_t>(high >> (8 * i));
+        key[i + 8] = static_cast<std::uint8_t>(low >> (8 * i));
+      }
+      d.irk = Irk::FromBytes(key);
+    }
   } else if (kind < kResolvablePrivatePercent + kRandomStaticPercent) {
     d.address_class = AddressClass::kRandomStatic;
     d.fixed_address = WithTopBits(random_bytes, 0b11);
@@ -202,10 +216,12 @@ std::uint16_t DrawName(std::uint64_t pick, DeviceProfile& d) {
     const auto owner = kOwners[Below(SplitMix64(pick), kOwners.size())];
     const auto& model = kOwnedModels[Below(SplitMix64(pick + 1), kOwnedModels.size())];
     d.raw_name = std::string(owner) + "\xE2\x80\x99s " + std::string(model.text);
+    d.model = model.text;
     return model.company;
   }
   const auto& model = kModels[Below(SplitMix64(pick), kModels.size())];
   d.raw_name = std::string(model.text);
+  d.model = model.text;
   return model.company;
 }
 
@@ -235,7 +251,14 @@ DeviceProfile MakeDevice(std::uint64_t seed, std::uint32_t index) {
   const std::uint16_t company = Below(h(kTagNamed), 100) < kNamedPercent
                                     ? DrawName(h(kTagName), d)
                                     : DrawNamelessCompany(h(kTagCompany));
-  if (company != 0) d.company_ids.push_back(company);
+  // What the device's adverts carry follows from its model or, nameless, its company; the
+  // company ids are then those of its manufacturer data.
+  d.payload = DrawPayloadProfile(d.model, company, h(kTagPayload));
+  for (const ManufacturerPrefix& data : d.payload.lasting.manufacturer_data) {
+    d.company_ids.push_back(data.company_id);
+  }
+  std::sort(d.company_ids.begin(), d.company_ids.end());
+  d.rotation = DrawRotationSchedule(h(kTagRotationShape), h(kTagRotationJitter));
   if (Below(h(kTagTxPower), 4) == 0) {
     d.tx_power = static_cast<int>(Below(h(kTagTxPower, 1), 6)) * 4 - 12;  // -12..8 dBm
   }
@@ -370,9 +393,13 @@ MacAddress World::AddressAt(const DeviceProfile& device, std::int64_t unix_ms) c
   switch (device.address_class) {
     case AddressClass::kResolvablePrivate:
     case AddressClass::kNonResolvable: {
-      const std::int64_t period = FloorDiv(unix_ms, kAddressRotationSeconds * 1000);
-      const auto bytes = AddressBytes(Hash(seed_, Stream(kTagRotatingAddress, device.index),
-                                           static_cast<std::uint64_t>(period)));
+      const RotationSlot slot = RotationSlotAt(device.rotation, unix_ms);
+      const std::uint64_t draw = Hash(seed_, Stream(kTagRotatingAddress, device.index),
+                                      static_cast<std::uint64_t>(slot.index));
+      if (device.irk) {
+        return MakeResolvablePrivateAddress(*device.irk, static_cast<std::uint32_t>(draw));
+      }
+      const auto bytes = AddressBytes(draw);
       const std::uint8_t bits =
           device.address_class == AddressClass::kResolvablePrivate ? 0b01 : 0b00;
       return MacAddress::FromBytes(WithTopBits(bytes, bits));
@@ -380,6 +407,23 @@ MacAddress World::AddressAt(const DeviceProfile& device, std::int64_t unix_ms) c
     default:
       return MacAddress::FromBytes(device.fixed_address);
   }
+}
+
+AdvertPayload World::PayloadAt(const DeviceProfile& device, std::int64_t unix_ms) const {
+  // A device with a fixed address changes its rolling bytes on the same timer all devices have.
+  const RotationSlot slot = RotationSlotAt(device.rotation, unix_ms);
+  return PayloadForRotation(device.payload, Hash(seed_, Stream(kTagRotatingPayload, device.index),
+                                                 static_cast<std::uint64_t>(slot.index)));
+}
+
+std::optional<std::uint32_t> World::DeviceBehind(const MacAddress& mac, std::int64_t from_ms,
+                                                 std::int64_t to_ms) const {
+  for (const DeviceProfile& device : devices_) {
+    if (AddressAt(device, from_ms) == mac || AddressAt(device, to_ms - 1) == mac) {
+      return device.index;
+    }
+  }
+  return std::nullopt;
 }
 
 double World::MeanRssi(const DeviceProfile& device, Point device_position, Point monitor) const {
@@ -446,15 +490,16 @@ void World::HearDevice(const DeviceProfile& device, const MonitorPlacement& moni
   Advert named = plain;
   named.name = device.raw_name;
 
-  std::int64_t address_period = FloorDiv(from_ms, kAddressRotationSeconds * 1000) - 1;
+  std::int64_t slot_end_ms = from_ms;  // of the address (and payload) last put in the adverts
   const auto noise_stream = Stream(kTagNoise, device.index);
   ForEachAdvert(seed_, device, from_ms, to_ms, [&](std::int64_t t) {
     // The address can rotate inside a window; BlueZ would then report two devices, and so do we.
-    const std::int64_t period = FloorDiv(t, kAddressRotationSeconds * 1000);
-    if (period != address_period) {
-      address_period = period;
+    if (t >= slot_end_ms) {
+      slot_end_ms = RotationSlotAt(device.rotation, t).end_ms;
       plain.address = AddressAt(device, t).ToString();
+      plain.payload = PayloadAt(device, t);
       named.address = plain.address;
+      named.payload = plain.payload;
     }
     const auto tu = static_cast<std::uint64_t>(t);
     const double noisy =

@@ -17,9 +17,12 @@
 #include <string_view>
 #include <vector>
 
+#include "address_rotation.h"
 #include "blemon/config.h"
+#include "blemon/identity.h"
 #include "blemon/mac_address.h"
 #include "blemon/reading.h"
+#include "device_payload.h"
 
 namespace blemon::simulated {
 
@@ -38,8 +41,6 @@ inline constexpr double kFadingShare = 1.0;
 inline constexpr std::int64_t kFadingSeconds = 60;
 // Adverts weaker than this are not heard (a typical BLE receiver's sensitivity).
 inline constexpr int kSensitivityDbm = -100;
-// Resolvable private (and non-resolvable) addresses change at multiples of this, in UTC.
-inline constexpr std::int64_t kAddressRotationSeconds = 900;
 // Advertising intervals are drawn from [kMinAdvertIntervalMs, kMaxAdvertIntervalMs]; each advert is
 // further delayed by 0..kMaxAdvertDelayMs ms (the spec's advDelay), so a device's adverts are
 // 100 to 1000 ms apart.
@@ -55,6 +56,9 @@ inline constexpr int kResolvablePrivatePercent = 55;
 inline constexpr int kRandomStaticPercent = 20;
 inline constexpr int kPublicPercent = 20;
 inline constexpr int kNonResolvablePercent = 5;
+// Of the resolvable private devices, this share has an IRK known to the world (a test or a demo
+// can register it as an identity); their addresses are made with the specification's ah.
+inline constexpr int kKnownIrkPercent = 5;
 inline constexpr int kNamedPercent = 30;
 inline constexpr int kMovingPercent = 15;
 inline constexpr int kComesAndGoesPercent = 20;
@@ -97,15 +101,23 @@ MonitorPlacement PlaceMonitor(std::string_view location);
 struct DeviceProfile {
   std::uint32_t index = 0;
   AddressClass address_class = AddressClass::kPublic;
-  // Public and random static devices always use this; rotating ones derive theirs per period.
+  // Public and random static devices always use this; rotating ones derive theirs per rotation.
   std::array<std::uint8_t, 6> fixed_address{};
+  // When a rotating (resolvable private or non-resolvable) device changes its address; every
+  // device changes the rolling bytes of its payload on it.
+  RotationSchedule rotation;
+  // Resolvable private devices only, kKnownIrkPercent of them: the key their addresses resolve
+  // under. The others' addresses look resolvable but resolve under no key anyone has.
+  std::optional<Irk> irk;
   int advert_interval_ms = 0;
   int advert_phase_ms = 0;
   double tx_offset_db = 0;  // stronger or weaker than the reference transmitter
   // As advertised: untrusted bytes, a few deliberately malformed so the sanitiser has work.
   std::optional<std::string> raw_name;
   std::optional<int> tx_power;
-  std::vector<std::uint16_t> company_ids;
+  std::vector<std::uint16_t> company_ids;  // those of payload's manufacturer data
+  std::string_view model;                  // the product in its name; empty when nameless
+  PayloadProfile payload;
   int home_room = 0;
   bool moves = false;  // wanders between rooms, staying dwell_seconds in each place
   int dwell_seconds = 0;
@@ -129,6 +141,14 @@ class World {
   DeviceState StateAt(const DeviceProfile& device, std::int64_t unix_seconds) const;
   // The address the device advertises at that moment.
   MacAddress AddressAt(const DeviceProfile& device, std::int64_t unix_ms) const;
+  // The payload its adverts carry at that moment (it changes with the address).
+  AdvertPayload PayloadAt(const DeviceProfile& device, std::int64_t unix_ms) const;
+
+  // Ground truth for tests and benchmarks, never for the Scanner port: the device that used
+  // `mac` at some moment of [from_ms, to_ms) (a span shorter than the shortest rotation, 7
+  // minutes), or nullopt when none did. Costs one address computation per device.
+  std::optional<std::uint32_t> DeviceBehind(const MacAddress& mac, std::int64_t from_ms,
+                                            std::int64_t to_ms) const;
   // The noiseless RSSI a monitor at `monitor` would measure.
   double MeanRssi(const DeviceProfile& device, Point device_position, Point monitor) const;
 

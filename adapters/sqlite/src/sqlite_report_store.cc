@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "blemon/errors.h"
@@ -133,6 +134,18 @@ std::vector<RecentSighting> RecentSightings(Connection& db, int limit, UtcTime d
   return recent;
 }
 
+// What the hourly query adds after count(DISTINCT ds.device_id): distinct estimated devices,
+// then distinct addresses per class (AddressClassCounts' order), over device_sightings ds joined
+// to ble_devices d and LEFT JOINed to address_links l on l.device_id = ds.device_id.
+constexpr std::string_view kHourlyAddressColumnsSql =
+    "COUNT(DISTINCT COALESCE(l.estimated_device_id, ds.device_id)), "
+    "COUNT(DISTINCT CASE WHEN d.address_class = 'public' THEN ds.device_id END), "
+    "COUNT(DISTINCT CASE WHEN d.address_class = 'random-static' THEN ds.device_id END), "
+    "COUNT(DISTINCT CASE WHEN d.address_class = 'resolvable-private' THEN ds.device_id END), "
+    "COUNT(DISTINCT CASE WHEN d.address_class = 'non-resolvable' THEN ds.device_id END), "
+    "COUNT(DISTINCT CASE WHEN d.address_class IS NULL OR d.address_class NOT IN ('public', "
+    "'random-static', 'resolvable-private', 'non-resolvable') THEN ds.device_id END)";
+
 class SqliteReportStore final : public ReportStore {
  public:
   explicit SqliteReportStore(std::unique_ptr<Connection> db) : db_(std::move(db)) {
@@ -150,8 +163,11 @@ class SqliteReportStore final : public ReportStore {
         "SELECT m.monitor_name, coalesce(m.location, ''), "
         "strftime('%Y-%m-%d %H:%M:%S', (CAST(strftime('%s', ds.interval_start) AS INTEGER) - ?4) "
         "/ 3600 * 3600 + ?4, 'unixepoch') AS hour_start, "
-        "count(DISTINCT ds.device_id), count(*), sum(ds.rssi), min(ds.rssi), max(ds.rssi) "
-        "FROM device_sightings ds JOIN monitors m ON m.monitor_id = ds.monitor_id "
+        "count(DISTINCT ds.device_id), count(*), sum(ds.rssi), min(ds.rssi), max(ds.rssi), " +
+        std::string(kHourlyAddressColumnsSql) +
+        " FROM device_sightings ds JOIN monitors m ON m.monitor_id = ds.monitor_id "
+        "JOIN ble_devices d ON d.device_id = ds.device_id "
+        "LEFT JOIN address_links l ON l.device_id = ds.device_id "
         "WHERE ds.interval_start >= ?1 AND ds.interval_start < ?2" +
         MonitorClause(filter, 3) +
         " GROUP BY hour_start, m.monitor_id ORDER BY hour_start, m.monitor_name");
@@ -168,6 +184,13 @@ class SqliteReportStore final : public ReportStore {
       row.avg_rssi = Average(rows.Int(5), row.total_sightings);
       row.min_rssi = ToInt(rows.Int(6));
       row.max_rssi = ToInt(rows.Int(7));
+      row.addresses = row.unique_devices;
+      row.estimated_devices = rows.Int(8);
+      row.by_class = {.public_addresses = rows.Int(9),
+                      .random_static = rows.Int(10),
+                      .resolvable_private = rows.Int(11),
+                      .non_resolvable = rows.Int(12),
+                      .other = rows.Int(13)};
       result.push_back(std::move(row));
     }
     return result;
@@ -204,15 +227,20 @@ class SqliteReportStore final : public ReportStore {
     DeviceSummaryFold fold;
     auto rows = db_->Prepare(
         "SELECT ds.device_id, d.mac_address, d.device_name, m.monitor_name, count(*), "
-        "max(ds.rssi), sum(ds.rssi), max(ds.sighting_timestamp), d.device_class, d.vendor "
+        "max(ds.rssi), sum(ds.rssi), max(ds.sighting_timestamp), d.device_class, d.vendor, "
+        "d.address_class, coalesce(e.mac_address, '') "
         "FROM device_sightings ds JOIN ble_devices d ON d.device_id = ds.device_id "
         "JOIN monitors m ON m.monitor_id = ds.monitor_id "
+        "LEFT JOIN address_links l ON l.device_id = ds.device_id "
+        "LEFT JOIN ble_devices e ON e.device_id = l.estimated_device_id "
         "WHERE ds.interval_start >= ?1 AND ds.interval_start < ?2" +
         MonitorClause(filter, 3) + " GROUP BY ds.device_id, ds.monitor_id");
     BindFilter(rows, filter);
     while (rows.Step()) {
       fold.Add({.device_id = rows.Int(0),
                 .mac = rows.Text(1),
+                .address_class = rows.OptionalText(10),
+                .estimated_device = rows.Text(11),
                 .name = rows.OptionalText(2),
                 .monitor_name = rows.Text(3),
                 .sightings = rows.Int(4),

@@ -7,6 +7,7 @@
 #include <string>
 #include <utility>
 
+#include "address_links.h"
 #include "blemon/device_class.h"
 #include "blemon/errors.h"
 #include "blemon/identity.h"
@@ -329,6 +330,8 @@ class SqliteStore final : public Store {
         .Bind(1, interval)
         .Run();
     outcome.staging_rows = db_->Changes();
+    // In the same transaction, so a failover never leaves an interval processed but unlinked.
+    outcome.links_added = internal::LinkAddresses(*db_, interval_start);
 
     StoreProfiles(interval_start);
 

@@ -1,5 +1,6 @@
 #include "blemon/report/reports.h"
 
+#include <map>
 #include <set>
 #include <string>
 
@@ -27,16 +28,29 @@ Report Base(std::string kind, std::string title, const ReportFilter& filter) {
 
 Report HourlyReport(const std::vector<HourlyRow>& rows, const ReportFilter& filter) {
   Report report = Base("hourly", "Hourly device counts", filter);
-  report.columns = {{"hour_start", "Hour", false},          {"monitor_name", "Monitor", false},
-                    {"location", "Location", false},        {"unique_devices", "Devices", true},
-                    {"total_sightings", "Sightings", true}, {"avg_rssi", "Avg RSSI", true},
-                    {"min_rssi", "Min RSSI", true},         {"max_rssi", "Max RSSI", true}};
+  report.columns = {{"hour_start", "Hour", false},
+                    {"monitor_name", "Monitor", false},
+                    {"location", "Location", false},
+                    {"unique_devices", "Devices", true},
+                    {"addresses", "Addresses", true},
+                    {"estimated_devices", "Est. devices", true},
+                    {"public", "Public", true},
+                    {"random_static", "Static", true},
+                    {"resolvable_private", "Resolvable", true},
+                    {"non_resolvable", "Non-resolv.", true},
+                    {"other_class", "Other", true},
+                    {"total_sightings", "Sightings", true},
+                    {"avg_rssi", "Avg RSSI", true},
+                    {"min_rssi", "Min RSSI", true},
+                    {"max_rssi", "Max RSSI", true}};
   std::int64_t sightings = 0;
   std::set<std::string> monitors;
   for (const auto& row : rows) {
     report.rows.push_back({row.hour_start, row.monitor_name, row.location, row.unique_devices,
-                           row.total_sightings, Decimal{row.avg_rssi},
-                           static_cast<std::int64_t>(row.min_rssi),
+                           row.addresses, row.estimated_devices, row.by_class.public_addresses,
+                           row.by_class.random_static, row.by_class.resolvable_private,
+                           row.by_class.non_resolvable, row.by_class.other, row.total_sightings,
+                           Decimal{row.avg_rssi}, static_cast<std::int64_t>(row.min_rssi),
                            static_cast<std::int64_t>(row.max_rssi)});
     sightings += row.total_sightings;
     monitors.insert(row.monitor_name);
@@ -74,10 +88,11 @@ Report MonitorsReport(const std::vector<MonitorSummary>& rows, const ReportFilte
 
 Report DevicesReport(const std::vector<DeviceSummary>& rows, const ReportFilter& filter) {
   Report report = Base("devices", "Device summary", filter);
-  report.columns = {{"mac_address", "MAC", false},    {"device_name", "Name", false},
-                    {"device_class", "Class", false}, {"vendor", "Vendor", false},
-                    {"monitors", "Won by", false},    {"sightings", "Sightings", true},
-                    {"best_rssi", "Best RSSI", true}, {"avg_rssi", "Avg RSSI", true},
+  report.columns = {{"mac_address", "MAC", false},       {"device_name", "Name", false},
+                    {"device_class", "Class", false},    {"vendor", "Vendor", false},
+                    {"address_class", "Address", false}, {"estimated_device", "Est. device", false},
+                    {"monitors", "Won by", false},       {"sightings", "Sightings", true},
+                    {"best_rssi", "Best RSSI", true},    {"avg_rssi", "Avg RSSI", true},
                     {"last_seen", "Last seen", false}};
   const auto text_or_null = [](const std::optional<std::string>& text) -> Value {
     if (!text) return std::monostate{};
@@ -85,18 +100,28 @@ Report DevicesReport(const std::vector<DeviceSummary>& rows, const ReportFilter&
   };
   std::int64_t sightings = 0;
   std::int64_t named = 0;
+  std::set<std::string> estimated;
+  std::map<std::string, std::int64_t> by_class;
   for (const auto& row : rows) {
     // The original printed "Unknown" for a device never heard with a name.
     report.rows.push_back({row.mac, row.name ? Value(*row.name) : Value(std::string("Unknown")),
-                           text_or_null(row.device_class), text_or_null(row.vendor), row.monitors,
+                           text_or_null(row.device_class), text_or_null(row.vendor),
+                           text_or_null(row.address_class), row.estimated_device, row.monitors,
                            row.sightings, static_cast<std::int64_t>(row.best_rssi),
                            Decimal{row.avg_rssi}, row.last_seen});
     sightings += row.sightings;
     named += row.name ? 1 : 0;
+    estimated.insert(row.estimated_device);
+    ++by_class[row.address_class.value_or("unknown")];
   }
   report.totals = {{"devices", static_cast<std::int64_t>(rows.size())},
                    {"named", named},
-                   {"sightings", sightings}};
+                   {"sightings", sightings},
+                   {"addresses", static_cast<std::int64_t>(rows.size())},
+                   {"estimated_devices", static_cast<std::int64_t>(estimated.size())}};
+  for (const auto& [address_class, count] : by_class) {
+    report.totals.emplace_back(address_class, count);
+  }
   return report;
 }
 

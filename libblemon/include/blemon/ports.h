@@ -196,6 +196,7 @@ struct ProcessOutcome {
   int staging_rows = 0;       // rows of the interval marked processed
   int sightings_changed = 0;  // device_sightings rows inserted or improved
   int devices_added = 0;      // MACs new to ble_devices
+  int links_added = 0;        // address_links rows (blemon/address_linking.h)
 };
 
 // The processor's side.

@@ -36,11 +36,29 @@ struct ReportFilter {
 
 // One monitor in one hour (a UTC hour moved by the filter's hour_shift: a local clock hour): the
 // meaning of the original hourly_device_counts view, plus the RSSI range.
+// Distinct addresses by address class (ble_devices.address_class; `other` counts reserved and
+// unrecorded classes).
+struct AddressClassCounts {
+  std::int64_t public_addresses = 0;
+  std::int64_t random_static = 0;
+  std::int64_t resolvable_private = 0;
+  std::int64_t non_resolvable = 0;
+  std::int64_t other = 0;
+
+  friend bool operator==(const AddressClassCounts&, const AddressClassCounts&) = default;
+};
+
 struct HourlyRow {
   std::string monitor_name;
   std::string location;
   UtcTime hour_start;
-  std::int64_t unique_devices = 0;
+  std::int64_t unique_devices = 0;  // distinct addresses: the original view's count
+  // The same count under its honest name, and the devices behind those addresses as address
+  // linking estimates them (distinct estimated devices, blemon/address_linking.h): a phone that
+  // rotated its address four times in the hour is four addresses and, linked, one device.
+  std::int64_t addresses = 0;
+  std::int64_t estimated_devices = 0;
+  AddressClassCounts by_class;
   std::int64_t total_sightings = 0;
   double avg_rssi = 0;
   int min_rssi = 0;
@@ -62,8 +80,10 @@ struct MonitorSummary {
 
 // One device over the filter's span.
 struct DeviceSummary {
-  std::string mac;                    // canonical AA:BB:CC:DD:EE:FF
-  std::optional<std::string> name;    // nullopt: never heard with a name
+  std::string mac;                           // canonical AA:BB:CC:DD:EE:FF
+  std::optional<std::string> address_class;  // as ble_devices records it; nullopt: unknown
+  std::string estimated_device;     // the MAC its estimated device is known by (itself if unlinked)
+  std::optional<std::string> name;  // nullopt: never heard with a name
   std::vector<std::string> monitors;  // monitors that won it, by name, sorted
   std::int64_t sightings = 0;
   int best_rssi = 0;
@@ -83,6 +103,8 @@ class DeviceSummaryFold {
   struct Row {
     std::int64_t device_id = 0;
     std::string mac;
+    std::optional<std::string> address_class;
+    std::string estimated_device;     // empty: the device itself
     std::optional<std::string> name;  // empty counts as none
     std::string monitor_name;
     std::int64_t sightings = 0;

@@ -274,7 +274,7 @@ TEST_F(AMigration, UpgradesAVersionThreeDatabaseWithItsDataAndItsRowsStillProces
 
   const auto result = mariadb::Migrate(db);
   EXPECT_EQ(result.from_version, 3);
-  EXPECT_EQ(result.to_version, 4);
+  EXPECT_GE(result.to_version, 4);  // later versions may follow
   EXPECT_EQ(sql.Scalar(counts), "1,1,2,1") << "the upgrade kept the data";
   EXPECT_EQ(sql.Scalar("SELECT COUNT(*) FROM sighting_staging WHERE manufacturer_data IS NULL "
                        "AND company_ids IS NULL AND appearance IS NULL"),

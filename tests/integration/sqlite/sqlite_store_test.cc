@@ -358,7 +358,8 @@ TEST_F(ASqliteStore, UpgradesAVersionThreeFileWithItsDataAndItsRowsStillProcess)
   ASSERT_EQ(Scalar(counts), "1,1,2");
 
   auto store = OpenStore(path_);
-  EXPECT_EQ(Scalar("SELECT max(version) FROM schema_version"), "4");
+  // Upgraded to version 4 at least (later versions may follow it).
+  EXPECT_EQ(Scalar("SELECT max(version) >= 4 FROM schema_version"), "1");
   EXPECT_EQ(Scalar(counts), "1,1,2") << "the upgrade kept the data";
   const auto staged = store->StagedBatches(kT0 + 300s);
   ASSERT_EQ(staged.size(), 1u);

@@ -77,3 +77,16 @@ VALUES ('2026-02-21 08:00:00', 'Living Room', 'phone', 1),
        ('2026-02-22 10:00:00', 'Living Room', 'earbuds', 1),
        ('2026-02-22 10:00:00', 'Küche', 'phone', 1),
        ('2026-02-22 11:45:00', 'Living Room', 'phone', 1);
+-- Address classes as blemon records them (device 6, added per backend, keeps the original
+-- tool's NULL), and two links between the resolvable private addresses 3, 4 and 5: one
+-- estimated device behind three addresses.
+UPDATE ble_devices SET address_class = CASE device_id WHEN 1 THEN 'public'
+                                                      WHEN 2 THEN 'random-static'
+                                                      WHEN 3 THEN 'resolvable-private'
+                                                      WHEN 4 THEN 'resolvable-private'
+                                                      WHEN 5 THEN 'resolvable-private' END
+ WHERE device_id <= 5;
+INSERT INTO address_links (device_id, previous_device_id, estimated_device_id,
+                           previous_last_interval, first_interval, distance_db)
+VALUES (4, 3, 3, '2026-02-22 09:00:00', '2026-02-22 09:05:00', 2.5),
+       (5, 4, 3, '2026-02-22 09:05:00', '2026-02-22 09:10:00', 3.0);

@@ -22,7 +22,7 @@ using std::chrono::milliseconds;
 using testing::FakeClock;
 using testing::SleepingClock;
 
-// A multiple of 900 s (the address rotation) and of 300 s (the default interval).
+// A multiple of 300 s (the default interval).
 constexpr UtcTime kPeriodStart{Seconds{1'699'999'200}};
 constexpr UtcTime kT = kPeriodStart + Seconds{100};
 constexpr Seconds kWindow{10};
@@ -237,25 +237,45 @@ TEST(ASimulatedScanner, LetsTheMonitorInTheDevicesRoomWinMostOfTheTime) {
   EXPECT_LT(home_wins, contests);
 }
 
-TEST(ASimulatedScanner, RotatesResolvablePrivateAddressesAtFifteenMinuteBoundaries) {
+TEST(ASimulatedScanner, HearsRotatingAddressesChangeAFewAtATime) {
   const SimulationSettings settings = Settings(5, 300);
   const ScanResult early = ScanAt(settings, "Hallway", kPeriodStart + Seconds{10});
-  const ScanResult late = ScanAt(settings, "Hallway", kPeriodStart + Seconds{880});
-  const ScanResult next = ScanAt(settings, "Hallway", kPeriodStart + Seconds{900 + 10});
+  const ScanResult soon = ScanAt(settings, "Hallway", kPeriodStart + Seconds{70});
+  const ScanResult later = ScanAt(settings, "Hallway", kPeriodStart + Seconds{16 * 60 + 10});
 
   const auto rpa_early = MacsOfClass(early, AddressClass::kResolvablePrivate);
-  const auto rpa_late = MacsOfClass(late, AddressClass::kResolvablePrivate);
-  const auto rpa_next = MacsOfClass(next, AddressClass::kResolvablePrivate);
+  const auto rpa_soon = MacsOfClass(soon, AddressClass::kResolvablePrivate);
+  const auto rpa_later = MacsOfClass(later, AddressClass::kResolvablePrivate);
   ASSERT_GT(rpa_early.size(), 50u);
-  // Within one period the addresses hold (a few devices come or go in between).
-  EXPECT_GE(CommonCount(rpa_early, rpa_late), rpa_early.size() * 8 / 10);
-  // Across the boundary every one of them changes...
-  EXPECT_EQ(CommonCount(rpa_late, rpa_next), 0u);
-  // ...while stable addresses stay.
-  const auto static_late = MacsOfClass(late, AddressClass::kRandomStatic);
-  const auto static_next = MacsOfClass(next, AddressClass::kRandomStatic);
-  ASSERT_GT(static_late.size(), 20u);
-  EXPECT_GE(CommonCount(static_late, static_next), static_late.size() * 8 / 10);
+  // A minute later most addresses hold: each device rotates on its own timer...
+  EXPECT_GE(CommonCount(rpa_early, rpa_soon), rpa_early.size() * 8 / 10);
+  // ...and after more than the longest short period only the few long-lived ones remain.
+  EXPECT_LE(CommonCount(rpa_early, rpa_later), rpa_early.size() * 2 / 10);
+  EXPECT_GT(CommonCount(rpa_early, rpa_later), 0u);
+  // Stable addresses stay.
+  const auto static_early = MacsOfClass(early, AddressClass::kRandomStatic);
+  const auto static_later = MacsOfClass(later, AddressClass::kRandomStatic);
+  ASSERT_GT(static_early.size(), 20u);
+  EXPECT_GE(CommonCount(static_early, static_later), static_early.size() * 8 / 10);
+}
+
+TEST(ASimulatedScanner, ReportsThePayloadTheWorldSays) {
+  const SimulationSettings settings = Settings(6, 300);
+  const ScanResult result = ScanAt(settings, "Kitchen", kT);
+  const World world(settings);
+  const std::int64_t t_ms = kT.time_since_epoch().count() * 1000;
+  int with_payload = 0;
+  for (const Reading& r : result.readings) {
+    const auto device = world.DeviceBehind(r.mac, t_ms, t_ms + 10'000);
+    ASSERT_TRUE(device.has_value()) << r.mac.ToString();
+    const DeviceProfile& d = world.devices()[*device];
+    // A device that rotated during the window is heard under both addresses, each with its own.
+    const std::int64_t when = world.AddressAt(d, t_ms) == r.mac ? t_ms : t_ms + 9'999;
+    EXPECT_EQ(r.payload, world.PayloadAt(d, when)) << r.mac.ToString();
+    EXPECT_EQ(r.company_ids, d.company_ids);
+    if (r.payload != AdvertPayload{}) ++with_payload;
+  }
+  EXPECT_GT(with_payload, static_cast<int>(result.readings.size()) * 6 / 10);
 }
 
 TEST(ASimulatedScanner, ReportsEveryAddressClassItsWorldHas) {

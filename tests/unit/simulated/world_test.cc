@@ -4,9 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <set>
+#include <vector>
 
 #include "hash.h"
 
@@ -44,25 +46,179 @@ TEST(AWorld, GivesAddressesTopBitsThatMatchTheirClass) {
   }
 }
 
-TEST(AWorld, RotatesPrivateAddressesEveryFifteenMinutesOnly) {
+bool Rotates(const DeviceProfile& d) {
+  return d.address_class == AddressClass::kResolvablePrivate ||
+         d.address_class == AddressClass::kNonResolvable;
+}
+
+TEST(AWorld, RotatesEachAddressOnItsOwnTimerEverySevenToFifteenMinutesOrAfterHours) {
   const World world(Settings(23, 500));
-  const std::int64_t start_ms = kPeriodStart * 1000;
-  const std::int64_t period_ms = kAddressRotationSeconds * 1000;
-  int rotating = 0;
+  const std::int64_t day_start = kPeriodStart * 1000;
+  int rotating = 0, long_lived = 0;
+  std::set<std::int64_t> durations, first_changes;
   for (const DeviceProfile& d : world.devices()) {
-    const MacAddress first = world.AddressAt(d, start_ms);
-    const MacAddress last = world.AddressAt(d, start_ms + period_ms - 1);
-    const MacAddress next = world.AddressAt(d, start_ms + period_ms);
-    EXPECT_EQ(first, last);
-    if (d.address_class == AddressClass::kResolvablePrivate ||
-        d.address_class == AddressClass::kNonResolvable) {
-      ++rotating;
-      EXPECT_NE(last, next);
-    } else {
-      EXPECT_EQ(last, next);
+    if (!Rotates(d)) {
+      EXPECT_EQ(world.AddressAt(d, day_start), world.AddressAt(d, day_start + 86'400'000));
+      continue;
+    }
+    ++rotating;
+    RotationSlot slot = RotationSlotAt(d.rotation, day_start);
+    first_changes.insert(slot.end_ms);
+    const bool is_long = slot.end_ms - slot.start_ms > kMaxRotationMs;
+    long_lived += is_long ? 1 : 0;
+    for (; slot.start_ms < day_start + 86'400'000; slot = RotationSlotAt(d.rotation, slot.end_ms)) {
+      const std::int64_t length = slot.end_ms - slot.start_ms;
+      if (is_long) {
+        EXPECT_GE(length, kMinLongLivedMs - 180'000);
+        EXPECT_LE(length, kMaxLongLivedMs + 180'000);
+      } else {
+        EXPECT_GE(length, kMinRotationMs);
+        EXPECT_LE(length, kMaxRotationMs);
+      }
+      durations.insert(length);
+      const MacAddress address = world.AddressAt(d, slot.start_ms);
+      EXPECT_EQ(address, world.AddressAt(d, slot.end_ms - 1));
+      EXPECT_NE(address, world.AddressAt(d, slot.end_ms));
     }
   }
-  EXPECT_GT(rotating, 200);
+  ASSERT_GT(rotating, 200);
+  // Some keep one address for hours; the periods differ per device and per rotation, and no two
+  // devices are in step.
+  EXPECT_GT(long_lived, rotating * kLongLivedAddressPercent / 100 / 2);
+  EXPECT_LT(long_lived, rotating * kLongLivedAddressPercent / 100 * 2);
+  EXPECT_GT(durations.size(), 1000u);
+  EXPECT_GT(first_changes.size(), static_cast<std::size_t>(rotating) * 9 / 10);
+}
+
+TEST(AWorld, ChangesOnlyAFewAddressesInAnyOneMinute) {
+  const World world(Settings(23, 500));
+  for (std::int64_t minute = 0; minute < 60; ++minute) {
+    const std::int64_t t = (kPeriodStart + minute * 60) * 1000;
+    int rotating = 0, changed = 0;
+    for (const DeviceProfile& d : world.devices()) {
+      if (!Rotates(d)) continue;
+      ++rotating;
+      if (world.AddressAt(d, t) != world.AddressAt(d, t + 60'000)) ++changed;
+    }
+    // One in about eleven rotates in a given minute; all at once was the old, unreal model.
+    EXPECT_LT(changed, rotating / 5) << "minute " << minute;
+  }
+}
+
+TEST(AWorld, MakesTheAddressesOfDevicesWithAKnownIrkResolveUnderItAlone) {
+  const World world(Settings(29, 1000));
+  std::vector<const DeviceProfile*> known;
+  for (const DeviceProfile& d : world.devices()) {
+    if (d.irk) known.push_back(&d);
+  }
+  ASSERT_GT(known.size(), 10u);
+  ASSERT_LT(known.size(), 60u);
+  for (const DeviceProfile* d : known) {
+    EXPECT_EQ(d->address_class, AddressClass::kResolvablePrivate);
+    for (std::int64_t t = kPeriodStart; t < kPeriodStart + 7200; t += 600) {
+      EXPECT_TRUE(Resolves(*d->irk, world.AddressAt(*d, t * 1000)));
+    }
+  }
+  int resolved_by_another = 0;
+  for (const DeviceProfile& d : world.devices()) {
+    if (d.address_class != AddressClass::kResolvablePrivate || &d == known.front()) continue;
+    if (Resolves(*known.front()->irk, world.AddressAt(d, kPeriodStart * 1000))) {
+      ++resolved_by_another;
+    }
+  }
+  EXPECT_EQ(resolved_by_another, 0);
+}
+
+TEST(AWorld, TellsWhichDeviceIsBehindAnAddress) {
+  const World world(Settings(30, 300));
+  const std::int64_t from = kPeriodStart * 1000 + 5'000, to = from + 10'000;
+  for (const DeviceProfile& d : world.devices()) {
+    EXPECT_EQ(world.DeviceBehind(world.AddressAt(d, from), from, to), d.index);
+    EXPECT_EQ(world.DeviceBehind(world.AddressAt(d, to - 1), from, to), d.index);
+  }
+  EXPECT_EQ(world.DeviceBehind(*MacAddress::Parse("12:34:56:78:9A:BC"), from, to), std::nullopt);
+}
+
+bool HasManufacturer(const AdvertPayload& p, std::uint16_t company,
+                     std::vector<std::uint8_t> start) {
+  for (const ManufacturerPrefix& m : p.manufacturer_data) {
+    if (m.company_id == company && m.prefix.size() >= start.size() &&
+        std::equal(start.begin(), start.end(), m.prefix.begin())) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool HasService(const AdvertPayload& p, std::uint16_t uuid) {
+  return std::find(p.service_uuids.begin(), p.service_uuids.end(), uuid) != p.service_uuids.end();
+}
+
+// What a real device of each kind would carry: Apple continuity types, Samsung, Microsoft, the
+// trackers' and beacons' service data.
+bool FitsKind(const DeviceProfile& d, const AdvertPayload& p) {
+  switch (d.payload.kind) {
+    case DeviceKind::kPhone:
+      return HasManufacturer(p, 0x004C, {0x10}) || HasManufacturer(p, 0x0075, {0x42, 0x09}) ||
+             HasService(p, 0xFEF3);
+    case DeviceKind::kEarbuds:
+      return HasManufacturer(p, 0x004C, {0x07, 0x19}) || HasManufacturer(p, 0x0075, {0x42});
+    case DeviceKind::kTracker:
+      return HasManufacturer(p, 0x004C, {0x12, 0x19}) || HasService(p, 0xFD5A) ||
+             HasService(p, 0xFEED);
+    case DeviceKind::kBeacon:
+      return HasManufacturer(p, 0x004C, {0x02, 0x15}) || HasService(p, 0xFEAA);
+    case DeviceKind::kComputer:
+      return HasManufacturer(p, 0x004C, {0x0C, 0x0E}) ||
+             HasManufacturer(p, 0x0006, {0x01, 0x09, 0x20});
+    default:
+      return true;
+  }
+}
+
+TEST(AWorld, GivesEachDeviceAPayloadThatFitsItsKindAndVendor) {
+  const World world(Settings(31, 2000));
+  std::map<DeviceKind, int> kinds;
+  for (const DeviceProfile& d : world.devices()) {
+    ++kinds[d.payload.kind];
+    const AdvertPayload p = world.PayloadAt(d, kPeriodStart * 1000);
+    EXPECT_TRUE(FitsKind(d, p)) << KindName(d.payload.kind) << " " << d.index;
+    std::vector<std::uint16_t> companies;
+    for (const ManufacturerPrefix& m : p.manufacturer_data) {
+      companies.push_back(m.company_id);
+      EXPECT_LE(m.prefix.size(), kMaxManufacturerPrefixBytes);
+    }
+    EXPECT_EQ(companies, d.company_ids);
+  }
+  for (const DeviceKind kind :
+       {DeviceKind::kPhone, DeviceKind::kComputer, DeviceKind::kEarbuds, DeviceKind::kTracker,
+        DeviceKind::kBeacon, DeviceKind::kWatch, DeviceKind::kTv, DeviceKind::kAppliance}) {
+    EXPECT_GT(kinds[kind], 0) << KindName(kind);
+  }
+  EXPECT_GT(kinds[DeviceKind::kPhone], 2000 / 5);
+}
+
+TEST(AWorld, KeepsThePayloadsLastingBytesAcrossRotationsAndChangesTheRest) {
+  const World world(Settings(32, 500));
+  int changed = 0;
+  for (const DeviceProfile& d : world.devices()) {
+    const RotationSlot slot = RotationSlotAt(d.rotation, kPeriodStart * 1000);
+    const AdvertPayload before = world.PayloadAt(d, slot.end_ms - 1);
+    const AdvertPayload after = world.PayloadAt(d, slot.end_ms);
+    EXPECT_EQ(before.service_uuids, after.service_uuids);
+    EXPECT_EQ(before.appearance, after.appearance);
+    ASSERT_EQ(before.manufacturer_data.size(), after.manufacturer_data.size());
+    for (std::size_t i = 0; i < before.manufacturer_data.size(); ++i) {
+      const auto& lasting = d.payload.lasting.manufacturer_data[i].prefix;
+      for (const auto* p : {&before, &after}) {
+        const auto& bytes = p->manufacturer_data[i].prefix;
+        ASSERT_GE(bytes.size(), std::min(lasting.size(), kMaxManufacturerPrefixBytes));
+        EXPECT_TRUE(std::equal(bytes.begin(), bytes.begin() + 3, lasting.begin()));
+      }
+      if (before.manufacturer_data[i] != after.manufacturer_data[i]) ++changed;
+    }
+  }
+  EXPECT_GT(changed, 100);
 }
 
 TEST(AWorld, SendsAdvertsOneTenthToOneSecondApart) {
