@@ -295,6 +295,11 @@ class MariaDbStore final : public Store {
         stored.sighting.scan_time = r.Time(4);
         if (!r.IsNull(5)) stored.sighting.margin_db = static_cast<int>(r.Int(5));
         stored.sighting.monitors_heard = static_cast<int>(r.Int(6));
+        // No monitor has an RSSI offset yet: the calibrated values are the raw ones.
+        stored.sighting.calibrated_tenths = stored.sighting.rssi * 10;
+        if (stored.sighting.margin_db) {
+          stored.sighting.calibrated_margin_tenths = *stored.sighting.margin_db * 10;
+        }
         result.push_back(std::move(stored));
       }
       return result;

@@ -354,6 +354,9 @@ class SqliteStore final : public Store {
       sighting.scan_time = ReadTime(rows, 4, *db_);
       if (auto margin = rows.OptionalInt(5)) sighting.margin_db = static_cast<int>(*margin);
       sighting.monitors_heard = static_cast<int>(rows.Int(6));
+      // No monitor has an RSSI offset yet: the calibrated values are the raw ones.
+      sighting.calibrated_tenths = sighting.rssi * 10;
+      if (sighting.margin_db) sighting.calibrated_margin_tenths = *sighting.margin_db * 10;
       sightings.push_back(StoredSighting{
           .mac = *mac, .interval_start = ReadTime(rows, 1, *db_), .sighting = sighting});
     }
@@ -407,7 +410,8 @@ class SqliteStore final : public Store {
                               .mac = *mac,
                               .interval_start = interval_start,
                               .rssi = static_cast<int>(rows.Int(2)),
-                              .scan_time = scan_time});
+                              .scan_time = scan_time,
+                              .offset_tenths = 0});
       FoldDeviceFacts(devices, *mac, scan_time, rows.OptionalText(4), rows.OptionalText(5));
     }
   }

@@ -182,7 +182,8 @@ TEST_F(ASqliteStore, ProcessesWhileOtherProcessesStage) {
                                  .mac = MakeMac(i),
                                  .interval_start = kT0 + b * 300s,
                                  .rssi = -40 - (i * 7 + p * 3) % 50,
-                                 .scan_time = kT0 + b * 300s + Seconds(p)});
+                                 .scan_time = kT0 + b * 300s + Seconds(p),
+                                 .offset_tenths = 0});
       }
     }
   }
@@ -223,7 +224,8 @@ TEST_F(ASqliteStore, KeepsWhatTheBestRssiOracleKeepsIncludingLateRows) {
                                  .mac = MakeMac(i),
                                  .interval_start = interval,
                                  .rssi = rssi,
-                                 .scan_time = scan_time});
+                                 .scan_time = scan_time,
+                                 .offset_tenths = 0});
       }
       ASSERT_TRUE(store->StageBatch(b));
     }
