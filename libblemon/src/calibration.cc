@@ -75,13 +75,27 @@ struct HeardPair {
 
 using Directions = std::map<std::pair<MonitorId, MonitorId>, Direction>;  // (receiver, sender)
 
-std::vector<HeardPair> PairsHeardBothWays(const Directions& directions) {
+// A direction heard in fewer scans than this share of the most-heard direction is near the
+// receiver's sensitivity: it is heard only when fading lifts it, so its mean is biased upward.
+constexpr double kMinCoverage = 0.9;
+
+// The pairs heard both ways, each way in enough scans to be measured without that bias.
+std::vector<HeardPair> PairsHeardBothWays(const Directions& directions, int& truncated) {
+  int most = 0;
+  for (const auto& [key, d] : directions) most = std::max(most, d.count);
+  const auto covered = [most](const Direction& d) { return d.count >= kMinCoverage * most; };
   std::vector<HeardPair> pairs;
+  truncated = 0;
   for (const auto& [key, ab] : directions) {
     const auto& [a, b] = key;
     if (a >= b) continue;
     const auto ba = directions.find({b, a});
-    if (ba != directions.end()) pairs.push_back({a, b, ab, ba->second});
+    if (ba == directions.end()) continue;
+    if (covered(ab) && covered(ba->second)) {
+      pairs.push_back({a, b, ab, ba->second});
+    } else {
+      ++truncated;
+    }
   }
   return pairs;
 }
@@ -154,24 +168,74 @@ void FitReportingOffsets(const std::vector<HeardPair>& pairs, CalibrationFit& fi
   fit.difference_rms_db = Rms(residuals);
 }
 
+using PlacedPair = std::pair<const HeardPair*, PairFit*>;
+
+// Half a pair's sum less both reporting offsets: G_A + G_B + C - 10 n log10(d).
+double SumTarget(const HeardPair& p, const std::map<MonitorId, double>& offsets) {
+  return (p.ab.Mean() + p.ba.Mean() - offsets.at(p.a) - offsets.at(p.b)) / 2;
+}
+
+// Least squares of G (indexed), C and n over `placed`, with mean-zero gains.
+std::optional<std::vector<double>> SolveSums(const std::vector<PlacedPair>& placed,
+                                             const std::map<MonitorId, std::size_t>& index,
+                                             const std::map<MonitorId, double>& offsets) {
+  const std::size_t c = index.size(), n = index.size() + 1;
+  LeastSquares problem(index.size() + 2);
+  for (const auto& [p, pf] : placed) {
+    problem.AddRow({{index.at(p->a), 1.0},
+                    {index.at(p->b), 1.0},
+                    {c, 1.0},
+                    {n, -10 * std::log10(*pf->distance_m)}},
+                   SumTarget(*p, offsets));
+  }
+  std::vector<std::pair<std::size_t, double>> gauge;
+  for (const auto& [m, i] : index) gauge.emplace_back(i, 1.0);
+  problem.AddRow(gauge, 0.0);
+  return problem.Solve();
+}
+
+// The sum fit uses each monitor's nearest partners only. The model knows distances but not walls;
+// between neighbours there is about one wall whoever they are, a loss the fit's constant takes up,
+// while far pairs differ in how many walls they cross per metre, which a fit over all pairs
+// blames on the monitors' gains. (A monitor all of whose links cross fewer walls than the house's
+// usual, one in an open garden, still looks louder than it is: positions alone cannot tell.)
+constexpr std::size_t kSumNeighbours = 4;
+
+std::set<std::size_t> NearestPairs(
+    std::map<MonitorId, std::vector<std::pair<double, std::size_t>>>& partners) {
+  std::set<std::size_t> chosen;
+  for (auto& [monitor, list] : partners) {
+    std::sort(list.begin(), list.end());
+    for (std::size_t k = 0; k < list.size() && k < kSumNeighbours; ++k) {
+      chosen.insert(list[k].second);
+    }
+  }
+  return chosen;
+}
+
 // G, C and n from the sums of the pairs whose monitors both have positions.
 void FitGains(const std::vector<HeardPair>& pairs,
               const std::map<MonitorId, MonitorPosition>& positions,
               const std::map<MonitorId, double>& offsets, CalibrationFit& fit,
               std::map<MonitorId, double>& gains) {
-  std::vector<std::pair<const HeardPair*, PairFit*>> placed;
-  std::map<MonitorId, std::size_t> index;
+  // Distances of the pairs with both positions, and each monitor's partners nearest first.
+  std::map<MonitorId, std::vector<std::pair<double, std::size_t>>> partners;
   for (std::size_t i = 0; i < pairs.size(); ++i) {
     const auto pa = positions.find(pairs[i].a), pb = positions.find(pairs[i].b);
     if (pa == positions.end() || pb == positions.end()) continue;
     const double d = std::hypot(pa->second.x - pb->second.x, pa->second.y - pb->second.y);
     fit.pairs[i].distance_m = d;
     if (d < 0.1) continue;  // two monitors in one place say nothing about distance
+    partners[pairs[i].a].emplace_back(d, i);
+    partners[pairs[i].b].emplace_back(d, i);
+  }
+  std::vector<PlacedPair> placed;
+  std::map<MonitorId, std::size_t> index;
+  for (const std::size_t i : NearestPairs(partners)) {
     placed.emplace_back(&pairs[i], &fit.pairs[i]);
     index.try_emplace(pairs[i].a, index.size());
     index.try_emplace(pairs[i].b, index.size());
   }
-  const std::size_t c = index.size(), n = index.size() + 1;  // unknowns: G..., C, n
   if (index.size() < 3 || placed.size() < index.size() + 1) {
     fit.limits.push_back(
         positions.empty()
@@ -182,19 +246,8 @@ void FitGains(const std::vector<HeardPair>& pairs,
                           placed.size()));
     return;
   }
-  LeastSquares problem(index.size() + 2);
-  const auto target = [&](const HeardPair& p) {
-    return (p.ab.Mean() + p.ba.Mean() - offsets.at(p.a) - offsets.at(p.b)) / 2;
-  };
-  for (const auto& [p, pf] : placed) {
-    problem.AddRow(
-        {{index[p->a], 1.0}, {index[p->b], 1.0}, {c, 1.0}, {n, -10 * std::log10(*pf->distance_m)}},
-        target(*p));
-  }
-  std::vector<std::pair<std::size_t, double>> gauge;
-  for (const auto& [m, i] : index) gauge.emplace_back(i, 1.0);
-  problem.AddRow(gauge, 0.0);
-  const auto solution = problem.Solve();
+  const std::size_t c = index.size(), n = index.size() + 1;
+  const auto solution = SolveSums(placed, index, offsets);
   if (!solution) {
     fit.limits.push_back("the monitors' distances do not tell gains from path loss apart");
     return;
@@ -206,7 +259,7 @@ void FitGains(const std::vector<HeardPair>& pairs,
   for (const auto& [p, pf] : placed) {
     const double predicted = gains[p->a] + gains[p->b] + (*solution)[c] -
                              (*solution)[n] * 10 * std::log10(*pf->distance_m);
-    pf->sum_residual_db = target(*p) - predicted;
+    pf->sum_residual_db = SumTarget(*p, offsets) - predicted;
     residuals.push_back(*pf->sum_residual_db);
   }
   fit.sum_rms_db = Rms(residuals);
@@ -226,8 +279,15 @@ CalibrationFit FitCalibration(const std::vector<BeaconObservation>& observations
     seen.insert(o.receiver);
     seen.insert(o.sender);
   }
-  const auto pairs = PairsHeardBothWays(directions);
+  int truncated = 0;
+  const auto pairs = PairsHeardBothWays(directions, truncated);
   CalibrationFit fit;
+  if (truncated > 0) {
+    fit.limits.push_back(fmt::format(
+        "{} pairs heard both ways were heard in too few scans (near the receivers' sensitivity) "
+        "and left out",
+        truncated));
+  }
   std::map<MonitorId, double> offsets, gains;
   FitReportingOffsets(pairs, fit, offsets);
   FitGains(pairs, positions, offsets, fit, gains);

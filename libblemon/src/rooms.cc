@@ -41,6 +41,23 @@ Confidence ClassifySighting(std::optional<int> calibrated_margin_tenths, int mon
   return Confidence::kLow;
 }
 
+RoomDecision DecideRoom(const RoomInput& input, UtcTime interval_start,
+                        const RoomSettings& settings) {
+  const Sighting& s = input.sighting;
+  RoomDecision decision;
+  if (input.state && input.state->interval_start >= interval_start) {
+    decision.room_monitor_id = input.decided_room.value_or(s.monitor_id);
+  } else {
+    decision.new_state = NextRoom(input.state, interval_start, s.monitor_id,
+                                  input.calibrated_by_monitor, settings.rules);
+    decision.room_monitor_id = decision.new_state->monitor_id;
+  }
+  decision.confidence =
+      ClassifySighting(s.calibrated_margin_tenths, s.monitors_heard,
+                       decision.room_monitor_id == s.monitor_id, settings.confidence);
+  return decision;
+}
+
 std::string_view ToString(Confidence confidence) {
   switch (confidence) {
     case Confidence::kHigh:

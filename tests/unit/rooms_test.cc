@@ -100,5 +100,50 @@ TEST(ASightingsConfidence, RoundTripsItsStoredWords) {
   EXPECT_EQ(ParseConfidence("sure"), std::nullopt);
 }
 
+const RoomSettings kSettings{.rules = kRules, .confidence = kConfidence};
+
+RoomInput Heard(MonitorId winner, std::map<MonitorId, int> by_monitor,
+                std::optional<RoomState> state = std::nullopt,
+                std::optional<MonitorId> decided = std::nullopt) {
+  Sighting s;
+  s.monitor_id = winner;
+  s.monitors_heard = static_cast<int>(by_monitor.size());
+  s.calibrated_tenths = by_monitor.at(winner);
+  for (const auto& [m, v] : by_monitor) {
+    if (m == winner) continue;
+    const int margin = s.calibrated_tenths - v;
+    s.calibrated_margin_tenths = std::min(s.calibrated_margin_tenths.value_or(margin), margin);
+  }
+  return RoomInput{.sighting = s,
+                   .calibrated_by_monitor = std::move(by_monitor),
+                   .decided_room = decided,
+                   .state = std::move(state)};
+}
+
+TEST(ARoomDecision, AdvancesTheStateAndRatesTheStableRoom) {
+  const RoomDecision held =
+      DecideRoom(Heard(2, {{1, -560}, {2, -530}}, In(1)), kT0 + 300s, kSettings);
+  EXPECT_EQ(held.room_monitor_id, 1);
+  EXPECT_EQ(held.confidence, Confidence::kLow) << "the room held against the winner";
+  ASSERT_TRUE(held.new_state);
+  EXPECT_EQ(held.new_state->challenger, 2);
+
+  const RoomDecision clear =
+      DecideRoom(Heard(1, {{1, -500}, {2, -580}}, In(1)), kT0 + 300s, kSettings);
+  EXPECT_EQ(clear.room_monitor_id, 1);
+  EXPECT_EQ(clear.confidence, Confidence::kHigh);
+}
+
+TEST(ARoomDecision, KeepsTheRoomOfAnIntervalProcessedAgainAndLeavesTheStateAlone) {
+  const RoomDecision again =
+      DecideRoom(Heard(2, {{1, -560}, {2, -500}}, In(3, kT0 + 600s), 3), kT0 + 300s, kSettings);
+  EXPECT_EQ(again.room_monitor_id, 3);
+  EXPECT_EQ(again.new_state, std::nullopt);
+  const RoomDecision late =
+      DecideRoom(Heard(2, {{1, -560}, {2, -500}}, In(3, kT0 + 600s)), kT0 + 300s, kSettings);
+  EXPECT_EQ(late.room_monitor_id, 2) << "never decided: its winner";
+  EXPECT_EQ(late.new_state, std::nullopt);
+}
+
 }  // namespace
 }  // namespace blemon

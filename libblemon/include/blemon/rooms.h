@@ -60,7 +60,7 @@ RoomState NextRoom(const std::optional<RoomState>& previous, UtcTime interval_st
 enum class Confidence { kHigh, kLow, kAmbiguous };
 
 struct ConfidenceRules {
-  int high_margin_tenths = 60;
+  int high_margin_tenths = 80;
   int high_min_monitors = 2;
   int ambiguous_margin_tenths = 20;
 };
@@ -69,6 +69,34 @@ struct ConfidenceRules {
 // (Sighting::calibrated_margin_tenths; nullopt when it alone heard the device).
 Confidence ClassifySighting(std::optional<int> calibrated_margin_tenths, int monitors_heard,
                             bool room_is_winner, const ConfidenceRules& rules);
+
+struct RoomSettings {
+  RoomRules rules;
+  ConfidenceRules confidence;
+};
+
+// One device in one processed interval, as the store knows it.
+struct RoomInput {
+  Sighting sighting;  // the interval's winner, with its calibrated margin and monitors heard
+  std::map<MonitorId, int> calibrated_by_monitor;  // each monitor's best, tenths of a dB
+  std::optional<MonitorId> decided_room;           // device_sightings.room_monitor_id, if set
+  std::optional<RoomState> state;                  // device_rooms
+};
+
+struct RoomDecision {
+  MonitorId room_monitor_id = 0;
+  Confidence confidence = Confidence::kLow;
+  std::optional<RoomState> new_state;  // to store in device_rooms; nullopt: leave it as it is
+
+  friend bool operator==(const RoomDecision&, const RoomDecision&) = default;
+};
+
+// The stable room and confidence of a device's sighting in `interval_start`. Intervals advance the
+// state in order; an interval processed again (late rows) or processed after a newer one keeps
+// the room it was given, or, if it never had one, gets its winner, and leaves the state alone:
+// a late row never rewrites where a device has been since.
+RoomDecision DecideRoom(const RoomInput& input, UtcTime interval_start,
+                        const RoomSettings& settings);
 
 // "high", "low", "ambiguous": the words stored in device_sightings.confidence.
 std::string_view ToString(Confidence confidence);
