@@ -28,8 +28,9 @@ class MariaDbHarness final : public StoreHarness {
     TestSql admin(peer_.Admin(settings_.database));
     admin.Exec("SET FOREIGN_KEY_CHECKS = 0");
     admin.Exec("DROP TABLE IF EXISTS device_sightings_archive");  // made by AnAdminStore
-    for (const char* table : {"device_sightings", "sighting_staging", "staging_batches",
-                              "ble_devices", "fleet_settings", "monitors", "processing_runs"}) {
+    for (const char* table :
+         {"device_sightings", "sighting_staging", "staging_batches", "ble_devices",
+          "fleet_settings", "monitors", "processing_runs", "device_rooms"}) {
       admin.Exec(std::string("DELETE FROM ") + table);
     }
     admin.Exec(
