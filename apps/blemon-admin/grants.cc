@@ -41,10 +41,14 @@ const TableRights kScanner = {
 
 // The processor adds the lease (one conditional UPDATE and a locking read), the pending
 // intervals query and the record of each run; the merge itself runs inside
-// blemon_process_interval.
+// blemon_process_interval. Since version 6 it decides stable rooms itself after the procedure:
+// it reads the interval's sightings and devices and writes rooms, confidence and device_rooms.
 const TableRights kProcessorExtra = {
     {"processor_lease", "SELECT, UPDATE"},
     {"processing_runs", "INSERT"},
+    {"ble_devices", "SELECT"},
+    {"device_sightings", "SELECT, UPDATE"},
+    {"device_rooms", "SELECT, INSERT, UPDATE"},
 };
 
 // Everything migrations and maintenance do on the database, and nothing on any other.

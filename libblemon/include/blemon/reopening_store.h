@@ -52,17 +52,26 @@ class ReopeningStore final : public Store {
   std::optional<std::optional<std::string>> DeviceName(const MacAddress& mac) override {
     return Inner().DeviceName(mac);
   }
+  // Kept, and given to every store this opens, so a store opened late decides rooms alike.
+  void ConfigureRooms(const RoomSettings& settings) override {
+    rooms_ = settings;
+    if (inner_) inner_->ConfigureRooms(settings);
+  }
 
   bool is_open() const { return inner_ != nullptr; }
 
  private:
   Store& Inner() {
-    if (!inner_) inner_ = open_();
+    if (!inner_) {
+      inner_ = open_();
+      inner_->ConfigureRooms(rooms_);
+    }
     return *inner_;
   }
 
   Opener open_;
   std::unique_ptr<Store> inner_;
+  RoomSettings rooms_;
 };
 
 }  // namespace blemon

@@ -92,7 +92,7 @@ def test_schema_files_by_hand(store, f):
         f.contains(store.run("blemon-admin", "check", config=path, check=False),
                    r"All checks passed", "check after the schema files were run by hand")
         f.contains(store.run("blemon-admin", "migrate", config=path, check=False),
-                   r"already at version 3", "migrate after the schema files were run by hand")
+                   r"already at version 6", "migrate after the schema files were run by hand")
         monitor = tools_env.monitor_config(store, "byhand", "Hall", True)
         with open(monitor) as m:
             text = m.read().replace(f'database = "{store.database}"', f'database = "{by_hand}"')
@@ -119,7 +119,7 @@ def test_half_applied_migration(store, f):
                       r"migrate again", "check names a half-applied migration", 1)
         f.lacks(r, r"original Python tool", "check must not call a half migration the original")
         f.contains(store.run("blemon-admin", "migrate", config=path, check=False),
-                   r"Upgraded the schema from version 0 to 3", "migrate finishes the job")
+                   r"Upgraded the schema from version 0 to 6", "migrate finishes the job")
         f.contains(store.run("blemon-admin", "check", config=path, check=False),
                    r"All checks passed", "check after the rerun")
     finally:
