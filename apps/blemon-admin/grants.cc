@@ -41,8 +41,10 @@ const TableRights kScanner = {
 
 // The processor adds the lease (one conditional UPDATE and a locking read), the pending
 // intervals query and the record of each run; the merge itself runs inside
-// blemon_process_interval. Since version 6 it decides stable rooms itself after the procedure:
-// it reads the interval's sightings and devices and writes rooms, confidence and device_rooms.
+// blemon_process_interval, and setting a device's class and vendor inside
+// blemon_set_device_profile (both with their definer's rights). Since version 6 it decides stable
+// rooms itself after the procedure: it reads the interval's sightings and devices and writes
+// rooms, confidence and device_rooms.
 const TableRights kProcessorExtra = {
     {"processor_lease", "SELECT, UPDATE"},
     {"processing_runs", "INSERT"},
@@ -108,8 +110,10 @@ std::string GrantStatements(const GrantOptions& o) {
   create(o.processor_user, "Processor: the monitor with process_intervals = true (also scans).");
   grant(o.processor_user, kScanner);
   grant(o.processor_user, kProcessorExtra);
-  out += fmt::format("GRANT EXECUTE ON PROCEDURE {}.{} TO {};\n", db,
-                     Ident("blemon_process_interval"), account(o.processor_user));
+  for (const char* procedure : {"blemon_process_interval", "blemon_set_device_profile"}) {
+    out += fmt::format("GRANT EXECUTE ON PROCEDURE {}.{} TO {};\n", db, Ident(procedure),
+                       account(o.processor_user));
+  }
   create(o.report_user, "Reporting: blemon-report, blemon-dashboard and ad-hoc SQL, read-only.");
   out += fmt::format("GRANT SELECT ON {}.* TO {};\n", db, account(o.report_user));
   if (!o.admin_user.empty()) {

@@ -35,6 +35,8 @@ void DeviceSummaryFold::Add(Row row) {
     if (row.name && !row.name->empty()) summary.name = std::move(row.name);
     summary.best_rssi = row.best_rssi;
     summary.last_seen = row.last_seen;
+    summary.device_class = std::move(row.device_class);
+    summary.vendor = std::move(row.vendor);
   }
   summary.monitors.push_back(std::move(row.monitor_name));
   summary.sightings += row.sightings;

@@ -51,6 +51,7 @@ class FakeFullStore final : public Store {
   std::optional<std::optional<std::string>> DeviceName(const MacAddress&) override {
     return std::nullopt;
   }
+  std::vector<Batch> StagedBatches(UtcTime) override { return {}; }
   void ConfigureRooms(const RoomSettings& settings) override { rooms = settings; }
 
   std::optional<RoomSettings> rooms;

@@ -20,7 +20,9 @@ DeviceSummaryFold::Row Won(std::int64_t id, std::string mac, std::string monitor
           .sightings = sightings,
           .best_rssi = best,
           .rssi_sum = sum,
-          .last_seen = At(last)};
+          .last_seen = At(last),
+          .device_class = std::nullopt,
+          .vendor = std::nullopt};
 }
 
 TEST(ADeviceSummaryFold, CombinesEveryMonitorThatWonADevice) {
@@ -36,6 +38,21 @@ TEST(ADeviceSummaryFold, CombinesEveryMonitorThatWonADevice) {
   EXPECT_EQ(devices[0].best_rssi, -55);
   EXPECT_DOUBLE_EQ(devices[0].avg_rssi, -185.0 / 3);
   EXPECT_EQ(devices[0].last_seen, At(400));
+  EXPECT_EQ(devices[0].device_class, std::nullopt);
+}
+
+TEST(ADeviceSummaryFold, KeepsTheDevicesClassAndVendor) {
+  DeviceSummaryFold fold;
+  for (const char* monitor : {"Kitchen", "Bedroom"}) {
+    DeviceSummaryFold::Row row = Won(1, "AA:00:00:00:00:01", monitor, 1, -60, -60, 100);
+    row.device_class = "watch";
+    row.vendor = "Garmin International, Inc.";
+    fold.Add(std::move(row));
+  }
+  const auto devices = fold.Result();
+  ASSERT_EQ(devices.size(), 1u);
+  EXPECT_EQ(devices[0].device_class, "watch");
+  EXPECT_EQ(devices[0].vendor, "Garmin International, Inc.");
 }
 
 TEST(ADeviceSummaryFold, OrdersByMostSightingsThenMacAndTreatsAnEmptyNameAsNone) {

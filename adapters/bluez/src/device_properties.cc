@@ -20,14 +20,57 @@ int Saturate(T value) {
   return static_cast<int>(value);
 }
 
-// ManufacturerData is a{qv}: company identifier → payload. Only the identifiers are kept.
-std::optional<std::vector<std::uint16_t>> ReadCompanyIds(const sdbus::Variant& value) {
+// ManufacturerData is a{qv}: company identifier → payload (ay). The identifier and the first
+// bytes of the payload are kept; a payload of another type keeps only its company.
+std::optional<std::vector<ManufacturerPrefix>> ReadManufacturerData(const sdbus::Variant& value) {
   if (value.peekValueType() != "a{qv}") return std::nullopt;
   const auto data = value.get<std::map<std::uint16_t, sdbus::Variant>>();
-  std::vector<std::uint16_t> ids;
-  ids.reserve(data.size());
-  for (const auto& entry : data) ids.push_back(entry.first);
-  return ids;  // std::map keys: already sorted and unique
+  std::vector<ManufacturerPrefix> prefixes;
+  prefixes.reserve(data.size());
+  for (const auto& [company, payload] : data) {  // std::map: sorted by company
+    ManufacturerPrefix prefix{.company_id = company, .prefix = {}};
+    if (!payload.isEmpty() && payload.peekValueType() == "ay") {
+      const auto bytes = payload.get<std::vector<std::uint8_t>>();
+      prefix.prefix.assign(
+          bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(
+                                             std::min(bytes.size(), kMaxManufacturerPrefixBytes)));
+    }
+    prefixes.push_back(std::move(prefix));
+  }
+  return prefixes;
+}
+
+std::vector<std::uint16_t> SortedUnique(std::vector<std::uint16_t> values) {
+  std::sort(values.begin(), values.end());
+  values.erase(std::unique(values.begin(), values.end()), values.end());
+  return values;
+}
+
+// ServiceUUIDs is "as" of 128-bit UUID strings.
+std::optional<std::vector<std::uint16_t>> ReadServiceUuids(const sdbus::Variant& value) {
+  if (value.isEmpty() || value.peekValueType() != "as") return std::nullopt;
+  std::vector<std::uint16_t> uuids;
+  for (const std::string& uuid : value.get<std::vector<std::string>>()) {
+    if (const auto short_uuid = ShortUuid(uuid)) uuids.push_back(*short_uuid);
+  }
+  return SortedUnique(std::move(uuids));
+}
+
+// ServiceData is a{sv}: service UUID → data. Only the UUIDs are kept.
+std::optional<std::vector<std::uint16_t>> ReadServiceDataUuids(const sdbus::Variant& value) {
+  if (value.isEmpty() || value.peekValueType() != "a{sv}") return std::nullopt;
+  std::vector<std::uint16_t> uuids;
+  for (const auto& entry : value.get<std::map<std::string, sdbus::Variant>>()) {
+    if (const auto short_uuid = ShortUuid(entry.first)) uuids.push_back(*short_uuid);
+  }
+  return SortedUnique(std::move(uuids));
+}
+
+// Appearance is "q"; another integer type in range is tolerated like RSSI's.
+std::optional<std::uint16_t> ReadAppearance(const sdbus::Variant& value) {
+  const auto number = ReadInteger(value);
+  if (!number || *number < 0 || *number > 0xFFFF) return std::nullopt;
+  return static_cast<std::uint16_t>(*number);
 }
 
 void MergeSorted(std::vector<std::uint16_t>& into, const std::vector<std::uint16_t>& more) {
@@ -74,6 +117,24 @@ std::optional<bool> ReadBool(const sdbus::Variant& value) {
   return value.get<bool>();
 }
 
+std::optional<std::uint16_t> ShortUuid(std::string_view uuid) {
+  // Core Specification Vol 3, Part B, 2.5.1: the Bluetooth base UUID.
+  constexpr std::string_view kBaseTail = "-0000-1000-8000-00805f9b34fb";
+  if (uuid.size() != 36 || uuid.substr(0, 4) != "0000") return std::nullopt;
+  for (std::size_t i = 0; i < kBaseTail.size(); ++i) {
+    const char c = static_cast<char>(std::tolower(static_cast<unsigned char>(uuid[8 + i])));
+    if (c != kBaseTail[i]) return std::nullopt;
+  }
+  std::uint16_t value = 0;
+  for (const char c : uuid.substr(4, 4)) {
+    const auto digit = static_cast<unsigned char>(std::tolower(static_cast<unsigned char>(c)));
+    if (!std::isxdigit(digit)) return std::nullopt;
+    value = static_cast<std::uint16_t>(value * 16 +
+                                       (std::isdigit(digit) ? digit - '0' : digit - 'a' + 10));
+  }
+  return value;
+}
+
 DeviceUpdate ParseDeviceProperties(const PropertyMap& properties) {
   DeviceUpdate update;
   // Reads one known property; an unexpected type leaves the field empty and is counted.
@@ -93,7 +154,14 @@ DeviceUpdate ParseDeviceProperties(const PropertyMap& properties) {
   take("Alias", ReadString, update.alias);
   take("RSSI", ReadInteger, update.rssi);
   take("TxPower", ReadInteger, update.tx_power);
-  take("ManufacturerData", ReadCompanyIds, update.company_ids);
+  take("ManufacturerData", ReadManufacturerData, update.manufacturer_data);
+  take("ServiceUUIDs", ReadServiceUuids, update.service_uuids);
+  take("ServiceData", ReadServiceDataUuids, update.service_data_uuids);
+  take("Appearance", ReadAppearance, update.appearance);
+  if (update.manufacturer_data) {
+    update.company_ids.emplace();
+    for (const auto& m : *update.manufacturer_data) update.company_ids->push_back(m.company_id);
+  }
   update.rssi_present = properties.count("RSSI") != 0;
   return update;
 }
@@ -105,6 +173,12 @@ void DeviceState::Apply(const DeviceUpdate& update) {
   if (update.alias) alias = update.alias;
   if (update.tx_power) tx_power = update.tx_power;
   if (update.company_ids) MergeSorted(company_ids, *update.company_ids);
+  if (update.manufacturer_data) {
+    for (const auto& m : *update.manufacturer_data) manufacturer_data[m.company_id] = m.prefix;
+  }
+  if (update.service_uuids) MergeSorted(service_uuids, *update.service_uuids);
+  if (update.service_data_uuids) MergeSorted(service_uuids, *update.service_data_uuids);
+  if (update.appearance) appearance = update.appearance;
 }
 
 std::optional<std::string> DeviceState::DisplayName() const {
@@ -121,6 +195,11 @@ Advert DeviceState::ToAdvert(std::optional<int> rssi) const {
   advert.name = DisplayName();
   advert.tx_power = tx_power;
   advert.company_ids = company_ids;
+  for (const auto& [company, prefix] : manufacturer_data) {
+    advert.payload.manufacturer_data.push_back({.company_id = company, .prefix = prefix});
+  }
+  advert.payload.service_uuids = service_uuids;
+  advert.payload.appearance = appearance;
   return advert;
 }
 

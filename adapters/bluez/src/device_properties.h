@@ -40,6 +40,13 @@ struct DeviceUpdate {
   std::optional<int> rssi;
   std::optional<int> tx_power;
   std::optional<std::vector<std::uint16_t>> company_ids;  // sorted, unique
+  // ManufacturerData: per company (sorted) the first kMaxManufacturerPrefixBytes of its value.
+  std::optional<std::vector<ManufacturerPrefix>> manufacturer_data;
+  // ServiceUUIDs and the keys of ServiceData, as 16-bit UUIDs: those on the Bluetooth base UUID;
+  // 32-bit and vendor 128-bit UUIDs are left out. Sorted, unique.
+  std::optional<std::vector<std::uint16_t>> service_uuids;
+  std::optional<std::vector<std::uint16_t>> service_data_uuids;
+  std::optional<std::uint16_t> appearance;  // GAP Appearance, BlueZ's "q"
   int malformed = 0;  // known properties whose value had a type we do not accept
 };
 
@@ -51,6 +58,10 @@ std::optional<int> ReadInteger(const sdbus::Variant& value);
 std::optional<std::string> ReadString(const sdbus::Variant& value);
 std::optional<bool> ReadBool(const sdbus::Variant& value);
 
+// The 16-bit UUID of "0000xxxx-0000-1000-8000-00805f9b34fb" (any case): nullopt for any other
+// UUID, 32-bit ones on the base included.
+std::optional<std::uint16_t> ShortUuid(std::string_view uuid);
+
 // Everything known about one device object during a scan, accumulated over updates: the snapshot
 // from GetManagedObjects, then InterfacesAdded and PropertiesChanged.
 struct DeviceState {
@@ -60,6 +71,10 @@ struct DeviceState {
   std::optional<std::string> alias;
   std::optional<int> tx_power;
   std::vector<std::uint16_t> company_ids;  // sorted, unique, accumulated over the scan
+  std::map<std::uint16_t, std::vector<std::uint8_t>>
+      manufacturer_data;                     // latest prefix per company
+  std::vector<std::uint16_t> service_uuids;  // sorted, unique, accumulated over the scan
+  std::optional<std::uint16_t> appearance;
 
   void Apply(const DeviceUpdate& update);
   // The advert this device's current state describes, with the RSSI of the signal that carried it.

@@ -377,7 +377,7 @@ class MariaDbReportStore final : public ReportStore {
          Query(s,
                "SELECT ds.device_id, d.mac_address, d.device_name, m.monitor_name, "
                "COUNT(*), MAX(ds.rssi), SUM(ds.rssi), "
-               "UNIX_TIMESTAMP(MAX(ds.sighting_timestamp)) "
+               "UNIX_TIMESTAMP(MAX(ds.sighting_timestamp)), d.device_class, d.vendor "
                "FROM device_sightings ds" +
                    IntervalHint(filter) +
                    " STRAIGHT_JOIN ble_devices d ON d.device_id = ds.device_id "
@@ -393,7 +393,9 @@ class MariaDbReportStore final : public ReportStore {
                 .sightings = r.Int(4),
                 .best_rssi = static_cast<int>(r.Int(5)),
                 .rssi_sum = r.Int(6),
-                .last_seen = r.Time(7)});
+                .last_seen = r.Time(7),
+                .device_class = r.OptionalText(8),
+                .vendor = r.OptionalText(9)});
     }
     return fold.Result();
   }

@@ -9,7 +9,9 @@
 #include <chrono>
 #include <map>
 
+#include "blemon/device_class.h"
 #include "blemon/errors.h"
+#include "blemon/payload_text.h"
 #include "blemon/reading.h"
 #include "connection.h"
 #include "lease_row.h"
@@ -47,6 +49,9 @@ enum StatementId {
   kRoomHearing,
   kRoomWrite,
   kRoomStateWrite,
+  kStagedRows,
+  kProfileRows,
+  kSetProfile,
   kStatementCount
 };
 
@@ -79,8 +84,9 @@ constexpr std::array<std::string_view, kStatementCount> kSql = {
     "VALUES (?, ?, FROM_UNIXTIME(?), FROM_UNIXTIME(?), ?)",
     // kStagingInsert: executed with array binding, one round trip per chunk of rows.
     "INSERT INTO sighting_staging (mac_address, device_name, monitor_id, rssi, interval_start, "
-    "scan_timestamp, batch_seq, advert_count, address_class, tx_power) "
-    "VALUES (?, ?, ?, ?, FROM_UNIXTIME(?), FROM_UNIXTIME(?), ?, ?, ?, ?)",
+    "scan_timestamp, batch_seq, advert_count, address_class, tx_power, company_ids, "
+    "manufacturer_data, service_uuids, appearance, beacon_monitor_id, beacon_tx_power) "
+    "VALUES (?, ?, ?, ?, FROM_UNIXTIME(?), FROM_UNIXTIME(?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     // kLeaseClaim: the one conditional UPDATE. The row lock serialises simultaneous claimers and
     // each re-evaluates WHERE against the winner's committed row, so exactly one wins. A live
     // holder renewing keeps its epoch; anyone else (or a holder whose lease ran out) gets epoch+1.
@@ -153,6 +159,25 @@ constexpr std::array<std::string_view, kStatementCount> kSql = {
     "monitor_id = VALUES(monitor_id), interval_start = VALUES(interval_start), "
     "challenger_monitor_id = VALUES(challenger_monitor_id), "
     "challenger_intervals = VALUES(challenger_intervals)",
+    // kStagedRows: an interval's staging rows in batch order; the original tool's rows have no
+    // batch_seq and no advert_count.
+    "SELECT monitor_id, COALESCE(batch_seq, 0), UNIX_TIMESTAMP(scan_timestamp), mac_address, "
+    "address_class, rssi, COALESCE(advert_count, 0), device_name, tx_power, company_ids, "
+    "manufacturer_data, service_uuids, appearance, beacon_monitor_id, beacon_tx_power "
+    "FROM sighting_staging WHERE interval_start = FROM_UNIXTIME(?) "
+    "ORDER BY monitor_id, COALESCE(batch_seq, 0), scan_timestamp, staging_id",
+    // kProfileRows: what the interval's rows can tell of each device's class and vendor, once per
+    // distinct payload and name with its strongest RSSI (a hundred monitors hearing one advert
+    // give one row, not a hundred).
+    "SELECT mac_address, MAX(rssi), device_name, company_ids, manufacturer_data, service_uuids, "
+    "appearance FROM sighting_staging WHERE interval_start = FROM_UNIXTIME(?) "
+    "AND (company_ids IS NOT NULL OR manufacturer_data IS NOT NULL OR service_uuids IS NOT NULL "
+    "OR appearance IS NOT NULL OR device_name <> '') "
+    "GROUP BY mac_address, device_name, company_ids, manufacturer_data, service_uuids, "
+    "appearance",
+    // kSetProfile: the schema's procedure (definer's rights: the processor account may not
+    // UPDATE ble_devices itself).
+    "CALL blemon_set_device_profile(?, ?, ?)",
 };
 
 // A Sighting from monitor_id, rssi, UNIX_TIMESTAMP(sighting_timestamp), margin_db,
@@ -328,6 +353,7 @@ class MariaDbStore final : public Store {
             outcome.devices_added = static_cast<int>(counts[0].Int(2));
           }
           DecideRooms(s, interval_start);
+          StoreProfiles(s, interval_start);
           Get(s, kRecordRun)
               .Execute({ToDb(interval_start), static_cast<long long>(monitor),
                         static_cast<long long>(MillisecondsSince(started)),
@@ -365,6 +391,29 @@ class MariaDbStore final : public Store {
   }
 
   void ConfigureRooms(const RoomSettings& settings) override { rooms_ = settings; }
+
+  std::vector<Batch> StagedBatches(UtcTime interval_start) override {
+    return runner_.Run("reading staged readings", [&](Session& s) {
+      std::vector<Batch> batches;
+      for (const Row& r : Get(s, kStagedRows).Query({ToDb(interval_start)})) {
+        const auto mac = MacAddress::Parse(r.Text(3));
+        if (!mac) continue;  // a malformed MAC written by hand or by the original tool
+        const MonitorId monitor = r.Int(0);
+        const std::int64_t seq = r.Int(1);
+        const UtcTime scan_time = r.Time(2);
+        if (batches.empty() || batches.back().monitor_id != monitor ||
+            batches.back().batch_seq != seq || batches.back().scan_time != scan_time) {
+          batches.push_back(Batch{.monitor_id = monitor,
+                                  .batch_seq = seq,
+                                  .interval_start = interval_start,
+                                  .scan_time = scan_time,
+                                  .readings = {}});
+        }
+        batches.back().readings.push_back(StagedReading(*mac, r));
+      }
+      return batches;
+    });
+  }
 
  private:
   void InsertReadings(Statement& statement, const Batch& batch);
@@ -407,10 +456,134 @@ class MariaDbStore final : public Store {
     }
   }
 
+  // Sets ble_devices' class and vendor from the interval's payloads (blemon/device_class.h), in
+  // the processing transaction. C++ rather than SQL: the rules are the domain's, one for both
+  // stores.
+  static void StoreProfiles(Session& s, UtcTime interval_start) {
+    std::vector<Reading> readings;
+    for (const Row& r : Get(s, kProfileRows).Query({ToDb(interval_start)})) {
+      const auto mac = MacAddress::Parse(r.Text(0));
+      if (!mac) continue;
+      readings.push_back(ProfileReading(*mac, static_cast<int>(r.Int(1)), r.OptionalText(2),
+                                        PayloadColumns{.company_ids = r.OptionalText(3),
+                                                       .manufacturer_data = r.OptionalText(4),
+                                                       .service_uuids = r.OptionalText(5),
+                                                       .appearance = r.OptionalInt(6),
+                                                       .beacon_monitor_id = std::nullopt,
+                                                       .beacon_tx_power = std::nullopt}));
+    }
+    for (const auto& [mac, profile] : ProfileDevices(readings)) {
+      const Value device_class = profile.device_class == DeviceClass::kUnknown
+                                     ? Value(std::monostate{})
+                                     : Value(std::string(ToString(profile.device_class)));
+      const Value vendor =
+          profile.vendor ? Value(std::string(*profile.vendor)) : Value(std::monostate{});
+      Get(s, kSetProfile).Execute({mac.ToString(), device_class, vendor});
+    }
+  }
+
+  // One row of kStagedRows as the reading that was staged. A payload column damaged by hand is
+  // left out rather than failing the read.
+  static Reading StagedReading(const MacAddress& mac, const Row& r) {
+    Reading reading{
+        .mac = mac,
+        .address_class = AddressClassFromString(r.Text(4)).value_or(AddressClass::kPublic),
+        .rssi = static_cast<int>(r.Int(5)),
+        .advert_count = static_cast<int>(r.Int(6)),
+        .name = r.OptionalText(7),
+        .tx_power = std::nullopt,
+        .company_ids = {},
+        .payload = {}};
+    if (auto tx_power = r.OptionalInt(8)) reading.tx_power = static_cast<int>(*tx_power);
+    FromPayloadColumns(PayloadColumns{.company_ids = r.OptionalText(9),
+                                      .manufacturer_data = r.OptionalText(10),
+                                      .service_uuids = r.OptionalText(11),
+                                      .appearance = r.OptionalInt(12),
+                                      .beacon_monitor_id = r.OptionalInt(13),
+                                      .beacon_tx_power = r.OptionalInt(14)},
+                       reading);
+    return reading;
+  }
+
   // Every unit of work run here is idempotent, as the runner's retry needs: batches by their
   // key, processing by the merge rules, claims by the lease row.
   SessionRunner runner_;
   RoomSettings rooms_;
+};
+
+constexpr std::size_t kStagingParameters = 16;
+
+void BindStrings(MYSQL_BIND& bind, std::vector<const char*>& ptrs, std::vector<unsigned long>& lens,
+                 char* indicators) {
+  bind.buffer_type = MYSQL_TYPE_STRING;
+  bind.buffer = ptrs.data();
+  bind.length = lens.data();
+  bind.u.indicator = indicators;
+}
+
+void BindNumbers(MYSQL_BIND& bind, enum_field_types type, void* data, char* indicators) {
+  bind.buffer_type = type;
+  bind.buffer = data;
+  bind.u.indicator = indicators;
+}
+
+// The payload columns of kStagingInsert (its last six parameters) for array binding: three
+// nullable texts and three nullable integers per row. Must outlive the execution, not be copied.
+class PayloadBinds {
+ public:
+  explicit PayloadBinds(std::size_t n) {
+    for (auto& column : texts_) column = TextColumn(n);
+    for (auto& column : numbers_) column = NumberColumn(n);
+  }
+  PayloadBinds(const PayloadBinds&) = delete;
+  PayloadBinds& operator=(const PayloadBinds&) = delete;
+
+  void Set(std::size_t i, PayloadColumns columns) {
+    std::optional<std::string>* texts[] = {&columns.company_ids, &columns.manufacturer_data,
+                                           &columns.service_uuids};
+    for (std::size_t c = 0; c < texts_.size(); ++c) texts_[c].Set(i, std::move(*texts[c]));
+    const std::optional<std::int64_t> numbers[] = {columns.appearance, columns.beacon_monitor_id,
+                                                   columns.beacon_tx_power};
+    for (std::size_t c = 0; c < numbers_.size(); ++c) numbers_[c].Set(i, numbers[c]);
+  }
+  // Fills six binds: company_ids, manufacturer_data, service_uuids, appearance,
+  // beacon_monitor_id, beacon_tx_power.
+  void Bind(MYSQL_BIND* binds) {
+    for (auto& column : texts_) {
+      BindStrings(*binds++, column.ptrs, column.lens, column.indicators.data());
+    }
+    for (auto& column : numbers_) {
+      BindNumbers(*binds++, MYSQL_TYPE_LONGLONG, column.values.data(), column.indicators.data());
+    }
+  }
+
+ private:
+  struct TextColumn {
+    TextColumn() = default;
+    explicit TextColumn(std::size_t n) : values(n), ptrs(n), lens(n), indicators(n) {}
+    void Set(std::size_t i, std::optional<std::string> value) {
+      indicators[i] = value ? STMT_INDICATOR_NONE : STMT_INDICATOR_NULL;
+      values[i] = std::move(value).value_or("");
+      ptrs[i] = values[i].c_str();
+      lens[i] = values[i].size();
+    }
+    std::vector<std::string> values;
+    std::vector<const char*> ptrs;
+    std::vector<unsigned long> lens;
+    std::vector<char> indicators;
+  };
+  struct NumberColumn {
+    NumberColumn() = default;
+    explicit NumberColumn(std::size_t n) : values(n), indicators(n) {}
+    void Set(std::size_t i, std::optional<std::int64_t> value) {
+      indicators[i] = value ? STMT_INDICATOR_NONE : STMT_INDICATOR_NULL;
+      values[i] = static_cast<long long>(value.value_or(0));
+    }
+    std::vector<long long> values;
+    std::vector<char> indicators;
+  };
+  std::array<TextColumn, 3> texts_;
+  std::array<NumberColumn, 3> numbers_;
 };
 
 // One chunk of a batch's readings as kStagingInsert's parameters for array binding: column-wise
@@ -435,25 +608,27 @@ class StagingColumns {
         seq_(n, batch.batch_seq),
         rssi_(n),
         adverts_(n),
-        tx_power_(n) {
+        tx_power_(n),
+        payload_(n) {
     for (std::size_t i = 0; i < n; ++i) Set(i, batch.readings[first + i]);
   }
   StagingColumns(const StagingColumns&) = delete;
   StagingColumns& operator=(const StagingColumns&) = delete;
 
   // The binds, in the order of kStagingInsert's parameters.
-  std::array<MYSQL_BIND, 10> Binds() {
-    std::array<MYSQL_BIND, 10> b{};
-    Strings(b[0], mac_ptrs_, mac_lens_, nullptr);
-    Strings(b[1], name_ptrs_, name_lens_, name_ind_.data());
-    Numbers(b[2], MYSQL_TYPE_LONGLONG, monitor_.data(), nullptr);
-    Numbers(b[3], MYSQL_TYPE_LONG, rssi_.data(), nullptr);
-    Numbers(b[4], MYSQL_TYPE_LONGLONG, interval_.data(), nullptr);
-    Numbers(b[5], MYSQL_TYPE_LONGLONG, scan_.data(), nullptr);
-    Numbers(b[6], MYSQL_TYPE_LONGLONG, seq_.data(), nullptr);
-    Numbers(b[7], MYSQL_TYPE_LONG, adverts_.data(), nullptr);
-    Strings(b[8], class_ptrs_, class_lens_, nullptr);
-    Numbers(b[9], MYSQL_TYPE_LONG, tx_power_.data(), tx_ind_.data());
+  std::array<MYSQL_BIND, kStagingParameters> Binds() {
+    std::array<MYSQL_BIND, kStagingParameters> b{};
+    BindStrings(b[0], mac_ptrs_, mac_lens_, nullptr);
+    BindStrings(b[1], name_ptrs_, name_lens_, name_ind_.data());
+    BindNumbers(b[2], MYSQL_TYPE_LONGLONG, monitor_.data(), nullptr);
+    BindNumbers(b[3], MYSQL_TYPE_LONG, rssi_.data(), nullptr);
+    BindNumbers(b[4], MYSQL_TYPE_LONGLONG, interval_.data(), nullptr);
+    BindNumbers(b[5], MYSQL_TYPE_LONGLONG, scan_.data(), nullptr);
+    BindNumbers(b[6], MYSQL_TYPE_LONGLONG, seq_.data(), nullptr);
+    BindNumbers(b[7], MYSQL_TYPE_LONG, adverts_.data(), nullptr);
+    BindStrings(b[8], class_ptrs_, class_lens_, nullptr);
+    BindNumbers(b[9], MYSQL_TYPE_LONG, tx_power_.data(), tx_ind_.data());
+    payload_.Bind(b.data() + 10);
     return b;
   }
 
@@ -476,26 +651,15 @@ class StagingColumns {
     adverts_[i] = r.advert_count;
     tx_ind_[i] = r.tx_power ? STMT_INDICATOR_NONE : STMT_INDICATOR_NULL;
     tx_power_[i] = r.tx_power.value_or(0);
+    payload_.Set(i, ToPayloadColumns(r));
   }
-  static void Strings(MYSQL_BIND& bind, std::vector<const char*>& ptrs,
-                      std::vector<unsigned long>& lens, char* indicators) {
-    bind.buffer_type = MYSQL_TYPE_STRING;
-    bind.buffer = ptrs.data();
-    bind.length = lens.data();
-    bind.u.indicator = indicators;
-  }
-  static void Numbers(MYSQL_BIND& bind, enum_field_types type, void* data, char* indicators) {
-    bind.buffer_type = type;
-    bind.buffer = data;
-    bind.u.indicator = indicators;
-  }
-
   std::vector<std::string> macs_, names_;
   std::vector<const char*> mac_ptrs_, name_ptrs_, class_ptrs_;
   std::vector<unsigned long> mac_lens_, name_lens_, class_lens_;
   std::vector<char> name_ind_, tx_ind_;
   std::vector<long long> monitor_, interval_, scan_, seq_;
   std::vector<int> rssi_, adverts_, tx_power_;
+  PayloadBinds payload_;
 };
 
 void MariaDbStore::InsertReadings(Statement& statement, const Batch& batch) {
@@ -504,7 +668,7 @@ void MariaDbStore::InsertReadings(Statement& statement, const Batch& batch) {
   for (std::size_t first = 0; first < total; first += kBulkChunk) {
     const std::size_t n = std::min(kBulkChunk, total - first);
     StagingColumns columns(batch, first, n);
-    std::array<MYSQL_BIND, 10> binds = columns.Binds();
+    std::array<MYSQL_BIND, kStagingParameters> binds = columns.Binds();
     unsigned int rows = static_cast<unsigned int>(n);
     if (mysql_stmt_attr_set(stmt, STMT_ATTR_ARRAY_SIZE, &rows) != 0) statement.Fail();
     if (mysql_stmt_bind_param(stmt, binds.data()) != 0) statement.Fail();

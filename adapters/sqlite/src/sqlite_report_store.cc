@@ -204,7 +204,7 @@ class SqliteReportStore final : public ReportStore {
     DeviceSummaryFold fold;
     auto rows = db_->Prepare(
         "SELECT ds.device_id, d.mac_address, d.device_name, m.monitor_name, count(*), "
-        "max(ds.rssi), sum(ds.rssi), max(ds.sighting_timestamp) "
+        "max(ds.rssi), sum(ds.rssi), max(ds.sighting_timestamp), d.device_class, d.vendor "
         "FROM device_sightings ds JOIN ble_devices d ON d.device_id = ds.device_id "
         "JOIN monitors m ON m.monitor_id = ds.monitor_id "
         "WHERE ds.interval_start >= ?1 AND ds.interval_start < ?2" +
@@ -218,7 +218,9 @@ class SqliteReportStore final : public ReportStore {
                 .sightings = rows.Int(4),
                 .best_rssi = ToInt(rows.Int(5)),
                 .rssi_sum = rows.Int(6),
-                .last_seen = ReadTime(rows, 7, *db_)});
+                .last_seen = ReadTime(rows, 7, *db_),
+                .device_class = rows.OptionalText(8),
+                .vendor = rows.OptionalText(9)});
     }
     return fold.Result();
   }

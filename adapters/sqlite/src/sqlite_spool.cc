@@ -8,6 +8,7 @@
 #include <string>
 
 #include "blemon/errors.h"
+#include "blemon/payload_text.h"
 #include "connection.h"
 
 namespace blemon::sqlite {
@@ -18,8 +19,10 @@ using internal::WriteTransaction;
 
 // The spool is private to one monitor, so its schema lives here rather than in schema/sqlite.
 // Times are integer Unix seconds: nothing but this file reads them. spool_state keeps the last
-// batch_seq handed out, which outlives the batches themselves.
-constexpr int kSpoolSchemaVersion = 1;
+// batch_seq handed out, which outlives the batches themselves. company_ids is decimal ("76,6", as
+// version 1 wrote it); the payload columns (version 2) use the stores' text forms
+// (blemon/payload_text.h) and are NULL when absent.
+constexpr int kSpoolSchemaVersion = 2;
 constexpr const char* kSpoolSchema = R"sql(
 CREATE TABLE IF NOT EXISTS spool_batches (
   batch_seq      INTEGER PRIMARY KEY,
@@ -36,6 +39,11 @@ CREATE TABLE IF NOT EXISTS spool_readings (
   device_name   TEXT,
   tx_power      INTEGER,
   company_ids   TEXT    NOT NULL,
+  manufacturer_data TEXT,
+  service_uuids     TEXT,
+  appearance        INTEGER,
+  beacon_monitor_id INTEGER,
+  beacon_tx_power   INTEGER,
   PRIMARY KEY (batch_seq, position)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS spool_state (
@@ -43,7 +51,16 @@ CREATE TABLE IF NOT EXISTS spool_state (
   last_batch_seq INTEGER NOT NULL
 );
 INSERT OR IGNORE INTO spool_state (id, last_batch_seq) VALUES (1, 0);
-PRAGMA user_version = 1;
+)sql";
+
+// A version-1 file (blemon before the advert payload) keeps its batches: they replay with no
+// payload, which is what their scans recorded.
+constexpr const char* kSpoolUpgradeFrom1 = R"sql(
+ALTER TABLE spool_readings ADD COLUMN manufacturer_data TEXT;
+ALTER TABLE spool_readings ADD COLUMN service_uuids TEXT;
+ALTER TABLE spool_readings ADD COLUMN appearance INTEGER;
+ALTER TABLE spool_readings ADD COLUMN beacon_monitor_id INTEGER;
+ALTER TABLE spool_readings ADD COLUMN beacon_tx_power INTEGER;
 )sql";
 
 std::int64_t WallClockMicros() {
@@ -92,6 +109,9 @@ class SqliteSpool final : public Spool {
                       db_->path(), found, kSpoolSchemaVersion));
     }
     db_->Execute(kSpoolSchema, "creating the spool tables");
+    if (found == 1) db_->Execute(kSpoolUpgradeFrom1, "upgrading the spool to format version 2");
+    db_->Execute(fmt::format("PRAGMA user_version = {}", kSpoolSchemaVersion),
+                 "recording the spool's format version");
     tx.Commit();
   }
 
@@ -114,10 +134,12 @@ class SqliteSpool final : public Spool {
         .Run();
     int position = 0;
     for (const auto& r : readings) {
+      const PayloadColumns payload = ToPayloadColumns(r);
       db_->Prepare(
              "INSERT INTO spool_readings (batch_seq, position, mac_address, address_class, rssi, "
-             "advert_count, device_name, tx_power, company_ids) "
-             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")
+             "advert_count, device_name, tx_power, company_ids, manufacturer_data, "
+             "service_uuids, appearance, beacon_monitor_id, beacon_tx_power) "
+             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)")
           .Bind(1, seq)
           .Bind(2, position++)
           .Bind(3, r.mac.ToString())
@@ -127,6 +149,11 @@ class SqliteSpool final : public Spool {
           .Bind(7, r.name)
           .Bind(8, r.tx_power)
           .Bind(9, JoinCompanyIds(r.company_ids))
+          .Bind(10, payload.manufacturer_data)
+          .Bind(11, payload.service_uuids)
+          .Bind(12, payload.appearance)
+          .Bind(13, payload.beacon_monitor_id)
+          .Bind(14, payload.beacon_tx_power)
           .Run();
     }
     db_->Prepare("UPDATE spool_state SET last_batch_seq = ?1 WHERE id = 1").Bind(1, seq).Run();
@@ -155,31 +182,10 @@ class SqliteSpool final : public Spool {
     }
     auto rows = db_->Prepare(
         "SELECT mac_address, address_class, rssi, advert_count, device_name, tx_power, "
-        "company_ids FROM spool_readings WHERE batch_seq = ?1 ORDER BY position");
+        "company_ids, manufacturer_data, service_uuids, appearance, beacon_monitor_id, "
+        "beacon_tx_power FROM spool_readings WHERE batch_seq = ?1 ORDER BY position");
     rows.Bind(1, batch.batch_seq);
-    while (rows.Step()) {
-      const auto mac_text = rows.Text(0);
-      const auto mac = MacAddress::Parse(mac_text);
-      const auto address_class = AddressClassFromString(rows.Text(1));
-      if (!mac || !address_class) {
-        // Only this class writes the file, so this is damage, not a format we should tolerate.
-        throw Refused(
-            fmt::format("spool {}: batch {} holds an unreadable reading ({}); move the "
-                        "spool aside",
-                        db_->path(), batch.batch_seq, mac_text));
-      }
-      std::optional<int> tx_power;
-      if (auto stored = rows.OptionalInt(5)) tx_power = static_cast<int>(*stored);
-      Reading r{.mac = *mac,
-                .address_class = *address_class,
-                .rssi = static_cast<int>(rows.Int(2)),
-                .advert_count = static_cast<int>(rows.Int(3)),
-                .name = rows.OptionalText(4),
-                .tx_power = tx_power,
-                .company_ids = SplitCompanyIds(rows.Text(6)),
-                .payload = {}};
-      batch.readings.push_back(std::move(r));
-    }
+    while (rows.Step()) batch.readings.push_back(ReadSpooledReading(rows, batch.batch_seq));
     return batch;
   }
 
@@ -218,6 +224,42 @@ class SqliteSpool final : public Spool {
     auto count = db_->Prepare("SELECT count(*) FROM spool_batches");
     count.Step();
     return count.Int(0);
+  }
+
+  // One row of OldestAfter's query as the reading that was appended.
+  Reading ReadSpooledReading(const internal::Statement& rows, std::int64_t batch_seq) {
+    const auto mac_text = rows.Text(0);
+    const auto mac = MacAddress::Parse(mac_text);
+    const auto address_class = AddressClassFromString(rows.Text(1));
+    if (!mac || !address_class) ThrowUnreadable(batch_seq, mac_text);
+    Reading r{.mac = *mac,
+              .address_class = *address_class,
+              .rssi = static_cast<int>(rows.Int(2)),
+              .advert_count = static_cast<int>(rows.Int(3)),
+              .name = rows.OptionalText(4),
+              .tx_power = std::nullopt,
+              .company_ids = {},
+              .payload = {}};
+    if (auto stored = rows.OptionalInt(5)) r.tx_power = static_cast<int>(*stored);
+    const bool payload_intact =
+        FromPayloadColumns(PayloadColumns{.company_ids = std::nullopt,
+                                          .manufacturer_data = rows.OptionalText(7),
+                                          .service_uuids = rows.OptionalText(8),
+                                          .appearance = rows.OptionalInt(9),
+                                          .beacon_monitor_id = rows.OptionalInt(10),
+                                          .beacon_tx_power = rows.OptionalInt(11)},
+                           r);
+    if (!payload_intact) ThrowUnreadable(batch_seq, mac_text);
+    r.company_ids = SplitCompanyIds(rows.Text(6));
+    return r;
+  }
+
+  // Only this class writes the file, so an unreadable row is damage, not a format to tolerate.
+  [[noreturn]] void ThrowUnreadable(std::int64_t batch_seq, const std::string& mac_text) {
+    throw Refused(
+        fmt::format("spool {}: batch {} holds an unreadable reading ({}); move the "
+                    "spool aside",
+                    db_->path(), batch_seq, mac_text));
   }
 
   std::unique_ptr<Connection> db_;

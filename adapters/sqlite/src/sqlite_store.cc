@@ -8,7 +8,9 @@
 #include <string>
 #include <utility>
 
+#include "blemon/device_class.h"
 #include "blemon/errors.h"
+#include "blemon/payload_text.h"
 #include "connection.h"
 #include "embedded_schema.h"
 #include "lease_row.h"
@@ -187,10 +189,13 @@ class SqliteStore final : public Store {
         .Run();
     if (db_->Changes() == 0) return false;  // stored before: a resend after a lost answer
     for (const auto& r : batch.readings) {
+      const PayloadColumns payload = ToPayloadColumns(r);
       db_->Prepare(
              "INSERT INTO sighting_staging (mac_address, device_name, monitor_id, rssi, "
              "interval_start, scan_timestamp, processed, batch_seq, address_class, advert_count, "
-             "tx_power) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8, ?9, ?10)")
+             "tx_power, company_ids, manufacturer_data, service_uuids, appearance, "
+             "beacon_monitor_id, beacon_tx_power) "
+             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)")
           .Bind(1, r.mac.ToString())
           .Bind(2, r.name)
           .Bind(3, batch.monitor_id)
@@ -201,6 +206,12 @@ class SqliteStore final : public Store {
           .Bind(8, ToString(r.address_class))
           .Bind(9, r.advert_count)
           .Bind(10, r.tx_power)
+          .Bind(11, payload.company_ids)
+          .Bind(12, payload.manufacturer_data)
+          .Bind(13, payload.service_uuids)
+          .Bind(14, payload.appearance)
+          .Bind(15, payload.beacon_monitor_id)
+          .Bind(16, payload.beacon_tx_power)
           .Run();
     }
     tx.Commit();
@@ -319,6 +330,8 @@ class SqliteStore final : public Store {
         .Run();
     outcome.staging_rows = db_->Changes();
 
+    StoreProfiles(interval_start);
+
     // The lease could have run out while we worked: fence again right before committing.
     CheckFence(monitor, epoch);
     db_->Prepare(
@@ -370,6 +383,32 @@ class SqliteStore final : public Store {
     row.Bind(1, mac.ToString());
     if (!row.Step()) return std::nullopt;
     return row.OptionalText(0);
+  }
+
+  std::vector<Batch> StagedBatches(UtcTime interval_start) override {
+    auto rows = db_->Prepare(
+        "SELECT monitor_id, coalesce(batch_seq, 0), scan_timestamp, mac_address, address_class, "
+        "rssi, coalesce(advert_count, 0), device_name, tx_power, company_ids, manufacturer_data, "
+        "service_uuids, appearance, beacon_monitor_id, beacon_tx_power "
+        "FROM sighting_staging WHERE interval_start = ?1 "
+        "ORDER BY monitor_id, coalesce(batch_seq, 0), scan_timestamp, staging_id");
+    rows.Bind(1, FormatUtc(interval_start));
+    std::vector<Batch> batches;
+    while (rows.Step()) {
+      const MonitorId monitor = rows.Int(0);
+      const std::int64_t seq = rows.Int(1);
+      const UtcTime scan_time = ReadTime(rows, 2, *db_);
+      if (batches.empty() || batches.back().monitor_id != monitor ||
+          batches.back().batch_seq != seq || batches.back().scan_time != scan_time) {
+        batches.push_back(Batch{.monitor_id = monitor,
+                                .batch_seq = seq,
+                                .interval_start = interval_start,
+                                .scan_time = scan_time,
+                                .readings = {}});
+      }
+      batches.back().readings.push_back(ReadStagedReading(rows));
+    }
+    return batches;
   }
 
  private:
@@ -648,6 +687,74 @@ class SqliteStore final : public Store {
     if (stored == computed) return false;
     ReplaceSighting(sighting_id, computed);
     return true;
+  }
+
+  // Sets ble_devices' class and vendor from the interval's payloads (blemon/device_class.h); NULL
+  // keeps what is known.
+  void StoreProfiles(UtcTime interval_start) {
+    std::vector<Reading> readings;
+    // Once per distinct payload and name, with its strongest RSSI: many monitors hearing one
+    // advert give one row.
+    auto rows = db_->Prepare(
+        "SELECT mac_address, max(rssi), device_name, company_ids, manufacturer_data, "
+        "service_uuids, appearance FROM sighting_staging WHERE interval_start = ?1 "
+        "AND (company_ids IS NOT NULL OR manufacturer_data IS NOT NULL OR service_uuids IS NOT "
+        "NULL OR appearance IS NOT NULL OR device_name <> '') GROUP BY mac_address, device_name, "
+        "company_ids, manufacturer_data, service_uuids, appearance");
+    rows.Bind(1, FormatUtc(interval_start));
+    while (rows.Step()) {
+      const auto mac = MacAddress::Parse(rows.Text(0));
+      if (!mac) continue;  // ReadStagedInterval has refused such a row already
+      readings.push_back(ProfileReading(*mac, static_cast<int>(rows.Int(1)), rows.OptionalText(2),
+                                        PayloadColumns{.company_ids = rows.OptionalText(3),
+                                                       .manufacturer_data = rows.OptionalText(4),
+                                                       .service_uuids = rows.OptionalText(5),
+                                                       .appearance = rows.OptionalInt(6),
+                                                       .beacon_monitor_id = std::nullopt,
+                                                       .beacon_tx_power = std::nullopt}));
+    }
+    for (const auto& [mac, profile] : ProfileDevices(readings)) {
+      std::optional<std::string_view> device_class;
+      if (profile.device_class != DeviceClass::kUnknown)
+        device_class = ToString(profile.device_class);
+      db_->Prepare(
+             "UPDATE ble_devices SET device_class = coalesce(?1, device_class), "
+             "vendor = coalesce(?2, vendor) WHERE mac_address = ?3")
+          .Bind(1, device_class)
+          .Bind(2, profile.vendor)
+          .Bind(3, mac.ToString())
+          .Run();
+    }
+  }
+
+  // One row of StagedBatches' query (columns 3 on) as the reading that was staged. A payload
+  // column damaged by hand is left out rather than failing the read.
+  Reading ReadStagedReading(const Statement& rows) {
+    const auto mac_text = rows.Text(3);
+    const auto mac = MacAddress::Parse(mac_text);
+    if (!mac) {
+      throw Refused(
+          fmt::format("SQLite database {}: sighting_staging holds '{}', not a MAC address",
+                      db_->path(), mac_text));
+    }
+    Reading reading{.mac = *mac,
+                    .address_class = AddressClassFromString(rows.OptionalText(4).value_or(""))
+                                         .value_or(AddressClass::kPublic),
+                    .rssi = static_cast<int>(rows.Int(5)),
+                    .advert_count = static_cast<int>(rows.Int(6)),
+                    .name = rows.OptionalText(7),
+                    .tx_power = std::nullopt,
+                    .company_ids = {},
+                    .payload = {}};
+    if (auto tx_power = rows.OptionalInt(8)) reading.tx_power = static_cast<int>(*tx_power);
+    FromPayloadColumns(PayloadColumns{.company_ids = rows.OptionalText(9),
+                                      .manufacturer_data = rows.OptionalText(10),
+                                      .service_uuids = rows.OptionalText(11),
+                                      .appearance = rows.OptionalInt(12),
+                                      .beacon_monitor_id = rows.OptionalInt(13),
+                                      .beacon_tx_power = rows.OptionalInt(14)},
+                       reading);
+    return reading;
   }
 
   std::unique_ptr<Connection> db_;

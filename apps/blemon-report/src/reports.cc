@@ -75,15 +75,21 @@ Report MonitorsReport(const std::vector<MonitorSummary>& rows, const ReportFilte
 Report DevicesReport(const std::vector<DeviceSummary>& rows, const ReportFilter& filter) {
   Report report = Base("devices", "Device summary", filter);
   report.columns = {{"mac_address", "MAC", false},    {"device_name", "Name", false},
+                    {"device_class", "Class", false}, {"vendor", "Vendor", false},
                     {"monitors", "Won by", false},    {"sightings", "Sightings", true},
                     {"best_rssi", "Best RSSI", true}, {"avg_rssi", "Avg RSSI", true},
                     {"last_seen", "Last seen", false}};
+  const auto text_or_null = [](const std::optional<std::string>& text) -> Value {
+    if (!text) return std::monostate{};
+    return *text;
+  };
   std::int64_t sightings = 0;
   std::int64_t named = 0;
   for (const auto& row : rows) {
     // The original printed "Unknown" for a device never heard with a name.
     report.rows.push_back({row.mac, row.name ? Value(*row.name) : Value(std::string("Unknown")),
-                           row.monitors, row.sightings, static_cast<std::int64_t>(row.best_rssi),
+                           text_or_null(row.device_class), text_or_null(row.vendor), row.monitors,
+                           row.sightings, static_cast<std::int64_t>(row.best_rssi),
                            Decimal{row.avg_rssi}, row.last_seen});
     sightings += row.sightings;
     named += row.name ? 1 : 0;

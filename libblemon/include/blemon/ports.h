@@ -92,6 +92,8 @@ struct Batch {
   UtcTime interval_start;
   UtcTime scan_time;
   std::vector<Reading> readings;
+
+  friend bool operator==(const Batch&, const Batch&) = default;
 };
 
 // What the monitor learned about its own scans since it last told the store (monitors.scans_failed
@@ -216,6 +218,11 @@ class ReadStore {
   // ble_devices' name for the MAC: nullopt when the device is unknown, an empty optional name
   // when it is known without one.
   virtual std::optional<std::optional<std::string>> DeviceName(const MacAddress& mac) = 0;
+  // The interval's staging rows, processed or not, as the batches they came in: ordered by
+  // monitor_id, batch_seq and scan time, readings in the order stored, each with its payload.
+  // Rows the original tool's monitors wrote have no batch (batch_seq 0), no advert count (0) and
+  // no payload; their rows of one monitor and scan time form one batch.
+  virtual std::vector<Batch> StagedBatches(UtcTime interval_start) = 0;
 };
 
 // A complete store, as the adapters provide it.

@@ -57,6 +57,9 @@ class ReopeningStore final : public Store {
     rooms_ = settings;
     if (inner_) inner_->ConfigureRooms(settings);
   }
+  std::vector<Batch> StagedBatches(UtcTime interval_start) override {
+    return Inner().StagedBatches(interval_start);
+  }
 
   bool is_open() const { return inner_ != nullptr; }
 

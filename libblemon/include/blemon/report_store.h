@@ -69,6 +69,10 @@ struct DeviceSummary {
   int best_rssi = 0;
   double avg_rssi = 0;
   UtcTime last_seen;  // latest sighting_timestamp in the span
+  // ble_devices.device_class and vendor (blemon/device_class.h, blemon/vendor.h); nullopt until a
+  // reading told them.
+  std::optional<std::string> device_class;
+  std::optional<std::string> vendor;
 };
 
 // Folds the rows of a devices query — one per (device, monitor that won it) — into one summary
@@ -85,6 +89,8 @@ class DeviceSummaryFold {
     int best_rssi = 0;
     std::int64_t rssi_sum = 0;
     UtcTime last_seen;
+    std::optional<std::string> device_class;
+    std::optional<std::string> vendor;
   };
 
   void Add(Row row);

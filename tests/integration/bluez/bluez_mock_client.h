@@ -112,6 +112,18 @@ class BluezMock {
         .withArguments(std::string(kDevice1), changed);
   }
 
+  // Emits one PropertiesChanged carrying `changed` without storing it in the mock: for values
+  // dbusmock's UpdateProperties cannot wrap (dictionaries such as ManufacturerData).
+  void EmitDeviceChange(const std::string& device_path, const PropertyMap& changed) {
+    std::vector<sdbus::Variant> args{sdbus::Variant(std::string(kDevice1)), sdbus::Variant(changed),
+                                     sdbus::Variant(std::vector<std::string>{})};
+    Proxy(device_path)
+        ->callMethod("EmitSignal")
+        .onInterface(kMockInterface)
+        .withArguments(std::string(kProperties), std::string("PropertiesChanged"),
+                       std::string("sa{sv}as"), args);
+  }
+
   void Advertise(const std::string& device_path, std::int16_t rssi) {
     UpdateDevice(device_path, {{"RSSI", sdbus::Variant(rssi)}});
   }

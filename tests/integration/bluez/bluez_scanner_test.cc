@@ -128,6 +128,50 @@ TEST_F(ABluezScanner, ReportsDevicesHeardInTheWindowWithStrongestRssiAndAdvertCo
   EXPECT_EQ(result.stats.adverts, 5);
 }
 
+TEST_F(ABluezScanner, ReportsTheAdvertPayloadOfADevice) {
+  using Bytes = std::vector<std::uint8_t>;
+  mock_.AddAdapter(kHci0);
+  auto scanner = MakeScanner(kHci0);
+  BackgroundScan scan(*scanner, Seconds(1));
+  ASSERT_TRUE(mock_.WaitForDiscovering(kHci0));
+  // Earbuds as BlueZ shows them: Apple proximity pairing data (longer than the kept 8 bytes),
+  // a Fast Pair service and a vendor 128-bit UUID, service data, and the earbud appearance.
+  const auto earbuds = mock_.AddDeviceWithProperties(
+      kHci0, "5E:00:00:00:00:07",
+      {{"AddressType", sdbus::Variant(std::string("random"))},
+       {"RSSI", sdbus::Variant(std::int16_t{-58})},
+       {"ManufacturerData", sdbus::Variant(std::map<std::uint16_t, sdbus::Variant>{
+                                {0x004C, sdbus::Variant(Bytes{0x07, 0x19, 0x01, 0x0E, 0x20, 0x2B,
+                                                              0x99, 0x8F, 0x11})}})},
+       {"ServiceUUIDs",
+        sdbus::Variant(std::vector<std::string>{"0000fe2c-0000-1000-8000-00805f9b34fb",
+                                                "9fa480e0-4967-4542-9390-d343dc5d04ae"})},
+       {"ServiceData", sdbus::Variant(std::map<std::string, sdbus::Variant>{
+                           {"0000180f-0000-1000-8000-00805f9b34fb", sdbus::Variant(Bytes{90})}})},
+       {"Appearance", sdbus::Variant(std::uint16_t{0x0941})}},
+      /*announce=*/true);
+  // A later advert with other manufacturer data, as PropertiesChanged.
+  mock_.EmitDeviceChange(
+      earbuds, {{"RSSI", sdbus::Variant(std::int16_t{-62})},
+                {"ManufacturerData", sdbus::Variant(std::map<std::uint16_t, sdbus::Variant>{
+                                         {0x004C, sdbus::Variant(Bytes{0x07, 0x19, 0x02})},
+                                         {0x0006, sdbus::Variant(Bytes{0x01})}})}});
+
+  const ScanResult result = scan.Get();
+  EXPECT_EQ(result.error, std::nullopt);
+  const Reading* reading = Find(result, "5E:00:00:00:00:07");
+  ASSERT_NE(reading, nullptr);
+  EXPECT_EQ(reading->advert_count, 2);
+  EXPECT_EQ(reading->company_ids, (std::vector<std::uint16_t>{0x0006, 0x004C}));
+  const AdvertPayload expected{
+      .manufacturer_data = {{.company_id = 0x0006, .prefix = {0x01}},
+                            {.company_id = 0x004C, .prefix = {0x07, 0x19, 0x02}}},
+      .service_uuids = {0x180F, 0xFE2C},
+      .appearance = 0x0941,
+      .monitor_beacon = std::nullopt};
+  EXPECT_EQ(reading->payload, expected);
+}
+
 TEST_F(ABluezScanner, IgnoresCachedDevicesWithoutAdvertsInTheWindow) {
   mock_.AddAdapter(kHci0);
   mock_.AddDevice(kHci0, "00:00:00:00:00:0C", "Cached and silent");

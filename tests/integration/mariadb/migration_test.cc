@@ -217,6 +217,84 @@ TEST_F(AMigration, UpgradesAVersionZeroDatabaseInPlaceToTheSameSchemaAsAFreshOne
             std::optional<std::optional<std::string>>("Watch"));
 }
 
+TEST_F(AMigration, UpgradesAVersionThreeDatabaseWithItsDataAndItsRowsStillProcess) {
+  const DatabaseSettings db = NewDatabase("v3");
+  TestSql sql(db);
+  // Version 3 as blemon-admin migrate left it before the payload: the files 000 to 003.
+  for (const mariadb::Migration& m : mariadb::Migrations()) {
+    if (m.version > 3) continue;
+    for (const std::string& statement : mariadb::SplitSqlScript(m.sql)) sql.Exec(statement);
+  }
+  ASSERT_EQ(sql.Scalar("SELECT MAX(version) FROM schema_version"), "3");
+  // Its monitors at work: a processed interval and an unprocessed batch of the next one.
+  sql.Exec(OldRegister("RPi_Monitor_01"));
+  const auto stage = [&](const std::string& mac, int rssi, const std::string& interval) {
+    sql.Exec(
+        "INSERT INTO sighting_staging (mac_address, device_name, monitor_id, rssi, "
+        "interval_start, scan_timestamp, batch_seq, advert_count, address_class, tx_power) "
+        "VALUES ('" +
+        mac + "', NULL, 1, " + std::to_string(rssi) + ", '" + interval + "', '" + interval +
+        "', 5, 2, 'public', -4)");
+  };
+  stage("AA:BB:CC:DD:EE:01", -60, "2026-03-01 10:00:00");
+  sql.Exec("CALL process_interval_best_rssi('2026-03-01 10:00:00')");
+  stage("AA:BB:CC:DD:EE:02", -70, "2026-03-01 10:05:00");
+  const std::string counts =
+      "SELECT CONCAT_WS(',', (SELECT COUNT(*) FROM ble_devices), (SELECT COUNT(*) FROM "
+      "device_sightings), (SELECT COUNT(*) FROM sighting_staging), (SELECT SUM(processed) FROM "
+      "sighting_staging))";
+  EXPECT_EQ(sql.Scalar(counts), "1,1,2,1");
+
+  const auto result = mariadb::Migrate(db);
+  EXPECT_EQ(result.from_version, 3);
+  EXPECT_EQ(result.to_version, 4);
+  EXPECT_EQ(sql.Scalar(counts), "1,1,2,1") << "the upgrade kept the data";
+  EXPECT_EQ(sql.Scalar("SELECT COUNT(*) FROM sighting_staging WHERE manufacturer_data IS NULL "
+                       "AND company_ids IS NULL AND appearance IS NULL"),
+            "2");
+
+  // The unprocessed version-3 row reads back without payload and processes.
+  auto store = mariadb::OpenStore(db);
+  const UtcTime next = std::chrono::sys_days{std::chrono::year{2026} / 3 / 1} + 10h + 5min;
+  const auto staged = store->StagedBatches(next);
+  ASSERT_EQ(staged.size(), 1u);
+  ASSERT_EQ(staged[0].readings.size(), 1u);
+  EXPECT_EQ(staged[0].readings[0].payload, AdvertPayload{});
+  EXPECT_EQ(staged[0].readings[0].tx_power, -4);
+  const auto lease = store->ClaimLease(1, Seconds(60));
+  EXPECT_EQ(store->ProcessInterval(next, 1, lease.epoch).devices_added, 1);
+}
+
+TEST_F(AMigration, SetsDeviceClassesInADatabaseWhoseDefaultCollationIsNotTheTables) {
+  // As operations.md creates it: the database's default collation is utf8mb4_unicode_ci, the
+  // tables' utf8mb4_general_ci. blemon_set_device_profile's MAC parameter must still compare.
+  DatabaseSettings db = peer_.Admin(UniqueDatabaseName("unicode"));
+  TestSql(peer_.Admin(""), false)
+      .Exec("CREATE DATABASE `" + db.database +
+            "` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci");
+  databases_.push_back(db.database);
+  mariadb::Migrate(db);
+  auto store = mariadb::OpenStore(db);
+  const MonitorId monitor = store->RegisterMonitor({"kitchen", "Kitchen", ""});
+  const UtcTime t0 = std::chrono::sys_days{std::chrono::year{2026} / 3 / 1} + 10h;
+  Reading airpods{.mac = *MacAddress::Parse("4A:00:00:00:00:07"),
+                  .address_class = AddressClass::kResolvablePrivate,
+                  .rssi = -55,
+                  .advert_count = 1,
+                  .name = std::nullopt,
+                  .tx_power = std::nullopt,
+                  .company_ids = {0x004C},
+                  .payload = {.manufacturer_data = {{.company_id = 0x004C, .prefix = {0x07, 0x19}}},
+                              .service_uuids = {},
+                              .appearance = std::nullopt,
+                              .monitor_beacon = std::nullopt}};
+  ASSERT_TRUE(store->StageBatch({monitor, 1, t0, t0, {airpods}}));
+  const auto lease = store->ClaimLease(monitor, Seconds(60));
+  store->ProcessInterval(t0, monitor, lease.epoch);
+  EXPECT_EQ(TestSql(db).Scalar("SELECT CONCAT(device_class, '/', vendor) FROM ble_devices"),
+            "earbuds/Apple, Inc.");
+}
+
 TEST_F(AMigration, ConvertsAThreeByteUtf8SeedSoEmojiNamesAreStored) {
   const DatabaseSettings db = NewDatabase("utf8mb3");
   TestSql sql(db);

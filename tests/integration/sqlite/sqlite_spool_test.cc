@@ -210,6 +210,84 @@ TEST_F(ASqliteSpool, KeepsEveryAppendThatReturnedWhenTheWriterIsKilled) {
   EXPECT_LE(found.size(), reported.size() + 1);
 }
 
+TEST_F(ASqliteSpool, RoundTripsEveryPayloadField) {
+  auto spool = OpenSpool(path_);
+  std::vector<Reading> readings = SomeReadings(0, 12);
+  readings[1].payload.manufacturer_data.push_back(
+      {.company_id = 0xFFFF, .prefix = {0, 1, 2, 3, 4, 5, 6, 7}});
+  spool->Append(kT0, kT0 + 2s, readings);
+  const auto oldest = spool->Oldest();
+  ASSERT_TRUE(oldest);
+  EXPECT_EQ(oldest->readings, readings);
+}
+
+// The spool of the blemon before the advert payload (format version 1), verbatim.
+constexpr const char* kVersion1Spool = R"sql(
+CREATE TABLE spool_batches (
+  batch_seq      INTEGER PRIMARY KEY,
+  interval_start INTEGER NOT NULL,
+  scan_time      INTEGER NOT NULL
+);
+CREATE TABLE spool_readings (
+  batch_seq     INTEGER NOT NULL REFERENCES spool_batches (batch_seq) ON DELETE CASCADE,
+  position      INTEGER NOT NULL,
+  mac_address   TEXT    NOT NULL,
+  address_class TEXT    NOT NULL,
+  rssi          INTEGER NOT NULL,
+  advert_count  INTEGER NOT NULL,
+  device_name   TEXT,
+  tx_power      INTEGER,
+  company_ids   TEXT    NOT NULL,
+  PRIMARY KEY (batch_seq, position)
+) WITHOUT ROWID;
+CREATE TABLE spool_state (
+  id             INTEGER PRIMARY KEY CHECK (id = 1),
+  last_batch_seq INTEGER NOT NULL
+);
+INSERT INTO spool_state (id, last_batch_seq) VALUES (1, 1772000002000000);
+PRAGMA user_version = 1;
+INSERT INTO spool_batches VALUES (1772000002000000, 1772000000, 1772000002);
+INSERT INTO spool_readings VALUES
+  (1772000002000000, 0, 'AA:BB:CC:DD:EE:01', 'public', -60, 3, 'Phone', -8, '6,76'),
+  (1772000002000000, 1, 'AA:BB:CC:DD:EE:02', 'random-static', -70, 1, NULL, NULL, '');
+)sql";
+
+TEST_F(ASqliteSpool, ReplaysTheBatchesOfAVersionOneSpoolAfterTheUpgrade) {
+  testing::ExecScript(path_, kVersion1Spool);
+  auto spool = OpenSpool(path_);
+  EXPECT_EQ(testing::QueryScalar(path_, "PRAGMA user_version"), "2");
+  const auto oldest = spool->Oldest();
+  ASSERT_TRUE(oldest);
+  EXPECT_EQ(oldest->batch_seq, 1772000002000000);
+  EXPECT_EQ(oldest->interval_start, kT0);
+  const std::vector<Reading> expected = {Reading{.mac = *MacAddress::Parse("AA:BB:CC:DD:EE:01"),
+                                                 .address_class = AddressClass::kPublic,
+                                                 .rssi = -60,
+                                                 .advert_count = 3,
+                                                 .name = "Phone",
+                                                 .tx_power = -8,
+                                                 .company_ids = {6, 76},
+                                                 .payload = {}},
+                                         Reading{.mac = *MacAddress::Parse("AA:BB:CC:DD:EE:02"),
+                                                 .address_class = AddressClass::kRandomStatic,
+                                                 .rssi = -70,
+                                                 .advert_count = 1,
+                                                 .name = std::nullopt,
+                                                 .tx_power = std::nullopt,
+                                                 .company_ids = {},
+                                                 .payload = {}}};
+  EXPECT_EQ(oldest->readings, expected);
+
+  // The upgraded file takes payloads, numbers on after the old batches, and opens again.
+  const auto next = spool->Append(kT0 + 300s, kT0 + 302s, SomeReadings(1, 4));
+  EXPECT_GT(next, oldest->batch_seq);
+  spool.reset();
+  spool = OpenSpool(path_);
+  spool->Remove(oldest->batch_seq);
+  ASSERT_TRUE(spool->Oldest());
+  EXPECT_EQ(spool->Oldest()->readings, SomeReadings(1, 4));
+}
+
 TEST_F(ASqliteSpool, RefusesAFileThatIsNotADatabase) {
   FILE* f = std::fopen(path_.c_str(), "w");
   ASSERT_NE(f, nullptr);

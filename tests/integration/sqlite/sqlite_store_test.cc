@@ -4,9 +4,11 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <map>
 #include <random>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "blemon/errors.h"
@@ -321,6 +323,51 @@ TEST_F(ASqliteStore, KeepsTheNameHeardLatestWhenAnOldIntervalArrivesLate) {
                      .readings = {MakeReading(1, -50, "old name")}});
   store->ProcessInterval(kT0, id, lease.epoch);
   EXPECT_EQ(store->DeviceName(MakeMac(1)), std::optional<std::optional<std::string>>("new name"));
+}
+
+std::string ReadSchemaFile(const std::string& name) {
+  std::ifstream in(std::string(BLEMON_SQLITE_SCHEMA_DIR) + "/" + name);
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_FALSE(text.str().empty()) << name;
+  return text.str();
+}
+
+TEST_F(ASqliteStore, UpgradesAVersionThreeFileWithItsDataAndItsRowsStillProcess) {
+  // Version 3 as the blemon before the payload left it, with a processed interval and an
+  // unprocessed batch of the next one.
+  for (const char* file : {"001_initial.sql", "002_scan_health.sql", "003_processing_runs.sql"}) {
+    testing::ExecScript(path_, ReadSchemaFile(file));
+  }
+  testing::ExecScript(path_, R"sql(
+    INSERT INTO monitors (monitor_name) VALUES ('kitchen');
+    INSERT INTO ble_devices (mac_address, first_seen, last_seen)
+      VALUES ('AA:BB:CC:DD:EE:01', '2026-02-25 06:13:20', '2026-02-25 06:13:20');
+    INSERT INTO device_sightings (device_id, monitor_id, rssi, interval_start, sighting_timestamp)
+      VALUES (1, 1, -60, '2026-02-25 06:13:20', '2026-02-25 06:13:20');
+    INSERT INTO sighting_staging (mac_address, monitor_id, rssi, interval_start, scan_timestamp,
+                                  processed, batch_seq, address_class, advert_count, tx_power)
+      VALUES ('AA:BB:CC:DD:EE:01', 1, -60, '2026-02-25 06:13:20', '2026-02-25 06:13:20', 1, 5,
+              'public', 2, -4),
+             ('AA:BB:CC:DD:EE:02', 1, -70, '2026-02-25 06:18:20', '2026-02-25 06:18:21', 0, 6,
+              'public', 2, -4);
+  )sql");
+  const std::string counts =
+      "SELECT (SELECT count(*) FROM ble_devices) || ',' || (SELECT count(*) FROM "
+      "device_sightings) || ',' || (SELECT count(*) FROM sighting_staging)";
+  ASSERT_EQ(Scalar(counts), "1,1,2");
+
+  auto store = OpenStore(path_);
+  EXPECT_EQ(Scalar("SELECT max(version) FROM schema_version"), "4");
+  EXPECT_EQ(Scalar(counts), "1,1,2") << "the upgrade kept the data";
+  const auto staged = store->StagedBatches(kT0 + 300s);
+  ASSERT_EQ(staged.size(), 1u);
+  EXPECT_EQ(staged[0].batch_seq, 6);
+  ASSERT_EQ(staged[0].readings.size(), 1u);
+  EXPECT_EQ(staged[0].readings[0].payload, AdvertPayload{});
+  EXPECT_EQ(staged[0].readings[0].tx_power, -4);
+  const auto lease = store->ClaimLease(1, 600s);
+  EXPECT_EQ(store->ProcessInterval(kT0 + 300s, 1, lease.epoch).devices_added, 1);
 }
 
 TEST_F(ASqliteStore, RefusesASchemaNewerThanItKnows) {

@@ -54,6 +54,17 @@ MacAddress MakeMac(int i) {
                                 static_cast<std::uint8_t>(i >> 8), static_cast<std::uint8_t>(i)});
 }
 
+void ExecScript(const std::string& db_path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open(db_path.c_str(), &db) != SQLITE_OK) {
+    ADD_FAILURE() << "cannot open " << db_path << ": " << sqlite3_errmsg(db);
+  } else if (char* error = nullptr; sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error)) {
+    ADD_FAILURE() << sql << ": " << error;
+    sqlite3_free(error);
+  }
+  sqlite3_close(db);
+}
+
 Reading MakeReading(int i, int rssi, std::optional<std::string> name) {
   return Reading{.mac = MakeMac(i),
                  .address_class = i % 2 == 0 ? AddressClass::kRandomStatic : AddressClass::kPublic,
@@ -63,7 +74,21 @@ Reading MakeReading(int i, int rssi, std::optional<std::string> name) {
                  .tx_power = i % 3 == 0 ? std::optional<int>() : std::optional<int>(-(i % 20)),
                  .company_ids = i % 4 == 0 ? std::vector<std::uint16_t>{}
                                            : std::vector<std::uint16_t>{6, 76, 65535},
-                 .payload = {}};
+                 .payload = MakePayload(i)};
+}
+
+AdvertPayload MakePayload(int i) {
+  if (i % 5 == 0) return {};  // as a reading of the original tool, or of a silent advert
+  AdvertPayload payload;
+  payload.manufacturer_data = {
+      {.company_id = 0x0006, .prefix = {}},
+      {.company_id = 0x004C,
+       .prefix = std::vector<std::uint8_t>(static_cast<std::size_t>(i % 9),
+                                           static_cast<std::uint8_t>(0xF0 + i % 16))}};
+  payload.service_uuids = {0x180F, static_cast<std::uint16_t>(0xFE00 + i % 256)};
+  if (i % 2 == 1) payload.appearance = static_cast<std::uint16_t>(0x0040 * (i % 40));
+  if (i % 7 == 3) payload.monitor_beacon = MonitorBeacon{.monitor_id = 3, .tx_power = -(i % 30)};
+  return payload;
 }
 
 pid_t Fork(const std::function<int()>& body) {

@@ -34,9 +34,15 @@ class TempDir {
 // row as text ("" when there is none). Fails the test on an error.
 std::string QueryScalar(const std::string& db_path, const std::string& sql);
 
+// Runs a script of statements on the file, creating it if missing. Fails the test on an error.
+void ExecScript(const std::string& db_path, const std::string& sql);
+
 // A reading with every field set, varied by `i`.
 Reading MakeReading(int i, int rssi, std::optional<std::string> name = std::nullopt);
 MacAddress MakeMac(int i);
+// An advert payload varied by `i`: none for every fifth, else manufacturer prefixes of 0 to 8
+// bytes, service UUIDs, and for some an appearance and a monitor beacon.
+AdvertPayload MakePayload(int i);
 
 // Forks a child that runs `body` and exits with its return value (exit code 99 when it throws).
 pid_t Fork(const std::function<int()>& body);

@@ -23,6 +23,8 @@ import tools_env
 
 HERE = tools_env.HERE
 SCHEMA = os.path.join(HERE, "..", "..", "..", "schema", "mariadb")
+# The newest schema version: the highest numbered file.
+LATEST = max(int(n[:3]) for n in os.listdir(SCHEMA) if n.endswith(".sql"))
 
 
 class Failures(list):
@@ -92,7 +94,8 @@ def test_schema_files_by_hand(store, f):
         f.contains(store.run("blemon-admin", "check", config=path, check=False),
                    r"All checks passed", "check after the schema files were run by hand")
         f.contains(store.run("blemon-admin", "migrate", config=path, check=False),
-                   r"already at version 6", "migrate after the schema files were run by hand")
+                   rf"already at version {LATEST}\b",
+                   "migrate after the schema files were run by hand")
         monitor = tools_env.monitor_config(store, "byhand", "Hall", True)
         with open(monitor) as m:
             text = m.read().replace(f'database = "{store.database}"', f'database = "{by_hand}"')
@@ -119,7 +122,7 @@ def test_half_applied_migration(store, f):
                       r"migrate again", "check names a half-applied migration", 1)
         f.lacks(r, r"original Python tool", "check must not call a half migration the original")
         f.contains(store.run("blemon-admin", "migrate", config=path, check=False),
-                   r"Upgraded the schema from version 0 to 6", "migrate finishes the job")
+                   rf"Upgraded the schema from version 0 to {LATEST}\b", "migrate finishes the job")
         f.contains(store.run("blemon-admin", "check", config=path, check=False),
                    r"All checks passed", "check after the rerun")
     finally:

@@ -50,6 +50,59 @@ TEST(ADevicePropertyParser, ReadsEveryPropertyOfAWellFormedDevice) {
   EXPECT_EQ(update.malformed, 0);
 }
 
+using ServiceData = std::map<std::string, sdbus::Variant>;
+using Bytes = std::vector<std::uint8_t>;
+
+// An AirPods-like device as BlueZ 5.66 shows it: Apple proximity pairing data longer than the
+// kept prefix, a Fast Pair service (16-bit, on the base UUID), a vendor 128-bit UUID and a
+// 32-bit one (both left out), service data, and the headset appearance.
+PropertyMap DeviceWithPayload() {
+  PropertyMap device = WellFormedDevice();
+  device["ManufacturerData"] = sdbus::Variant(ManufacturerData{
+      {0x004C, sdbus::Variant(Bytes{0x07, 0x19, 0x01, 0x0E, 0x20, 0x2B, 0x99, 0x8F, 0x01, 0x02})},
+      {0x0006, sdbus::Variant(Bytes{})}});
+  device["ServiceUUIDs"] = sdbus::Variant(std::vector<std::string>{
+      "0000FE2C-0000-1000-8000-00805F9B34FB", "0000180f-0000-1000-8000-00805f9b34fb",
+      "9fa480e0-4967-4542-9390-d343dc5d04ae", "12345678-0000-1000-8000-00805f9b34fb"});
+  device["ServiceData"] = sdbus::Variant(
+      ServiceData{{"0000fd5a-0000-1000-8000-00805f9b34fb", sdbus::Variant(Bytes{1})},
+                  {"0000180f-0000-1000-8000-00805f9b34fb", sdbus::Variant(Bytes{})}});
+  device["Appearance"] = sdbus::Variant(std::uint16_t{0x0941});
+  return device;
+}
+
+TEST(ADevicePropertyParser, ReadsTheAdvertPayload) {
+  const DeviceUpdate update = ParseDeviceProperties(DeviceWithPayload());
+  ASSERT_TRUE(update.manufacturer_data.has_value());
+  EXPECT_THAT(
+      *update.manufacturer_data,
+      ElementsAre(ManufacturerPrefix{.company_id = 0x0006, .prefix = {}},
+                  ManufacturerPrefix{.company_id = 0x004C,
+                                     .prefix = {0x07, 0x19, 0x01, 0x0E, 0x20, 0x2B, 0x99, 0x8F}}));
+  EXPECT_THAT(update.company_ids, Optional(ElementsAre(0x0006, 0x004C)));
+  EXPECT_THAT(update.service_uuids, Optional(ElementsAre(0x180F, 0xFE2C)));
+  EXPECT_THAT(update.service_data_uuids, Optional(ElementsAre(0x180F, 0xFD5A)));
+  EXPECT_THAT(update.appearance, Optional(0x0941));
+  EXPECT_EQ(update.malformed, 0);
+}
+
+TEST(ADevicePropertyParser, KeepsTheCompanyOfManufacturerDataThatIsNotBytes) {
+  const DeviceUpdate update = ParseDeviceProperties(
+      {{"ManufacturerData", sdbus::Variant(ManufacturerData{{0x0075, sdbus::Variant(true)}})}});
+  EXPECT_THAT(update.manufacturer_data,
+              Optional(ElementsAre(ManufacturerPrefix{.company_id = 0x0075, .prefix = {}})));
+}
+
+TEST(AShortUuid, IsTheSixteenBitValueOfAUuidOnTheBluetoothBase) {
+  EXPECT_THAT(ShortUuid("0000feaa-0000-1000-8000-00805f9b34fb"), Optional(0xFEAA));
+  EXPECT_THAT(ShortUuid("0000180F-0000-1000-8000-00805F9B34FB"), Optional(0x180F));
+  EXPECT_EQ(ShortUuid("0001feaa-0000-1000-8000-00805f9b34fb"), std::nullopt) << "32-bit";
+  EXPECT_EQ(ShortUuid("0000feaa-0000-1000-8000-00805f9b34fc"), std::nullopt) << "not the base";
+  EXPECT_EQ(ShortUuid("0000feag-0000-1000-8000-00805f9b34fb"), std::nullopt);
+  EXPECT_EQ(ShortUuid("feaa"), std::nullopt);
+  EXPECT_EQ(ShortUuid(""), std::nullopt);
+}
+
 TEST(ADevicePropertyParser, TreatsMissingPropertiesAsUnknown) {
   const DeviceUpdate update = ParseDeviceProperties({});
   EXPECT_EQ(update.address, std::nullopt);
@@ -68,6 +121,9 @@ TEST(ADevicePropertyParser, IgnoresValuesOfTheWrongTypeAndCountsThem) {
       {"RSSI", sdbus::Variant(std::string("-40"))},
       {"TxPower", sdbus::Variant(3.5)},
       {"ManufacturerData", sdbus::Variant(std::string("Apple"))},
+      {"ServiceUUIDs", sdbus::Variant(std::string("180f"))},
+      {"ServiceData", sdbus::Variant(ManufacturerData{})},
+      {"Appearance", sdbus::Variant(std::string("watch"))},
   });
   EXPECT_EQ(update.address, std::nullopt);
   EXPECT_EQ(update.address_type, std::nullopt);
@@ -75,7 +131,11 @@ TEST(ADevicePropertyParser, IgnoresValuesOfTheWrongTypeAndCountsThem) {
   EXPECT_EQ(update.rssi, std::nullopt);
   EXPECT_EQ(update.tx_power, std::nullopt);
   EXPECT_EQ(update.company_ids, std::nullopt);
-  EXPECT_EQ(update.malformed, 6);
+  EXPECT_EQ(update.manufacturer_data, std::nullopt);
+  EXPECT_EQ(update.service_uuids, std::nullopt);
+  EXPECT_EQ(update.service_data_uuids, std::nullopt);
+  EXPECT_EQ(update.appearance, std::nullopt);
+  EXPECT_EQ(update.malformed, 9);
 }
 
 TEST(ADevicePropertyParser, StillSeesAnAdvertWhenItsRssiIsMalformed) {
@@ -93,7 +153,8 @@ TEST(ADevicePropertyParser, IgnoresTheStockMocksEmptyAdvertisingPropertiesOfTheW
       {"AdvertisingFlags", sdbus::Variant(std::vector<std::vector<std::uint8_t>>{})},
   });
   EXPECT_EQ(update.company_ids, std::nullopt);
-  EXPECT_EQ(update.malformed, 1);  // only ManufacturerData is read
+  EXPECT_EQ(update.service_data_uuids, std::nullopt);
+  EXPECT_EQ(update.malformed, 2);  // AdvertisingFlags is not read
 }
 
 TEST(ADevicePropertyParser, ReadsAnEmptyManufacturerDataAsNoCompanies) {
@@ -147,6 +208,24 @@ TEST(ADeviceState, AccumulatesCompanyIdsOverTheScan) {
       {{"ManufacturerData", sdbus::Variant(ManufacturerData{{0x004C, sdbus::Variant(true)},
                                                             {0x0006, sdbus::Variant(true)}})}}));
   EXPECT_THAT(state.company_ids, ElementsAre(0x0006, 0x004C));
+}
+
+TEST(ADeviceState, KeepsTheLatestPrefixPerCompanyAndEveryServiceUuidHeard) {
+  DeviceState state;
+  state.Apply(ParseDeviceProperties(DeviceWithPayload()));
+  state.Apply(ParseDeviceProperties(
+      {{"ManufacturerData",
+        sdbus::Variant(ManufacturerData{{0x004C, sdbus::Variant(Bytes{0x10})}})},
+       {"ServiceUUIDs",
+        sdbus::Variant(std::vector<std::string>{"0000feaa-0000-1000-8000-00805f9b34fb"})}}));
+  const Advert advert = state.ToAdvert(-70);
+  EXPECT_THAT(advert.payload.manufacturer_data,
+              ElementsAre(ManufacturerPrefix{.company_id = 0x0006, .prefix = {}},
+                          ManufacturerPrefix{.company_id = 0x004C, .prefix = {0x10}}));
+  EXPECT_THAT(advert.payload.service_uuids, ElementsAre(0x180F, 0xFD5A, 0xFE2C, 0xFEAA));
+  EXPECT_THAT(advert.payload.appearance, Optional(0x0941));
+  EXPECT_EQ(advert.payload.monitor_beacon, std::nullopt);
+  EXPECT_THAT(advert.company_ids, ElementsAre(0x0006, 0x004C));
 }
 
 TEST(ADeviceState, MakesAnAdvertWithTheSignalsRssi) {
