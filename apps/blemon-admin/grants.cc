@@ -47,13 +47,16 @@ const TableRights kScanner = {
 // processed interval's sightings with their rooms and the watch list, rewrites its state and
 // progress, adds events and occupancy (REPLACE: INSERT and DELETE) and marks events published.
 // Setting a device's class and vendor runs inside blemon_set_device_profile (like the merge, with
-// its definer's rights).
+// its definer's rights). Since version 6 the processor decides stable rooms itself after the
+// procedure: it reads the interval's sightings and devices and writes rooms, confidence and
+// device_rooms.
 const TableRights kProcessorExtra = {
     {"processor_lease", "SELECT, UPDATE"},
     {"processing_runs", "INSERT"},
     {"identities", "SELECT, UPDATE (irk, byte_order_known, device_id)"},
     {"sighting_staging", "UPDATE (resolved_mac)"},
-    {"device_sightings", "SELECT"},
+    {"device_sightings", "SELECT, UPDATE"},
+    {"device_rooms", "SELECT, INSERT, UPDATE"},
     {"ble_devices", "SELECT"},
     {"watch_list", "SELECT"},
     {"presence_state", "SELECT, INSERT, DELETE"},

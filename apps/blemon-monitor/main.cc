@@ -320,6 +320,8 @@ int RunUnguarded(const Options& options) {
   // start-up is spooled for and retried like one lost later (MonitorCycle's failure policy).
   auto store = std::make_unique<ReopeningStore>(
       [&database = config.database] { return app::OpenStore(database); });
+  store->ConfigureRooms(
+      RoomSettings{.rules = config.rooms.rules, .confidence = config.rooms.confidence});
   std::string spool_path;
   const std::unique_ptr<Spool> spool = OpenMonitorSpool(config.monitor, &spool_path, *log);
   log->Log(LogLevel::kInfo,

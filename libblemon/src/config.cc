@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <functional>
 #include <map>
 
@@ -134,18 +135,44 @@ class SectionReader {
 
   void Double(const char* key, double& out, double min, double max) {
     readers_[key] = [this, key, &out, min, max](const toml::node& node) {
+      ReadDouble(node, key, min, max, out);
+    };
+  }
+
+  void OptionalDouble(const char* key, std::optional<double>& out, double min, double max) {
+    readers_[key] = [this, key, &out, min, max](const toml::node& node) {
       double value = 0;
-      if (const auto* f = node.as_floating_point()) {
-        value = f->get();
-      } else if (const auto* i = node.as_integer()) {
-        value = static_cast<double>(i->get());
-      } else {
-        Throw(node, key, fmt::format("must be a number (got {})", TypeName(node)));
-      }
-      if (!(value >= min && value <= max)) {
-        Throw(node, key, fmt::format("must be between {} and {} (got {})", min, max, value));
-      }
+      ReadDouble(node, key, min, max, value);
       out = value;
+    };
+  }
+
+  // A number in tenths of a unit (an RSSI margin in dB kept as tenths, like RssiOffsets).
+  void Tenths(const char* key, int& out, double min, double max) {
+    readers_[key] = [this, key, &out, min, max](const toml::node& node) {
+      double value = 0;
+      ReadDouble(node, key, min, max, value);
+      out = static_cast<int>(std::lround(value * 10));
+    };
+  }
+
+  // An inline table of names to numbers, `{ "Living Room" = 10.0 }`; names are lower-cased and
+  // trimmed, as the simulated world matches locations.
+  void NumberTable(const char* key, std::map<std::string, double, std::less<>>& out, double min,
+                   double max) {
+    readers_[key] = [this, key, &out, min, max](const toml::node& node) {
+      const auto* table = node.as_table();
+      if (table == nullptr) {
+        Throw(node, key,
+              fmt::format("must be a table of names to numbers, like {{ \"Kitchen\" = 3.0 }} "
+                          "(got {})",
+                          TypeName(node)));
+      }
+      for (const auto& [name, value] : *table) {
+        double number = 0;
+        ReadDouble(value, fmt::format("{}.\"{}\"", key, name.str()), min, max, number);
+        out[NormalisedName(name.str())] = number;
+      }
     };
   }
 
@@ -171,6 +198,33 @@ class SectionReader {
   }
 
  private:
+  void ReadDouble(const toml::node& node, const std::string& key, double min, double max,
+                  double& out) const {
+    double value = 0;
+    if (const auto* f = node.as_floating_point()) {
+      value = f->get();
+    } else if (const auto* i = node.as_integer()) {
+      value = static_cast<double>(i->get());
+    } else {
+      Throw(node, key, fmt::format("must be a number (got {})", TypeName(node)));
+    }
+    if (!(value >= min && value <= max)) {
+      Throw(node, key, fmt::format("must be between {} and {} (got {})", min, max, value));
+    }
+    out = value;
+  }
+
+  static std::string NormalisedName(std::string_view name) {
+    const auto space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
+    while (!name.empty() && space(name.front())) name.remove_prefix(1);
+    while (!name.empty() && space(name.back())) name.remove_suffix(1);
+    std::string out(name);
+    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) {
+      return static_cast<char>(c < 0x80 ? std::tolower(c) : c);
+    });
+    return out;
+  }
+
   std::int64_t ReadInteger(const toml::node& node, const std::string& key, std::int64_t min,
                            std::int64_t max) const {
     const auto* value = node.as_integer();
@@ -241,6 +295,8 @@ void ReadMonitor(SectionReader& r, MonitorSettings& m) {
   r.String("adapter", m.adapter);
   r.Bool("advertise", m.advertise);
   r.String("state_directory", m.state_directory);
+  r.OptionalDouble("x", m.x, -10'000, 10'000);
+  r.OptionalDouble("y", m.y, -10'000, 10'000);
 }
 
 // One entry of database.hosts: "host", "host:port", "[v6 address]" or "[v6 address]:port". Port 0
@@ -345,6 +401,23 @@ void ReadSimulation(SectionReader& r, SimulationSettings& s) {
   r.Integer("seed", s.seed, 0, std::numeric_limits<std::int64_t>::max());
   r.Integer("devices", s.devices, 0, 100'000);
   r.Double("noise_db", s.noise_db, 0.0, 30.0);
+  r.Double("gain_sigma_db", s.gain_sigma_db, 0.0, 20.0);
+  r.Double("reporting_offset_sigma_db", s.reporting_offset_sigma_db, 0.0, 20.0);
+  r.NumberTable("monitor_gain_db", s.monitor_gain_db, -40.0, 40.0);
+  r.NumberTable("monitor_reporting_offset_db", s.monitor_reporting_offset_db, -40.0, 40.0);
+  r.Integer("beacon_tx_power", s.beacon_tx_power, -40, 20);
+}
+
+void ReadRooms(SectionReader& r, RoomsSettings& s) {
+  r.Tenths("room_switch_margin_db", s.rules.switch_margin_tenths, 0.0, 100.0);
+  r.Integer("room_switch_intervals", s.rules.switch_intervals, 1, 1000);
+  r.Duration("room_forget_after_seconds", s.rules.forget_after, 1, kDaySeconds);
+  r.Tenths("high_confidence_margin_db", s.confidence.high_margin_tenths, 0.0, 100.0);
+  r.Integer("high_confidence_min_monitors", s.confidence.high_min_monitors, 1, 1000);
+  r.Tenths("ambiguous_margin_db", s.confidence.ambiguous_margin_tenths, 0.0, 100.0);
+  r.Bool("auto_calibrate", s.auto_calibrate);
+  r.Double("calibration_smoothing", s.calibration_smoothing, 0.01, 1.0);
+  r.Duration("calibration_window_hours", s.calibration_window, 1, 24 * 365, 3600);
 }
 
 void ReadPresence(SectionReader& r, PresenceSettings& p) {
@@ -504,6 +577,15 @@ void CheckConsistency(const std::string& source, const toml::table& root, const 
     fail("database", "hosts",
          "and database.host are both set: keep one (hosts lists every server, host is one)");
   }
+  if (m.x.has_value() != m.y.has_value()) {
+    fail("monitor", m.x ? "x" : "y",
+         "needs monitor.x and monitor.y together (a position in metres)");
+  }
+  if (config.rooms.confidence.ambiguous_margin_tenths >
+      config.rooms.confidence.high_margin_tenths) {
+    fail("rooms", "ambiguous_margin_db",
+         "must not exceed rooms.high_confidence_margin_db (a sighting cannot be both)");
+  }
   if (!config.database.password.empty() && !config.database.password_file.empty()) {
     fail("database", "password_file", "and database.password are both set: keep one");
   }
@@ -581,6 +663,7 @@ Config ParseConfig(std::string_view toml_text, std::string_view source_name) {
       {"presence", [&](SectionReader& r) { ReadPresence(r, config.presence); }},
       {"mqtt", [&](SectionReader& r) { ReadMqtt(r, config.mqtt); }},
       {"alerts", [&](SectionReader& r) { ReadAlerts(r, config.alerts); }},
+      {"rooms", [&](SectionReader& r) { ReadRooms(r, config.rooms); }},
   };
 
   for (const auto& [key, node] : root) {
@@ -589,7 +672,7 @@ Config ParseConfig(std::string_view toml_text, std::string_view source_name) {
     if (section == sections.end()) {
       throw ConfigError(source, line, std::string(key.str()),
                         "is not a known section (known: [monitor], [database], [spool], "
-                        "[simulation], [web], [presence], [mqtt], [alerts])");
+                        "[simulation], [web], [presence], [mqtt], [alerts], [rooms])");
     }
     const auto* table = node.as_table();
     if (table == nullptr) {

@@ -35,7 +35,7 @@ class MariaDbHarness final : public StoreHarness {
     for (const char* table :
          {"identities", "device_sightings", "sighting_staging", "staging_batches", "ble_devices",
           "fleet_settings", "monitors", "processing_runs", "watch_list", "presence_state",
-          "presence_events", "presence_occupancy", "address_links"}) {
+          "presence_events", "presence_occupancy", "address_links", "device_rooms"}) {
       admin.Exec(std::string("DELETE FROM ") + table);
     }
     admin.Exec(

@@ -81,7 +81,7 @@ std::map<BestRssiMerge::Key, Sighting> AsMap(const std::vector<StoredSighting>& 
 void AddToOracle(BestRssiMerge& oracle, const Batch& batch) {
   for (const Reading& r : batch.readings) {
     oracle.Add(
-        StagedReading{batch.monitor_id, r.mac, batch.interval_start, r.rssi, batch.scan_time});
+        StagedReading{batch.monitor_id, r.mac, batch.interval_start, r.rssi, batch.scan_time, 0});
   }
 }
 

@@ -26,7 +26,7 @@ constexpr long long kInterval = 1'774'742'400;  // an aligned 300 s interval sta
 
 StagedReading Heard(MonitorId monitor, int rssi, long long scan_second = 3,
                     const MacAddress& mac = kPhone, long long interval = kInterval) {
-  return {monitor, mac, At(interval), rssi, At(interval + scan_second)};
+  return {monitor, mac, At(interval), rssi, At(interval + scan_second), 0};
 }
 
 // The sighting of `mac` in `interval`, failing the test when there is none.
@@ -240,6 +240,9 @@ std::map<BestRssiMerge::Key, Sighting> Oracle(const std::vector<StagedReading>& 
     s.scan_time = winner.scan_time;
     if (best_other) s.margin_db = winner.rssi - *best_other;
     s.monitors_heard = static_cast<int>(monitors.size());
+    // Without offsets the calibrated values are the raw ones, in tenths.
+    s.calibrated_tenths = winner.rssi * 10;
+    if (s.margin_db) s.calibrated_margin_tenths = *s.margin_db * 10;
     result[key] = s;
   }
   return result;
@@ -334,6 +337,55 @@ TEST(ABestRssiMergeProperty, NeverLowersAKeptRssiAsReadingsArrive) {
       }
     }
   }
+}
+
+// --- calibrated winner: rssi + the monitor's offset ----------------------------------------------
+
+TEST(ACalibratedMerge, PicksTheWinnerByRssiPlusOffsetAndKeepsTheRawRssi) {
+  // Monitor 1 is 10 dB too loud: with its -10.0 dB offset its -50 counts as -60 and loses to
+  // monitor 2's -55.
+  BestRssiMerge merge(RssiOffsets{{1, -100}});
+  merge.Add(Heard(1, -50));
+  merge.Add(Heard(2, -55));
+  const Sighting s = Only(merge);
+  EXPECT_EQ(s.monitor_id, 2);
+  EXPECT_EQ(s.rssi, -55) << "the raw value stays in rssi";
+  EXPECT_EQ(s.margin_db, -5) << "raw margin: the quieter monitor won";
+  EXPECT_EQ(s.calibrated_tenths, -550);
+  EXPECT_EQ(s.calibrated_margin_tenths, 50);
+}
+
+TEST(ACalibratedMerge, WithEveryOffsetZeroEqualsTheOriginalRule) {
+  std::mt19937_64 rng(7);
+  const auto readings = RandomReadings(rng);
+  BestRssiMerge plain;
+  BestRssiMerge zero(RssiOffsets{{1, 0}, {2, 0}, {3, 0}});
+  plain.Add(readings);
+  zero.Add(readings);
+  EXPECT_EQ(zero.Result(), plain.Result());
+  EXPECT_EQ(plain.Result(), Oracle(readings));
+}
+
+TEST(ACalibratedMerge, BreaksCalibratedTiesByScanTimeThenMonitor) {
+  BestRssiMerge merge(RssiOffsets{{2, 25}});  // -52.5 + 2.5 = -50.0
+  merge.Add(Heard(1, -50, 5));
+  merge.Add(Heard(2, -52, 4));  // calibrated -49.5: wins outright
+  EXPECT_EQ(Only(merge).monitor_id, 2);
+  BestRssiMerge tie(RssiOffsets{{2, 20}});
+  tie.Add(Heard(1, -50, 5));
+  tie.Add(Heard(2, -52, 5));  // calibrated -50.0 at the same time: the lower id wins
+  EXPECT_EQ(Only(tie).monitor_id, 1);
+  EXPECT_EQ(Only(tie).calibrated_margin_tenths, 0);
+}
+
+TEST(ACalibratedMerge, ReportsEachMonitorsBestCalibratedRssi) {
+  BestRssiMerge merge(RssiOffsets{{2, -15}});
+  merge.Add(Heard(1, -60, 3));
+  merge.Add(Heard(2, -50, 3));
+  merge.Add(Heard(2, -70, 4));
+  const auto by_monitor = merge.CalibratedByMonitor({kPhone, At(kInterval)});
+  EXPECT_EQ(by_monitor, (std::map<MonitorId, int>{{1, -600}, {2, -515}}));
+  EXPECT_TRUE(merge.CalibratedByMonitor({kWatch, At(kInterval)}).empty());
 }
 
 }  // namespace

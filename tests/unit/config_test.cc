@@ -735,6 +735,57 @@ TEST(APresenceSection, NamesFileLineAndKeyOfAnOutOfRangeValue) {
     EXPECT_EQ(e.line(), 3);
     EXPECT_EQ(e.key(), "presence.away_after_intervals");
   }
+// --- rooms, positions, simulated biases ---------------------------------------------------------
+
+TEST(ARoomsSection, HasTheDocumentedDefaults) {
+  const RoomsSettings r = Parse("").rooms;
+  EXPECT_EQ(r.rules.switch_margin_tenths, 80);
+  EXPECT_EQ(r.rules.switch_intervals, 2);
+  EXPECT_EQ(r.confidence.high_margin_tenths, 80);
+  EXPECT_EQ(r.confidence.ambiguous_margin_tenths, 20);
+  EXPECT_FALSE(r.auto_calibrate);
+  EXPECT_FALSE(Parse("").monitor.x);
+}
+
+TEST(ARoomsSection, ReadsMarginsInDecibelsToTenths) {
+  const Config c = Parse(
+      "[rooms]\nroom_switch_margin_db = 6.5\nroom_switch_intervals = 3\n"
+      "high_confidence_margin_db = 9\nambiguous_margin_db = 1.5\nauto_calibrate = true\n"
+      "calibration_smoothing = 0.5\n[monitor]\nx = 3.5\ny = -2\n");
+  EXPECT_EQ(c.rooms.rules.switch_margin_tenths, 65);
+  EXPECT_EQ(c.rooms.rules.switch_intervals, 3);
+  EXPECT_EQ(c.rooms.confidence.high_margin_tenths, 90);
+  EXPECT_EQ(c.rooms.confidence.ambiguous_margin_tenths, 15);
+  EXPECT_TRUE(c.rooms.auto_calibrate);
+  EXPECT_EQ(c.rooms.calibration_smoothing, 0.5);
+  EXPECT_EQ(c.monitor.x, 3.5);
+  EXPECT_EQ(c.monitor.y, -2.0);
+}
+
+TEST(ARoomsSection, RefusesMistakesWithFileLineAndKey) {
+  EXPECT_STREQ(ErrorOf("[rooms]\nroom_switch_intervals = 0\n").what(),
+               "blemon.toml:2: rooms.room_switch_intervals must be between 1 and 1000 (got 0)");
+  EXPECT_STREQ(ErrorOf("[monitor]\nx = 1.0\n").what(),
+               "blemon.toml:2: monitor.x needs monitor.x and monitor.y together (a position in "
+               "metres)");
+  EXPECT_THAT(ErrorOf("[rooms]\nhigh_confidence_margin_db = 1\nambiguous_margin_db = 3\n").what(),
+              HasSubstr("blemon.toml:3: rooms.ambiguous_margin_db must not exceed"));
+}
+
+TEST(ASimulationSection, ReadsPerLocationBiasesByNormalisedName) {
+  const SimulationSettings s =
+      Parse(
+          "[simulation]\ngain_sigma_db = 4\nreporting_offset_sigma_db = 3.5\n"
+          "monitor_gain_db = { \" Living Room \" = 10 }\nmonitor_reporting_offset_db = { Garage = "
+          "-2.5 }\n")
+          .simulation;
+  EXPECT_EQ(s.gain_sigma_db, 4);
+  EXPECT_EQ(s.reporting_offset_sigma_db, 3.5);
+  EXPECT_EQ(s.monitor_gain_db.at("living room"), 10);
+  EXPECT_EQ(s.monitor_reporting_offset_db.at("garage"), -2.5);
+  EXPECT_STREQ(ErrorOf("[simulation]\nmonitor_gain_db = { Garage = \"loud\" }\n").what(),
+               "blemon.toml:2: simulation.monitor_gain_db.\"Garage\" must be a number (got a "
+               "string)");
 }
 
 }  // namespace

@@ -52,6 +52,9 @@ class FakeFullStore final : public Store {
     return std::nullopt;
   }
   std::vector<Batch> StagedBatches(UtcTime) override { return {}; }
+  void ConfigureRooms(const RoomSettings& settings) override { rooms = settings; }
+
+  std::optional<RoomSettings> rooms;
 
  private:
   FakeStore& fake_;
@@ -77,6 +80,26 @@ class AReopeningStore : public AMonitorCycle {
   bool locked_ = true;
   int opens_ = 0;
 };
+
+TEST_F(AReopeningStore, GivesTheRoomSettingsToAStoreItOpensLater) {
+  FakeFullStore* opened = nullptr;
+  ReopeningStore store([&]() -> std::unique_ptr<Store> {
+    auto inner = std::make_unique<FakeFullStore>(store_);
+    opened = inner.get();
+    return inner;
+  });
+  RoomSettings settings;
+  settings.rules.switch_intervals = 5;
+  store.ConfigureRooms(settings);
+  EXPECT_EQ(opened, nullptr) << "configuring opens nothing";
+  store.StoreNow();
+  ASSERT_NE(opened, nullptr);
+  ASSERT_TRUE(opened->rooms);
+  EXPECT_EQ(opened->rooms->rules.switch_intervals, 5);
+  settings.rules.switch_intervals = 3;
+  store.ConfigureRooms(settings);
+  EXPECT_EQ(opened->rooms->rules.switch_intervals, 3);
+}
 
 TEST_F(AReopeningStore, OpensOnFirstUseOnly) {
   locked_ = false;

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <map>
 
 #include "address_links.h"
 #include "blemon/device_class.h"
@@ -45,6 +46,10 @@ enum StatementId {
   kPendingIntervals,
   kSightings,
   kDeviceName,
+  kRoomInputs,
+  kRoomHearing,
+  kRoomWrite,
+  kRoomStateWrite,
   kStagedRows,
   kIdentities,
   kStagedPrivateAddresses,
@@ -123,12 +128,38 @@ constexpr std::array<std::string_view, kStatementCount> kSql = {
     "GROUP BY interval_start ORDER BY interval_start",
     // kSightings
     "SELECT b.mac_address, UNIX_TIMESTAMP(ds.interval_start), ds.monitor_id, ds.rssi, "
-    "UNIX_TIMESTAMP(ds.sighting_timestamp), ds.margin_db, ds.monitors_heard "
+    "UNIX_TIMESTAMP(ds.sighting_timestamp), ds.margin_db, ds.monitors_heard, "
+    "CAST(ROUND(ds.calibrated_rssi * 10) AS SIGNED), "
+    "CAST(ROUND(ds.calibrated_margin_db * 10) AS SIGNED), ds.room_monitor_id, ds.confidence "
     "FROM device_sightings ds JOIN ble_devices b ON b.device_id = ds.device_id "
     "WHERE ds.interval_start >= FROM_UNIXTIME(?) AND ds.interval_start < FROM_UNIXTIME(?) "
     "ORDER BY ds.interval_start, b.mac_address",
     // kDeviceName
     "SELECT device_name FROM ble_devices WHERE mac_address = ?",
+    // kRoomInputs: the interval's sightings (the columns ReadSighting reads, then the decided
+    // room and confidence) with each device's room state.
+    "SELECT ds.monitor_id, ds.rssi, UNIX_TIMESTAMP(ds.sighting_timestamp), ds.margin_db, "
+    "ds.monitors_heard, CAST(ROUND(ds.calibrated_rssi * 10) AS SIGNED), "
+    "CAST(ROUND(ds.calibrated_margin_db * 10) AS SIGNED), ds.device_id, ds.room_monitor_id, "
+    "ds.confidence, r.monitor_id, UNIX_TIMESTAMP(r.interval_start), r.challenger_monitor_id, "
+    "r.challenger_intervals "
+    "FROM device_sightings ds LEFT JOIN device_rooms r ON r.device_id = ds.device_id "
+    "WHERE ds.interval_start = FROM_UNIXTIME(?)",
+    // kRoomHearing: each monitor's best calibrated RSSI (tenths) per device in the interval.
+    "SELECT b.device_id, s.monitor_id, "
+    "MAX(s.rssi * 10 + COALESCE(ROUND(m.rssi_offset_db * 10), 0)) "
+    "FROM sighting_staging s JOIN ble_devices b ON b.mac_address = s.mac_address "
+    "LEFT JOIN monitors m ON m.monitor_id = s.monitor_id "
+    "WHERE s.interval_start = FROM_UNIXTIME(?) GROUP BY b.device_id, s.monitor_id",
+    // kRoomWrite
+    "UPDATE device_sightings SET room_monitor_id = ?, confidence = ? "
+    "WHERE device_id = ? AND interval_start = FROM_UNIXTIME(?)",
+    // kRoomStateWrite
+    "INSERT INTO device_rooms (device_id, monitor_id, interval_start, challenger_monitor_id, "
+    "challenger_intervals) VALUES (?, ?, FROM_UNIXTIME(?), ?, ?) ON DUPLICATE KEY UPDATE "
+    "monitor_id = VALUES(monitor_id), interval_start = VALUES(interval_start), "
+    "challenger_monitor_id = VALUES(challenger_monitor_id), "
+    "challenger_intervals = VALUES(challenger_intervals)",
     // kStagedRows: an interval's staging rows in batch order; the original tool's rows have no
     // batch_seq and no advert_count.
     "SELECT monitor_id, COALESCE(batch_seq, 0), UNIX_TIMESTAMP(scan_timestamp), mac_address, "
@@ -162,6 +193,28 @@ constexpr std::array<std::string_view, kStatementCount> kSql = {
     // UPDATE ble_devices itself).
     "CALL blemon_set_device_profile(?, ?, ?)",
 };
+
+// A Sighting from monitor_id, rssi, UNIX_TIMESTAMP(sighting_timestamp), margin_db,
+// monitors_heard and the calibrated rssi and margin in tenths, starting at `first`. A row from
+// before version 6 has no calibrated values: it was chosen with offset 0, so they are the raw ones.
+Sighting ReadSighting(const Row& r, std::size_t first) {
+  Sighting s;
+  s.monitor_id = r.Int(first);
+  s.rssi = static_cast<int>(r.Int(first + 1));
+  s.scan_time = r.Time(first + 2);
+  if (!r.IsNull(first + 3)) s.margin_db = static_cast<int>(r.Int(first + 3));
+  s.monitors_heard = static_cast<int>(r.Int(first + 4));
+  if (r.IsNull(first + 5)) {
+    s.calibrated_tenths = s.rssi * 10;
+    if (s.margin_db) s.calibrated_margin_tenths = *s.margin_db * 10;
+  } else {
+    s.calibrated_tenths = static_cast<int>(r.Int(first + 5));
+    if (!r.IsNull(first + 6)) s.calibrated_margin_tenths = static_cast<int>(r.Int(first + 6));
+  }
+  return s;
+}
+
+Value OrNull(std::optional<long long> v) { return v ? Value(*v) : Value(std::monostate{}); }
 
 // Rows per bulk execution: large enough for one round trip per ordinary scan, small enough that
 // 200-character four-byte names stay far below the default 16 MB max_allowed_packet.
@@ -319,6 +372,7 @@ class MariaDbStore final : public Store {
             outcome.sightings_changed = static_cast<int>(counts[0].Int(1));
             outcome.devices_added = static_cast<int>(counts[0].Int(2));
           }
+          DecideRooms(s, interval_start);
           StoreProfiles(s, interval_start);
           // In the same transaction, so a failover never leaves an interval processed but
           // unlinked.
@@ -338,13 +392,13 @@ class MariaDbStore final : public Store {
       for (const Row& r : Get(s, kSightings).Query({ToDb(from), ToDb(to)})) {
         auto mac = MacAddress::Parse(r.Text(0));
         if (!mac) continue;  // a malformed MAC written by hand or by the original tool
-        StoredSighting stored{*mac, r.Time(1), {}};
-        stored.sighting.monitor_id = r.Int(2);
-        stored.sighting.rssi = static_cast<int>(r.Int(3));
-        stored.sighting.scan_time = r.Time(4);
-        if (!r.IsNull(5)) stored.sighting.margin_db = static_cast<int>(r.Int(5));
-        stored.sighting.monitors_heard = static_cast<int>(r.Int(6));
-        result.push_back(std::move(stored));
+        const auto& confidence = r.OptionalText(10);
+        result.push_back(
+            StoredSighting{.mac = *mac,
+                           .interval_start = r.Time(1),
+                           .sighting = ReadSighting(r, 2),
+                           .room_monitor_id = r.OptionalInt(9),
+                           .confidence = confidence ? ParseConfidence(*confidence) : std::nullopt});
       }
       return result;
     });
@@ -358,6 +412,8 @@ class MariaDbStore final : public Store {
                          return rows[0].OptionalText(0);
                        });
   }
+
+  void ConfigureRooms(const RoomSettings& settings) override { rooms_ = settings; }
 
   std::vector<Batch> StagedBatches(UtcTime interval_start) override {
     return runner_.Run("reading staged readings", [&](Session& s) {
@@ -388,6 +444,44 @@ class MariaDbStore final : public Store {
 
   // Resolution of private addresses to enrolled identities, its cache kept across intervals.
   AddressAttributor attributor_;
+
+  // After the procedure, in its transaction: each device's stable room and the sighting's
+  // confidence (blemon/rooms.h DecideRoom), written where they change.
+  void DecideRooms(Session& s, UtcTime interval_start) {
+    const long long interval = ToDb(interval_start);
+    std::map<long long, std::map<MonitorId, int>> hearing;
+    for (const Row& r : Get(s, kRoomHearing).Query({interval})) {
+      hearing[r.Int(0)][r.Int(1)] = static_cast<int>(r.Int(2));
+    }
+    for (const Row& r : Get(s, kRoomInputs).Query({interval})) {
+      const long long device = r.Int(7);
+      RoomInput input{.sighting = ReadSighting(r, 0),
+                      .calibrated_by_monitor = std::move(hearing[device]),
+                      .decided_room = r.OptionalInt(8),
+                      .state = std::nullopt};
+      if (!r.IsNull(10)) {
+        input.state = RoomState{.monitor_id = r.Int(10),
+                                .interval_start = r.Time(11),
+                                .challenger = r.OptionalInt(12),
+                                .challenger_intervals = static_cast<int>(r.Int(13))};
+      }
+      // The kept winner may be one whose staging rows were cleaned up: it counts as heard.
+      input.calibrated_by_monitor.try_emplace(input.sighting.monitor_id,
+                                              input.sighting.calibrated_tenths);
+      const RoomDecision d = DecideRoom(input, interval_start, rooms_);
+      const std::string confidence(ToString(d.confidence));
+      if (input.decided_room != d.room_monitor_id || r.OptionalText(9) != confidence) {
+        Get(s, kRoomWrite)
+            .Execute({static_cast<long long>(d.room_monitor_id), confidence, device, interval});
+      }
+      if (d.new_state) {
+        Get(s, kRoomStateWrite)
+            .Execute({device, static_cast<long long>(d.new_state->monitor_id),
+                      ToDb(d.new_state->interval_start), OrNull(d.new_state->challenger),
+                      static_cast<long long>(d.new_state->challenger_intervals)});
+      }
+    }
+  }
 
   // Sets ble_devices' class and vendor from the interval's payloads (blemon/device_class.h), in
   // the processing transaction. C++ rather than SQL: the rules are the domain's, one for both
@@ -441,6 +535,7 @@ class MariaDbStore final : public Store {
   // Every unit of work run here is idempotent, as the runner's retry needs: batches by their
   // key, processing by the merge rules, claims by the lease row.
   SessionRunner runner_;
+  RoomSettings rooms_;
 };
 
 constexpr std::size_t kStagingParameters = 16;

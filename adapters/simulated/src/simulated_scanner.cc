@@ -12,8 +12,13 @@ namespace {
 
 class SimulatedScanner final : public Scanner {
  public:
-  SimulatedScanner(const SimulationSettings& settings, const std::string& location, Clock& clock)
-      : world_(settings), monitor_(PlaceMonitor(location)), clock_(clock) {}
+  SimulatedScanner(const SimulationSettings& settings, const std::string& location, Clock& clock,
+                   const std::vector<SimulatedPeer>& peers)
+      : world_(settings), monitor_(world_.Place(location)), clock_(clock) {
+    for (const auto& peer : peers) {
+      peers_.push_back({.monitor_id = peer.monitor_id, .placement = world_.Place(peer.location)});
+    }
+  }
 
   // Waits the window out first and then produces what was "heard" in the part of it that
   // actually elapsed: a scan stopped early returns the adverts up to the stop, as a radio would.
@@ -39,6 +44,7 @@ class SimulatedScanner final : public Scanner {
         std::chrono::duration_cast<std::chrono::milliseconds>(t0.time_since_epoch()).count();
     ScanAggregator aggregator;
     world_.Hear(monitor_, from_ms, from_ms + heard.count(), aggregator);
+    world_.HearBeacons(monitor_, peers_, from_ms, from_ms + heard.count(), aggregator);
     result.readings = aggregator.Readings();
     result.stats = aggregator.stats();
     return result;
@@ -48,13 +54,15 @@ class SimulatedScanner final : public Scanner {
   const World world_;
   const MonitorPlacement monitor_;
   Clock& clock_;
+  std::vector<BeaconSender> peers_;
 };
 
 }  // namespace
 
 std::unique_ptr<Scanner> MakeScanner(const SimulationSettings& settings,
-                                     const std::string& location, Clock& clock) {
-  return std::make_unique<SimulatedScanner>(settings, location, clock);
+                                     const std::string& location, Clock& clock,
+                                     const std::vector<SimulatedPeer>& peers) {
+  return std::make_unique<SimulatedScanner>(settings, location, clock, peers);
 }
 
 }  // namespace blemon::simulated

@@ -60,6 +60,11 @@ enum Tag : std::uint64_t {
   kTagRotationJitter,
   kTagRotatingPayload,
   kTagKnownIrk,
+  kTagMonitorGain,
+  kTagMonitorReporting,
+  kTagBeaconNoise,
+  kTagBeaconFading,
+  kTagBeaconPhase,
 };
 
 // Word `a` of Hash(): the stream tag and the device index, so no two devices share a stream.
@@ -352,7 +357,7 @@ MonitorPlacement PlaceMonitor(std::string_view location) {
 }
 
 World::World(const SimulationSettings& settings)
-    : seed_(settings.seed), noise_db_(std::max(settings.noise_db, 0.0)) {
+    : seed_(settings.seed), noise_db_(std::max(settings.noise_db, 0.0)), settings_(settings) {
   const int count = std::max(settings.devices, 0);
   devices_.reserve(static_cast<std::size_t>(count));
   for (int i = 0; i < count; ++i)
@@ -476,7 +481,8 @@ void World::HearDevice(const DeviceProfile& device, const MonitorPlacement& moni
   const double fading = kFadingShare * noise_db_ *
                         Gaussian(Hash(seed_, Stream(kTagFading, device.index), monitor.key_hash,
                                       static_cast<std::uint64_t>(fading_slot)));
-  const double mean = MeanRssi(device, state.position, monitor.position) + fading;
+  const double mean = MeanRssi(device, state.position, monitor.position) + fading +
+                      monitor.gain_db + monitor.reporting_offset_db;
   // Box–Muller from 53-bit uniforms never strays beyond 8.6 sigma, so a device this far below
   // the sensitivity cannot be heard at all; skipping it is exact, and keeps large worlds cheap.
   if (mean + 8.6 * noise_db_ < kSensitivityDbm) return;
@@ -517,6 +523,61 @@ void World::HearDevice(const DeviceProfile& device, const MonitorPlacement& moni
       sink.Add(plain);
     }
   });
+}
+
+MonitorPlacement World::Place(std::string_view location) const {
+  MonitorPlacement m = PlaceMonitor(location);
+  const auto bias = [&](const std::map<std::string, double, std::less<>>& set, double sigma,
+                        Tag tag) {
+    if (const auto found = set.find(m.key); found != set.end()) return found->second;
+    return sigma * Gaussian(Hash(seed_, Stream(tag, 0), m.key_hash));
+  };
+  m.gain_db = bias(settings_.monitor_gain_db, settings_.gain_sigma_db, kTagMonitorGain);
+  m.reporting_offset_db = bias(settings_.monitor_reporting_offset_db,
+                               settings_.reporting_offset_sigma_db, kTagMonitorReporting);
+  return m;
+}
+
+void World::HearBeacons(const MonitorPlacement& monitor, std::span<const BeaconSender> senders,
+                        std::int64_t from_ms, std::int64_t to_ms, ScanAggregator& sink) const {
+  const int tx = settings_.beacon_tx_power;
+  const std::int64_t fading_slot = FloorDiv(from_ms, kFadingSeconds * 1000);
+  for (const BeaconSender& sender : senders) {
+    const MonitorPlacement& from = sender.placement;
+    if (from.key_hash == monitor.key_hash) continue;
+    const double d = std::max(
+        std::hypot(from.position.x - monitor.position.x, from.position.y - monitor.position.y),
+        kMinDistance);
+    // Fading is drawn per direction: the channel's mean is reciprocal, its minute-to-minute
+    // wobble at two receivers is not.
+    const double fading = kFadingShare * noise_db_ *
+                          Gaussian(Hash(seed_, Stream(kTagBeaconFading, sender.monitor_id),
+                                        monitor.key_hash, static_cast<std::uint64_t>(fading_slot)));
+    const double mean = kRssiAtOneMetre + tx - 10.0 * kPathLossExponent * std::log10(d) -
+                        kWallLossDb * WallsBetween(from.position, monitor.position) + from.gain_db +
+                        monitor.gain_db + monitor.reporting_offset_db + fading;
+    if (mean + 8.6 * noise_db_ < kSensitivityDbm) continue;
+    Advert beacon;
+    // A random static address of the sender's own, stable for its location.
+    beacon.address =
+        MacAddress::FromBytes(WithTopBits(AddressBytes(from.key_hash), 0b11)).ToString();
+    beacon.address_type = "random";
+    beacon.tx_power = tx;
+    beacon.payload.monitor_beacon = MonitorBeacon{.monitor_id = sender.monitor_id, .tx_power = tx};
+    const auto phase = static_cast<std::int64_t>(
+        Below(Hash(seed_, Stream(kTagBeaconPhase, sender.monitor_id)), kBeaconIntervalMs));
+    const std::int64_t first = FloorDiv(from_ms - phase, kBeaconIntervalMs) + 1;
+    for (std::int64_t t = phase + first * kBeaconIntervalMs; t < to_ms; t += kBeaconIntervalMs) {
+      if (t < from_ms) continue;
+      const double noisy =
+          mean + noise_db_ * Gaussian(Hash(seed_, Stream(kTagBeaconNoise, sender.monitor_id),
+                                           monitor.key_hash, static_cast<std::uint64_t>(t)));
+      const int rssi = std::clamp(static_cast<int>(std::lround(noisy)), kMinRssi, kMaxRssi);
+      if (rssi < kSensitivityDbm) continue;
+      beacon.rssi = rssi;
+      sink.Add(beacon);
+    }
+  }
 }
 
 }  // namespace blemon::simulated

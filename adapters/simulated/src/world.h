@@ -94,8 +94,21 @@ struct MonitorPlacement {
   // The room named by the location; nullopt when it names none, and the position is then a point
   // of the house derived from the name's hash.
   std::optional<int> named_room;
+  // The monitor's radio biases (dB, set by World::Place; 0 from PlaceMonitor): a reciprocal gain
+  // of antenna and placement, added both to what it hears and to how loud its beacon is heard,
+  // and a non-reciprocal offset of the RSSI its receiver reports.
+  double gain_db = 0;
+  double reporting_offset_db = 0;
 };
 MonitorPlacement PlaceMonitor(std::string_view location);
+
+// A simulated monitor as the others hear it: its beacon (blemon/reading.h MonitorBeacon) names
+// `monitor_id` and advertises at the world's beacon_tx_power every kBeaconIntervalMs.
+struct BeaconSender {
+  std::uint32_t monitor_id = 0;
+  MonitorPlacement placement;
+};
+inline constexpr int kBeaconIntervalMs = 200;
 
 // What does not change over time about a device.
 struct DeviceProfile {
@@ -138,6 +151,10 @@ class World {
 
   const std::vector<DeviceProfile>& devices() const { return devices_; }
 
+  // PlaceMonitor(location) with the monitor's biases: the settings' value for the location if it
+  // has one, else a draw from N(0, sigma) keyed on (seed, location); 0 with sigma 0.
+  MonitorPlacement Place(std::string_view location) const;
+
   DeviceState StateAt(const DeviceProfile& device, std::int64_t unix_seconds) const;
   // The address the device advertises at that moment.
   MacAddress AddressAt(const DeviceProfile& device, std::int64_t unix_ms) const;
@@ -160,6 +177,11 @@ class World {
   // device. Device positions and presence are taken at the start of the span.
   void Hear(const MonitorPlacement& monitor, std::int64_t from_ms, std::int64_t to_ms,
             ScanAggregator& sink) const;
+  // Feeds `sink` the beacons `monitor` hears of the other monitors in [from_ms, to_ms), through
+  // the same radio model: sender's TX power, both gains, the receiver's reporting offset, path
+  // loss, walls, fading and noise. A sender at the receiver's own location is skipped.
+  void HearBeacons(const MonitorPlacement& monitor, std::span<const BeaconSender> senders,
+                   std::int64_t from_ms, std::int64_t to_ms, ScanAggregator& sink) const;
 
  private:
   void HearDevice(const DeviceProfile& device, const MonitorPlacement& monitor,
@@ -167,6 +189,7 @@ class World {
 
   std::uint64_t seed_;
   double noise_db_;
+  SimulationSettings settings_;
   std::vector<DeviceProfile> devices_;
 };
 

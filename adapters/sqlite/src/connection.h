@@ -43,6 +43,7 @@ class Statement {
     return Bind(index, std::string_view(text));
   }
   Statement& Bind(int index, const char* text) { return Bind(index, std::string_view(text)); }
+  Statement& Bind(int index, double value);
   // nullopt binds NULL.
   template <typename T>
   Statement& Bind(int index, const std::optional<T>& value) {
@@ -60,6 +61,7 @@ class Statement {
   bool IsNull(int column) const;
   std::int64_t Int(int column) const;
   std::optional<std::int64_t> OptionalInt(int column) const;
+  double Double(int column) const;
   std::string Text(int column) const;
   std::optional<std::string> OptionalText(int column) const;
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <string>
 #include <utility>
@@ -308,7 +309,7 @@ class SqliteStore final : public Store {
     CheckFence(monitor, epoch);
     const auto interval = FormatUtc(interval_start);
     const auto assignments = AttributeIdentities(interval_start, interval);
-    BestRssiMerge merge;
+    BestRssiMerge merge(MonitorOffsets());
     std::map<MacAddress, DeviceFacts> devices;
     ReadStagedInterval(interval_start, interval, merge, devices);
 
@@ -324,6 +325,8 @@ class SqliteStore final : public Store {
       if (MergeSighting(device_ids.at(key.first), key.first, interval, computed)) {
         ++outcome.sightings_changed;
       }
+      DecideRoom(device_ids.at(key.first), interval_start, interval,
+                 merge.CalibratedByMonitor(key));
     }
     db_->Prepare(
            "UPDATE sighting_staging SET processed = 1 WHERE interval_start = ?1 AND processed = 0")
@@ -349,12 +352,15 @@ class SqliteStore final : public Store {
     return outcome;
   }
 
+  void ConfigureRooms(const RoomSettings& settings) override { rooms_ = settings; }
+
   // --- ReadStore ---
 
   std::vector<StoredSighting> Sightings(UtcTime from, UtcTime to) override {
     auto rows = db_->Prepare(
         "SELECT d.mac_address, s.interval_start, s.monitor_id, s.rssi, s.sighting_timestamp, "
-        "s.margin_db, s.monitors_heard "
+        "s.margin_db, s.monitors_heard, s.calibrated_rssi, s.calibrated_margin_db, "
+        "s.room_monitor_id, s.confidence "
         "FROM device_sightings s JOIN ble_devices d ON d.device_id = s.device_id "
         "WHERE s.interval_start >= ?1 AND s.interval_start < ?2 "
         "ORDER BY s.interval_start, d.mac_address");
@@ -367,14 +373,13 @@ class SqliteStore final : public Store {
         throw Refused(fmt::format("SQLite database {}: ble_devices holds '{}', not a MAC address",
                                   db_->path(), mac_text));
       }
-      Sighting sighting;
-      sighting.monitor_id = rows.Int(2);
-      sighting.rssi = static_cast<int>(rows.Int(3));
-      sighting.scan_time = ReadTime(rows, 4, *db_);
-      if (auto margin = rows.OptionalInt(5)) sighting.margin_db = static_cast<int>(*margin);
-      sighting.monitors_heard = static_cast<int>(rows.Int(6));
-      sightings.push_back(StoredSighting{
-          .mac = *mac, .interval_start = ReadTime(rows, 1, *db_), .sighting = sighting});
+      const auto confidence = rows.OptionalText(10);
+      sightings.push_back(
+          StoredSighting{.mac = *mac,
+                         .interval_start = ReadTime(rows, 1, *db_),
+                         .sighting = ReadSighting(rows, 2),
+                         .room_monitor_id = rows.OptionalInt(9),
+                         .confidence = confidence ? ParseConfidence(*confidence) : std::nullopt});
     }
     return sightings;
   }
@@ -518,7 +523,8 @@ class SqliteStore final : public Store {
                               .mac = *mac,
                               .interval_start = interval_start,
                               .rssi = static_cast<int>(rows.Int(2)),
-                              .scan_time = scan_time});
+                              .scan_time = scan_time,
+                              .offset_tenths = 0});
       FoldDeviceFacts(devices, *mac, scan_time, rows.OptionalText(4), rows.OptionalText(5));
     }
   }
@@ -575,17 +581,104 @@ class SqliteStore final : public Store {
   std::optional<std::pair<std::int64_t, Sighting>> FindSighting(std::int64_t device_id,
                                                                 const std::string& interval) {
     auto find = db_->Prepare(
-        "SELECT sighting_id, monitor_id, rssi, sighting_timestamp, margin_db, monitors_heard "
+        "SELECT sighting_id, monitor_id, rssi, sighting_timestamp, margin_db, monitors_heard, "
+        "calibrated_rssi, calibrated_margin_db "
         "FROM device_sightings WHERE device_id = ?1 AND interval_start = ?2");
     find.Bind(1, device_id).Bind(2, interval);
     if (!find.Step()) return std::nullopt;
-    Sighting stored;
-    stored.monitor_id = find.Int(1);
-    stored.rssi = static_cast<int>(find.Int(2));
-    stored.scan_time = ReadTime(find, 3, *db_);
-    if (auto margin = find.OptionalInt(4)) stored.margin_db = static_cast<int>(*margin);
-    stored.monitors_heard = static_cast<int>(find.Int(5));
-    return std::make_pair(find.Int(0), stored);
+    return std::make_pair(find.Int(0), ReadSighting(find, 1));
+  }
+
+  // A Sighting from the columns monitor_id, rssi, sighting_timestamp, margin_db, monitors_heard,
+  // calibrated_rssi, calibrated_margin_db starting at `first`. A row from before version 6 has
+  // no calibrated values: it was chosen with offset 0, so they are the raw ones.
+  Sighting ReadSighting(const Statement& row, int first) {
+    Sighting s;
+    s.monitor_id = row.Int(first);
+    s.rssi = static_cast<int>(row.Int(first + 1));
+    s.scan_time = ReadTime(row, first + 2, *db_);
+    if (auto margin = row.OptionalInt(first + 3)) s.margin_db = static_cast<int>(*margin);
+    s.monitors_heard = static_cast<int>(row.Int(first + 4));
+    const auto tenths = [&row](int column) -> std::optional<int> {
+      if (row.IsNull(column)) return std::nullopt;
+      return static_cast<int>(std::lround(row.Double(column) * 10));
+    };
+    s.calibrated_tenths = tenths(first + 5).value_or(s.rssi * 10);
+    s.calibrated_margin_tenths = tenths(first + 6);
+    if (row.IsNull(first + 5) && s.margin_db) s.calibrated_margin_tenths = *s.margin_db * 10;
+    return s;
+  }
+
+  // monitors.rssi_offset_db of every monitor with one, in tenths.
+  RssiOffsets MonitorOffsets() {
+    RssiOffsets offsets;
+    auto rows = db_->Prepare("SELECT monitor_id, rssi_offset_db FROM monitors");
+    while (rows.Step()) {
+      const auto tenths = static_cast<int>(std::lround(rows.Double(1) * 10));
+      if (tenths != 0) offsets.emplace(rows.Int(0), tenths);
+    }
+    return offsets;
+  }
+
+  // The stable room and confidence of the device's sighting in the interval, and its room state
+  // moved on (blemon/rooms.h DecideRoom).
+  void DecideRoom(std::int64_t device_id, UtcTime interval_start, const std::string& interval,
+                  const std::map<MonitorId, int>& calibrated_by_monitor) {
+    RoomInput input{.sighting = {},
+                    .calibrated_by_monitor = calibrated_by_monitor,
+                    .decided_room = std::nullopt,
+                    .state = ReadRoomState(device_id)};
+    {
+      auto stored = db_->Prepare(
+          "SELECT monitor_id, rssi, sighting_timestamp, margin_db, monitors_heard, "
+          "calibrated_rssi, calibrated_margin_db, room_monitor_id FROM device_sightings "
+          "WHERE device_id = ?1 AND interval_start = ?2");
+      stored.Bind(1, device_id).Bind(2, interval);
+      if (!stored.Step()) return;
+      input.sighting = ReadSighting(stored, 0);
+      input.decided_room = stored.OptionalInt(7);
+    }
+    // The kept winner may be one whose staging rows were cleaned up: it counts as heard.
+    input.calibrated_by_monitor.try_emplace(input.sighting.monitor_id,
+                                            input.sighting.calibrated_tenths);
+    const RoomDecision decision = blemon::DecideRoom(input, interval_start, rooms_);
+    db_->Prepare(
+           "UPDATE device_sightings SET room_monitor_id = ?3, confidence = ?4 "
+           "WHERE device_id = ?1 AND interval_start = ?2")
+        .Bind(1, device_id)
+        .Bind(2, interval)
+        .Bind(3, decision.room_monitor_id)
+        .Bind(4, ToString(decision.confidence))
+        .Run();
+    if (decision.new_state) WriteRoomState(device_id, *decision.new_state);
+  }
+
+  std::optional<RoomState> ReadRoomState(std::int64_t device_id) {
+    auto row = db_->Prepare(
+        "SELECT monitor_id, interval_start, challenger_monitor_id, challenger_intervals "
+        "FROM device_rooms WHERE device_id = ?1");
+    row.Bind(1, device_id);
+    if (!row.Step()) return std::nullopt;
+    return RoomState{.monitor_id = row.Int(0),
+                     .interval_start = ReadTime(row, 1, *db_),
+                     .challenger = row.OptionalInt(2),
+                     .challenger_intervals = static_cast<int>(row.Int(3))};
+  }
+
+  void WriteRoomState(std::int64_t device_id, const RoomState& state) {
+    db_->Prepare(
+           "INSERT INTO device_rooms (device_id, monitor_id, interval_start, "
+           "challenger_monitor_id, challenger_intervals) VALUES (?1, ?2, ?3, ?4, ?5) "
+           "ON CONFLICT (device_id) DO UPDATE SET monitor_id = excluded.monitor_id, "
+           "interval_start = excluded.interval_start, "
+           "challenger_monitor_id = excluded.challenger_monitor_id, "
+           "challenger_intervals = excluded.challenger_intervals")
+        .Bind(1, device_id)
+        .Bind(2, state.monitor_id)
+        .Bind(3, FormatUtc(state.interval_start))
+        .Bind(4, state.challenger)
+        .Bind(5, state.challenger_intervals)
+        .Run();
   }
 
   // interval_end is the interval's start plus the fleet's recorded interval (300 s when none is
@@ -594,10 +687,11 @@ class SqliteStore final : public Store {
                       const Sighting& computed) {
     db_->Prepare(
            "INSERT INTO device_sightings (device_id, monitor_id, rssi, interval_start, "
-           "interval_end, sighting_timestamp, margin_db, monitors_heard) "
+           "interval_end, sighting_timestamp, margin_db, monitors_heard, calibrated_rssi, "
+           "calibrated_margin_db) "
            "VALUES (?1, ?2, ?3, ?4, datetime(?4, '+' || coalesce((SELECT setting_value FROM "
            "fleet_settings WHERE setting_name = 'interval_seconds'), 300) || ' seconds'), "
-           "?5, ?6, ?7)")
+           "?5, ?6, ?7, ?8, ?9)")
         .Bind(1, device_id)
         .Bind(2, computed.monitor_id)
         .Bind(3, computed.rssi)
@@ -605,13 +699,21 @@ class SqliteStore final : public Store {
         .Bind(5, FormatUtc(computed.scan_time))
         .Bind(6, computed.margin_db)
         .Bind(7, computed.monitors_heard)
+        .Bind(8, computed.calibrated_tenths / 10.0)
+        .Bind(9, Decibels(computed.calibrated_margin_tenths))
         .Run();
+  }
+
+  static std::optional<double> Decibels(std::optional<int> tenths) {
+    if (!tenths) return std::nullopt;
+    return *tenths / 10.0;
   }
 
   void ReplaceSighting(std::int64_t sighting_id, const Sighting& computed) {
     db_->Prepare(
            "UPDATE device_sightings SET monitor_id = ?2, rssi = ?3, sighting_timestamp = ?4, "
-           "margin_db = ?5, monitors_heard = ?6, interval_end = datetime(interval_start, '+' || "
+           "margin_db = ?5, monitors_heard = ?6, calibrated_rssi = ?7, "
+           "calibrated_margin_db = ?8, interval_end = datetime(interval_start, '+' || "
            "coalesce((SELECT setting_value FROM fleet_settings "
            "WHERE setting_name = 'interval_seconds'), 300) || ' seconds') WHERE sighting_id = ?1")
         .Bind(1, sighting_id)
@@ -620,6 +722,8 @@ class SqliteStore final : public Store {
         .Bind(4, FormatUtc(computed.scan_time))
         .Bind(5, computed.margin_db)
         .Bind(6, computed.monitors_heard)
+        .Bind(7, computed.calibrated_tenths / 10.0)
+        .Bind(8, Decibels(computed.calibrated_margin_tenths))
         .Run();
   }
 
@@ -638,7 +742,8 @@ class SqliteStore final : public Store {
                            .mac = mac,
                            .interval_start = {},
                            .rssi = x.rssi,
-                           .scan_time = x.scan_time};
+                           .scan_time = x.scan_time,
+                           .offset_tenths = x.calibrated_tenths - x.rssi * 10};
     };
     if (Beats(as_reading(stored), as_reading(computed))) {
       // The kept row beats everything still in staging (its rows were cleaned up): keep it; only
@@ -727,6 +832,7 @@ class SqliteStore final : public Store {
   std::unique_ptr<Connection> db_;
   // Resolution of private addresses to enrolled identities, its cache kept across intervals.
   AddressAttributor attributor_;
+  RoomSettings rooms_;
 };
 
 }  // namespace

@@ -11,6 +11,7 @@
 
 #include "blemon/interval.h"
 #include "blemon/ports.h"
+#include "blemon/rooms.h"
 #include "blemon/time.h"
 
 namespace blemon {
@@ -41,6 +42,10 @@ struct MonitorSettings {
   // other monitors hear it. The simulated scanner ignores it.
   bool advertise = true;
   std::string state_directory;  // spool location; empty: the application decides
+  // Where the monitor stands in the house, in metres (both or neither): what lets calibration fit
+  // each monitor's antenna and placement gain (docs/rooms.md).
+  std::optional<double> x;
+  std::optional<double> y;
 
   // The four timings above as Schedule::Make takes them. Only the processor waits after the scan
   // window, so a scanner's processor_wait (default 60 s) never refuses a short interval.
@@ -98,6 +103,15 @@ struct SimulationSettings {
   std::uint64_t seed = 1;
   int devices = 60;
   double noise_db = 5.0;
+  // Per-monitor radio biases (docs/simulation.md): a reciprocal gain (antenna, placement: it
+  // changes what the monitor hears and how loud it is heard) and a non-reciprocal RSSI reporting
+  // offset, each drawn per location from N(0, sigma) or set per location (lower-cased, trimmed
+  // room or location name -> dB), a set value replacing the drawn one.
+  double gain_sigma_db = 0;
+  double reporting_offset_sigma_db = 0;
+  std::map<std::string, double, std::less<>> monitor_gain_db;
+  std::map<std::string, double, std::less<>> monitor_reporting_offset_db;
+  int beacon_tx_power = 0;  // dBm: what every simulated monitor's beacon advertises
 };
 
 // blemon-web: where it listens, who may read, and the limits that keep a slow or hostile client
@@ -154,11 +168,24 @@ struct AlertSettings {
   int max_attempts = 10;
 };
 
+// The [rooms] section: how the processor turns winners into stable rooms (docs/rooms.md).
+struct RoomsSettings {
+  RoomRules rules;
+  ConfidenceRules confidence;
+  // The processor fits calibration from the monitors' beacons each interval and moves the
+  // monitors' RSSI offsets a share `calibration_smoothing` of the way toward the fit.
+  bool auto_calibrate = false;
+  double calibration_smoothing = 0.3;
+  // Beacon observations older than this are left out of the fit.
+  Seconds calibration_window{24 * 3600};
+};
+
 struct Config {
   MonitorSettings monitor;
   DatabaseSettings database;
   SpoolSettings spool;
   SimulationSettings simulation;
+  RoomsSettings rooms;
   // Where each key the file sets stands: "database.password_file" -> its line. Checks made after
   // parsing (files the keys name) report the line from here; 0 for a key the file leaves out.
   std::map<std::string, int, std::less<>> key_lines;

@@ -17,6 +17,7 @@
 #include "blemon/best_rssi.h"
 #include "blemon/presence.h"
 #include "blemon/reading.h"
+#include "blemon/rooms.h"
 #include "blemon/time.h"
 
 namespace blemon {
@@ -221,8 +222,13 @@ class ProcessorStore {
   // Merges the interval's unprocessed rows into device_sightings with the BestRssiMerge rules and
   // marks them processed, in one transaction that commits only if `monitor` still holds the lease
   // under `epoch` (else throws LeaseLost and changes nothing).
+  // The same transaction then decides each device's stable room and the sighting's confidence
+  // (DecideRoom of blemon/rooms.h, with the settings given to ConfigureRooms).
   virtual ProcessOutcome ProcessInterval(UtcTime interval_start, MonitorId monitor,
                                          std::int64_t epoch) = 0;
+  // The rules ProcessInterval decides rooms by; RoomSettings{} until called. Stores that keep no
+  // rooms (test fakes) ignore them.
+  virtual void ConfigureRooms(const RoomSettings& settings) { (void)settings; }
 };
 
 // What was kept for one device in one interval, read back from device_sightings.
@@ -230,6 +236,10 @@ struct StoredSighting {
   MacAddress mac;
   UtcTime interval_start;
   Sighting sighting;
+  // The stable room's monitor and the sighting's confidence (blemon/rooms.h); nullopt for rows
+  // processed before schema version 6 or by the original tool.
+  std::optional<MonitorId> room_monitor_id;
+  std::optional<Confidence> confidence;
 };
 
 // The reading side: what reports, the dashboard and the contract tests look at.

@@ -53,6 +53,11 @@ class ReopeningStore final : public Store {
   std::optional<std::optional<std::string>> DeviceName(const MacAddress& mac) override {
     return Inner().DeviceName(mac);
   }
+  // Kept, and given to every store this opens, so a store opened late decides rooms alike.
+  void ConfigureRooms(const RoomSettings& settings) override {
+    rooms_ = settings;
+    if (inner_) inner_->ConfigureRooms(settings);
+  }
   std::vector<Batch> StagedBatches(UtcTime interval_start) override {
     return Inner().StagedBatches(interval_start);
   }
@@ -61,12 +66,16 @@ class ReopeningStore final : public Store {
 
  private:
   Store& Inner() {
-    if (!inner_) inner_ = open_();
+    if (!inner_) {
+      inner_ = open_();
+      inner_->ConfigureRooms(rooms_);
+    }
     return *inner_;
   }
 
   Opener open_;
   std::unique_ptr<Store> inner_;
+  RoomSettings rooms_;
 };
 
 // The presence port, opened on first use and again after a failed opening, like ReopeningStore:
