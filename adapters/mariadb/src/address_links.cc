@@ -21,7 +21,9 @@ constexpr std::string_view kSignals =
     "SELECT mac_address, UNIX_TIMESTAMP(interval_start), monitor_id, rssi, address_class, "
     "tx_power, company_ids, manufacturer_data, service_uuids, appearance FROM sighting_staging "
     "WHERE interval_start >= FROM_UNIXTIME(?) AND interval_start <= FROM_UNIXTIME(?) "
-    "AND address_class IN ('resolvable-private', 'non-resolvable') ORDER BY staging_id";
+    "AND address_class IN ('resolvable-private', 'non-resolvable') "
+    // An address resolved to an enrolled identity is that identity's device: never linked.
+    "AND resolved_mac IS NULL ORDER BY staging_id";
 constexpr std::string_view kLinks =
     "SELECT p.mac_address, d.mac_address FROM address_links l "
     "JOIN ble_devices d ON d.device_id = l.device_id "

@@ -59,7 +59,9 @@ std::vector<StagedSignal> ReadSignals(Connection& db, UtcTime from, UtcTime to) 
       "SELECT mac_address, interval_start, monitor_id, rssi, address_class, tx_power, "
       "company_ids, manufacturer_data, service_uuids, appearance "
       "FROM sighting_staging WHERE interval_start >= ?1 AND interval_start <= ?2 "
-      "AND address_class IN ('resolvable-private', 'non-resolvable') ORDER BY staging_id");
+      "AND address_class IN ('resolvable-private', 'non-resolvable') "
+      // An address resolved to an enrolled identity is that identity's device: never linked.
+      "AND resolved_mac IS NULL ORDER BY staging_id");
   rows.Bind(1, FormatUtc(from)).Bind(2, FormatUtc(to));
   std::vector<StagedSignal> signals;
   while (rows.Step()) {
