@@ -80,7 +80,6 @@ struct DeviceState {
       manufacturer_data;                     // latest prefix per company
   std::vector<std::uint16_t> service_uuids;  // sorted, unique, accumulated over the scan
   std::optional<std::uint16_t> appearance;
-  std::vector<std::uint16_t> company_ids;   // sorted, unique, accumulated over the scan
   std::optional<BeaconServiceData> beacon;  // the latest heard
 
   void Apply(const DeviceUpdate& update);
