@@ -714,11 +714,6 @@ TEST(AConfigError, ForHostsTogetherWithHostNamesHosts) {
   EXPECT_EQ(e.line(), 3);
 }
 
-}  // namespace
-}  // namespace blemon
-
-namespace blemon {
-namespace {
 
 TEST(APresenceSection, SetsHowManyUnseenIntervalsMakeADeviceAway) {
   EXPECT_EQ(ParseConfig("", "blemon.toml").presence.away_after_intervals, 1);
@@ -735,6 +730,8 @@ TEST(APresenceSection, NamesFileLineAndKeyOfAnOutOfRangeValue) {
     EXPECT_EQ(e.line(), 3);
     EXPECT_EQ(e.key(), "presence.away_after_intervals");
   }
+}
+
 // --- rooms, positions, simulated biases ---------------------------------------------------------
 
 TEST(ARoomsSection, HasTheDocumentedDefaults) {
