@@ -196,6 +196,10 @@ class FleetBench {
       r.stage_s += SecondsSince(start);
       const double cpu_staged = CpuSeconds(server_pid_);
       r.stage_cpu += cpu_staged - cpu_interval;
+      // Progress, so a run stopped for time still tells how far it got.
+      fmt::print("  ({} x {}: connected in {:.1f} s, interval {} staged in {:.1f} s)\n", f.monitors,
+                 f.devices, r.connect_s, k + 1, SecondsSince(start));
+      std::fflush(stdout);
       start = Clock::now();
       const ProcessOutcome outcome = processor->ProcessInterval(interval, ids[0], lease.epoch);
       const double process_s = SecondsSince(start);
