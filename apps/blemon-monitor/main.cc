@@ -224,8 +224,8 @@ struct PresenceWiring {
 
 // As processor, runs presence after processing and hands it to MQTT and the alerts when they are
 // configured. Returns an exit code when the monitor cannot run (a secret file that cannot be
-// read: 78; MQTT options the client refuses: 69), else nothing. A presence store that cannot be
-// opened yet is logged: the monitor scans and processes without presence.
+// read: 78; MQTT options the client refuses: 69), else nothing. The presence store is reopened
+// each cycle until it opens (ReopeningPresenceStore).
 std::optional<int> AttachPresence(MonitorCycle& cycle, const Settings& settings,
                                   PresenceWiring* wiring, Logger& log) {
   const Config& config = settings.loaded.config;
@@ -240,12 +240,10 @@ std::optional<int> AttachPresence(MonitorCycle& cycle, const Settings& settings,
     log.Log(LogLevel::kError, fmt::format("Cannot set up MQTT or alerts: {}", e.what()));
     return kExitUnavailable;
   }
-  try {
-    wiring->store = app::OpenPresenceStore(config.database);
-  } catch (const std::exception& e) {
-    log.Log(LogLevel::kError, fmt::format("Presence does not run: {}", e.what()));
-    return std::nullopt;
-  }
+  // Opened on first use and again until it opens, like the scan store: a database away at start-up
+  // delays presence, it does not switch it off.
+  wiring->store = std::make_unique<ReopeningPresenceStore>(
+      [&database = config.database] { return app::OpenPresenceStore(database); });
   wiring->runner = std::make_unique<PresenceRunner>(
       config.presence, config.monitor.scan_interval,
       PresenceRunner::Ports{*wiring->store,
@@ -350,13 +348,6 @@ int RunUnguarded(const Options& options) {
                      MonitorCycle::Ports{*scanner, *store,
                                          config.monitor.process_intervals ? store.get() : nullptr,
                                          *spool, *clock, *log});
-  // Presence runs on the processor after processing; its events wait in the store, unpublished,
-  // until a publisher is wired (adapters/mqtt).
-  ReopeningPresenceStore presence_store(
-      [&database = config.database] { return app::OpenPresenceStore(database); });
-  PresenceRunner presence(config.presence, config.monitor.scan_interval,
-                          {presence_store, nullptr, *log});
-  if (config.monitor.process_intervals) cycle.AttachPresence(&presence);
   if (const auto exit_code = StartCycle(cycle, *log)) return *exit_code;
   PresenceWiring presence;
   if (const auto exit_code = AttachPresence(cycle, settings, &presence, *log)) return *exit_code;
