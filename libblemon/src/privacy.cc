@@ -54,10 +54,11 @@ Pseudonymiser::Pseudonymiser(std::string fleet_secret) : fleet_secret_(std::move
 
 Pseudonymiser::~Pseudonymiser() = default;
 
-void Pseudonymiser::SetWatched(std::set<MacAddress> addresses, std::vector<Irk> identity_keys) {
-  watched_ = std::move(addresses);
-  watched_identities_ =
-      identity_keys.empty() ? nullptr : std::make_unique<IrkResolver>(std::move(identity_keys));
+void Pseudonymiser::SetWatched(WatchedDevices watched) {
+  watched_ = std::move(watched.addresses);
+  watched_identities_ = watched.identity_keys.empty()
+                            ? nullptr
+                            : std::make_unique<IrkResolver>(std::move(watched.identity_keys));
 }
 
 void Pseudonymiser::UseDayOf(UtcTime when) {

@@ -60,7 +60,7 @@ TEST(PseudonymiserTest, RefusesAShortSecret) {
 
 TEST(PseudonymiserTest, ApplyHashesAndDropsNamesOfUnwatchedOnly) {
   Pseudonymiser pseudonymiser(kSecret);
-  pseudonymiser.SetWatched({Mac("AA:BB:CC:DD:EE:01")}, {});
+  pseudonymiser.SetWatched({.addresses = {Mac("AA:BB:CC:DD:EE:01")}, .identity_keys = {}});
   std::vector<Reading> readings = {ReadingOf("AA:BB:CC:DD:EE:01", "alice-phone"),
                                    ReadingOf("AA:BB:CC:DD:EE:02", "bob-watch")};
   pseudonymiser.Apply(readings, kDay1);
@@ -85,7 +85,7 @@ TEST(PseudonymiserTest, AnAddressOfAWatchedIdentityStaysRaw) {
   const MacAddress watched_rpa = MakeResolvablePrivateAddress(watched_key, 0x5A1234);
   const MacAddress unwatched_rpa = MakeResolvablePrivateAddress(unwatched_key, 0x5A1234);
   Pseudonymiser pseudonymiser(kSecret);
-  pseudonymiser.SetWatched({}, {watched_key});
+  pseudonymiser.SetWatched({.addresses = {}, .identity_keys = {watched_key}});
   std::vector<Reading> readings = {ReadingOf("00:00:00:00:00:01", "x"),
                                    ReadingOf("00:00:00:00:00:02", "y")};
   readings[0].mac = watched_rpa;

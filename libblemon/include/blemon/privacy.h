@@ -33,6 +33,13 @@ namespace blemon {
 //
 // Kept raw: an address on the watch list, and a resolvable private address that resolves under
 // the key of a watched identity (the central then resolves it to the identity as usual).
+// What stays raw in privacy mode: the watch list's addresses, and the keys of the identities it
+// names (both byte orders when the order is not known yet).
+struct WatchedDevices {
+  std::set<MacAddress> addresses;
+  std::vector<Irk> identity_keys;
+};
+
 class Pseudonymiser {
  public:
   // `fleet_secret`: the bytes of the secret file (at least 16). Throws std::invalid_argument when
@@ -43,7 +50,7 @@ class Pseudonymiser {
   Pseudonymiser& operator=(const Pseudonymiser&) = delete;
 
   // What stays raw: watched addresses, and the keys of watched identities.
-  void SetWatched(std::set<MacAddress> addresses, std::vector<Irk> identity_keys);
+  void SetWatched(WatchedDevices watched);
 
   // The pseudonym of `address` on the UTC day of `when` (cached per day).
   MacAddress Pseudonym(const MacAddress& address, UtcTime when);
