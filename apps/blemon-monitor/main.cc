@@ -27,9 +27,12 @@
 #include "blemon/app/time_zone.h"
 #include "blemon/config.h"
 #include "blemon/errors.h"
+#include "blemon/identity_store.h"
 #include "blemon/interval.h"
 #include "blemon/monitor_cycle.h"
 #include "blemon/presence_runner.h"
+#include "blemon/presence_store.h"
+#include "blemon/privacy.h"
 #include "blemon/reopening_spool.h"
 #include "blemon/reopening_store.h"
 #include "observed_spool.h"
@@ -236,6 +239,26 @@ std::optional<int> OpenOutbound(const Settings& settings, std::unique_ptr<app::O
   return std::nullopt;
 }
 
+// Privacy mode: what stays raw, read from the central store each cycle with the monitor's own
+// database account (the watch list, and the keys of the identities it names).
+WatchedDevices LoadWatched(const DatabaseSettings& database) {
+  WatchedDevices watched;
+  const std::vector<WatchEntry> entries = app::OpenPresenceStore(database)->WatchList();
+  const std::vector<StoredIdentity> identities = app::OpenIdentityStore(database)->Identities();
+  for (const WatchEntry& entry : entries) {
+    if (entry.kind == WatchTargetKind::kMac) {
+      if (auto mac = MacAddress::Parse(entry.target)) watched.addresses.insert(*mac);
+      continue;
+    }
+    for (const StoredIdentity& identity : identities) {
+      if (identity.name != entry.target) continue;
+      watched.identity_keys.push_back(identity.irk);
+      if (!identity.byte_order_known) watched.identity_keys.push_back(identity.irk.Reversed());
+    }
+  }
+  return watched;
+}
+
 // --single: one scan now. A scan that did not listen is not "0 devices here": it exits 69.
 int RunSingleCycle(MonitorCycle& cycle, std::stop_token stop, Logger& log) {
   log.Log(LogLevel::kInfo, "Running single scan mode");
@@ -343,6 +366,18 @@ int RunUnguarded(const Options& options) {
   PresenceRunner presence(config.presence, config.monitor.scan_interval,
                           {presence_store, outbound ? &outbound->publisher() : nullptr, *log});
   if (config.monitor.process_intervals) cycle.AttachPresence(&presence);
+  std::unique_ptr<Pseudonymiser> pseudonymiser;
+  if (config.privacy.mode == PrivacyMode::kPseudonymise) {
+    try {
+      pseudonymiser = std::make_unique<Pseudonymiser>(app::LoadFleetSecret(loaded));
+    } catch (const ConfigError& e) {
+      PrintError(e.what());
+      return kExitConfig;
+    }
+    cycle.AttachPrivacy(pseudonymiser.get(),
+                        [&database = config.database] { return LoadWatched(database); });
+    log->Log(LogLevel::kInfo, "Privacy mode: addresses of unwatched devices are pseudonymised");
+  }
   if (const auto exit_code = StartCycle(cycle, *log)) return *exit_code;
   systemd.Ready();
   const int exit_code = RunCycles(cycle, options, stop, systemd, *log);

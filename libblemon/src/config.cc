@@ -473,6 +473,21 @@ void ReadMqtt(SectionReader& r, MqttSettings& m) {
   r.Duration("reconnect_max_seconds", m.reconnect_max, 1, 3600);
 }
 
+void ReadPrivacy(SectionReader& r, PrivacySettings& p) {
+  r.Custom("mode", [&r, &p](const toml::node& node) {
+    const auto* value = node.as_string();
+    if (value != nullptr && value->get() == "off") {
+      p.mode = PrivacyMode::kOff;
+    } else if (value != nullptr && value->get() == "pseudonymise") {
+      p.mode = PrivacyMode::kPseudonymise;
+    } else {
+      r.Throw(node, "mode",
+              fmt::format("must be \"off\" or \"pseudonymise\" (got {})", Shown(node)));
+    }
+  });
+  r.String("secret_file", p.secret_file);
+}
+
 // An array of strings, each one of `allowed` when that is not empty.
 void StringList(SectionReader& r, const char* key, std::vector<std::string>& out,
                 std::vector<std::string> allowed = {}) {
@@ -550,6 +565,10 @@ void CheckConsistency(const std::string& source, const toml::table& root, const 
     throw ConfigError(source, LineOf(root, section, key), fmt::format("{}.{}", section, key),
                       problem);
   };
+  if (config.privacy.mode == PrivacyMode::kPseudonymise && config.privacy.secret_file.empty()) {
+    fail("privacy", "secret_file",
+         "must name the fleet secret when privacy.mode = \"pseudonymise\"");
+  }
   if (kDaySeconds % m.scan_interval.count() != 0) {
     fail("monitor", "scan_interval_seconds",
          fmt::format("must divide 86400 (got {})", m.scan_interval.count()));
@@ -664,6 +683,7 @@ Config ParseConfig(std::string_view toml_text, std::string_view source_name) {
       {"mqtt", [&](SectionReader& r) { ReadMqtt(r, config.mqtt); }},
       {"alerts", [&](SectionReader& r) { ReadAlerts(r, config.alerts); }},
       {"rooms", [&](SectionReader& r) { ReadRooms(r, config.rooms); }},
+      {"privacy", [&](SectionReader& r) { ReadPrivacy(r, config.privacy); }},
   };
 
   for (const auto& [key, node] : root) {
@@ -672,7 +692,7 @@ Config ParseConfig(std::string_view toml_text, std::string_view source_name) {
     if (section == sections.end()) {
       throw ConfigError(source, line, std::string(key.str()),
                         "is not a known section (known: [monitor], [database], [spool], "
-                        "[simulation], [web], [presence], [mqtt], [alerts], [rooms])");
+                        "[simulation], [web], [presence], [mqtt], [alerts], [rooms], [privacy])");
     }
     const auto* table = node.as_table();
     if (table == nullptr) {

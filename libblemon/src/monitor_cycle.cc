@@ -102,7 +102,8 @@ CycleReport MonitorCycle::Cycle(UtcTime interval_start, bool process_everything,
   CheckClock();
   KeepAdvertising();
   const UtcTime scan_time = Now();
-  const ScanResult scan = ScanIfClockTrusted(report, scan_time, stop);
+  ScanResult scan = ScanIfClockTrusted(report, scan_time, stop);
+  if (pseudonymiser_ != nullptr) Pseudonymise(scan.readings, scan_time);
   // The scan is committed locally before anything is sent, so a database outage or a crash from
   // here on loses nothing.
   if (!scan.readings.empty()) SpoolScan(interval_start, scan_time, scan.readings, report);
@@ -196,6 +197,18 @@ void MonitorCycle::LogDroppedAdverts(const ScanStats& s) {
                              "malformed monitor beacons",
                              s.adverts, s.dropped_unknown_rssi, s.dropped_invalid_rssi,
                              s.dropped_no_rssi, s.dropped_invalid_address, s.ignored_beacons));
+}
+
+void MonitorCycle::Pseudonymise(std::vector<Reading>& readings, UtcTime scan_time) {
+  try {
+    pseudonymiser_->SetWatched(load_watched_());
+  } catch (const std::exception& e) {
+    // The last list stays (none yet: everything is hashed), so an outage never leaks an address.
+    ports_.log.Log(
+        LogLevel::kWarning,
+        fmt::format("Could not refresh the watch list, kept the last one: {}", e.what()));
+  }
+  pseudonymiser_->Apply(readings, scan_time);
 }
 
 void MonitorCycle::SpoolScan(UtcTime interval_start, UtcTime scan_time,

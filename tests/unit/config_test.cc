@@ -473,7 +473,8 @@ INSTANTIATE_TEST_SUITE_P(
     MqttAndAlerts, ABadConfigValue,
     ::testing::Values(
         BadConfig{"MqttPortZero", "[mqtt]\nport = 0\n", "mqtt.port", 2},
-        BadConfig{"MqttWildcardBase", "[mqtt]\n\nbase_topic = \"blemon/#\"\n", "mqtt.base_topic", 3},
+        BadConfig{"MqttWildcardBase", "[mqtt]\n\nbase_topic = \"blemon/#\"\n", "mqtt.base_topic",
+                  3},
         BadConfig{"MqttTrailingSlash", "[mqtt]\ndiscovery_prefix = \"ha/\"\n",
                   "mqtt.discovery_prefix", 2},
         BadConfig{"MqttEmptyBase", "[mqtt]\nbase_topic = \"\"\n", "mqtt.base_topic", 2},
@@ -484,7 +485,8 @@ INSTANTIATE_TEST_SUITE_P(
                   "alerts.webhook_url", 3},
         BadConfig{"AlertsSmtpNotSmtp", "[alerts]\nsmtp_url = \"mail.lan\"\n", "alerts.smtp_url", 2},
         BadConfig{"AlertsSmtpWithoutRecipients",
-                  "[alerts]\nsmtp_url = \"smtp://m:587\"\nsmtp_from = \"a@b\"\n", "alerts.smtp_to", 1},
+                  "[alerts]\nsmtp_url = \"smtp://m:587\"\nsmtp_from = \"a@b\"\n", "alerts.smtp_to",
+                  1},
         BadConfig{"AlertsRetryMaxBelowFirst",
                   "[alerts]\nretry_first_seconds = 60\nretry_max_seconds = 10\n",
                   "alerts.retry_max_seconds", 3},
@@ -784,6 +786,31 @@ TEST(ASimulationSection, ReadsPerLocationBiasesByNormalisedName) {
                "blemon.toml:2: simulation.monitor_gain_db.\"Garage\" must be a number (got a "
                "string)");
 }
+
+}  // namespace
+}  // namespace blemon
+
+namespace blemon {
+namespace {
+
+TEST(AConfig, ReadsThePrivacySection) {
+  const Config off = ParseConfig("", "blemon.toml");
+  EXPECT_EQ(off.privacy.mode, PrivacyMode::kOff);
+  const Config on = ParseConfig(
+      "[privacy]\nmode = \"pseudonymise\"\nsecret_file = \"/etc/blemon/fleet.secret\"\n",
+      "blemon.toml");
+  EXPECT_EQ(on.privacy.mode, PrivacyMode::kPseudonymise);
+  EXPECT_EQ(on.privacy.secret_file, "/etc/blemon/fleet.secret");
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Privacy, ABadConfigValue,
+    ::testing::Values(BadConfig{"UnknownPrivacyMode", "[privacy]\n\nmode = \"hash\"\n",
+                                "privacy.mode", 3},
+                      BadConfig{"PseudonymiseWithoutSecret",
+                                "[privacy]\nmode = \"pseudonymise\"\nsecret_file = \"\"\n",
+                                "privacy.secret_file", 3}),
+    NameOf);
 
 }  // namespace
 }  // namespace blemon

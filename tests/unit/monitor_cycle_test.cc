@@ -244,6 +244,62 @@ TEST_F(AMonitorCycle, KeepsTheReadingsOfAScanThatEndedWithAnError) {
   EXPECT_THAT(store_.staged()[0].readings, ElementsAre(MakeReading(9, -50)));
 }
 
+// --- privacy mode -----------------------------------------------------------------------------
+
+constexpr char kFleetSecret[] = "a fleet secret of 32 bytes......";
+
+std::vector<MacAddress> AddressesOf(const std::vector<Reading>& readings) {
+  std::vector<MacAddress> addresses;
+  for (const Reading& reading : readings) addresses.push_back(reading.mac);
+  return addresses;
+}
+
+TEST_F(AMonitorCycle, InPrivacyModeSpoolsAndSendsOnlyPseudonymsOfUnwatchedDevices) {
+  Pseudonymiser pseudonymiser(kFleetSecret);
+  const MacAddress watched = MakeReading(1, -60).mac;
+  const MacAddress unwatched = MakeReading(2, -75).mac;
+  store_.down = true;  // the scan stays in the spool, where we look at it
+  MonitorCycle& cycle = Started(MakeConfig());
+  cycle.AttachPrivacy(&pseudonymiser,
+                      [&] { return WatchedDevices{.addresses = {watched}, .identity_keys = {}}; });
+  RunOnce();
+  ASSERT_EQ(spool_.batches().size(), 1u);
+  const std::vector<MacAddress> spooled = AddressesOf(spool_.batches()[0].readings);
+  const UtcTime scan_time = spool_.batches()[0].scan_time;
+  EXPECT_THAT(spooled, ::testing::UnorderedElementsAre(
+                           watched, pseudonymiser.Pseudonym(unwatched, scan_time)));
+  store_.down = false;
+  RunOnce();
+  for (const Batch& batch : store_.staged()) {
+    EXPECT_THAT(AddressesOf(batch.readings), ::testing::Not(::testing::Contains(unwatched)));
+  }
+}
+
+TEST_F(AMonitorCycle, InPrivacyModeHashesEverythingUntilAWatchListLoadedAndKeepsTheLastOne) {
+  Pseudonymiser pseudonymiser(kFleetSecret);
+  const MacAddress first = MakeReading(1, -60).mac;
+  const MacAddress second = MakeReading(2, -75).mac;
+  store_.down = true;
+  int calls = 0;
+  MonitorCycle& cycle = Started(MakeConfig());
+  cycle.AttachPrivacy(&pseudonymiser, [&] {
+    // Away, then a list naming `first`, then away again.
+    if (++calls != 2) throw Unavailable("database away");
+    return WatchedDevices{.addresses = {first}, .identity_keys = {}};
+  });
+  RunOnce();
+  RunOnce();
+  RunOnce();
+  ASSERT_EQ(spool_.batches().size(), 3u);
+  EXPECT_THAT(AddressesOf(spool_.batches()[0].readings),
+              ::testing::AllOf(::testing::Not(::testing::Contains(first)),
+                               ::testing::Not(::testing::Contains(second))));
+  EXPECT_THAT(AddressesOf(spool_.batches()[1].readings), ::testing::Contains(first));
+  EXPECT_THAT(AddressesOf(spool_.batches()[2].readings), ::testing::Contains(first));
+  EXPECT_THAT(AddressesOf(spool_.batches()[2].readings),
+              ::testing::Not(::testing::Contains(second)));
+}
+
 TEST_F(AMonitorCycle, HeartbeatsActiveEveryCycle) {
   MonitorCycle& cycle = Started(MakeConfig());
   const auto before = store_.heartbeats().size();

@@ -11,6 +11,8 @@
 #include <system_error>
 #include <utility>
 
+#include "blemon/privacy.h"
+
 namespace blemon::app {
 namespace {
 
@@ -91,6 +93,26 @@ void CheckOutboundFiles(const LoadedConfig& loaded) {
   }
 }
 
+// privacy.secret_file: the fleet secret, which must be the monitor user's alone.
+void CheckFleetSecretFile(const LoadedConfig& loaded) {
+  constexpr std::string_view kKey = "privacy.secret_file";
+  const std::string& path = loaded.config.privacy.secret_file;
+  const mode_t mode = RequireReadableFile(loaded, kKey, path);
+  if ((mode & 077) != 0) {
+    Refuse(
+        loaded, kKey,
+        fmt::format("{0} has mode {1:04o}; the fleet secret must be 0600 or stricter: chmod 0600 "
+                    "{0} and chown _blemon {0}",
+                    path, mode & 07777));
+  }
+  const auto secret = ReadFile(path);
+  if (!secret || secret->size() < Pseudonymiser::kMinSecretBytes) {
+    Refuse(loaded, kKey,
+           fmt::format("{} holds fewer than {} bytes (make one: head -c 32 /dev/urandom > {})",
+                       path, Pseudonymiser::kMinSecretBytes, path));
+  }
+}
+
 void CheckLogFile(const LoadedConfig& loaded) {
   const std::string& path = loaded.config.monitor.log_file;
   constexpr std::string_view kKey = "monitor.log_file";
@@ -130,6 +152,12 @@ void CheckLocalFiles(const LoadedConfig& loaded, bool check_log_file) {
   }
   if (check_log_file && !config.monitor.log_file.empty()) CheckLogFile(loaded);
   if (config.monitor.process_intervals) CheckOutboundFiles(loaded);
+  if (config.privacy.mode == PrivacyMode::kPseudonymise) CheckFleetSecretFile(loaded);
+}
+
+std::string LoadFleetSecret(const LoadedConfig& loaded) {
+  CheckFleetSecretFile(loaded);
+  return *ReadFile(loaded.config.privacy.secret_file);
 }
 
 LoadedConfig LoadConfig(const std::string& path, std::string_view default_path) {

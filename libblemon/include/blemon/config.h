@@ -180,6 +180,15 @@ struct RoomsSettings {
   Seconds calibration_window{24 * 3600};
 };
 
+// [privacy] (docs/privacy.md): in "pseudonymise" mode monitors hash the address of every device
+// that is not watched, and drop its name, before anything is spooled, sent or logged.
+enum class PrivacyMode { kOff, kPseudonymise };
+struct PrivacySettings {
+  PrivacyMode mode = PrivacyMode::kOff;
+  // The fleet secret (at least 16 bytes), the same file on every monitor, mode 0600 or stricter.
+  std::string secret_file;
+};
+
 struct Config {
   MonitorSettings monitor;
   DatabaseSettings database;
@@ -194,6 +203,7 @@ struct Config {
   PresenceSettings presence;
   MqttSettings mqtt;
   AlertSettings alerts;
+  PrivacySettings privacy;
 };
 
 // A configuration mistake, located: "blemon.toml:7: monitor.scan_interval_seconds must divide

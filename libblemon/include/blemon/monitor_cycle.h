@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <stop_token>
 #include <string>
@@ -12,6 +13,7 @@
 #include "blemon/lease_policy.h"
 #include "blemon/ports.h"
 #include "blemon/presence_runner.h"
+#include "blemon/privacy.h"
 
 namespace blemon {
 
@@ -121,6 +123,16 @@ class MonitorCycle {
   // the cycle. Without it no presence is run.
   void AttachPresence(PresenceRunner* runner) { presence_ = runner; }
 
+  // Privacy mode (docs/privacy.md): each scan is pseudonymised before it is spooled, sent or
+  // logged. `load_watched` is asked each cycle for what stays raw; when it throws (the store is
+  // away) the last list is kept, and until one has loaded every address is hashed. Both outlive
+  // the cycle.
+  using WatchedLoader = std::function<WatchedDevices()>;
+  void AttachPrivacy(Pseudonymiser* pseudonymiser, WatchedLoader load_watched) {
+    pseudonymiser_ = pseudonymiser;
+    load_watched_ = std::move(load_watched);
+  }
+
   std::optional<MonitorId> monitor_id() const { return monitor_id_; }
   bool is_processor() const;
 
@@ -134,6 +146,7 @@ class MonitorCycle {
   void CheckClock();
   ScanResult ScanIfClockTrusted(CycleReport& report, UtcTime scan_time, std::stop_token stop);
   void LogDroppedAdverts(const ScanStats& stats);
+  void Pseudonymise(std::vector<Reading>& readings, UtcTime scan_time);
   void SpoolScan(UtcTime interval_start, UtcTime scan_time, const std::vector<Reading>& readings,
                  CycleReport& report);
   void SendUnspooled(UtcTime interval_start, UtcTime scan_time,
@@ -179,6 +192,8 @@ class MonitorCycle {
   // once rather than every cycle.
   enum class AdvertisingLogged { kNothing, kOnAir, kNotOnAir };
   AdvertisingLogged advertising_logged_ = AdvertisingLogged::kNothing;
+  Pseudonymiser* pseudonymiser_ = nullptr;
+  WatchedLoader load_watched_;
 };
 
 }  // namespace blemon

@@ -38,8 +38,14 @@ LoadedConfig LoadConfig(const std::string& path,
 // - for a processor, mqtt.password_file and alerts.credentials_file as secrets (readable, not
 //   by everyone; the password on the first line), mqtt.ca_file and alerts.ca_file readable;
 // - with `check_log_file`, monitor.log_file: can be opened for appending (an existing file is
-//   writable, or its directory lets us create it). Nothing is created.
+//   writable, or its directory lets us create it). Nothing is created;
+// - privacy.secret_file (mode pseudonymise): a readable file of mode 0600 or stricter (no group
+//   or other bits) holding at least 16 bytes.
 // Throws ConfigError naming the config file, the key's line and the key.
 void CheckLocalFiles(const LoadedConfig& loaded, bool check_log_file);
+
+// The fleet secret of privacy mode: privacy.secret_file's bytes, checked as CheckLocalFiles does.
+// Throws ConfigError as it does.
+std::string LoadFleetSecret(const LoadedConfig& loaded);
 
 }  // namespace blemon::app
