@@ -17,13 +17,14 @@ fail() {
   failed=1
 }
 
-# Keys as the parser reads them: r.String("name", …) inside ReadMonitor() and its siblings.
+# Keys as the parser reads them: r.String("name", …) or a helper's (r, "name", …) inside
+# ReadMonitor() and its siblings.
 awk '
-  /^void Read(Monitor|Database|Spool|Simulation)\(/ {
+  /^void Read(Monitor|Database|Spool|Simulation|Rooms|Mqtt|Alerts)\(/ {
     match($0, /Read[A-Za-z]+/); section = tolower(substr($0, RSTART + 4, RLENGTH - 4))
   }
   /^}/ { section = "" }
-  section != "" && match($0, /r\.[A-Za-z]+\("[a-z_]+"/) {
+  section != "" && match($0, /(r\.[A-Za-z]+\(|\(r, )"[a-z_]+"/) {
     key = substr($0, RSTART, RLENGTH); sub(/^[^"]*"/, "", key); sub(/"$/, "", key)
     print section "." key
   }' "$src/libblemon/src/config.cc" | sort -u >"$work/parser-keys"
@@ -32,7 +33,8 @@ awk '
 
 # Keys the shipped file sets or shows commented out ("#key = …"), by the section they are in.
 awk '
-  /^\[[a-z]+\]/ { section = substr($0, 2, index($0, "]") - 2) }
+  # A section header, or a commented-out one of an optional section ("#[mqtt]").
+  /^#?\[[a-z]+\]/ { section = substr($0, index($0, "[") + 1, index($0, "]") - index($0, "[") - 1) }
   match($0, /^#?[a-z_]+ = /) {
     key = substr($0, 1, RLENGTH - 3); sub(/^#/, "", key); print section "." key
   }' "$shipped" | sort -u >"$work/shipped-keys"

@@ -75,12 +75,11 @@ std::optional<std::uint16_t> ReadAppearance(const sdbus::Variant& value) {
 
 // ServiceData is a{sv}: UUID -> bytes (ay). Only the blemon service UUID's entry is read here;
 // its bytes are untrusted and parsed strictly.
+// A ServiceData value of the wrong type is counted once, by the ServiceData UUID reader; here it
+// only means "no beacon".
 void ReadBeacon(const sdbus::Variant& value, DeviceUpdate& update) {
   try {
-    if (value.peekValueType() != "a{sv}") {
-      ++update.malformed;
-      return;
-    }
+    if (value.peekValueType() != "a{sv}") return;
     for (const auto& [uuid, bytes] : value.get<std::map<std::string, sdbus::Variant>>()) {
       if (!IsBeaconServiceUuid(uuid)) continue;
       std::optional<BeaconServiceData> beacon;
@@ -91,7 +90,7 @@ void ReadBeacon(const sdbus::Variant& value, DeviceUpdate& update) {
       update.beacon_malformed = !beacon;
     }
   } catch (const sdbus::Error&) {
-    ++update.malformed;  // a value that lied about its own type
+    // a value that lied about its own type: counted by the ServiceData UUID reader
   }
 }
 
