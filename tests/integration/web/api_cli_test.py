@@ -24,7 +24,7 @@ DAY = ["-s", "2026-02-22", "-e", "2026-02-22"]
 # blemon-report's only, so far.
 API_REPORTS = ("hourly", "monitors", "devices")
 CASES = [args for _, args, _ in golden_test.CASES
-         if args[args.index("--report") + 1] in API_REPORTS]
+         if "--report" not in args or args[args.index("--report") + 1] in API_REPORTS]
 CASES += [["--report", r, "-f", "table", "-m", "kitchen", *DAY] for r in ("monitors", "devices")]
 CASES += [["--report", "devices", "-f", "json", "--hours", "30", "--now", "2026-02-22T12:00:00Z"]]
 
