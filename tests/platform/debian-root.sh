@@ -22,6 +22,7 @@ cache=${1:?usage: debian-root.sh CACHE_DIR}
 packages=(
   systemd systemd-sysv dbus adduser procps iproute2 kmod sqlite3
   libsdbus-c++1 libmariadb3 libsqlite3-0 libfmt9 libsystemd0 libcpp-httplib0.11
+  libssl3 libmosquitto1 libcurl4 libssl-dev
   bluez python3 python3-dbus python3-gi
   g++ cmake ninja-build pkg-config
   libfmt-dev libmariadb-dev libsdbus-c++-dev libsqlite3-dev libtomlplusplus-dev
