@@ -716,7 +716,6 @@ TEST(AConfigError, ForHostsTogetherWithHostNamesHosts) {
   EXPECT_EQ(e.line(), 3);
 }
 
-
 TEST(APresenceSection, SetsHowManyUnseenIntervalsMakeADeviceAway) {
   EXPECT_EQ(ParseConfig("", "blemon.toml").presence.away_after_intervals, 1);
   EXPECT_EQ(ParseConfig("[presence]\naway_after_intervals = 5\n", "blemon.toml")

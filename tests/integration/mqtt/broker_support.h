@@ -51,8 +51,9 @@ struct Received {
 
 class Subscriber {
  public:
-  // Subscribes to `filter` at QoS 1 and returns once the broker confirmed it (or 10 s passed). A `persistent` subscriber (clean_session false, fixed id)
-  // has the broker keep its messages while it is away, as Home Assistant's does.
+  // Subscribes to `filter` at QoS 1 and returns once the broker confirmed it (or 10 s passed). A
+  // `persistent` subscriber (clean_session false, fixed id) has the broker keep its messages while
+  // it is away, as Home Assistant's does.
   Subscriber(const Broker& broker, const std::string& filter, const std::string& client_id,
              bool persistent = false);
   ~Subscriber();
