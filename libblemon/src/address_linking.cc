@@ -29,6 +29,22 @@ std::size_t LastingPrefixBytes(const ManufacturerPrefix& data) {
   }
 }
 
+PayloadSignature SignatureOfStaged(const MacAddress& mac, AddressClass address_class,
+                                   std::optional<std::int64_t> tx_power,
+                                   const PayloadColumns& columns) {
+  Reading reading{.mac = mac,
+                  .address_class = address_class,
+                  .rssi = 0,
+                  .advert_count = 0,
+                  .name = std::nullopt,
+                  .tx_power = std::nullopt,
+                  .company_ids = {},
+                  .payload = {}};
+  if (tx_power) reading.tx_power = static_cast<int>(*tx_power);
+  FromPayloadColumns(columns, reading);
+  return SignatureOf(reading);
+}
+
 PayloadSignature SignatureOf(const Reading& reading) {
   PayloadSignature signature{.address_class = reading.address_class,
                              .device_class = ClassifyPayload(reading.payload).device_class,

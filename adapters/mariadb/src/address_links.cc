@@ -49,26 +49,15 @@ bool AllScanned(Session& s, UtcTime now, Seconds interval) {
   return row.Int(0) == 3;
 }
 
-// The signature of a staged row: its address class, TX power and payload columns (columns 4 to
-// 9). A payload column that does not parse (a hand-edited row) is left out.
+// The signature of a staged row (columns 4 to 9: address class, TX power, payload columns).
 PayloadSignature Signature(const MacAddress& mac, AddressClass address_class, const Row& row) {
-  Reading reading{.mac = mac,
-                  .address_class = address_class,
-                  .rssi = 0,
-                  .advert_count = 0,
-                  .name = std::nullopt,
-                  .tx_power = std::nullopt,
-                  .company_ids = {},
-                  .payload = {}};
-  if (const auto tx_power = row.OptionalInt(5)) reading.tx_power = static_cast<int>(*tx_power);
-  FromPayloadColumns(PayloadColumns{.company_ids = row.OptionalText(6),
-                                    .manufacturer_data = row.OptionalText(7),
-                                    .service_uuids = row.OptionalText(8),
-                                    .appearance = row.OptionalInt(9),
-                                    .beacon_monitor_id = std::nullopt,
-                                    .beacon_tx_power = std::nullopt},
-                     reading);
-  return SignatureOf(reading);
+  return SignatureOfStaged(mac, address_class, row.OptionalInt(5),
+                           PayloadColumns{.company_ids = row.OptionalText(6),
+                                          .manufacturer_data = row.OptionalText(7),
+                                          .service_uuids = row.OptionalText(8),
+                                          .appearance = row.OptionalInt(9),
+                                          .beacon_monitor_id = std::nullopt,
+                                          .beacon_tx_power = std::nullopt});
 }
 
 std::vector<StagedSignal> ReadSignals(Session& s, UtcTime from, UtcTime to) {

@@ -20,6 +20,7 @@
 #include "blemon/best_rssi.h"
 #include "blemon/device_class.h"
 #include "blemon/mac_address.h"
+#include "blemon/payload_text.h"
 #include "blemon/reading.h"
 #include "blemon/time.h"
 
@@ -50,6 +51,12 @@ struct PayloadSignature {
 // The signature of a reading (its address class, device class, company ids, payload and TX
 // power; not its name, which many devices send in only some adverts).
 PayloadSignature SignatureOf(const Reading& reading);
+// The signature of a staged row as the stores keep it: its address, address class, TX power and
+// payload columns (blemon/payload_text.h). A payload column that does not parse (a hand-edited
+// row) is left out.
+PayloadSignature SignatureOfStaged(const MacAddress& mac, AddressClass address_class,
+                                   std::optional<std::int64_t> tx_power,
+                                   const PayloadColumns& columns);
 
 // Whether addresses of this class rotate and so take part in linking: resolvable private and
 // non-resolvable ones. Public and static addresses are their own estimated device.
