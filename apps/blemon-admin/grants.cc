@@ -49,10 +49,13 @@ const TableRights kScanner = {
 // Setting a device's class and vendor runs inside blemon_set_device_profile (like the merge, with
 // its definer's rights). Since version 6 the processor decides stable rooms itself after the
 // procedure: it reads the interval's sightings and devices and writes rooms, confidence and
-// device_rooms.
+// device_rooms. Since version 12 the pending intervals query reads the marker's queue
+// (staging_merges) and the deferred marking of staged rows runs inside blemon_mark_merged: the
+// processor account itself may not set `processed`.
 const TableRights kProcessorExtra = {
     {"processor_lease", "SELECT, UPDATE"},
     {"processing_runs", "INSERT"},
+    {"staging_merges", "SELECT"},
     {"identities", "SELECT, UPDATE (irk, byte_order_known, device_id)"},
     {"sighting_staging", "UPDATE (resolved_mac)"},
     {"device_sightings", "SELECT, UPDATE"},
@@ -81,7 +84,8 @@ std::string SchemaGuard(const std::string& database) {
       "      table_name IN ('monitors', 'staging_batches', 'fleet_settings', 'processor_lease',\n"
       "                     'sighting_staging', 'schema_version', 'processing_runs',\n"
       "                     'watch_list', 'presence_state', 'presence_progress',\n"
-      "                     'presence_events', 'presence_occupancy')) < 12 THEN\n"
+      "                     'presence_events', 'presence_occupancy', 'staging_merges')) < 13 "
+      "THEN\n"
       "    SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT =\n"
       "      {1};\n"
       "  END IF;\n"
@@ -124,7 +128,8 @@ std::string GrantStatements(const GrantOptions& o) {
   create(o.processor_user, "Processor: the monitor with process_intervals = true (also scans).");
   grant(o.processor_user, kScanner);
   grant(o.processor_user, kProcessorExtra);
-  for (const char* procedure : {"blemon_process_interval", "blemon_set_device_profile"}) {
+  for (const char* procedure :
+       {"blemon_process_interval", "blemon_mark_merged", "blemon_set_device_profile"}) {
     out += fmt::format("GRANT EXECUTE ON PROCEDURE {}.{} TO {};\n", db, Ident(procedure),
                        account(o.processor_user));
   }

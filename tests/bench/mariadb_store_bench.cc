@@ -2,7 +2,11 @@
 //  1. staging ingest of 10,000-row batches: bulk array binding (StageBatch) vs the original tool's
 //     row-by-row INSERT with autocommit, same run (targets: >= 150,000 rows/s and >= 20x);
 //  2. processing one interval of 100 monitors x 2,000 devices on an empty database (<= 2 s);
-//  3. the same with 10 million staging rows (and 2 million sightings) of history (<= 1.5x of 2).
+//  3. the same with 10 million staging rows (and 2 million sightings) of history (<= 1.5x of 2);
+//  4. the processing cost of marking the staging rows processed (issue #14, schema version 12):
+//     one interval of 200,000 rows, the time until its results are committed and in total with
+//     the marking, 006's procedure (marking in the transaction) vs 012's (marking deferred), same
+//     run. BLEMON_BENCH_ONLY=marking (or ingest, processing) runs one part alone.
 // Besides wall-clock times it prints the server's CPU seconds (from /proc): on a shared, loaded
 // machine the wall clock depends on the neighbours, the server's CPU time much less.
 #include <fmt/format.h>
@@ -159,21 +163,28 @@ struct Bench {
     double server_cpu = 0;
   };
 
-  // Stages 100 monitors x 2,000 devices for `interval` and times ProcessInterval. Every monitor
-  // hears every device, RSSI random, so all 200,000 rows take part.
-  Timing ProcessOneInterval(const DatabaseSettings& s, UtcTime interval, std::int64_t seq_base) {
-    auto store = mariadb::OpenStore(s);
+  // Stages 100 monitors x 2,000 devices for `interval`: every monitor hears every device, RSSI
+  // random, so all 200,000 rows take part. Returns the monitors' ids.
+  std::vector<MonitorId> StageInterval(Store& store, UtcTime interval, std::int64_t seq_base) {
     std::vector<MonitorId> ids;
     for (int m = 0; m < kMonitors; ++m) {
-      ids.push_back(store->RegisterMonitor({fmt::format("monitor-{:03}", m), "", ""}));
+      ids.push_back(store.RegisterMonitor({fmt::format("monitor-{:03}", m), "", ""}));
     }
     std::mt19937 rng(static_cast<unsigned>(seq_base));
     std::uniform_int_distribution<int> rssi(-100, -30);
     for (int m = 0; m < kMonitors; ++m) {
       Batch batch{ids[m], seq_base + m, interval, interval + Seconds(m % 10), {}};
       for (int d = 0; d < kDevices; ++d) batch.readings.push_back(MakeReading(d, rssi(rng)));
-      store->StageBatch(batch);
+      store.StageBatch(batch);
     }
+    return ids;
+  }
+
+  // Times ProcessInterval (the processing transaction, then the deferred marking) of a staged
+  // interval.
+  Timing ProcessOneInterval(const DatabaseSettings& s, UtcTime interval, std::int64_t seq_base) {
+    auto store = mariadb::OpenStore(s);
+    const std::vector<MonitorId> ids = StageInterval(*store, interval, seq_base);
     const LeaseAnswer lease = store->ClaimLease(ids[0], Seconds(600));
     Settle();
     const double cpu_before = ServerCpuSeconds();
@@ -231,6 +242,91 @@ struct Bench {
     sql.Exec("ANALYZE TABLE sighting_staging, device_sightings, ble_devices");
   }
 
+  // 006's blemon_process_interval, the last that marked in its transaction, created under the
+  // name blemon_process_interval_006 from the migration file itself.
+  static void CreateProcedureOf006(TestSql& sql) {
+    std::ifstream in(std::string(BLEMON_MARIADB_SCHEMA_DIR) + "/006_rooms.sql");
+    std::stringstream text;
+    text << in.rdbuf();
+    const std::string file = text.str();
+    const std::string name = "PROCEDURE blemon_process_interval(";
+    const auto begin = file.find("CREATE OR REPLACE " + name);
+    const auto end = file.find("\nEND //", begin);
+    if (begin == std::string::npos || end == std::string::npos) {
+      throw std::runtime_error("no blemon_process_interval in 006_rooms.sql");
+    }
+    std::string procedure = file.substr(begin, end + 4 - begin);
+    procedure.replace(procedure.find(name), name.size(), "PROCEDURE blemon_process_interval_006(");
+    sql.Exec(procedure);
+  }
+
+  // One fresh database with one staged interval; returns its SQL session, READ COMMITTED as the
+  // store's.
+  std::unique_ptr<TestSql> StagedDatabase(const DatabaseSettings& db, UtcTime t) {
+    StageInterval(*mariadb::OpenStore(db), t, 1);
+    auto sql = std::make_unique<TestSql>(db);
+    sql->Exec("SET SESSION tx_isolation = 'READ-COMMITTED'");
+    CreateProcedureOf006(*sql);
+    Settle();
+    return sql;
+  }
+
+  // The statements ProcessInterval sends around the procedure, at the SQL level so the commit
+  // point is measured exactly, alternating on fresh databases, three runs each:
+  //  old (006): START; blemon_process_interval_006 (marks in the transaction); COMMIT
+  //  new (012): START; blemon_process_interval; COMMIT (results readable) - then
+  //             blemon_mark_merged, one part of 20,000 ids per transaction, until done.
+  void Marking() {
+    const UtcTime t = std::chrono::sys_days{std::chrono::year{2026} / 3 / 1} + 10h;
+    const std::string at = "FROM_UNIXTIME(" + std::to_string(t.time_since_epoch().count()) + ")";
+    std::vector<double> old_commit, new_commit, new_total, parts, old_cpu, new_cpu;
+    for (int run = 0; run < 3; ++run) {
+      for (const bool deferred : {false, true}) {
+        const DatabaseSettings db = FreshDatabase("bench_marking");
+        auto sql = StagedDatabase(db, t);
+        const double cpu_before = ServerCpuSeconds();
+        const auto start = Clock::now();
+        sql->Exec("START TRANSACTION");
+        sql->Exec(fmt::format("CALL blemon_process_interval{}({}, @r, @c, @a)",
+                              deferred ? "" : "_006", at));
+        sql->Exec("COMMIT");
+        (deferred ? new_commit : old_commit).push_back(SecondsSince(start));
+        if (deferred) {
+          int calls = 0;
+          do {
+            sql->Exec("START TRANSACTION");
+            sql->Exec("CALL blemon_mark_merged(@marked, @more)");
+            sql->Exec("COMMIT");
+            ++calls;
+          } while (sql->Scalar("SELECT @more") == "1");
+          new_total.push_back(SecondsSince(start));
+          parts.push_back(calls);
+        }
+        (deferred ? new_cpu : old_cpu).push_back(ServerCpuSeconds() - cpu_before);
+        if (sql->Scalar("SELECT @r") != std::to_string(kMonitors * kDevices) ||
+            sql->Scalar("SELECT COUNT(*) FROM sighting_staging WHERE processed = FALSE") != "0" ||
+            sql->Scalar("SELECT COUNT(*) FROM device_sightings") != std::to_string(kDevices)) {
+          throw std::runtime_error("the interval was not processed and marked whole");
+        }
+        sql.reset();
+        Drop(db);
+      }
+    }
+    fmt::print("processing cost, one interval of {} staging rows, load average {}\n",
+               kMonitors * kDevices, LoadAverage());
+    fmt::print(
+        "  old (006, marking in the transaction): commit median {:.3f} s (runs {}; "
+        "server CPU {})\n",
+        Median(old_commit), List(old_commit), List(old_cpu));
+    fmt::print(
+        "  new (012, marking deferred): commit median {:.3f} s (runs {}); with the "
+        "marking median {:.3f} s (runs {}; {:.0f} transactions; server CPU {})\n",
+        Median(new_commit), List(new_commit), Median(new_total), List(new_total), Median(parts),
+        List(new_cpu));
+    Verdict("results committed sooner than with the marking in the transaction",
+            Median(new_commit) < Median(old_commit));
+  }
+
   void Processing() {
     const UtcTime t = std::chrono::sys_days{std::chrono::year{2026} / 3 / 1} + 10h;
     // Three runs each; the median counts, the machine being shared.
@@ -282,8 +378,11 @@ struct Bench {
 int main() {
   try {
     blemon::testing::Bench bench;
-    bench.Ingest();
-    bench.Processing();
+    const char* only = std::getenv("BLEMON_BENCH_ONLY");
+    const std::string part = only ? only : "";
+    if (part.empty() || part == "ingest") bench.Ingest();
+    if (part.empty() || part == "marking") bench.Marking();
+    if (part.empty() || part == "processing") bench.Processing();
     fmt::print("{}\n", bench.all_met ? "all targets met" : "some targets MISSED");
     return 0;
   } catch (const std::exception& e) {

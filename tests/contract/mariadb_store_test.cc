@@ -35,7 +35,8 @@ class MariaDbHarness final : public StoreHarness {
     for (const char* table :
          {"identities", "device_sightings", "sighting_staging", "staging_batches", "ble_devices",
           "fleet_settings", "monitors", "processing_runs", "watch_list", "presence_state",
-          "presence_events", "presence_occupancy", "address_links", "device_rooms"}) {
+          "presence_events", "presence_occupancy", "address_links", "device_rooms",
+          "staging_merges", "staging_merge_parts"}) {
       admin.Exec(std::string("DELETE FROM ") + table);
     }
     admin.Exec(

@@ -44,6 +44,8 @@ enum StatementId {
   kProcessCounts,
   kRecordRun,
   kPendingIntervals,
+  kMarkMerged,
+  kMarkCounts,
   kSightings,
   kDeviceName,
   kRoomInputs,
@@ -122,10 +124,21 @@ constexpr std::array<std::string_view, kStatementCount> kSql = {
     // kRecordRun: the run, in the processing transaction (the lease row is locked by CheckFence).
     "INSERT INTO processing_runs (interval_start, monitor_id, processed_at, duration_ms, "
     "staging_rows) VALUES (FROM_UNIXTIME(?), ?, NOW(), ?, ?)",
-    // kPendingIntervals: reads only the unprocessed rows' entries of idx_pending.
-    "SELECT UNIX_TIMESTAMP(interval_start) FROM sighting_staging FORCE INDEX (idx_pending) "
-    "WHERE processed = FALSE AND interval_start <= FROM_UNIXTIME(?) "
-    "GROUP BY interval_start ORDER BY interval_start",
+    // kPendingIntervals: reads only the unprocessed rows' entries of idx_pending. Since schema
+    // version 12 a merged interval's rows stay unprocessed until the marker gets to them, so an
+    // interval is pending only if one of its unprocessed rows is outside the marker's queue
+    // (marked_through, merged_through] of staging_merges, or it has no queue.
+    "SELECT UNIX_TIMESTAMP(p.interval_start) FROM ("
+    "SELECT interval_start, MIN(staging_id) AS oldest, MAX(staging_id) AS newest "
+    "FROM sighting_staging FORCE INDEX (idx_pending) "
+    "WHERE processed = FALSE AND interval_start <= FROM_UNIXTIME(?) GROUP BY interval_start) p "
+    "LEFT JOIN staging_merges m ON m.interval_start = p.interval_start "
+    "WHERE m.interval_start IS NULL OR p.oldest <= m.marked_through "
+    "OR p.newest > m.merged_through ORDER BY p.interval_start",
+    // kMarkMerged: one part of the deferred marking (schema version 12), in its own transaction.
+    "CALL blemon_mark_merged(@blemon_marked, @blemon_more)",
+    // kMarkCounts
+    "SELECT @blemon_marked, @blemon_more",
     // kSightings
     "SELECT b.mac_address, UNIX_TIMESTAMP(ds.interval_start), ds.monitor_id, ds.rssi, "
     "UNIX_TIMESTAMP(ds.sighting_timestamp), ds.margin_db, ds.monitors_heard, "
@@ -341,6 +354,9 @@ class MariaDbStore final : public Store {
   }
 
   std::vector<UtcTime> PendingIntervals(UtcTime latest_due) override {
+    // A processor that died between an interval's commit and its marking left rows queued; the
+    // next processor run finishes them even if no new interval comes (one round trip when none).
+    MarkMergedRows();
     return runner_.Run("listing pending intervals", [&](Session& s) {
       std::vector<UtcTime> intervals;
       for (const Row& r : Get(s, kPendingIntervals).Query({ToDb(latest_due)})) {
@@ -352,7 +368,7 @@ class MariaDbStore final : public Store {
 
   ProcessOutcome ProcessInterval(UtcTime interval_start, MonitorId monitor,
                                  std::int64_t epoch) override {
-    return runner_.Run(
+    const ProcessOutcome merged = runner_.Run(
         fmt::format("processing interval {}", UtcLabel(interval_start)), [&](Session& s) {
           const auto started = std::chrono::steady_clock::now();
           Transaction tx(s.connection);
@@ -384,6 +400,26 @@ class MariaDbStore final : public Store {
           tx.Commit();
           return outcome;
         });
+    MarkMergedRows();
+    return merged;
+  }
+
+  // The deferred marking (schema version 12): the interval's results are committed and readable;
+  // now its staging rows, and any a previous processor left unmarked, are marked processed one
+  // part (20,000 ids) per short transaction, so no transaction holds 200,000 row locks and a
+  // crash in between loses nothing: whoever processes next resumes from the committed cursor.
+  void MarkMergedRows() {
+    runner_.Run("marking merged staging rows processed", [&](Session& s) {
+      bool more = true;
+      while (more) {
+        Transaction tx(s.connection);
+        Get(s, kMarkMerged).Execute({});
+        const auto counts = Get(s, kMarkCounts).Query({});
+        tx.Commit();
+        more = !counts.empty() && counts[0].Int(1) != 0;
+      }
+      return 0;
+    });
   }
 
   std::vector<StoredSighting> Sightings(UtcTime from, UtcTime to) override {

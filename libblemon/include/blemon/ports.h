@@ -194,7 +194,7 @@ struct LeaseStatus {
 };
 
 struct ProcessOutcome {
-  int staging_rows = 0;       // rows of the interval marked processed
+  int staging_rows = 0;       // rows of the interval newly merged (and marked processed)
   int sightings_changed = 0;  // device_sightings rows inserted or improved
   int devices_added = 0;      // MACs new to ble_devices
   int links_added = 0;        // address_links rows (blemon/address_linking.h)
@@ -216,12 +216,15 @@ class ProcessorStore {
   virtual void ReleaseLease(MonitorId monitor, std::int64_t epoch) = 0;
   virtual LeaseStatus Lease() = 0;
 
-  // Interval starts, oldest first, that have unprocessed staging rows and start at or before
-  // `latest_due`.
+  // Interval starts, oldest first, that have unprocessed staging rows not yet merged and start at
+  // or before `latest_due`. MariaDB first finishes any deferred marking a previous call left
+  // (see ProcessInterval).
   virtual std::vector<UtcTime> PendingIntervals(UtcTime latest_due) = 0;
   // Merges the interval's unprocessed rows into device_sightings with the BestRssiMerge rules and
   // marks them processed, in one transaction that commits only if `monitor` still holds the lease
-  // under `epoch` (else throws LeaseLost and changes nothing).
+  // under `epoch` (else throws LeaseLost and changes nothing). On MariaDB (schema version 12) the
+  // marking follows the commit, in short transactions of its own, before this returns; a failure
+  // between the two leaves the results committed and the rows to the next call of either method.
   // The same transaction then decides each device's stable room and the sighting's confidence
   // (DecideRoom of blemon/rooms.h, with the settings given to ConfigureRooms).
   virtual ProcessOutcome ProcessInterval(UtcTime interval_start, MonitorId monitor,

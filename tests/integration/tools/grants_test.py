@@ -71,6 +71,8 @@ SELECT (SELECT COUNT(DISTINCT monitor_id) FROM sighting_staging),
             ("scanner", "UPDATE processor_lease SET epoch = epoch + 1"),
             ("processor", "DELETE FROM device_sightings"),
             ("processor", "DROP TABLE monitors"),
+            # Marking rows processed only through blemon_mark_merged (never a row not merged).
+            ("processor", "UPDATE sighting_staging SET processed = TRUE"),
             ("report", "INSERT INTO monitors (monitor_name) VALUES ('intruder')"),
             ("report", "UPDATE monitors SET is_active = FALSE"),
             ("report", "CALL cleanup_old_staging(0)"),
