@@ -250,7 +250,7 @@ struct CommandLine {
   std::string alerts_state_directory;
   int alerts_limit = 50;
   std::string watch_name;
-  std::string watch_mac;
+  blemon::admin::WatchTarget watch_target;
   CLI::App* watch_add = nullptr;
   CLI::App* watch_list = nullptr;
   CLI::App* watch_remove = nullptr;
@@ -307,9 +307,15 @@ void DefineGrants(CLI::App& cli, CommandLine& c) {
 void DefineWatch(CLI::App& cli, CommandLine& c) {
   auto* watch = cli.add_subcommand("watch", "the devices whose presence is followed");
   watch->require_subcommand(1);
-  c.watch_add = watch->add_subcommand("add", "watch a device by its MAC address");
+  c.watch_add =
+      watch->add_subcommand("add", "watch a device by its MAC address or its enrolled identity");
   c.watch_add->add_option("NAME", c.watch_name, "a name for it, 1 to 64 characters")->required();
-  c.watch_add->add_option("--mac", c.watch_mac, "its address, AA:BB:CC:DD:EE:FF")->required();
+  auto* mac =
+      c.watch_add->add_option("--mac", c.watch_target.mac, "its fixed address, AA:BB:CC:DD:EE:FF");
+  auto* identity = c.watch_add->add_option(
+      "--identity", c.watch_target.identity,
+      "an identity enrolled with `blemon-admin identity add` (a phone rotating its address)");
+  mac->excludes(identity);
   c.watch_list = watch->add_subcommand("list", "the watch list with each device's presence");
   c.watch_remove = watch->add_subcommand("remove", "stop watching a device");
   c.watch_remove->add_option("NAME", c.watch_name, "its name on the watch list")->required();
@@ -320,13 +326,21 @@ int Watch(const CommandLine& c, const blemon::DatabaseSettings& database) {
   std::optional<blemon::WatchEntry> entry;
   if (c.watch_add->parsed()) {
     std::string why;
-    entry = blemon::admin::WatchEntryOf(c.watch_name, c.watch_mac, &why);
+    entry = blemon::admin::WatchEntryOf(c.watch_name, c.watch_target, &why);
     if (!entry) {
       fmt::print(stderr, "blemon-admin: watch add: {}\n", why);
       return app::kExitUsage;
     }
   }
   return app::ExitCodeOfStoreWork("blemon-admin", [&] {
+    if (entry && entry->kind == blemon::WatchTargetKind::kIdentity &&
+        !blemon::admin::IdentityEnrolled(*app::OpenIdentityStore(database), entry->target)) {
+      fmt::print(stderr,
+                 "blemon-admin: watch add: no identity is enrolled as '{}' (blemon-admin "
+                 "identity list shows them; identity add enrols one)\n",
+                 app::EscapeForTerminal(entry->target));
+      return app::kExitUsage;
+    }
     auto store = app::OpenPresenceStore(database);
     if (entry) return blemon::admin::WatchAdd(*store, *entry);
     if (c.watch_list->parsed()) return blemon::admin::WatchList(*store);

@@ -14,7 +14,7 @@ namespace {
 constexpr std::size_t kMaxNameLength = 64;
 }  // namespace
 
-std::optional<WatchEntry> WatchEntryOf(const std::string& name, const std::string& mac,
+std::optional<WatchEntry> WatchEntryOf(const std::string& name, const WatchTarget& target,
                                        std::string* why) {
   const bool printable = std::ranges::all_of(
       name, [](char c) { return static_cast<unsigned char>(c) >= 0x20 && c != 0x7f; });
@@ -22,13 +22,25 @@ std::optional<WatchEntry> WatchEntryOf(const std::string& name, const std::strin
     *why = fmt::format("the name must be 1 to {} printable characters", kMaxNameLength);
     return std::nullopt;
   }
+  if (target.mac.empty() == target.identity.empty()) {
+    *why = "give exactly one of --mac MAC and --identity NAME";
+    return std::nullopt;
+  }
+  if (!target.identity.empty()) {
+    return WatchEntry{.name = name, .kind = WatchTargetKind::kIdentity, .target = target.identity};
+  }
   std::string mac_why;
-  const auto parsed = MacAddress::Parse(mac, &mac_why);
+  const auto parsed = MacAddress::Parse(target.mac, &mac_why);
   if (!parsed) {
-    *why = fmt::format("--mac '{}' is not a MAC address: {}", mac, mac_why);
+    *why = fmt::format("--mac '{}' is not a MAC address: {}", target.mac, mac_why);
     return std::nullopt;
   }
   return WatchEntry{.name = name, .kind = WatchTargetKind::kMac, .target = parsed->ToString()};
+}
+
+bool IdentityEnrolled(IdentityStore& identities, const std::string& name) {
+  return std::ranges::any_of(identities.Identities(),
+                             [&](const StoredIdentity& identity) { return identity.name == name; });
 }
 
 int WatchAdd(PresenceStore& store, const WatchEntry& entry) {
@@ -45,7 +57,8 @@ int WatchAdd(PresenceStore& store, const WatchEntry& entry) {
 int WatchList(PresenceStore& store) {
   const auto entries = store.WatchList();
   if (entries.empty()) {
-    fmt::print("The watch list is empty (blemon-admin watch add NAME --mac MAC).\n");
+    fmt::print(
+        "The watch list is empty (blemon-admin watch add NAME --mac MAC | --identity NAME).\n");
     return app::kExitOk;
   }
   const auto state = store.LoadPresenceState();

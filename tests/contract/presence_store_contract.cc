@@ -2,7 +2,12 @@
 
 #include <gmock/gmock.h>
 
+#include <array>
+#include <set>
+
 #include "blemon/errors.h"
+#include "blemon/identity.h"
+#include "blemon/identity_store.h"
 #include "blemon/presence_runner.h"
 
 namespace blemon::testing {
@@ -252,6 +257,70 @@ TEST_P(APresenceStore, PublishesEveryEventOnceAcrossAFailover) {
   }
   EXPECT_THROW(a.RunDue(T0() + 3 * kInterval, kitchen, epoch_a), LeaseLost);
   EXPECT_EQ(presence_->LoadPresenceState().through, T0() + 2 * kInterval);
+}
+
+// The stable room of the rooms work (schema 6), not the interval's raw winner: a phone the hall
+// hears 1 dB louder for one interval stays in the kitchen, and so does its presence.
+TEST_P(APresenceStore, TakesTheStableRoomNotTheRawWinner) {
+  const MonitorId kitchen = Register("kitchen", "Kitchen");
+  const MonitorId hall = Register("hall", "Hall");
+  store_->ConfigureRooms(RoomSettings{});
+  Stage(kitchen, T0(), {MakeReading(kPhone, -50)});
+  Stage(hall, T0(), {MakeReading(kPhone, -70)});
+  Stage(kitchen, T0() + kInterval, {MakeReading(kPhone, -60)});
+  Stage(hall, T0() + kInterval, {MakeReading(kPhone, -59)});
+  Process();
+  ASSERT_EQ(harness_->QueryScalar("SELECT monitor_id FROM device_sightings WHERE interval_start = "
+                                  "(SELECT MAX(interval_start) FROM device_sightings)"),
+            std::to_string(hall))
+      << "the raw winner of the second interval is the hall";
+  EXPECT_THAT(presence_->IntervalSightings(T0() + kInterval),
+              ElementsAre(PresenceSighting{kPhone, std::nullopt, "Kitchen", "unknown"}));
+}
+
+// An enrolled phone rotating its resolvable private address every two intervals: the store tells
+// its identity with every sighting, so a watch entry of kind identity sees it arrive once and
+// never leave while it is there.
+TEST_P(APresenceStore, FollowsAnIdentityThroughItsRotatingAddresses) {
+  std::array<std::uint8_t, 16> key{};
+  for (std::size_t i = 0; i < key.size(); ++i) key[i] = static_cast<std::uint8_t>(0x31 * i + 7);
+  const Irk irk = Irk::FromBytes(key);
+  harness_->OpenIdentities()->AddIdentity("anna-phone", irk, true);
+  ASSERT_TRUE(presence_->AddWatch(
+      {.name = "anna", .kind = WatchTargetKind::kIdentity, .target = "anna-phone"}));
+  const MonitorId kitchen = Register("kitchen", "Kitchen");
+  constexpr int kIntervals = 8;
+  std::set<std::string> addresses;
+  for (int i = 0; i < kIntervals; ++i) {
+    const MacAddress rpa = MakeResolvablePrivateAddress(irk, static_cast<std::uint32_t>(i / 2 + 1));
+    addresses.insert(rpa.ToString());
+    Stage(kitchen, T0() + i * kInterval,
+          {Reading{.mac = rpa,
+                   .address_class = AddressClass::kResolvablePrivate,
+                   .rssi = -55,
+                   .advert_count = 3,
+                   .name = std::nullopt,
+                   .tx_power = std::nullopt,
+                   .company_ids = {},
+                   .payload = {}}});
+  }
+  Process();
+  epoch_ = store_->Lease().epoch;
+  ASSERT_EQ(addresses.size(), 4u);
+  std::vector<PresenceEvent> events;
+  for (int i = 0; i < kIntervals; ++i) {
+    const auto sightings = presence_->IntervalSightings(T0() + i * kInterval);
+    ASSERT_EQ(sightings.size(), 1u);
+    EXPECT_EQ(sightings[0].identity, "anna-phone");
+    const PresenceStep step = StepFor(T0() + i * kInterval);
+    ASSERT_TRUE(presence_->CommitPresence(step, processor_, epoch_));
+    events.insert(events.end(), step.events.begin(), step.events.end());
+  }
+  ASSERT_EQ(events.size(), 1u) << "one arrive, and no leave or room change across rotations";
+  EXPECT_EQ(events[0].kind, PresenceEventKind::kArrive);
+  EXPECT_EQ(events[0].device, "anna-phone");
+  EXPECT_EQ(events[0].interval_start, T0());
+  EXPECT_TRUE(presence_->LoadPresenceState().watched.at(0).home);
 }
 
 }  // namespace blemon::testing

@@ -181,13 +181,17 @@ class MariaDbPresenceStore final : public PresenceStore {
       std::vector<PresenceSighting> sightings;
       for (const Row& r :
            s.Prepared("SELECT b.mac_address, COALESCE(NULLIF(m.location, ''), m.monitor_name), "
-                      "COALESCE(NULLIF(b.device_class, ''), 'unknown') "
+                      "COALESCE(NULLIF(b.device_class, ''), 'unknown'), "
+                      "(SELECT MIN(i.name) FROM identities i WHERE i.device_id = b.device_id) "
                       "FROM device_sightings ds JOIN ble_devices b ON b.device_id = ds.device_id "
-                      "JOIN monitors m ON m.monitor_id = ds.monitor_id "
+                      "JOIN monitors m ON m.monitor_id = COALESCE(ds.room_monitor_id, "
+                      "ds.monitor_id) "
                       "WHERE ds.interval_start = FROM_UNIXTIME(?) ORDER BY b.mac_address")
                .Query({ToDb(interval)})) {
+        // The stable room (schema 6) where processing decided one, else the raw winner's; the
+        // identity enrolled for this device row, if any.
         sightings.push_back({.mac = r.Text(0),
-                             .identity = std::nullopt,
+                             .identity = r.OptionalText(3),
                              .room = r.Text(1),
                              .device_class = r.Text(2)});
       }

@@ -127,17 +127,20 @@ class SqlitePresenceStore final : public PresenceStore {
   }
 
   std::vector<PresenceSighting> IntervalSightings(UtcTime interval) override {
+    // The room is the stable one (schema 6) where processing decided it, else the raw winner's;
+    // the identity is the enrolled one whose device row this is (identities.device_id).
     auto rows = db_->Prepare(
         "SELECT d.mac_address, coalesce(nullif(m.location, ''), m.monitor_name), "
-        "coalesce(nullif(d.device_class, ''), 'unknown') "
+        "coalesce(nullif(d.device_class, ''), 'unknown'), "
+        "(SELECT min(i.name) FROM identities i WHERE i.device_id = d.device_id) "
         "FROM device_sightings s JOIN ble_devices d ON d.device_id = s.device_id "
-        "JOIN monitors m ON m.monitor_id = s.monitor_id WHERE s.interval_start = ?1 "
-        "ORDER BY d.mac_address");
+        "JOIN monitors m ON m.monitor_id = coalesce(s.room_monitor_id, s.monitor_id) "
+        "WHERE s.interval_start = ?1 ORDER BY d.mac_address");
     rows.Bind(1, FormatUtc(interval));
     std::vector<PresenceSighting> sightings;
     while (rows.Step()) {
       sightings.push_back({.mac = rows.Text(0),
-                           .identity = std::nullopt,
+                           .identity = rows.OptionalText(3),
                            .room = rows.Text(1),
                            .device_class = rows.Text(2)});
     }
