@@ -49,9 +49,12 @@ const TableRights kScanner = {
 // Setting a device's class and vendor runs inside blemon_set_device_profile (like the merge, with
 // its definer's rights). Since version 6 the processor decides stable rooms itself after the
 // procedure: it reads the interval's sightings and devices and writes rooms, confidence and
-// device_rooms. Since version 12 the pending intervals query reads the marker's queue
-// (staging_merges) and the deferred marking of staged rows runs inside blemon_mark_merged: the
-// processor account itself may not set `processed`.
+// device_rooms. Since version 11 it links rotating addresses (reads and adds address_links).
+// Since version 12 the pending intervals query reads the marker's queue (staging_merges) and the
+// deferred marking of staged rows runs inside blemon_mark_merged: the processor account itself
+// may not set `processed`. Since version 15 it recomputes the hours the interval changed in
+// hourly_rollups and clears their marks in hourly_rollup_stale (the marks themselves are written
+// by triggers, with their definer's rights).
 const TableRights kProcessorExtra = {
     {"processor_lease", "SELECT, UPDATE"},
     {"processing_runs", "INSERT"},
@@ -66,12 +69,16 @@ const TableRights kProcessorExtra = {
     {"presence_progress", "SELECT, UPDATE"},
     {"presence_events", "SELECT, INSERT, UPDATE"},
     {"presence_occupancy", "SELECT, INSERT, DELETE"},
+    {"address_links", "SELECT, INSERT"},
+    {"hourly_rollups", "SELECT, INSERT, DELETE"},
+    {"hourly_rollup_stale", "SELECT, UPDATE, DELETE"},
 };
 
 // Everything migrations and maintenance do on the database, and nothing on any other.
 constexpr std::string_view kAdminRights =
     "SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, ALTER, INDEX, REFERENCES, CREATE VIEW, "
-    "SHOW VIEW, CREATE ROUTINE, ALTER ROUTINE, EXECUTE, CREATE TEMPORARY TABLES, LOCK TABLES";
+    "SHOW VIEW, CREATE ROUTINE, ALTER ROUTINE, EXECUTE, CREATE TEMPORARY TABLES, LOCK TABLES, "
+    "TRIGGER";
 
 // Stops the mariadb client at the first statement, before any CREATE USER, when the schema is
 // not there yet: a GRANT on a missing table would fail halfway and leave accounts half made.

@@ -4,6 +4,7 @@
 #include "address_links_contract.h"
 #include "blemon/mariadb/mariadb_identity_store.h"
 #include "blemon/mariadb/mariadb_report_store.h"
+#include "hourly_rollups_contract.h"
 #include "identity_contract.h"
 #include "mariadb_test_env.h"
 #include "presence_store_contract.h"
@@ -36,7 +37,7 @@ class MariaDbHarness final : public StoreHarness {
          {"identities", "device_sightings", "sighting_staging", "staging_batches", "ble_devices",
           "fleet_settings", "monitors", "processing_runs", "watch_list", "presence_state",
           "presence_events", "presence_occupancy", "address_links", "device_rooms",
-          "staging_merges", "staging_merge_parts"}) {
+          "staging_merges", "staging_merge_parts", "hourly_rollups", "hourly_rollup_stale"}) {
       admin.Exec(std::string("DELETE FROM ") + table);
     }
     admin.Exec(
@@ -81,5 +82,6 @@ INSTANTIATE_TEST_SUITE_P(MariaDb, AnAdminStore, ::testing::Values(&MakeMariaDbHa
 INSTANTIATE_TEST_SUITE_P(MariaDb, AnIdentityStore, ::testing::Values(&MakeMariaDbHarness));
 INSTANTIATE_TEST_SUITE_P(MariaDb, APresenceStore, ::testing::Values(&MakeMariaDbHarness));
 INSTANTIATE_TEST_SUITE_P(MariaDb, ALinkingStore, ::testing::Values(&MakeMariaDbHarness));
+INSTANTIATE_TEST_SUITE_P(MariaDb, HourlyRollups, ::testing::Values(&MakeMariaDbHarness));
 
 }  // namespace blemon::testing

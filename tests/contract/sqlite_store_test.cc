@@ -12,6 +12,7 @@
 #include "address_links_contract.h"
 #include "blemon/sqlite/sqlite_identity_store.h"
 #include "blemon/sqlite/sqlite_report_store.h"
+#include "hourly_rollups_contract.h"
 #include "identity_contract.h"
 #include "presence_store_contract.h"
 #include "report_store_contract.h"
@@ -94,5 +95,6 @@ INSTANTIATE_TEST_SUITE_P(Sqlite, AnAdminStore, ::testing::Values(&MakeSqliteHarn
 INSTANTIATE_TEST_SUITE_P(Sqlite, AnIdentityStore, ::testing::Values(&MakeSqliteHarness), kFile);
 INSTANTIATE_TEST_SUITE_P(Sqlite, APresenceStore, ::testing::Values(&MakeSqliteHarness), kFile);
 INSTANTIATE_TEST_SUITE_P(Sqlite, ALinkingStore, ::testing::Values(&MakeSqliteHarness), kFile);
+INSTANTIATE_TEST_SUITE_P(Sqlite, HourlyRollups, ::testing::Values(&MakeSqliteHarness), kFile);
 
 }  // namespace blemon::testing

@@ -14,6 +14,7 @@
 #include "blemon/errors.h"
 #include "blemon/mariadb/mariadb_store.h"
 #include "connection.h"
+#include "hourly_rollups.h"
 #include "lease_row.h"
 #include "migrations.h"
 #include "session.h"
@@ -26,9 +27,6 @@ constexpr Seconds kDay{86400};
 // Times go through ToDb and Row::Time (connection.h), like the Store's: comparisons against
 // FROM_UNIXTIME(?) are constant on the column side and use its index, and the clamp keeps an "all
 // time" span from becoming NULL, which would match nothing.
-double Average(long long sum, long long count) {
-  return count == 0 ? 0.0 : static_cast<double>(sum) / static_cast<double>(count);
-}
 std::optional<std::string> NonEmpty(const std::optional<std::string>& text) {
   if (!text || text->empty()) return std::nullopt;
   return text;
@@ -174,55 +172,26 @@ class MariaDbReportStore final : public ReportStore {
 
   std::vector<HourlyRow> Hourly(const ReportFilter& filter) override {
     return runner_.Run("reading the hourly report", [&](Session& s) {
+      // UTC hours with none stale come from the rollups (hours x monitors rows); other hours
+      // (India's, Nepal's) and spans with a stale hour from device_sightings.
+      if (auto rolled_up = HourlyFromRollups(s, filter)) return std::move(*rolled_up);
       // The hour is computed from Unix seconds, moved by hour_shift so that it is a local clock
       // hour also where the offset is not whole hours. The plan is pinned: left alone, the
       // optimizer drives from the few monitors and reads each one's whole history through
       // idx_monitor_interval (ref on monitor_id only), which grows with the table; a range on
       // idx_interval reads only the span asked for.
-      // Grouped per address first (one COUNT DISTINCT per hour and monitor instead of seven:
-      // MariaDB keeps a tree for each), then joined to the few distinct addresses' classes and
-      // links.
-      const auto rows = Query(
-          s,
-          "SELECT m.monitor_name, COALESCE(m.location, ''), g.hour_start, COUNT(*), SUM(g.n), "
-          "SUM(g.rssi_sum), MIN(g.rssi_min), MAX(g.rssi_max), "
-          "COUNT(DISTINCT COALESCE(l.estimated_device_id, g.device_id)), "
-          "SUM(CASE WHEN d.address_class = 'public' THEN 1 ELSE 0 END), "
-          "SUM(CASE WHEN d.address_class = 'random-static' THEN 1 ELSE 0 END), "
-          "SUM(CASE WHEN d.address_class = 'resolvable-private' THEN 1 ELSE 0 END), "
-          "SUM(CASE WHEN d.address_class = 'non-resolvable' THEN 1 ELSE 0 END), "
-          "SUM(CASE WHEN d.address_class IS NULL OR d.address_class NOT IN ('public', "
-          "'random-static', 'resolvable-private', 'non-resolvable') THEN 1 ELSE 0 END) "
-          "FROM (SELECT (UNIX_TIMESTAMP(ds.interval_start) - ?) DIV 3600 * 3600 + ? AS hour_start, "
-          "ds.monitor_id, ds.device_id, COUNT(*) AS n, SUM(ds.rssi) AS rssi_sum, "
-          "MIN(ds.rssi) AS rssi_min, MAX(ds.rssi) AS rssi_max FROM device_sightings ds" +
-              IntervalHint(filter) +
-              " WHERE ds.interval_start >= FROM_UNIXTIME(?) AND ds.interval_start < "
-              "FROM_UNIXTIME(?) GROUP BY hour_start, ds.monitor_id, ds.device_id) g "
-              "STRAIGHT_JOIN monitors m ON m.monitor_id = g.monitor_id "
-              "STRAIGHT_JOIN ble_devices d ON d.device_id = g.device_id "
-              "LEFT JOIN address_links l ON l.device_id = g.device_id WHERE 1 = 1" +
-              MonitorClause(filter) +
-              " GROUP BY g.hour_start, g.monitor_id ORDER BY g.hour_start, m.monitor_name",
-          HourlyParams(filter));
+      const auto rows =
+          Query(s,
+                "SELECT m.monitor_name, COALESCE(m.location, ''), a.hour_start, a.unique_devices, "
+                "a.total_sightings, a.rssi_sum, a.min_rssi, a.max_rssi, a.estimated_devices, "
+                "a.public_addresses, a.random_static, a.resolvable_private, a.non_resolvable, "
+                "a.other_class FROM (" +
+                    HourlyAggregateSql(!IntervalHint(filter).empty()) +
+                    ") a STRAIGHT_JOIN monitors m ON m.monitor_id = a.monitor_id WHERE 1 = 1" +
+                    MonitorClause(filter) + " ORDER BY a.hour_start, m.monitor_name",
+                HourlyParams(filter));
       std::vector<HourlyRow> result;
-      for (const Row& r : rows) {
-        result.push_back({.monitor_name = r.Text(0),
-                          .location = r.Text(1),
-                          .hour_start = r.Time(2),
-                          .unique_devices = r.Int(3),
-                          .addresses = r.Int(3),
-                          .estimated_devices = r.Int(8),
-                          .by_class = {.public_addresses = r.Int(9),
-                                       .random_static = r.Int(10),
-                                       .resolvable_private = r.Int(11),
-                                       .non_resolvable = r.Int(12),
-                                       .other = r.Int(13)},
-                          .total_sightings = r.Int(4),
-                          .avg_rssi = Average(r.Int(5), r.Int(4)),
-                          .min_rssi = static_cast<int>(r.Int(6)),
-                          .max_rssi = static_cast<int>(r.Int(7))});
-      }
+      for (const Row& r : rows) result.push_back(HourlyRowOf(r));
       return result;
     });
   }
@@ -674,6 +643,15 @@ class MariaDbAdminStore final : public AdminStore {
 
   std::pair<int, int> Migrate() override {
     const auto result = mariadb::Migrate(runner_.settings());
+    // The history a migration marked stale (version 15) rolled up now, a day per transaction, so
+    // the first reports are fast and the processor's transactions stay short.
+    while (runner_.Run("rolling up the history", [](Session& s) {
+      Transaction tx(s.connection);
+      const int hours = RefreshStaleRollups(s, 24);
+      tx.Commit();
+      return hours;
+    }) > 0) {
+    }
     return {result.from_version, result.to_version};
   }
 
@@ -758,6 +736,8 @@ class MariaDbAdminStore final : public AdminStore {
             s, fmt::format("DELETE FROM device_sightings WHERE sighting_id IN ({})", ids)));
         step.last = ArchivePosition{.interval_start = rows.back().Time(1),
                                     .sighting_id = rows.back().Int(0)};
+        // The moved rows' hours (marked stale by the delete) recomputed in the same transaction.
+        RefreshStaleRollups(s, kRollupHoursPerInterval);
       }
       tx.Commit();
       return step;

@@ -16,6 +16,7 @@
 #include "blemon/payload_text.h"
 #include "blemon/reading.h"
 #include "connection.h"
+#include "hourly_rollups.h"
 #include "lease_row.h"
 #include "migrations.h"
 #include "session.h"
@@ -393,6 +394,10 @@ class MariaDbStore final : public Store {
           // In the same transaction, so a failover never leaves an interval processed but
           // unlinked.
           outcome.links_added = LinkAddresses(s, interval_start);
+          // After everything that may mark hours stale (the procedure's sightings, new links,
+          // changed address classes), so the interval's hour and any late row's are exact at
+          // commit.
+          RefreshStaleRollups(s, kRollupHoursPerInterval);
           Get(s, kRecordRun)
               .Execute({ToDb(interval_start), static_cast<long long>(monitor),
                         static_cast<long long>(MillisecondsSince(started)),

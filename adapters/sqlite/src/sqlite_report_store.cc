@@ -14,6 +14,7 @@
 #include "blemon/sqlite/sqlite_store.h"
 #include "connection.h"
 #include "embedded_schema.h"
+#include "hourly_rollups.h"
 #include "lease_row.h"
 #include "timestamps.h"
 
@@ -37,10 +38,6 @@ bool FileExists(const std::string& path) {
 }
 
 int ToInt(std::int64_t v) { return static_cast<int>(v); }
-
-double Average(std::int64_t sum, std::int64_t count) {
-  return count == 0 ? 0.0 : static_cast<double>(sum) / static_cast<double>(count);
-}
 
 std::optional<int> SchemaVersion(Connection& db) {
   if (!HasTable(db, "schema_version")) return std::nullopt;
@@ -134,18 +131,6 @@ std::vector<RecentSighting> RecentSightings(Connection& db, int limit, UtcTime d
   return recent;
 }
 
-// What the hourly query adds after count(DISTINCT ds.device_id): distinct estimated devices,
-// then distinct addresses per class (AddressClassCounts' order), over device_sightings ds joined
-// to ble_devices d and LEFT JOINed to address_links l on l.device_id = ds.device_id.
-constexpr std::string_view kHourlyAddressColumnsSql =
-    "COUNT(DISTINCT COALESCE(l.estimated_device_id, ds.device_id)), "
-    "COUNT(DISTINCT CASE WHEN d.address_class = 'public' THEN ds.device_id END), "
-    "COUNT(DISTINCT CASE WHEN d.address_class = 'random-static' THEN ds.device_id END), "
-    "COUNT(DISTINCT CASE WHEN d.address_class = 'resolvable-private' THEN ds.device_id END), "
-    "COUNT(DISTINCT CASE WHEN d.address_class = 'non-resolvable' THEN ds.device_id END), "
-    "COUNT(DISTINCT CASE WHEN d.address_class IS NULL OR d.address_class NOT IN ('public', "
-    "'random-static', 'resolvable-private', 'non-resolvable') THEN ds.device_id END)";
-
 class SqliteReportStore final : public ReportStore {
  public:
   explicit SqliteReportStore(std::unique_ptr<Connection> db) : db_(std::move(db)) {
@@ -159,40 +144,21 @@ class SqliteReportStore final : public ReportStore {
   }
 
   std::vector<HourlyRow> Hourly(const ReportFilter& filter) override {
+    // UTC hours with none stale come from the rollups (hours x monitors rows); other hours
+    // (India's, Nepal's) and spans with a stale hour from device_sightings.
+    if (auto rolled_up = internal::HourlyFromRollups(*db_, filter)) return std::move(*rolled_up);
     auto rows = db_->Prepare(
         "SELECT m.monitor_name, coalesce(m.location, ''), "
-        "strftime('%Y-%m-%d %H:%M:%S', (CAST(strftime('%s', ds.interval_start) AS INTEGER) - ?4) "
-        "/ 3600 * 3600 + ?4, 'unixepoch') AS hour_start, "
-        "count(DISTINCT ds.device_id), count(*), sum(ds.rssi), min(ds.rssi), max(ds.rssi), " +
-        std::string(kHourlyAddressColumnsSql) +
-        " FROM device_sightings ds JOIN monitors m ON m.monitor_id = ds.monitor_id "
-        "JOIN ble_devices d ON d.device_id = ds.device_id "
-        "LEFT JOIN address_links l ON l.device_id = ds.device_id "
-        "WHERE ds.interval_start >= ?1 AND ds.interval_start < ?2" +
-        MonitorClause(filter, 3) +
-        " GROUP BY hour_start, m.monitor_id ORDER BY hour_start, m.monitor_name");
+        "strftime('%Y-%m-%d %H:%M:%S', a.hour_start, 'unixepoch'), a.unique_devices, "
+        "a.total_sightings, a.rssi_sum, a.min_rssi, a.max_rssi, a.estimated_devices, "
+        "a.public_addresses, a.random_static, a.resolvable_private, a.non_resolvable, "
+        "a.other_class FROM (" +
+        internal::HourlyAggregateSql(MonitorClause(filter, 3)) +
+        ") a JOIN monitors m ON m.monitor_id = a.monitor_id ORDER BY a.hour_start, m.monitor_name");
     BindFilter(rows, filter);
     rows.Bind(4, static_cast<std::int64_t>(filter.hour_shift.count()));
     std::vector<HourlyRow> result;
-    while (rows.Step()) {
-      HourlyRow row;
-      row.monitor_name = rows.Text(0);
-      row.location = rows.Text(1);
-      row.hour_start = ReadTime(rows, 2, *db_);
-      row.unique_devices = rows.Int(3);
-      row.total_sightings = rows.Int(4);
-      row.avg_rssi = Average(rows.Int(5), row.total_sightings);
-      row.min_rssi = ToInt(rows.Int(6));
-      row.max_rssi = ToInt(rows.Int(7));
-      row.addresses = row.unique_devices;
-      row.estimated_devices = rows.Int(8);
-      row.by_class = {.public_addresses = rows.Int(9),
-                      .random_static = rows.Int(10),
-                      .resolvable_private = rows.Int(11),
-                      .non_resolvable = rows.Int(12),
-                      .other = rows.Int(13)};
-      result.push_back(std::move(row));
-    }
+    while (rows.Step()) result.push_back(internal::HourlyRowOf(rows, *db_));
     return result;
   }
 
@@ -440,6 +406,12 @@ class SqliteAdminStore final : public AdminStore {
     db_.reset();
     // Opening the Store applies every missing migration in one transaction.
     (void)sqlite::OpenStore(path_);
+    // The history a migration marked stale (version 15) rolled up now, a day per transaction.
+    for (int hours = 1; hours > 0;) {
+      WriteTransaction tx(Db());
+      hours = internal::RefreshStaleRollups(Db(), 24);
+      tx.Commit();
+    }
     const auto after = SchemaVersion(Db());
     return {before, after.value_or(0)};
   }
@@ -522,6 +494,8 @@ class SqliteAdminStore final : public AdminStore {
     db.Execute("DELETE FROM device_sightings WHERE sighting_id IN temp.archive_chunk",
                "deleting an archive chunk");
     step.moved = db.Changes();
+    // The moved rows' hours (marked stale by the delete) recomputed in the same transaction.
+    internal::RefreshStaleRollups(db, internal::kRollupHoursPerInterval);
     tx.Commit();
     return step;
   }

@@ -15,6 +15,7 @@
 #include "blemon/payload_text.h"
 #include "connection.h"
 #include "embedded_schema.h"
+#include "hourly_rollups.h"
 #include "lease_row.h"
 #include "timestamps.h"
 
@@ -337,6 +338,9 @@ class SqliteStore final : public Store {
     outcome.links_added = internal::LinkAddresses(*db_, interval_start);
 
     StoreProfiles(interval_start);
+    // After everything that may mark hours stale (the merged sightings, new links, changed
+    // address classes), so the interval's hour and any late row's are exact at commit.
+    internal::RefreshStaleRollups(*db_, internal::kRollupHoursPerInterval);
 
     // The lease could have run out while we worked: fence again right before committing.
     CheckFence(monitor, epoch);

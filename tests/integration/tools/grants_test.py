@@ -50,7 +50,8 @@ SELECT (SELECT COUNT(DISTINCT monitor_id) FROM sighting_staging),
         staged_monitors, unprocessed, sightings = (int(x) for x in counts.split("\t"))
         if staged_monitors != 3 or unprocessed != 0 or sightings == 0:
             failures.append(f"expected 3 monitors' readings all processed: monitors "
-                            f"{staged_monitors}, unprocessed {unprocessed}, sightings {sightings}")
+                            f"{staged_monitors}, unprocessed {unprocessed}, sightings {sightings}"
+                            f"; the processor's log:\n{r.stderr.decode()}")
 
         # Reports and the dashboard as the read-only account.
         report_config = os.path.join(store.tmp, "report.toml")
