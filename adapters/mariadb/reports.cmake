@@ -3,3 +3,5 @@
 target_sources(blemon_mariadb PRIVATE ${CMAKE_CURRENT_LIST_DIR}/src/mariadb_report_store.cc)
 # The enrolled identities of known devices (blemon-admin identity), the maintenance side too.
 target_sources(blemon_mariadb PRIVATE ${CMAKE_CURRENT_LIST_DIR}/src/mariadb_identity_store.cc)
+# Forgetting one device (blemon-admin forget).
+target_sources(blemon_mariadb PRIVATE ${CMAKE_CURRENT_LIST_DIR}/src/mariadb_forget_store.cc)

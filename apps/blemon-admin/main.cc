@@ -1,7 +1,7 @@
 // blemon-admin: the operator's tool. check (the original test_db.py), migrate, cleanup-staging,
 // archive, processor status / release (the README's "clear stale claim"), grants, identity
 // add / list / remove (identities.h), the presence watch list (watch add / list / remove) and the
-// alert delivery log.
+// alert delivery log, and forget (forget.h).
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -24,6 +24,7 @@
 #include "blemon/errors.h"
 #include "blemon/report/local_time.h"
 #include "blemon/scan_health.h"
+#include "forget.h"
 #include "grants.h"
 #include "identities.h"
 #include "watch.h"
@@ -254,6 +255,7 @@ struct CommandLine {
   CLI::App* watch_add = nullptr;
   CLI::App* watch_list = nullptr;
   CLI::App* watch_remove = nullptr;
+  blemon::admin::ForgetCommand forget;
 };
 
 void DefineMaintenance(CLI::App& cli, CommandLine& c) {
@@ -382,6 +384,7 @@ int Run(int argc, char** argv) {
   DefineGrants(cli, c);
   blemon::admin::DefineIdentityCommands(cli, c.identity);
   DefineWatch(cli, c);
+  blemon::admin::DefineForgetCommand(cli, c.forget);
   if (const auto exit_code = app::ParseCommandLine(cli, "blemon-admin", argc, argv)) {
     return *exit_code;
   }
@@ -395,6 +398,7 @@ int Run(int argc, char** argv) {
   if (identity) {
     if (auto mistake = blemon::admin::CheckIdentityCommand(c.identity)) return *mistake;
   }
+  if (c.forget.command->parsed()) return blemon::admin::RunForget(c.forget, loaded);
   if (c.alerts->parsed()) return Alerts(loaded, c.alerts_state_directory, c.alerts_limit);
 
   const auto& database = loaded.config.database;

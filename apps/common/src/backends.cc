@@ -6,11 +6,13 @@
 #include "blemon/app/state_directory.h"
 #include "blemon/errors.h"
 #include "blemon/sqlite/sqlite_delivery_log.h"
+#include "blemon/sqlite/sqlite_forget_store.h"
 #include "blemon/sqlite/sqlite_identity_store.h"
 #include "blemon/sqlite/sqlite_report_store.h"
 #include "blemon/sqlite/sqlite_spool.h"
 #include "blemon/sqlite/sqlite_store.h"
 #if defined(BLEMON_HAVE_MARIADB)
+#include "blemon/mariadb/mariadb_forget_store.h"
 #include "blemon/mariadb/mariadb_identity_store.h"
 #include "blemon/mariadb/mariadb_report_store.h"
 #include "blemon/mariadb/mariadb_store.h"
@@ -32,6 +34,7 @@ std::unique_ptr<ReportStore> OpenReportStore(const DatabaseSettings&) { Missing(
 std::unique_ptr<AdminStore> OpenAdminStore(const DatabaseSettings&) { Missing(); }
 std::unique_ptr<IdentityStore> OpenIdentityStore(const DatabaseSettings&) { Missing(); }
 std::unique_ptr<PresenceStore> OpenPresenceStore(const DatabaseSettings&) { Missing(); }
+std::unique_ptr<ForgetStore> OpenForgetStore(const DatabaseSettings&) { Missing(); }
 }  // namespace mariadb
 #endif
 
@@ -63,6 +66,20 @@ std::unique_ptr<PresenceStore> OpenPresenceStore(const DatabaseSettings& setting
   // Like the report store: never create the file here.
   sqlite::OpenReportStore(settings.path);
   return sqlite::OpenPresenceStore(settings.path);
+}
+
+std::unique_ptr<ForgetStore> OpenForgetStore(const DatabaseSettings& settings) {
+  return IsMariaDb(settings) ? mariadb::OpenForgetStore(settings)
+                             : sqlite::OpenForgetStore(settings.path);
+}
+
+std::vector<ForgetCount> ForgetInLocalFile(const std::string& path,
+                                           std::span<const std::string> needles, bool dry_run) {
+  return sqlite::ForgetInLocalFile(path, needles, dry_run);
+}
+
+std::vector<MacAddress> SpooledAddresses(const std::string& path) {
+  return sqlite::SpooledAddresses(path);
 }
 
 std::string StateDirectoryOf(const MonitorSettings& monitor) {

@@ -6,10 +6,12 @@
 // links BlueZ).
 
 #include <memory>
+#include <span>
 #include <string>
 
 #include "blemon/alerts.h"
 #include "blemon/config.h"
+#include "blemon/forget.h"
 #include "blemon/identity_store.h"
 #include "blemon/ports.h"
 #include "blemon/presence_store.h"
@@ -37,6 +39,15 @@ std::unique_ptr<IdentityStore> OpenIdentityStore(const DatabaseSettings& setting
 // its schema is older than version 7 (`blemon-admin migrate`) or this build lacks the backend;
 // a SQLite file that is missing is Unavailable.
 std::unique_ptr<PresenceStore> OpenPresenceStore(const DatabaseSettings& settings);
+// Forgetting one device in that store (blemon-admin forget). A SQLite file must exist
+// (Unavailable) and hold blemon's tables (Refused).
+std::unique_ptr<ForgetStore> OpenForgetStore(const DatabaseSettings& settings);
+// A state directory's local SQLite files (a spool, the MQTT outbox, the alert log): deletes every
+// row with a text column containing one of `needles`, then scrubs the file
+// (sqlite::ForgetInLocalFile); and the addresses a spool file holds (sqlite::SpooledAddresses).
+std::vector<ForgetCount> ForgetInLocalFile(const std::string& path,
+                                           std::span<const std::string> needles, bool dry_run);
+std::vector<MacAddress> SpooledAddresses(const std::string& path);
 
 // The monitor's spool: <state directory>/spool-<file-safe monitor name>.db, the state directory
 // being monitor.state_directory or DefaultStateDirectory(). Stores the path in `*path_out` (for
