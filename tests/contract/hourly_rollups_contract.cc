@@ -117,7 +117,8 @@ TEST_P(HourlyRollups, RecomputeTheHoursAnArchiveStepMoved) {
   // Archive everything older than a second ago, one row per step: after the first step the hour
   // holds two sightings, and its rollup row says so.
   auto admin = harness_->OpenAdmin();
-  ASSERT_EQ(admin->ArchiveChunk(Seconds(1), 1).moved, 1);
+  const ArchivePlan plan = admin->PlanArchive(Seconds(1));
+  ASSERT_EQ(admin->ArchiveChunk(plan, std::nullopt, 1).moved, 1);
   EXPECT_EQ(Count("hourly_rollup_stale"), 0);
   const auto rows = reports_->Hourly(Span(T0(), T0() + 1h));
   ASSERT_EQ(rows.size(), 1u);
