@@ -44,14 +44,17 @@ async function main() {
     const rooms = await page.$$eval(".room", (cards) => cards.map((c) => c.dataset.room));
     check(rooms.length >= 1, `rooms shown: ${JSON.stringify(rooms)}`);
     // Each stable room card counts its high-confidence devices, and every device says how sure
-    // its room is (the processor decided a confidence for each).
+    // its room is: the processor decided one for each, except the hostile row the driver wrote
+    // by SQL without one ("unknown").
     const cards = await page.$$eval(".room", (all) => all.map((c) => ({
       high: c.dataset.high,
       confidences: [...c.querySelectorAll("li")].map((li) => li.dataset.confidence),
       badges: [...c.querySelectorAll("li .confidence")].map((b) => b.textContent),
     })));
-    check(cards.every((c) => c.confidences.length > 0 &&
-                             c.confidences.every((x) => ["high", "low", "ambiguous"].includes(x)) &&
+    const all = cards.flatMap((c) => c.confidences);
+    check(all.filter((x) => x === "unknown").length === 1 &&
+          cards.every((c) => c.confidences.length > 0 &&
+                             c.confidences.every((x) => ["high", "low", "ambiguous", "unknown"].includes(x)) &&
                              JSON.stringify(c.badges) === JSON.stringify(c.confidences) &&
                              Number(c.high) === c.confidences.filter((x) => x === "high").length),
           `room cards and their confidence: ${JSON.stringify(cards)}`);
