@@ -186,6 +186,29 @@ void RenderTopDevices(const DashboardSnapshot& s, int width, const FrameOptions&
   }
 }
 
+void RenderRooms(const RoomsNow& now, int width, const FrameOptions& options, std::string& out) {
+  out += "\n";
+  Heading(out,
+          now.interval_start
+              ? fmt::format("Rooms now (stable rooms, interval {})", LocalTime(*now.interval_start))
+              : std::string("Rooms now"),
+          width, options);
+  Table rooms({"Room", "Devices", "High", "Low", "Ambiguous"}, {false, true, true, true, true},
+              {true, false, false, false, false});
+  for (const auto& room : CountByRoom(now)) {
+    rooms.Add({{Safe(room.room), {}},
+               {std::to_string(room.devices), {}},
+               {std::to_string(room.high), {}},
+               {std::to_string(room.low), {}},
+               {std::to_string(room.ambiguous), {}}});
+  }
+  if (rooms.empty()) {
+    out += FitToWidth("  no interval processed yet", width) + "\n";
+  } else {
+    out += rooms.Render(width, options.color);
+  }
+}
+
 void RenderRecent(const DashboardSnapshot& s, int width, const FrameOptions& options,
                   std::string& out) {
   out += "\n";
@@ -296,7 +319,7 @@ Health HealthOf(const DashboardMonitor& monitor, UtcTime store_now, Seconds inte
 
 std::string RenderFrame(const std::optional<DashboardSnapshot>& snapshot,
                         const std::optional<std::string>& error, UtcTime now,
-                        const FrameOptions& options) {
+                        const FrameOptions& options, const std::optional<RoomsNow>& rooms) {
   const int width = std::max(options.width, 40);
   std::string out;
   RenderTitle(snapshot, error, now, width, options, out);
@@ -308,6 +331,7 @@ std::string RenderFrame(const std::optional<DashboardSnapshot>& snapshot,
   out += "\n";
   Plain(out, ProcessorLine(s), width);
   Plain(out, StagingLine(s), width);
+  if (rooms) RenderRooms(*rooms, width, options, out);
   if (options.top_devices > 0) RenderTopDevices(s, width, options, out);
   if (options.recent > 0) RenderRecent(s, width, options, out);
   if (options.interactive) {

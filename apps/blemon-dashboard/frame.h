@@ -32,8 +32,11 @@ struct FrameOptions {
 // One screen of the dashboard. `snapshot` is the last good one (nullopt before the first);
 // `error` is the current failure to show (the database is away), if any. No line is wider than
 // options.width columns; untrusted names are escaped.
+// `rooms`, when given, adds the rooms panel: devices per stable room in the newest processed
+// interval and how many of them with high confidence.
 std::string RenderFrame(const std::optional<DashboardSnapshot>& snapshot,
                         const std::optional<std::string>& error, UtcTime now,
-                        const FrameOptions& options);
+                        const FrameOptions& options,
+                        const std::optional<RoomsNow>& rooms = std::nullopt);
 
 }  // namespace blemon::dashboard

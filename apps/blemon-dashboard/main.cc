@@ -112,6 +112,7 @@ blemon::UtcTime Now() {
 
 struct State {
   std::optional<blemon::DashboardSnapshot> snapshot;
+  std::optional<blemon::RoomsNow> rooms;  // devices per stable room, newest interval
   std::optional<std::string> error;
 };
 
@@ -123,6 +124,7 @@ void Refresh(blemon::ReportStore* store, const std::string& open_error, int top,
   }
   try {
     state.snapshot = store->Snapshot(top, recent);
+    state.rooms = store->LatestRooms();
     state.error.reset();
   } catch (const blemon::Unavailable& e) {
     state.error = e.what();
@@ -205,7 +207,9 @@ int PrintOneFrame(DashboardSource& source, dashboard::FrameOptions options, bool
   State state;
   source.Refresh(state);
   options.width = TerminalWidth(tty);
-  std::fputs(dashboard::RenderFrame(state.snapshot, state.error, Now(), options).c_str(), stdout);
+  std::fputs(
+      dashboard::RenderFrame(state.snapshot, state.error, Now(), options, state.rooms).c_str(),
+      stdout);
   return state.error ? app::kExitUnavailable : app::kExitOk;
 }
 
@@ -227,7 +231,8 @@ bool RouteSignalsToPipe() {
 // terminal, after it otherwise.
 void DrawFrame(const State& state, dashboard::FrameOptions& options, bool tty) {
   options.width = TerminalWidth(tty);
-  const std::string frame = dashboard::RenderFrame(state.snapshot, state.error, Now(), options);
+  const std::string frame =
+      dashboard::RenderFrame(state.snapshot, state.error, Now(), options, state.rooms);
   if (options.interactive) {
     WriteAll(STDOUT_FILENO, "\x1b[H\x1b[2J" + frame);
   } else {

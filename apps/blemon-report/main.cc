@@ -1,10 +1,11 @@
-// blemon-report: the original ble_reporter.py's hourly, monitors and devices reports, and the
-// presence reports (occupancy, visits, presence), as a table for people or csv/json for scripts,
-// from the store the config file names.
+// blemon-report: the original ble_reporter.py's hourly, monitors and devices reports, the rooms
+// report (devices per stable room and confidence), and the presence reports (occupancy, visits,
+// presence), as a table for people or csv/json for scripts, from the store the config file names.
 
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <map>
@@ -43,6 +44,7 @@ struct Arguments {
   std::string format_name = "table";
   std::string config_path;
   std::string now_text;
+  std::vector<std::string> confidence;  // as given: repeated and/or comma lists
 };
 
 // Fills `args` from the command line; returns the exit code when the process should end now
@@ -50,12 +52,18 @@ struct Arguments {
 std::optional<int> ParseArguments(int argc, char** argv, Arguments* args) {
   CLI::App cli{"blemon-report: hourly, monitor and device reports from the blemon database"};
   cli.add_option("--report", args->kind,
-                 "hourly, monitors or devices; occupancy, visits or presence")
-      ->check(CLI::IsMember({"hourly", "monitors", "devices", "occupancy", "visits", "presence"}))
+                 "hourly, monitors, devices or rooms; occupancy, visits or presence")
+      ->check(CLI::IsMember(
+          {"hourly", "monitors", "devices", "rooms", "occupancy", "visits", "presence"}))
       ->capture_default_str();
   cli.add_option("-s,--start-date", args->start, "first local day, YYYY-MM-DD (inclusive)");
   cli.add_option("-e,--end-date", args->end, "last local day, YYYY-MM-DD (inclusive)");
   cli.add_option("-m,--monitor", args->monitor, "only this monitor (by name)");
+  cli.add_option("--confidence", args->confidence,
+                 "rooms and devices: only sightings of this confidence (high, low, ambiguous; "
+                 "repeat or separate by commas)")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"high", "low", "ambiguous"}));
   cli.add_option("--hours", args->hours,
                  "all but the hourly report: the last N hours (when no dates are given)")
       ->check(app::WholeNumber(1, 24 * 366))
@@ -75,7 +83,7 @@ std::optional<int> ParseArguments(int argc, char** argv, Arguments* args) {
 // order.
 ReportFilter FilterOf(const Arguments& args, UtcTime now) {
   report::Span fallback;
-  if (args.kind == "hourly") {
+  if (report::ByTheHour(args.kind)) {
     fallback = report::LastDayOfHours(now);
   } else {
     // Devices and monitors: the last N hours. (An all-time monitor summary reads every
@@ -87,6 +95,13 @@ ReportFilter FilterOf(const Arguments& args, UtcTime now) {
   filter.monitor = args.monitor;
   filter.from = span.from;
   filter.to = span.to;
+  // Each confidence once, in the order high, low, ambiguous whatever the order given.
+  for (const auto c :
+       {blemon::Confidence::kHigh, blemon::Confidence::kLow, blemon::Confidence::kAmbiguous}) {
+    if (std::ranges::find(args.confidence, blemon::ToString(c)) != args.confidence.end()) {
+      filter.confidence.push_back(c);
+    }
+  }
   return filter;
 }
 
@@ -127,9 +142,16 @@ int Run(int argc, char** argv) {
   const auto loaded_or_not = app::LoadConfigOrComplain("blemon-report", args.config_path);
   if (!loaded_or_not) return app::kExitConfig;
   const app::LoadedConfig& loaded = *loaded_or_not;
+  if (!args.confidence.empty() && !report::HonoursConfidence(args.kind)) {
+    fmt::print(stderr,
+               "blemon-report: --confidence applies to the rooms and devices reports, not to {} "
+               "(it counts every sighting; try --report rooms)\n",
+               args.kind);
+    return app::kExitUsage;
+  }
   if (report::IsPresenceReport(args.kind) && args.monitor) {
     fmt::print(stderr,
-               "blemon-report: --monitor applies to the hourly, monitors and devices "
+               "blemon-report: --monitor applies to the hourly, monitors, devices and rooms "
                "reports, not to {}\n",
                args.kind);
     return app::kExitUsage;

@@ -16,6 +16,16 @@ std::string ProcessingHistoryColumns() {
   return columns;
 }
 
+std::string ConfidenceClause(const ReportFilter& filter) {
+  if (filter.confidence.empty()) return {};
+  std::string clause = " AND ds.confidence IN (";
+  for (std::size_t i = 0; i < filter.confidence.size(); ++i) {
+    // The words come from the enum, never from the user: safe to splice.
+    clause += (i == 0 ? "'" : ", '") + std::string(ToString(filter.confidence[i])) + "'";
+  }
+  return clause + ")";
+}
+
 ProcessingHistory ProcessingHistoryOf(const std::vector<std::int64_t>& columns) {
   ProcessingHistory history;
   if (columns.size() != kProcessingHistoryColumnCount) return history;
@@ -45,6 +55,42 @@ void DeviceSummaryFold::Add(Row row) {
   summary.best_rssi = std::max(summary.best_rssi, row.best_rssi);
   summary.last_seen = std::max(summary.last_seen, row.last_seen);
   device.rssi_sum += row.rssi_sum;
+}
+
+void SortRoomHours(std::vector<RoomHourRow>& rows) {
+  std::sort(rows.begin(), rows.end(), [](const RoomHourRow& a, const RoomHourRow& b) {
+    return a.hour_start != b.hour_start ? a.hour_start < b.hour_start : a.room < b.room;
+  });
+}
+
+std::vector<RoomCount> CountByRoom(const RoomsNow& now) {
+  std::vector<RoomCount> rooms;
+  for (const auto& device : now.devices) {
+    if (rooms.empty() || rooms.back().room != device.room) rooms.push_back({.room = device.room});
+    RoomCount& room = rooms.back();
+    ++room.devices;
+    if (!device.confidence) continue;
+    switch (*device.confidence) {
+      case Confidence::kHigh:
+        ++room.high;
+        break;
+      case Confidence::kLow:
+        ++room.low;
+        break;
+      case Confidence::kAmbiguous:
+        ++room.ambiguous;
+        break;
+    }
+  }
+  return rooms;
+}
+
+void DeviceSummaryFold::SetLatest(std::int64_t device_id, std::string room,
+                                  std::optional<Confidence> confidence) {
+  const auto it = devices_.find(device_id);
+  if (it == devices_.end()) return;
+  it->second.summary.room = std::move(room);
+  it->second.summary.confidence = confidence;
 }
 
 std::vector<DeviceSummary> DeviceSummaryFold::Result() {

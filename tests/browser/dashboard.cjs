@@ -1,6 +1,6 @@
 // Drives Debian's chromium (headless, through playwright-core) over the blemon-web dashboard.
 //   node dashboard.cjs URL ARTIFACT_DIR
-// Checks that monitors, rooms and the chart render, that a hostile device name shows as text,
+// Checks that monitors, rooms (stable rooms with their confidence) and the chart render, that a hostile device name shows as text,
 // and (after printing WAITING_FOR_INTERVAL, on which the driver processes a new interval) that
 // the page updates by itself. Screenshots go to ARTIFACT_DIR. Exit 0 when all holds.
 "use strict";
@@ -43,6 +43,21 @@ async function main() {
           `monitors shown: ${JSON.stringify(monitors)}`);
     const rooms = await page.$$eval(".room", (cards) => cards.map((c) => c.dataset.room));
     check(rooms.length >= 1, `rooms shown: ${JSON.stringify(rooms)}`);
+    // Each stable room card counts its high-confidence devices, and every device says how sure
+    // its room is: the processor decided one for each, except the hostile row the driver wrote
+    // by SQL without one ("unknown").
+    const cards = await page.$$eval(".room", (all) => all.map((c) => ({
+      high: c.dataset.high,
+      confidences: [...c.querySelectorAll("li")].map((li) => li.dataset.confidence),
+      badges: [...c.querySelectorAll("li .confidence")].map((b) => b.textContent),
+    })));
+    const all = cards.flatMap((c) => c.confidences);
+    check(all.filter((x) => x === "unknown").length === 1 &&
+          cards.every((c) => c.confidences.length > 0 &&
+                             c.confidences.every((x) => ["high", "low", "ambiguous", "unknown"].includes(x)) &&
+                             JSON.stringify(c.badges) === JSON.stringify(c.confidences) &&
+                             Number(c.high) === c.confidences.filter((x) => x === "high").length),
+          `room cards and their confidence: ${JSON.stringify(cards)}`);
     const chart = await page.evaluate(() => {
       const canvas = document.getElementById("hourly-chart");
       const instance = typeof Chart !== "undefined" && Chart.getChart(canvas);

@@ -66,6 +66,7 @@ void AnAdminStore::SetUp() {
 TEST_P(AReportStore, ReportsNothingOnAnEmptyStore) {
   const ReportFilter all = Span(T0() - 24h, T0() + 24h);
   EXPECT_THAT(reports_->Hourly(all), IsEmpty());
+  EXPECT_THAT(reports_->RoomHours(all), IsEmpty());
   EXPECT_THAT(reports_->Monitors(all), IsEmpty());
   EXPECT_THAT(reports_->Devices(all), IsEmpty());
   EXPECT_THAT(reports_->Track(kMac1, all, 10), IsEmpty());
@@ -229,6 +230,97 @@ TEST_P(AReportStore, ListsTheNewestIntervalsDevicesByRoom) {
   EXPECT_EQ(rooms.devices[1].name, "Phone");
   EXPECT_EQ(rooms.devices[1].sighting_time, T0() + 1h + 1s);
   EXPECT_EQ(rooms.devices[2].name, std::nullopt);
+}
+
+void AReportStore::SeedRoomHold() {
+  kitchen_ = Register("kitchen", "Ground floor");
+  hall_ = Register("hall", "");
+  Stage(kitchen_, T0(), {MakeReading(kMac1, -50)});
+  Stage(hall_, T0(), {MakeReading(kMac1, -60)});
+  Stage(kitchen_, T0() + kInterval, {MakeReading(kMac1, -58), MakeReading(kMac3, -60)});
+  Stage(hall_, T0() + kInterval,
+        {MakeReading(kMac1, -55), MakeReading(kMac2, -70), MakeReading(kMac3, -61)});
+  Process();
+  all_ = Span(T0() - 24h, T0() + 24h);
+}
+
+TEST_P(AReportStore, CountsDevicesPerStableRoomByTheirBestConfidence) {
+  SeedRoomHold();
+  const auto rows = reports_->RoomHours(all_);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0], (RoomHourRow{.hour_start = T0(),
+                                  .room = "Ground floor",
+                                  .devices = 2,
+                                  .high = 1,
+                                  .low = 0,
+                                  .ambiguous = 1,
+                                  .unknown = 0,
+                                  .sightings = 3,
+                                  .raw_winner_elsewhere = 1}))
+      << "01 stays in the kitchen's room against the hall's 3 dB lead";
+  EXPECT_EQ(rows[1], (RoomHourRow{.hour_start = T0(),
+                                  .room = "hall",
+                                  .devices = 1,
+                                  .high = 0,
+                                  .low = 1,
+                                  .ambiguous = 0,
+                                  .unknown = 0,
+                                  .sightings = 1,
+                                  .raw_winner_elsewhere = 0}));
+}
+
+TEST_P(AReportStore, KeepsTheFiltersConfidencesAndStableRoomsMonitor) {
+  SeedRoomHold();
+  ReportFilter unsure = all_;
+  unsure.confidence = {Confidence::kLow, Confidence::kAmbiguous};
+  const auto rows = reports_->RoomHours(unsure);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].room, "Ground floor");
+  EXPECT_EQ(rows[0].devices, 2);
+  EXPECT_EQ(rows[0].high, 0);
+  EXPECT_EQ(rows[0].low, 1);
+  EXPECT_EQ(rows[0].ambiguous, 1);
+  EXPECT_EQ(rows[0].sightings, 2);
+  EXPECT_EQ(rows[0].raw_winner_elsewhere, 1);
+  ReportFilter kitchen = all_;
+  kitchen.monitor = "kitchen";
+  const auto kitchen_rows = reports_->RoomHours(kitchen);
+  ASSERT_EQ(kitchen_rows.size(), 1u) << "the monitor of the stable room, not the raw winner";
+  EXPECT_EQ(kitchen_rows[0].room, "Ground floor");
+  EXPECT_EQ(kitchen_rows[0].sightings, 3);
+  ReportFilter shifted = all_;
+  shifted.hour_shift = 30min;
+  EXPECT_EQ(reports_->RoomHours(shifted).at(0).hour_start, T0() - 30min);
+}
+
+TEST_P(AReportStore, GivesEachDeviceTheRoomAndConfidenceOfItsLatestSighting) {
+  SeedRoomHold();
+  const auto devices = reports_->Devices(all_);
+  ASSERT_THAT(Macs(devices), ElementsAre(kMac1, kMac2, kMac3));
+  EXPECT_THAT(devices[0].monitors, ElementsAre("hall", "kitchen")) << "raw winners";
+  EXPECT_EQ(devices[0].room, "Ground floor");
+  EXPECT_EQ(devices[0].confidence, Confidence::kLow);
+  EXPECT_EQ(devices[1].room, "hall");
+  EXPECT_EQ(devices[2].confidence, Confidence::kAmbiguous);
+  ReportFilter sure = all_;
+  sure.confidence = {Confidence::kHigh};
+  const auto high = reports_->Devices(sure);
+  ASSERT_THAT(Macs(high), ElementsAre(kMac1));
+  EXPECT_EQ(high[0].sightings, 1);
+  EXPECT_THAT(high[0].monitors, ElementsAre("kitchen"));
+  EXPECT_EQ(high[0].confidence, Confidence::kHigh);
+}
+
+TEST_P(AReportStore, ListsTheNewestIntervalsDevicesByStableRoom) {
+  SeedRoomHold();
+  const RoomsNow rooms = reports_->LatestRooms();
+  ASSERT_THAT(Macs(rooms.devices), ElementsAre(kMac1, kMac3, kMac2));
+  EXPECT_EQ(rooms.devices[0].room, "Ground floor");
+  EXPECT_EQ(rooms.devices[0].location, "hall") << "the raw winner's room";
+  EXPECT_EQ(rooms.devices[0].monitor_name, "hall");
+  EXPECT_EQ(rooms.devices[0].confidence, Confidence::kLow);
+  EXPECT_EQ(rooms.devices[1].confidence, Confidence::kAmbiguous);
+  EXPECT_EQ(rooms.devices[2].room, "hall");
 }
 
 TEST_P(AReportStore, TracksADeviceOldestFirstUpToTheLimit) {

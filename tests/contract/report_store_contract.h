@@ -48,6 +48,11 @@ class AReportStore : public ReportFixture {
   // "garage" never hears anything; "hall" has no location, so its room is its name. all_ spans
   // them.
   void SeedSightings();
+  // Two intervals of one hour, kitchen ("Ground floor") and hall (no location):
+  //   T0        kitchen wins 01 by 10 dB: its room, high
+  //   T0 + 5min hall wins 01 by 3 dB: the room stays the kitchen's (low, raw winner elsewhere);
+  //             hall alone hears 02 (low); kitchen wins 03 by 1 dB (ambiguous)
+  void SeedRoomHold();
 
   std::unique_ptr<ReportStore> reports_;
   MonitorId kitchen_ = 0, hall_ = 0, garage_ = 0;

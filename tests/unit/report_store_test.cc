@@ -70,5 +70,52 @@ TEST(ADeviceSummaryFold, OrdersByMostSightingsThenMacAndTreatsAnEmptyNameAsNone)
   EXPECT_EQ(devices[2].name, std::nullopt);
 }
 
+TEST(ADeviceSummaryFold, KeepsTheLatestRoomOfDevicesItFoldedOnly) {
+  DeviceSummaryFold fold;
+  fold.Add(Won(1, "AA:00:00:00:00:01", "Kitchen", 1, -70, -70, 10));
+  fold.SetLatest(1, "Hall", Confidence::kLow);
+  fold.SetLatest(2, "Attic", Confidence::kHigh);  // not folded: nothing to attach it to
+  const auto devices = fold.Result();
+  ASSERT_EQ(devices.size(), 1u);
+  EXPECT_EQ(devices[0].room, "Hall");
+  EXPECT_EQ(devices[0].confidence, Confidence::kLow);
+}
+
+TEST(AConfidenceClause, KeepsTheFiltersConfidencesOrNothing) {
+  ReportFilter filter;
+  EXPECT_EQ(ConfidenceClause(filter), "");
+  filter.confidence = {Confidence::kHigh, Confidence::kAmbiguous};
+  EXPECT_EQ(ConfidenceClause(filter), " AND ds.confidence IN ('high', 'ambiguous')");
+}
+
+TEST(RoomHourRows, SortByHourThenRoomBytes) {
+  std::vector<RoomHourRow> rows = {{.hour_start = At(3600), .room = "a"},
+                                   {.hour_start = At(0), .room = "b"},
+                                   {.hour_start = At(0), .room = "B"}};
+  SortRoomHours(rows);
+  EXPECT_EQ(rows[0].room, "B") << "bytes: upper case first, as SQLite orders";
+  EXPECT_EQ(rows[1].room, "b");
+  EXPECT_EQ(rows[2].room, "a");
+}
+
+TEST(CountByRoom, CountsEachStableRoomsDevicesByConfidenceInOrder) {
+  RoomsNow now;
+  const auto in = [](std::string room, std::optional<Confidence> c) {
+    return RoomDevice{.mac = "AA:00:00:00:00:01",
+                      .name = std::nullopt,
+                      .monitor_name = "m",
+                      .location = "raw",
+                      .rssi = -60,
+                      .sighting_time = At(0),
+                      .room = std::move(room),
+                      .confidence = c};
+  };
+  now.devices = {in("Hall", Confidence::kHigh), in("Hall", Confidence::kAmbiguous),
+                 in("Hall", std::nullopt), in("Kitchen", Confidence::kLow)};
+  EXPECT_THAT(CountByRoom(now),
+              ElementsAre(RoomCount{.room = "Hall", .devices = 3, .high = 1, .ambiguous = 1},
+                          RoomCount{.room = "Kitchen", .devices = 1, .low = 1}));
+}
+
 }  // namespace
 }  // namespace blemon

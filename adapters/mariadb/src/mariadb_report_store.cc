@@ -54,6 +54,20 @@ std::vector<Value> HourlyParams(const ReportFilter& filter) {
   return params;
 }
 
+// A sighting's stable room (r: its room_monitor_id's monitor, the raw winner's before schema
+// version 6) and its raw winner's room (w), as room names compared and grouped by their bytes,
+// as SQLite does (the columns' collation ignores case and accents).
+constexpr std::string_view kStableRoomSql =
+    "COALESCE(NULLIF(r.location, ''), r.monitor_name) COLLATE utf8mb4_bin";
+constexpr std::string_view kRawRoomSql =
+    "COALESCE(NULLIF(w.location, ''), w.monitor_name) COLLATE utf8mb4_bin";
+constexpr std::string_view kStableRoomJoinSql =
+    " STRAIGHT_JOIN monitors r ON r.monitor_id = COALESCE(ds.room_monitor_id, ds.monitor_id)";
+
+std::optional<Confidence> ConfidenceOf(const std::optional<std::string>& text) {
+  return text ? ParseConfidence(*text) : std::nullopt;
+}
+
 // Runs a statement of a few fixed shapes through the session's cache (Session::Prepared).
 std::vector<Row> Query(Session& s, std::string_view sql, const std::vector<Value>& params) {
   return s.Prepared(sql).Query(params);
@@ -196,6 +210,45 @@ class MariaDbReportStore final : public ReportStore {
     });
   }
 
+  std::vector<RoomHourRow> RoomHours(const ReportFilter& filter) override {
+    return runner_.Run("reading the rooms report", [&](Session& s) {
+      // Per (hour, room, device) first: the device's best confidence there (1 high, 2 low,
+      // 3 ambiguous, 4 none), its sightings and those a monitor of another room won raw.
+      const std::string stable(kStableRoomSql);
+      const auto rows =
+          Query(s,
+                "SELECT g.hour_start, g.room, COUNT(*), SUM(g.best = 1), SUM(g.best = 2), "
+                "SUM(g.best = 3), SUM(g.best = 4), SUM(g.n), SUM(g.elsewhere) FROM (SELECT "
+                "(UNIX_TIMESTAMP(ds.interval_start) - ?) DIV 3600 * 3600 + ? AS hour_start, " +
+                    stable +
+                    " AS room, MIN(CASE ds.confidence WHEN 'high' THEN 1 WHEN 'low' THEN 2 "
+                    "WHEN 'ambiguous' THEN 3 ELSE 4 END) AS best, COUNT(*) AS n, SUM(CASE WHEN " +
+                    std::string(kRawRoomSql) + " <> " + stable +
+                    " THEN 1 ELSE 0 END) AS elsewhere FROM device_sightings ds" +
+                    IntervalHint(filter) + std::string(kStableRoomJoinSql) +
+                    " STRAIGHT_JOIN monitors w ON w.monitor_id = ds.monitor_id "
+                    "WHERE ds.interval_start >= FROM_UNIXTIME(?) AND ds.interval_start < "
+                    "FROM_UNIXTIME(?)" +
+                    (filter.monitor ? " AND r.monitor_name = ?" : "") + ConfidenceClause(filter) +
+                    " GROUP BY hour_start, room, ds.device_id) g GROUP BY g.hour_start, g.room",
+                HourlyParams(filter));
+      std::vector<RoomHourRow> result;
+      for (const Row& r : rows) {
+        result.push_back({.hour_start = r.Time(0),
+                          .room = r.Text(1),
+                          .devices = r.Int(2),
+                          .high = r.Int(3),
+                          .low = r.Int(4),
+                          .ambiguous = r.Int(5),
+                          .unknown = r.Int(6),
+                          .sightings = r.Int(7),
+                          .raw_winner_elsewhere = r.Int(8)});
+      }
+      SortRoomHours(result);
+      return result;
+    });
+  }
+
   std::vector<MonitorSummary> Monitors(const ReportFilter& filter) override {
     return runner_.Run("reading the monitor summary", [&](Session& s) {
       const auto rows = Query(
@@ -267,21 +320,26 @@ class MariaDbReportStore final : public ReportStore {
       rooms.interval_start = LatestOn(s);
       if (!rooms.interval_start) return rooms;
       for (const Row& r : Query(s,
-                                "SELECT d.mac_address, d.device_name, m.monitor_name, "
-                                "COALESCE(NULLIF(m.location, ''), m.monitor_name), ds.rssi, "
-                                "UNIX_TIMESTAMP(ds.sighting_timestamp) "
-                                "FROM device_sightings ds FORCE INDEX (idx_interval) "
-                                "STRAIGHT_JOIN ble_devices d ON d.device_id = ds.device_id "
-                                "STRAIGHT_JOIN monitors m ON m.monitor_id = ds.monitor_id "
-                                "WHERE ds.interval_start = FROM_UNIXTIME(?) "
-                                "ORDER BY 4, ds.rssi DESC, d.mac_address",
+                                "SELECT d.mac_address, d.device_name, w.monitor_name, " +
+                                    std::string(kRawRoomSql) +
+                                    ", ds.rssi, UNIX_TIMESTAMP(ds.sighting_timestamp), " +
+                                    std::string(kStableRoomSql) +
+                                    " AS room, ds.confidence "
+                                    "FROM device_sightings ds FORCE INDEX (idx_interval) "
+                                    "STRAIGHT_JOIN ble_devices d ON d.device_id = ds.device_id "
+                                    "STRAIGHT_JOIN monitors w ON w.monitor_id = ds.monitor_id" +
+                                    std::string(kStableRoomJoinSql) +
+                                    " WHERE ds.interval_start = FROM_UNIXTIME(?) "
+                                    "ORDER BY room, ds.rssi DESC, d.mac_address",
                                 {ToDb(*rooms.interval_start)})) {
         rooms.devices.push_back({.mac = r.Text(0),
                                  .name = NonEmpty(r.OptionalText(1)),
                                  .monitor_name = r.Text(2),
                                  .location = r.Text(3),
                                  .rssi = static_cast<int>(r.Int(4)),
-                                 .sighting_time = r.Time(5)});
+                                 .sighting_time = r.Time(5),
+                                 .room = r.Text(6),
+                                 .confidence = ConfidenceOf(r.OptionalText(7))});
       }
       return rooms;
     });
@@ -375,7 +433,8 @@ class MariaDbReportStore final : public ReportStore {
                    "LEFT JOIN ble_devices e ON e.device_id = l.estimated_device_id "
                    "WHERE ds.interval_start >= FROM_UNIXTIME(?) AND ds.interval_start < "
                    "FROM_UNIXTIME(?)" +
-                   MonitorClause(filter) + " GROUP BY ds.device_id, ds.monitor_id",
+                   MonitorClause(filter) + ConfidenceClause(filter) +
+                   " GROUP BY ds.device_id, ds.monitor_id",
                FilterParams(filter))) {
       fold.Add({.device_id = r.Int(0),
                 .mac = r.Text(1),
@@ -390,7 +449,29 @@ class MariaDbReportStore final : public ReportStore {
                 .device_class = r.OptionalText(8),
                 .vendor = r.OptionalText(9)});
     }
+    ReadLatestRooms(s, filter, fold);
     return fold.Result();
+  }
+
+  // Each folded device's room and confidence of its latest sighting among those the filter keeps
+  // (device_sightings has one row per device and interval: the latest is one row).
+  static void ReadLatestRooms(Session& s, const ReportFilter& filter, DeviceSummaryFold& fold) {
+    for (const Row& r :
+         Query(s,
+               "SELECT ds.device_id, " + std::string(kStableRoomSql) +
+                   ", ds.confidence FROM (SELECT ds.device_id, MAX(ds.interval_start) AS latest "
+                   "FROM device_sightings ds" +
+                   IntervalHint(filter) +
+                   " STRAIGHT_JOIN monitors m ON m.monitor_id = ds.monitor_id "
+                   "WHERE ds.interval_start >= FROM_UNIXTIME(?) AND ds.interval_start < "
+                   "FROM_UNIXTIME(?)" +
+                   MonitorClause(filter) + ConfidenceClause(filter) +
+                   " GROUP BY ds.device_id) t STRAIGHT_JOIN device_sightings ds "
+                   "ON ds.device_id = t.device_id AND ds.interval_start = t.latest" +
+                   std::string(kStableRoomJoinSql),
+               FilterParams(filter))) {
+      fold.SetLatest(r.Int(0), r.Text(1), ConfidenceOf(r.OptionalText(2)));
+    }
   }
 
   SessionRunner runner_;

@@ -131,6 +131,17 @@ std::vector<RecentSighting> RecentSightings(Connection& db, int limit, UtcTime d
   return recent;
 }
 
+// A sighting's stable room (r: its room_monitor_id's monitor, the raw winner's before schema
+// version 6) and its raw winner's room (w), as room names.
+constexpr std::string_view kStableRoomSql = "coalesce(nullif(r.location, ''), r.monitor_name)";
+constexpr std::string_view kRawRoomSql = "coalesce(nullif(w.location, ''), w.monitor_name)";
+constexpr std::string_view kStableRoomJoinSql =
+    " JOIN monitors r ON r.monitor_id = coalesce(ds.room_monitor_id, ds.monitor_id)";
+
+std::optional<Confidence> ConfidenceOf(const std::optional<std::string>& text) {
+  return text ? ParseConfidence(*text) : std::nullopt;
+}
+
 class SqliteReportStore final : public ReportStore {
  public:
   explicit SqliteReportStore(std::unique_ptr<Connection> db) : db_(std::move(db)) {
@@ -159,6 +170,42 @@ class SqliteReportStore final : public ReportStore {
     rows.Bind(4, static_cast<std::int64_t>(filter.hour_shift.count()));
     std::vector<HourlyRow> result;
     while (rows.Step()) result.push_back(internal::HourlyRowOf(rows, *db_));
+    return result;
+  }
+
+  std::vector<RoomHourRow> RoomHours(const ReportFilter& filter) override {
+    // Per (hour, room, device) first: the device's best confidence there (1 high, 2 low,
+    // 3 ambiguous, 4 none), its sightings and those a monitor of another room won raw.
+    auto rows = db_->Prepare(
+        "SELECT hour_start, room, count(*), sum(best = 1), sum(best = 2), sum(best = 3), "
+        "sum(best = 4), sum(n), sum(elsewhere) FROM (SELECT "
+        "strftime('%Y-%m-%d %H:%M:%S', (CAST(strftime('%s', ds.interval_start) AS INTEGER) - ?4) "
+        "/ 3600 * 3600 + ?4, 'unixepoch') AS hour_start, " +
+        std::string(kStableRoomSql) +
+        " AS room, min(CASE ds.confidence WHEN 'high' THEN 1 WHEN 'low' THEN 2 "
+        "WHEN 'ambiguous' THEN 3 ELSE 4 END) AS best, count(*) AS n, "
+        "sum(" +
+        std::string(kRawRoomSql) + " <> " + std::string(kStableRoomSql) +
+        ") AS elsewhere FROM device_sightings ds" + std::string(kStableRoomJoinSql) +
+        " JOIN monitors w ON w.monitor_id = ds.monitor_id "
+        "WHERE ds.interval_start >= ?1 AND ds.interval_start < ?2" +
+        (filter.monitor ? " AND r.monitor_name = ?3" : "") + ConfidenceClause(filter) +
+        " GROUP BY hour_start, room, ds.device_id) GROUP BY hour_start, room");
+    BindFilter(rows, filter);
+    rows.Bind(4, static_cast<std::int64_t>(filter.hour_shift.count()));
+    std::vector<RoomHourRow> result;
+    while (rows.Step()) {
+      result.push_back({.hour_start = ReadTime(rows, 0, *db_),
+                        .room = rows.Text(1),
+                        .devices = rows.Int(2),
+                        .high = rows.Int(3),
+                        .low = rows.Int(4),
+                        .ambiguous = rows.Int(5),
+                        .unknown = rows.Int(6),
+                        .sightings = rows.Int(7),
+                        .raw_winner_elsewhere = rows.Int(8)});
+    }
+    SortRoomHours(result);
     return result;
   }
 
@@ -200,7 +247,8 @@ class SqliteReportStore final : public ReportStore {
         "LEFT JOIN address_links l ON l.device_id = ds.device_id "
         "LEFT JOIN ble_devices e ON e.device_id = l.estimated_device_id "
         "WHERE ds.interval_start >= ?1 AND ds.interval_start < ?2" +
-        MonitorClause(filter, 3) + " GROUP BY ds.device_id, ds.monitor_id");
+        MonitorClause(filter, 3) + ConfidenceClause(filter) +
+        " GROUP BY ds.device_id, ds.monitor_id");
     BindFilter(rows, filter);
     while (rows.Step()) {
       fold.Add({.device_id = rows.Int(0),
@@ -216,6 +264,7 @@ class SqliteReportStore final : public ReportStore {
                 .device_class = rows.OptionalText(8),
                 .vendor = rows.OptionalText(9)});
     }
+    ReadLatestRooms(filter, fold);
     return fold.Result();
   }
 
@@ -251,12 +300,13 @@ class SqliteReportStore final : public ReportStore {
     rooms.interval_start = LatestProcessedInterval();
     if (!rooms.interval_start) return rooms;
     auto rows = db_->Prepare(
-        "SELECT d.mac_address, d.device_name, m.monitor_name, "
-        "coalesce(nullif(m.location, ''), m.monitor_name) AS room, ds.rssi, "
-        "ds.sighting_timestamp "
+        "SELECT d.mac_address, d.device_name, w.monitor_name, " + std::string(kRawRoomSql) +
+        ", ds.rssi, ds.sighting_timestamp, " + std::string(kStableRoomSql) +
+        " AS room, ds.confidence "
         "FROM device_sightings ds JOIN ble_devices d ON d.device_id = ds.device_id "
-        "JOIN monitors m ON m.monitor_id = ds.monitor_id WHERE ds.interval_start = ?1 "
-        "ORDER BY room, ds.rssi DESC, d.mac_address");
+        "JOIN monitors w ON w.monitor_id = ds.monitor_id" +
+        std::string(kStableRoomJoinSql) +
+        " WHERE ds.interval_start = ?1 ORDER BY room, ds.rssi DESC, d.mac_address");
     rows.Bind(1, FormatUtc(*rooms.interval_start));
     while (rows.Step()) {
       RoomDevice device{.mac = rows.Text(0),
@@ -264,7 +314,9 @@ class SqliteReportStore final : public ReportStore {
                         .monitor_name = rows.Text(2),
                         .location = rows.Text(3),
                         .rssi = ToInt(rows.Int(4)),
-                        .sighting_time = ReadTime(rows, 5, *db_)};
+                        .sighting_time = ReadTime(rows, 5, *db_),
+                        .room = rows.Text(6),
+                        .confidence = ConfidenceOf(rows.OptionalText(7))};
       if (device.name && device.name->empty()) device.name.reset();
       rooms.devices.push_back(std::move(device));
     }
@@ -322,6 +374,24 @@ class SqliteReportStore final : public ReportStore {
   }
 
  private:
+  // Each folded device's room and confidence of its latest sighting among those the filter keeps
+  // (device_sightings has one row per device and interval: the latest is one row).
+  void ReadLatestRooms(const ReportFilter& filter, DeviceSummaryFold& fold) {
+    auto rows = db_->Prepare(
+        "SELECT ds.device_id, " + std::string(kStableRoomSql) +
+        ", ds.confidence FROM (SELECT ds.device_id, max(ds.interval_start) AS latest "
+        "FROM device_sightings ds JOIN monitors m ON m.monitor_id = ds.monitor_id "
+        "WHERE ds.interval_start >= ?1 AND ds.interval_start < ?2" +
+        MonitorClause(filter, 3) + ConfidenceClause(filter) +
+        " GROUP BY ds.device_id) t JOIN device_sightings ds ON ds.device_id = t.device_id "
+        "AND ds.interval_start = t.latest" +
+        std::string(kStableRoomJoinSql));
+    BindFilter(rows, filter);
+    while (rows.Step()) {
+      fold.SetLatest(rows.Int(0), rows.Text(1), ConfidenceOf(rows.OptionalText(2)));
+    }
+  }
+
   void BindFilter(Statement& statement, const ReportFilter& filter) {
     statement.Bind(1, FormatUtc(filter.from)).Bind(2, FormatUtc(filter.to));
     if (filter.monitor) statement.Bind(3, *filter.monitor);

@@ -127,6 +127,10 @@ std::string Scope(const Report& report, const std::vector<Zone>& zones, bool nam
     if (!scope.empty()) scope += ", ";
     scope += "monitor " + app::EscapeForTerminal(*report.monitor);
   }
+  if (report.confidence && !report.confidence->empty()) {
+    if (!scope.empty()) scope += ", ";
+    scope += "confidence " + Join(*report.confidence, ", ");
+  }
   if (!scope.empty()) scope += ", ";
   scope += "times in " + ZonesLabel(zones);
   return scope;
@@ -202,6 +206,11 @@ std::string RenderJson(const Report& report) {
                      report.to ? JsonString(Iso8601(*report.to)) : std::string("null"));
   out += fmt::format("  \"monitor\": {},\n",
                      report.monitor ? JsonString(*report.monitor) : std::string("null"));
+  if (report.confidence) {
+    out += fmt::format("  \"confidence\": {},\n", report.confidence->empty()
+                                                      ? std::string("null")
+                                                      : JsonValue(*report.confidence));
+  }
   out += "  \"rows\": [";
   for (std::size_t r = 0; r < report.rows.size(); ++r) {
     std::vector<std::string> members;

@@ -70,19 +70,25 @@ function renderFleet(fleet) {
 
 function renderRooms(now) {
   document.getElementById("rooms-when").textContent = now.interval_start
-      ? `${now.devices} devices in the interval from ${localTime(now.interval_start)}`
+      ? `${now.devices} devices in their stable rooms, interval from ${localTime(now.interval_start)}`
       : "No interval processed yet.";
   document.getElementById("rooms").dataset.interval = now.interval_start || "";
   const cards = now.rooms.map((room) => {
     const card = el("div", undefined, "room");
     card.dataset.room = room.room;
+    card.dataset.high = String(room.high);
     const title = el("h3");
-    title.append(el("span", room.room), el("span", room.count, "muted"));
+    title.append(el("span", room.room), el("span", `${room.count} · ${room.high} high`, "muted count"));
     const list = el("ul");
     for (const d of room.devices) {
       const li = el("li");
-      li.append(el("span", d.name || d.mac, "device"), el("span", `${d.rssi} dBm`, "muted"));
-      li.title = d.mac;
+      const confidence = d.confidence || "unknown";
+      li.dataset.confidence = confidence;
+      li.append(el("span", d.name || d.mac, "device"),
+                el("span", confidence, `confidence confidence-${confidence}`),
+                el("span", `${d.rssi} dBm`, "muted"));
+      // The raw winner, when the stable room held the device against a louder monitor elsewhere.
+      li.title = d.raw_room === room.room ? d.mac : `${d.mac} · loudest in ${d.raw_room}`;
       list.append(li);
     }
     card.append(title, list);
@@ -136,7 +142,9 @@ function renderDevices() {
     tr.setAttribute("aria-selected", String(d.mac_address === state.selected));
     tr.tabIndex = 0;
     tr.append(el("td", d.device_name || "(no name)", "name"), el("td", d.mac_address),
-              el("td", d.monitors.join(", "), "name"), el("td", d.sightings, "num"), el("td", localTime(d.last_seen)));
+              el("td", d.monitors.join(", "), "name"),
+              el("td", d.confidence ? `${d.room} (${d.confidence})` : d.room, "name"),
+              el("td", d.sightings, "num"), el("td", localTime(d.last_seen)));
     tr.addEventListener("click", () => selectDevice(d));
     tr.addEventListener("keydown", (e) => { if (e.key === "Enter") selectDevice(d); });
     return tr;

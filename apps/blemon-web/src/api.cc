@@ -83,6 +83,42 @@ ReportFilter FilterFrom(const Query& query, const report::Span& fallback, UtcTim
   return filter;
 }
 
+// The `confidence` parameters (repeated and/or comma lists) in the order high, low, ambiguous,
+// each once, as blemon-report's --confidence takes them; only for the reports that filter on it.
+std::vector<Confidence> ConfidenceParameter(const Query& query, const std::string& kind) {
+  std::vector<std::string> words;
+  const auto [first, last] = query.equal_range("confidence");
+  for (auto it = first; it != last; ++it) {
+    std::size_t start = 0;
+    while (start <= it->second.size()) {
+      const auto comma = std::min(it->second.find(',', start), it->second.size());
+      words.push_back(it->second.substr(start, comma - start));
+      start = comma + 1;
+    }
+  }
+  if (!words.empty() && !report::HonoursConfidence(kind)) {
+    throw BadParameter("confidence", fmt::format("confidence applies to the rooms and devices "
+                                                 "reports, not to {}",
+                                                 kind));
+  }
+  for (const auto& word : words) {
+    if (!ParseConfidence(word)) {
+      throw BadParameter("confidence", fmt::format("confidence must be high, low or ambiguous "
+                                                   "(got '{}')",
+                                                   word));
+    }
+  }
+  std::vector<Confidence> kept;
+  for (const auto c : {Confidence::kHigh, Confidence::kLow, Confidence::kAmbiguous}) {
+    if (std::find(words.begin(), words.end(), ToString(c)) != words.end()) kept.push_back(c);
+  }
+  return kept;
+}
+
+Json OptionalConfidence(const std::optional<Confidence>& c) {
+  return c ? Json(std::string(ToString(*c))) : Json(nullptr);
+}
+
 Json OptionalTime(const std::optional<UtcTime>& t) { return t ? Json(ApiTime(*t)) : Json(nullptr); }
 Json OptionalName(const std::optional<std::string>& name) {
   return name ? Json(*name) : Json(nullptr);
@@ -133,6 +169,8 @@ Json DevicesJson(const std::vector<DeviceSummary>& devices) {
     out.push_back({{"mac", d.mac},
                    {"name", OptionalName(d.name)},
                    {"monitors", d.monitors},
+                   {"room", d.room},
+                   {"confidence", OptionalConfidence(d.confidence)},
                    {"sightings", d.sightings},
                    {"best_rssi", d.best_rssi},
                    {"avg_rssi", std::round(d.avg_rssi * 10.0) / 10.0},
@@ -173,7 +211,8 @@ void RequireKnownParameters(const Query& query, std::initializer_list<std::strin
 }
 
 Reply ReportReply(const std::string& kind, const Query& query, ReportStore& store, UtcTime now) {
-  RequireKnownParameters(query, {"start_date", "end_date", "monitor", "hours", "format", "now"});
+  RequireKnownParameters(
+      query, {"start_date", "end_date", "monitor", "hours", "format", "now", "confidence"});
   const std::map<std::string, std::pair<report::Format, const char*>> formats = {
       {"json", {report::Format::kJson, kJsonType}},
       {"csv", {report::Format::kCsv, "text/csv; charset=utf-8; header=present"}},
@@ -186,14 +225,16 @@ Reply ReportReply(const std::string& kind, const Query& query, ReportStore& stor
   }
   const int hours = IntegerParameter(query, "hours", 24, 1, 24 * 366);
   now = NowParameter(query, now);
-  // As blemon-report: hourly covers the last 24 clock hours, the others the last N hours.
+  // As blemon-report: hourly and rooms cover the last 24 clock hours, the others the last N hours.
   const report::Span fallback =
-      kind == "hourly" ? report::LastDayOfHours(now)
-                       : report::Span{now - std::chrono::hours(hours), now + Seconds(1)};
-  const ReportFilter filter = FilterFrom(query, fallback, now);
+      report::ByTheHour(kind) ? report::LastDayOfHours(now)
+                              : report::Span{now - std::chrono::hours(hours), now + Seconds(1)};
+  ReportFilter filter = FilterFrom(query, fallback, now);
+  filter.confidence = ConfidenceParameter(query, kind);
   const auto data = report::ReadReport(store, kind, filter);
   if (!data) {
-    throw Problem(404, "Not Found", "no such report: " + kind + " (hourly, monitors, devices)");
+    throw Problem(404, "Not Found",
+                  "no such report: " + kind + " (hourly, monitors, devices, rooms)");
   }
   return {200, format->second.second, report::Render(*data, format->second.first).out};
 }
@@ -235,14 +276,18 @@ Reply RoomsNowReply(const Query& query, ReportStore& store) {
   const RoomsNow now = store.LatestRooms();
   Json rooms = Json::array();
   for (const auto& device : now.devices) {
-    if (rooms.empty() || rooms.back()["room"] != device.location) {
-      rooms.push_back({{"room", device.location}, {"count", 0}, {"devices", Json::array()}});
+    if (rooms.empty() || rooms.back()["room"] != device.room) {
+      rooms.push_back(
+          {{"room", device.room}, {"count", 0}, {"high", 0}, {"devices", Json::array()}});
     }
     Json& room = rooms.back();
     room["count"] = room["count"].get<int>() + 1;
+    if (device.confidence == Confidence::kHigh) room["high"] = room["high"].get<int>() + 1;
     room["devices"].push_back({{"mac", device.mac},
                                {"name", OptionalName(device.name)},
+                               {"confidence", OptionalConfidence(device.confidence)},
                                {"monitor_name", device.monitor_name},
+                               {"raw_room", device.location},
                                {"rssi", device.rssi},
                                {"sighting_time", ApiTime(device.sighting_time)}});
   }

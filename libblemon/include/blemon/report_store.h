@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "blemon/ports.h"
+#include "blemon/rooms.h"
 #include "blemon/time.h"
 
 namespace blemon {
@@ -32,7 +33,15 @@ struct ReportFilter {
   // Hourly only: the hours start this long after each UTC hour, 0 to 3599 s. Local clock hours
   // in India (UTC+05:30) start at UTC :30, so 1800 s; in Nepal (UTC+05:45) at :15, 900 s.
   Seconds hour_shift{0};
+  // RoomHours and Devices only: keep the sightings with one of these confidences (empty: every
+  // sighting, those without a confidence too). The other reports ignore it; blemon-report refuses
+  // it for them.
+  std::vector<Confidence> confidence{};
 };
+
+// The SQL condition, portable to both stores, that keeps the filter's confidences of the sightings
+// aliased `ds`: " AND ds.confidence IN ('high', 'low')", or empty when the filter keeps all.
+std::string ConfidenceClause(const ReportFilter& filter);
 
 // One monitor in one hour (a UTC hour moved by the filter's hour_shift: a local clock hour): the
 // meaning of the original hourly_device_counts view, plus the RSSI range.
@@ -93,6 +102,12 @@ struct DeviceSummary {
   // reading told them.
   std::optional<std::string> device_class;
   std::optional<std::string> vendor;
+  // Where its latest sighting in the span put it: the stable room
+  // (device_sightings.room_monitor_id; the raw winner's for rows written before schema version 6)
+  // as a room name (the monitor's location, its name when it has none), and that sighting's
+  // confidence (nullopt: none stored).
+  std::string room{};
+  std::optional<Confidence> confidence{};
 };
 
 // Folds the rows of a devices query — one per (device, monitor that won it) — into one summary
@@ -116,6 +131,9 @@ class DeviceSummaryFold {
   };
 
   void Add(Row row);
+  // The room and confidence of the device's latest sighting (DeviceSummary::room, confidence); a
+  // device no Row added is ignored.
+  void SetLatest(std::int64_t device_id, std::string room, std::optional<Confidence> confidence);
   std::vector<DeviceSummary> Result();
 
  private:
@@ -125,6 +143,32 @@ class DeviceSummaryFold {
   };
   std::map<std::int64_t, Device> devices_;
 };
+
+// One room in one hour (a UTC hour moved by the filter's hour_shift, as HourlyRow's): the devices
+// whose stable room it was. A room is the stable room's monitor location, its name when it has
+// none; monitors sharing a location are one room.
+struct RoomHourRow {
+  UtcTime hour_start;
+  std::string room;
+  std::int64_t devices = 0;  // distinct devices with a sighting whose stable room this was
+  // Those devices by the best confidence among their sightings here in this hour (high, then low,
+  // then ambiguous); `unknown`: only sightings without one (written before schema version 6).
+  // The four add up to `devices`.
+  std::int64_t high = 0;
+  std::int64_t low = 0;
+  std::int64_t ambiguous = 0;
+  std::int64_t unknown = 0;
+  std::int64_t sightings = 0;
+  // Of those sightings, the ones whose raw winner (device_sightings.monitor_id) is in another
+  // room: where hysteresis kept the device here against a louder monitor elsewhere.
+  std::int64_t raw_winner_elsewhere = 0;
+
+  friend bool operator==(const RoomHourRow&, const RoomHourRow&) = default;
+};
+
+// Orders rows by (hour_start, room), rooms by their bytes: the stores' SQL collations order names
+// differently (MariaDB's ignore case), so each store sorts with this.
+void SortRoomHours(std::vector<RoomHourRow>& rows);
 
 // The dashboard's view of the fleet.
 struct DashboardMonitor {
@@ -167,16 +211,35 @@ struct DashboardSnapshot {
 struct RoomDevice {
   std::string mac;
   std::optional<std::string> name;
-  std::string monitor_name;
-  std::string location;
+  std::string monitor_name;  // the raw winner (device_sightings.monitor_id)
+  std::string location;      // the raw winner's room
   int rssi = 0;
   UtcTime sighting_time;
+  // The stable room (device_sightings.room_monitor_id; the raw winner's room for rows written
+  // before schema version 6) and the sighting's confidence (nullopt: none stored).
+  std::string room{};
+  std::optional<Confidence> confidence{};
 };
 
 struct RoomsNow {
   std::optional<UtcTime> interval_start;  // nullopt: nothing processed yet
-  std::vector<RoomDevice> devices;        // ordered by location, then RSSI (strongest first), MAC
+  // Ordered by stable room, then RSSI (strongest first), MAC.
+  std::vector<RoomDevice> devices;
 };
+
+// One stable room of RoomsNow: how many devices are in it and how sure each is.
+struct RoomCount {
+  std::string room;
+  std::int64_t devices = 0;
+  std::int64_t high = 0;
+  std::int64_t low = 0;
+  std::int64_t ambiguous = 0;  // devices without a confidence count in `devices` only
+
+  friend bool operator==(const RoomCount&, const RoomCount&) = default;
+};
+
+// The devices of `now` per stable room, in RoomsNow's room order.
+std::vector<RoomCount> CountByRoom(const RoomsNow& now);
 
 struct TrackPoint {
   UtcTime interval_start;
@@ -228,15 +291,19 @@ class ReportStore {
   // Ordered by (hour_start, monitor_name). Reads only the filter's interval_start range through
   // an index, never the whole table.
   virtual std::vector<HourlyRow> Hourly(const ReportFilter& filter) = 0;
+  // Ordered by (hour_start, room), rooms by their bytes (the same order on every store). Honours
+  // filter.monitor (the stable room's monitor), hour_shift and confidence.
+  virtual std::vector<RoomHourRow> RoomHours(const ReportFilter& filter) = 0;
   // Ordered by monitor_name.
   virtual std::vector<MonitorSummary> Monitors(const ReportFilter& filter) = 0;
-  // Ordered by sightings descending, then MAC.
+  // Ordered by sightings descending, then MAC. filter.monitor keeps the sightings that monitor won
+  // (raw winner); filter.confidence the sightings of those confidences.
   virtual std::vector<DeviceSummary> Devices(const ReportFilter& filter) = 0;
   // At most `top_devices` devices and `recent` sightings.
   virtual DashboardSnapshot Snapshot(int top_devices, int recent) = 0;
   // The newest interval_start in device_sightings (an index lookup), nullopt when empty.
   virtual std::optional<UtcTime> LatestProcessedInterval() = 0;
-  // Every device of the newest processed interval with the room that won it.
+  // Every device of the newest processed interval with the room that won it and its stable room.
   virtual RoomsNow LatestRooms() = 0;
   // The device's sightings with filter.from <= interval_start < filter.to, oldest first, at most
   // `limit`; `mac` is canonical (AA:BB:CC:DD:EE:FF). Unknown MAC: empty. filter.monitor applies.

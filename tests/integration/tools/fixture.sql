@@ -90,3 +90,24 @@ INSERT INTO address_links (device_id, previous_device_id, estimated_device_id,
                            previous_last_interval, first_interval, distance_db)
 VALUES (4, 3, 3, '2026-02-22 09:00:00', '2026-02-22 09:05:00', 2.5),
        (5, 4, 3, '2026-02-22 09:05:00', '2026-02-22 09:10:00', 3.0);
+
+-- Stable rooms and confidence (schema version 6): the Pixel (1) stays in the Living Room at 10:00
+-- although the kitchen won it raw (low: the room held against another winner), and 東京タワー (2)
+-- at 10:30 likewise (ambiguous); every confidence occurs. The day before's row and device 6's (the
+-- original tool's) keep NULL: their stable room is their raw winner's, their confidence unknown.
+UPDATE device_sightings SET room_monitor_id = 1, confidence = 'high'
+ WHERE device_id = 1 AND interval_start IN ('2026-02-22 09:00:00', '2026-02-22 09:05:00',
+                                            '2026-02-22 11:45:00');
+UPDATE device_sightings SET room_monitor_id = 1, confidence = 'low'
+ WHERE (device_id = 2 AND interval_start = '2026-02-22 09:00:00')
+    OR (device_id = 1 AND interval_start = '2026-02-22 10:00:00');
+UPDATE device_sightings SET room_monitor_id = 2, confidence = 'high'
+ WHERE device_id = 3 AND interval_start = '2026-02-22 09:00:00';
+UPDATE device_sightings SET room_monitor_id = 2, confidence = 'low'
+ WHERE device_id = 4 AND interval_start = '2026-02-22 09:05:00';
+UPDATE device_sightings SET room_monitor_id = 1, confidence = 'ambiguous'
+ WHERE (device_id = 5 AND interval_start = '2026-02-22 10:00:00')
+    OR (device_id = 2 AND interval_start = '2026-02-22 10:30:00');
+INSERT INTO device_rooms (device_id, monitor_id, interval_start)
+VALUES (1, 1, '2026-02-22 11:45:00'), (2, 1, '2026-02-22 10:30:00'), (3, 2, '2026-02-22 09:00:00'),
+       (4, 2, '2026-02-22 09:05:00'), (5, 1, '2026-02-22 10:00:00');

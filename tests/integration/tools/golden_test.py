@@ -20,11 +20,20 @@ EXT = {"table": "txt", "csv": "csv", "json": "json"}
 
 # (golden file, arguments, expected stderr substring or None)
 CASES = []
-for report in ("hourly", "monitors", "devices", "occupancy", "visits", "presence"):
+for report in ("hourly", "monitors", "devices", "rooms", "occupancy", "visits", "presence"):
     for fmt in ("table", "csv", "json"):
         CASES.append((f"{report}.{EXT[fmt]}", ["--report", report, "-f", fmt, *DAY], None))
 CASES += [
     ("hourly-kitchen.txt", ["--report", "hourly", "-m", "kitchen", *DAY], None),
+    # Stable rooms and confidence: the fixture holds rows whose stable room is not their raw
+    # winner's, every confidence and rows without one.
+    ("rooms-high.txt", ["--report", "rooms", "--confidence", "high", *DAY], None),
+    ("rooms-low-ambiguous.json",
+     ["--report", "rooms", "-f", "json", "--confidence", "ambiguous,low", *DAY], None),
+    ("rooms-kitchen.csv", ["--report", "rooms", "-f", "csv", "-m", "kitchen", *DAY], None),
+    ("rooms-default-24h.txt", ["--report", "rooms", "--now", "2026-02-22T12:10:00Z"], None),
+    ("devices-ambiguous.txt",
+     ["--report", "devices", "--confidence", "ambiguous", "--confidence", "high", *DAY], None),
     ("devices-last-2-hours.txt",
      ["--report", "devices", "--hours", "2", "--now", "2026-02-22T12:00:00Z"], None),
     ("hourly-default-24h.txt", ["--now", "2026-02-22T12:10:00Z"], None),
@@ -78,7 +87,11 @@ def main():
                 failures.append(f"devices {fmt}: a raw ESC reached the output")
         # Bad input is a usage error (64), not a crash or an empty report.
         for args in (["-s", "2026-02-30"], ["-s", "2026-02-23", "-e", "2026-02-22"],
-                     ["-f", "xml"], ["--report", "visits", "-m", "kitchen"]):
+                     ["-f", "xml"], ["--report", "visits", "-m", "kitchen"],
+                     ["--report", "rooms", "--confidence", "sure"],
+                     ["--report", "hourly", "--confidence", "high"],
+                     ["--report", "monitors", "--confidence", "low"],
+                     ["--report", "occupancy", "--confidence", "high"]):
             code = store.run("blemon-report", *args, check=False).returncode
             if code != 64:
                 failures.append(f"{' '.join(args)}: exit {code}, expected 64")

@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <ctime>
+#include <regex>
 
 #include "blemon/report/local_time.h"
 #include "blemon/report/span.h"
@@ -211,6 +212,35 @@ TEST(ADashboardFrame, LeavesOutTheSectionsAskedToShowNone) {
   EXPECT_EQ(frame.find("Most recent"), std::string::npos) << frame;
   options.top_devices = 10;
   EXPECT_NE(RenderFrame(s, std::nullopt, s.store_now, options).find("no sightings"),
+            std::string::npos);
+}
+
+TEST(ADashboardFrame, CountsTheNewestIntervalsDevicesPerStableRoomByConfidence) {
+  DashboardSnapshot s;
+  s.store_now = UtcTime(std::chrono::seconds(1'700'000'000));
+  RoomsNow rooms;
+  rooms.interval_start = s.store_now;
+  const auto device = [&](std::string raw, std::string room, std::optional<Confidence> c) {
+    return RoomDevice{.mac = "AA:BB:CC:00:00:01",
+                      .name = std::nullopt,
+                      .monitor_name = raw,
+                      .location = raw,
+                      .rssi = -60,
+                      .sighting_time = s.store_now,
+                      .room = std::move(room),
+                      .confidence = c};
+  };
+  rooms.devices = {device("Hall", "Hall", Confidence::kHigh),
+                   device("Kitchen", "Hall", Confidence::kLow),
+                   device("Kitchen", "Kitchen\x1b[2J", Confidence::kAmbiguous),
+                   device("Kitchen", "Kitchen\x1b[2J", std::nullopt)};
+  FrameOptions options;
+  options.width = 120;
+  const std::string frame = RenderFrame(s, std::nullopt, s.store_now, options, rooms);
+  EXPECT_TRUE(std::regex_search(frame, std::regex("Hall +2 +1 +1 +0\n"))) << frame;
+  EXPECT_TRUE(std::regex_search(frame, std::regex(R"(Kitchen\\x1b\[2J +2 +0 +0 +1\n)"))) << frame;
+  EXPECT_EQ(frame.find('\x1b'), std::string::npos) << "a room name cannot clear the screen";
+  EXPECT_EQ(RenderFrame(s, std::nullopt, s.store_now, options).find("Rooms now"),
             std::string::npos);
 }
 

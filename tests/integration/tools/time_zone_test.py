@@ -5,7 +5,7 @@ asked for, in zones whose offset is not whole hours (India +05:30, Nepal +05:45)
 - blemon-report: golden outputs (table, csv, json) with TZ=America/New_York and
   TZ=Asia/Kathmandu; hourly buckets are local clock hours, a day's report holds no bucket of the
   evening before, no bucket appears in two daily reports, and two daily reports add up to the
-  two-day report — hourly, monitors and devices, every format;
+  two-day report — hourly, rooms, monitors and devices, every format;
 - blemon-monitor: its log names the interval in UTC as the store holds it, and each line's own
   timestamp carries its offset;
 - blemon-admin processor status and blemon-dashboard: times labelled with the zone;
@@ -64,8 +64,8 @@ def check_local_days(store, zone, offset, f):
     """Two adjacent local days: buckets inside their day, none shared, sums add up."""
     days = ["2026-02-22", "2026-02-23"]
     both = ["-s", days[0], "-e", days[1]]
-    for kind, count_key in (("hourly", "total_sightings"), ("monitors", "sightings"),
-                            ("devices", "sightings")):
+    for kind, count_key in (("hourly", "total_sightings"), ("rooms", "sightings"),
+                            ("monitors", "sightings"), ("devices", "sightings")):
         total = sum(int(r[count_key]) for r in csv_rows(
             report(store, zone, "--report", kind, "-f", "csv", *both)))
         per_day = 0
@@ -73,13 +73,13 @@ def check_local_days(store, zone, offset, f):
         for day in days:
             rows = csv_rows(report(store, zone, "--report", kind, "-f", "csv", "-s", day, "-e", day))
             per_day += sum(int(r[count_key]) for r in rows)
-            if kind != "hourly":
+            if kind not in ("hourly", "rooms"):
                 continue
             for row in rows:
                 hour = row["hour_start"]
                 f.expect(hour.startswith(day) and hour[13:19] == ":00:00" and
                          hour.endswith(offset),
-                         f"{zone}: the {day} hourly report holds the bucket {hour}")
+                         f"{zone}: the {day} {kind} report holds the bucket {hour}")
                 f.expect(hour not in seen_hours or seen_hours[hour] == day,
                          f"{zone}: bucket {hour} is in the reports of {seen_hours.get(hour)} "
                          f"and {day}")
@@ -106,7 +106,9 @@ def check_golden(store, zone, update, f):
              (f"monitors-{slug}.json", ["--report", "monitors", "-f", "json", "-s", "2026-02-22",
                                         "-e", "2026-02-23"]),
              (f"devices-{slug}.txt", ["--report", "devices", "--hours", "12", "--now",
-                                      "2026-02-22T20:00:00Z"])]
+                                      "2026-02-22T20:00:00Z"]),
+             (f"rooms-{slug}.csv", ["--report", "rooms", "-f", "csv", "-s", "2026-02-22", "-e",
+                                    "2026-02-23"])]
     for golden, args in cases:
         out = store.run("blemon-report", *args, env_extra={"TZ": zone}).stdout
         path = os.path.join(GOLDEN, golden)

@@ -22,11 +22,12 @@ import golden_test  # noqa: E402  (its CASES: the reports blemon-report is check
 DAY = ["-s", "2026-02-22", "-e", "2026-02-22"]
 # The reports /api/v1/reports serves; the presence reports (occupancy, visits, presence) are
 # blemon-report's only, so far.
-API_REPORTS = ("hourly", "monitors", "devices")
+API_REPORTS = ("hourly", "monitors", "devices", "rooms")
 CASES = [args for _, args, _ in golden_test.CASES
          if "--report" not in args or args[args.index("--report") + 1] in API_REPORTS]
 CASES += [["--report", r, "-f", "table", "-m", "kitchen", *DAY] for r in ("monitors", "devices")]
 CASES += [["--report", "devices", "-f", "json", "--hours", "30", "--now", "2026-02-22T12:00:00Z"]]
+CASES += [["--report", "rooms", "-f", "table", "--confidence", "low", "--confidence", "high", *DAY]]
 
 CONTENT_TYPES = {"json": "application/json", "csv": "text/csv", "table": "text/plain"}
 

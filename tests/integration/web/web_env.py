@@ -82,7 +82,7 @@ def query_of(args):
     """blemon-report's arguments as (report kind, API query string)."""
     names = {"-s": "start_date", "--start-date": "start_date", "-e": "end_date",
              "--end-date": "end_date", "-m": "monitor", "--monitor": "monitor", "--hours": "hours",
-             "-f": "format", "--format": "format", "--now": "now"}
+             "-f": "format", "--format": "format", "--now": "now", "--confidence": "confidence"}
     kind, params, i = "hourly", [], 0
     while i < len(args):
         if args[i] == "--report":

@@ -26,8 +26,15 @@ class FixedStore final : public ReportStore {
     last_filter = filter;
     return {};
   }
+  std::vector<RoomHourRow> RoomHours(const ReportFilter& filter) override {
+    last_filter = filter;
+    return {};
+  }
   std::vector<MonitorSummary> Monitors(const ReportFilter&) override { return {}; }
-  std::vector<DeviceSummary> Devices(const ReportFilter&) override { return {}; }
+  std::vector<DeviceSummary> Devices(const ReportFilter& filter) override {
+    last_filter = filter;
+    return {};
+  }
   DashboardSnapshot Snapshot(int, int) override { return snapshot; }
   std::optional<UtcTime> LatestProcessedInterval() override { return std::nullopt; }
   RoomsNow LatestRooms() override { return rooms; }
@@ -191,18 +198,43 @@ TEST(ProblemDetails, AreJsonWithStatusAndEscapedDetail) {
   EXPECT_THAT(reply.body, Not(HasSubstr("\n\"")));
 }
 
-TEST(TheRoomsApi, GroupsDevicesByRoomAndKeepsNamesAsData) {
+TEST(TheRoomsApi, GroupsDevicesByStableRoomWithConfidenceAndKeepsNamesAsData) {
   FixedStore store;
   store.rooms.interval_start = At(600);
   store.rooms.devices = {
-      {"AA:BB:CC:00:00:01", "<img src=x onerror=alert(1)>", "k", "Kitchen", -50, At(601)},
-      {"AA:BB:CC:00:00:02", std::nullopt, "k", "Kitchen", -60, At(602)},
-      {"AA:BB:CC:00:00:03", "x", "l", "Living", -40, At(603)}};
+      {"AA:BB:CC:00:00:01", "<img src=x onerror=alert(1)>", "k", "Kitchen", -50, At(601), "Kitchen",
+       Confidence::kHigh},
+      {"AA:BB:CC:00:00:02", std::nullopt, "l", "Living", -60, At(602), "Kitchen", Confidence::kLow},
+      {"AA:BB:CC:00:00:03", "x", "l", "Living", -40, At(603), "Living", std::nullopt}};
   const Reply reply = RoomsNowReply({}, store);
-  EXPECT_THAT(reply.body, HasSubstr("\"room\": \"Kitchen\",\n      \"count\": 2"));
-  EXPECT_THAT(reply.body, HasSubstr("\"room\": \"Living\",\n      \"count\": 1"));
+  EXPECT_THAT(reply.body,
+              HasSubstr("\"room\": \"Kitchen\",\n      \"count\": 2,\n      \"high\": 1"));
+  EXPECT_THAT(reply.body,
+              HasSubstr("\"room\": \"Living\",\n      \"count\": 1,\n      \"high\": 0"));
+  EXPECT_THAT(reply.body, HasSubstr("\"confidence\": \"low\",\n          \"monitor_name\": \"l\",\n"
+                                    "          \"raw_room\": \"Living\""));
+  EXPECT_THAT(reply.body, HasSubstr("\"confidence\": null"));
   EXPECT_THAT(reply.body, HasSubstr("\"name\": \"<img src=x onerror=alert(1)>\""));
   EXPECT_THAT(reply.body, HasSubstr("\"name\": null"));
+}
+
+TEST(TheReportApi, TakesConfidencesForTheRoomsAndDevicesReportsOnly) {
+  FixedStore store;
+  ReportReply("rooms", {{"confidence", "ambiguous,high"}}, store, At(1'771'750'000));
+  EXPECT_EQ(store.last_filter.confidence,
+            (std::vector<Confidence>{Confidence::kHigh, Confidence::kAmbiguous}));
+  ReportReply("devices", {{"confidence", "low"}, {"confidence", "low"}}, store, At(1'771'750'000));
+  EXPECT_EQ(store.last_filter.confidence, std::vector<Confidence>{Confidence::kLow});
+  for (const auto& [kind, value] : {std::pair{"hourly", "high"}, std::pair{"rooms", "sure"},
+                                    std::pair{"devices", ""}, std::pair{"monitors", "low"}}) {
+    try {
+      ReportReply(kind, {{"confidence", value}}, store, At(1'771'750'000));
+      ADD_FAILURE() << kind << " accepted confidence=" << value;
+    } catch (const Problem& p) {
+      EXPECT_EQ(p.status(), 400);
+      EXPECT_EQ(p.parameter(), "confidence");
+    }
+  }
 }
 
 TEST(AReplyCache, SharesAnAnswerUntilTheVersionChangesOrItExpires) {

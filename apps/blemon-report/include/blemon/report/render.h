@@ -36,6 +36,10 @@ struct Report {
   std::optional<UtcTime> from;  // the span covered, [from, to)
   std::optional<UtcTime> to;
   std::optional<std::string> monitor;
+  // The confidences kept, for the reports that filter on them (rooms, devices): json's
+  // "confidence" (null when empty: all), the table title's "confidence …". nullopt: the report
+  // does not filter on confidence and says nothing about it.
+  std::optional<std::vector<std::string>> confidence;
   std::vector<Column> columns;
   std::vector<std::vector<Value>> rows;
   std::vector<std::pair<std::string, Value>> totals;  // (json key / table label, value)
