@@ -49,7 +49,8 @@ const TableRights kScanner = {
 // Setting a device's class and vendor runs inside blemon_set_device_profile (like the merge, with
 // its definer's rights). Since version 6 the processor decides stable rooms itself after the
 // procedure: it reads the interval's sightings and devices and writes rooms, confidence and
-// device_rooms.
+// device_rooms. Since version 14 its alert threads keep the delivery log (docs/alerts.md): alerts
+// owed, their tries, and the tries older than 90 days deleted.
 const TableRights kProcessorExtra = {
     {"processor_lease", "SELECT, UPDATE"},
     {"processing_runs", "INSERT"},
@@ -63,6 +64,8 @@ const TableRights kProcessorExtra = {
     {"presence_progress", "SELECT, UPDATE"},
     {"presence_events", "SELECT, INSERT, UPDATE"},
     {"presence_occupancy", "SELECT, INSERT, DELETE"},
+    {"alert_deliveries", "SELECT, INSERT, UPDATE, DELETE"},
+    {"alert_delivery_tries", "SELECT, INSERT, DELETE"},
 };
 
 // Everything migrations and maintenance do on the database, and nothing on any other.
