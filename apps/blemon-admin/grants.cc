@@ -54,7 +54,8 @@ const TableRights kScanner = {
 // deferred marking of staged rows runs inside blemon_mark_merged: the processor account itself
 // may not set `processed`. Since version 15 it recomputes the hours the interval changed in
 // hourly_rollups and clears their marks in hourly_rollup_stale (the marks themselves are written
-// by triggers, with their definer's rights).
+// by triggers, with their definer's rights). Since version 14 its alert threads keep the delivery
+// log (docs/alerts.md): alerts owed, their tries, and the tries older than 90 days deleted.
 const TableRights kProcessorExtra = {
     {"processor_lease", "SELECT, UPDATE"},
     {"processing_runs", "INSERT"},
@@ -72,6 +73,8 @@ const TableRights kProcessorExtra = {
     {"address_links", "SELECT, INSERT"},
     {"hourly_rollups", "SELECT, INSERT, DELETE"},
     {"hourly_rollup_stale", "SELECT, UPDATE, DELETE"},
+    {"alert_deliveries", "SELECT, INSERT, UPDATE, DELETE"},
+    {"alert_delivery_tries", "SELECT, INSERT, DELETE"},
 };
 
 // Everything migrations and maintenance do on the database, and nothing on any other.

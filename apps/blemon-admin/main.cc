@@ -205,27 +205,27 @@ int ProcessorRelease(blemon::AdminStore& store) {
   return app::kExitOk;
 }
 
-// The processor's alert delivery log, newest first (docs/alerts.md). It lives in the state
-// directory of the monitor that was the processor: run this there.
-int Alerts(const app::LoadedConfig& loaded, const std::string& state_directory, int limit) {
-  const std::string dir =
-      state_directory.empty() ? app::StateDirectoryOf(loaded.config.monitor) : state_directory;
+// The alert delivery log, newest first (docs/alerts.md): in the central store, so it is the same
+// on every machine and across failovers.
+int Alerts(const blemon::DatabaseSettings& database, int limit) {
   std::vector<blemon::DeliveryRecord> records;
-  try {
-    records = app::OpenDeliveryLog(dir, /*must_exist=*/true)->Recent(limit);
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "blemon-admin: {}\n", e.what());
-    return app::kExitUnavailable;
-  }
-  fmt::print("Alert deliveries in {} (newest first):\n", app::AlertLogPath(dir));
+  const int exit_code = app::ExitCodeOfStoreWork("blemon-admin", [&] {
+    records = app::OpenDeliveryLog(database)->Recent(limit);
+    return app::kExitOk;
+  });
+  if (exit_code != app::kExitOk) return exit_code;
+  fmt::print("Alert deliveries in {} (newest first):\n", app::DescribeStore(database));
   if (records.empty()) {
     fmt::print("  none yet\n");
     return app::kExitOk;
   }
-  fmt::print("{:<26} {:<8} {:>3}  {:<10} {}\n", "time", "channel", "try", "outcome", "event");
+  fmt::print("{:<26} {:<8} {:>3}  {:<10} {:<16} {}\n", "time", "channel", "try", "outcome", "by",
+             "event");
   for (const auto& r : records) {
-    fmt::print("{:<26} {:<8} {:>3}  {:<10} {}\n", When(r.at), app::EscapeForTerminal(r.channel),
-               r.attempt, blemon::ToString(r.outcome), app::EscapeForTerminal(r.event_id));
+    fmt::print("{:<26} {:<8} {:>3}  {:<10} {:<16} {}\n", When(r.at),
+               app::EscapeForTerminal(r.channel), r.attempt, blemon::ToString(r.outcome),
+               app::EscapeForTerminal(r.sent_by.empty() ? "-" : r.sent_by),
+               app::EscapeForTerminal(r.event_id));
     if (!r.detail.empty()) fmt::print("{:<26} {}\n", "", app::EscapeForTerminal(r.detail));
   }
   return app::kExitOk;
@@ -248,7 +248,6 @@ struct CommandLine {
   CLI::App* grants = nullptr;
   blemon::admin::IdentityCommand identity;
   CLI::App* alerts = nullptr;
-  std::string alerts_state_directory;
   int alerts_limit = 50;
   std::string watch_name;
   blemon::admin::WatchTarget watch_target;
@@ -281,8 +280,6 @@ void DefineMaintenance(CLI::App& cli, CommandLine& c) {
   c.release = processor->add_subcommand(
       "release", "clear the lease and the monitors' claim (the README's \"clear stale claim\")");
   c.alerts = cli.add_subcommand("alerts", "the alert delivery log (webhook, e-mail), newest first");
-  c.alerts->add_option("--state-directory", c.alerts_state_directory,
-                       "the processor's state directory (default: monitor.state_directory)");
   c.alerts->add_option("--limit", c.alerts_limit, "show this many tries")
       ->check(app::WholeNumber(1, 1'000'000))
       ->capture_default_str();
@@ -399,7 +396,7 @@ int Run(int argc, char** argv) {
     if (auto mistake = blemon::admin::CheckIdentityCommand(c.identity)) return *mistake;
   }
   if (c.forget.command->parsed()) return blemon::admin::RunForget(c.forget, loaded);
-  if (c.alerts->parsed()) return Alerts(loaded, c.alerts_state_directory, c.alerts_limit);
+  if (c.alerts->parsed()) return Alerts(loaded.config.database, c.alerts_limit);
 
   const auto& database = loaded.config.database;
   if (c.watch_add->parsed() || c.watch_list->parsed() || c.watch_remove->parsed()) {

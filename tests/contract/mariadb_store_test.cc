@@ -2,6 +2,7 @@
 #include "blemon/mariadb/mariadb_store.h"
 
 #include "address_links_contract.h"
+#include "blemon/mariadb/mariadb_delivery_log.h"
 #include "blemon/mariadb/mariadb_identity_store.h"
 #include "blemon/mariadb/mariadb_report_store.h"
 #include "hourly_rollups_contract.h"
@@ -55,6 +56,9 @@ class MariaDbHarness final : public StoreHarness {
   }
   std::unique_ptr<PresenceStore> OpenPresence() override {
     return mariadb::OpenPresenceStore(settings_);
+  }
+  std::unique_ptr<DeliveryLog> OpenDeliveryLog() override {
+    return mariadb::OpenDeliveryLog(settings_);
   }
   std::string QueryScalar(const std::string& sql) override {
     if (!sql_) sql_ = std::make_unique<TestSql>(settings_);

@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "address_links_contract.h"
+#include "blemon/sqlite/sqlite_delivery_log.h"
 #include "blemon/sqlite/sqlite_identity_store.h"
 #include "blemon/sqlite/sqlite_report_store.h"
 #include "hourly_rollups_contract.h"
@@ -49,6 +50,7 @@ class SqliteHarness final : public StoreHarness {
   std::unique_ptr<PresenceStore> OpenPresence() override {
     return sqlite::OpenPresenceStore(path_);
   }
+  std::unique_ptr<DeliveryLog> OpenDeliveryLog() override { return sqlite::OpenDeliveryLog(path_); }
 
   std::string QueryScalar(const std::string& sql) override {
     sqlite3* db = nullptr;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -14,6 +15,9 @@ namespace {
 
 using Json = nlohmann::json;
 using Outcome = DeliveryRecord::Outcome;
+
+// How many owed alerts one Enqueue takes over per channel; the rest come with the next ones.
+constexpr int kOwedBatch = 500;
 
 UtcTime Now() { return std::chrono::floor<Seconds>(std::chrono::system_clock::now()); }
 
@@ -47,14 +51,20 @@ struct AlertDispatcher::Worker {
   DeliveryLog& log;
   std::mutex& log_mutex;
   Logger& logger;
+  std::string sent_by;
   std::mutex mutex;
   std::condition_variable wake;
   bool stopping = false;
   bool woken = false;  // Enqueue queued something
   std::jthread thread;
 
-  Worker(Channel c, RetryPolicy p, DeliveryLog& l, std::mutex& lm, Logger& lg)
-      : channel(std::move(c)), policy(p), log(l), log_mutex(lm), logger(lg) {
+  Worker(Channel c, RetryPolicy p, DeliveryLog& l, std::mutex& lm, Logger& lg, std::string by)
+      : channel(std::move(c)),
+        policy(p),
+        log(l),
+        log_mutex(lm),
+        logger(lg),
+        sent_by(std::move(by)) {
     thread = std::jthread([this] { Run(); });
   }
   ~Worker() {
@@ -83,7 +93,13 @@ struct AlertDispatcher::Worker {
         head = Head();
       }
       if (!head) continue;
-      const int attempt = failed + 1;
+      const DeliveryState known = KnownState(head->message.event_id);
+      if (known.finished) {  // delivered or given up by this or another processor: never again
+        failed = 0;
+        MarkSent(*head);
+        continue;
+      }
+      const int attempt = std::max(failed, known.attempts) + 1;
       const auto [outcome, detail] = Try(head->message, attempt);
       Record(head->message.event_id, attempt, outcome, detail);
       if (outcome == Outcome::kRetrying) {
@@ -93,12 +109,29 @@ struct AlertDispatcher::Worker {
         continue;
       }
       failed = 0;
-      std::lock_guard lock(mutex);
-      try {
-        channel.queue->MarkSent(head->seq, Now());
-      } catch (const std::exception& e) {
-        logger.Log(LogLevel::kError, fmt::format("Alert queue not updated: {}", e.what()));
-      }
+      MarkSent(*head);
+    }
+  }
+
+  void MarkSent(const QueuedMessage& head) {
+    std::lock_guard lock(mutex);
+    try {
+      channel.queue->MarkSent(head.seq, Now());
+    } catch (const std::exception& e) {
+      logger.Log(LogLevel::kError, fmt::format("Alert queue not updated: {}", e.what()));
+    }
+  }
+
+  // What the central log knows of the alert on this channel. Without the store the alert is sent
+  // all the same (the receiver deduplicates on the event id): an alert matters more than a log.
+  DeliveryState KnownState(const std::string& event_id) {
+    std::lock_guard lock(log_mutex);
+    try {
+      return log.StateOf(event_id, channel.notifier->channel());
+    } catch (const std::exception& e) {
+      logger.Log(LogLevel::kWarning,
+                 fmt::format("Alert delivery log unreadable, sending anyway: {}", e.what()));
+      return {};
     }
   }
 
@@ -133,7 +166,8 @@ struct AlertDispatcher::Worker {
                                 .event_id = event_id,
                                 .attempt = attempt,
                                 .outcome = outcome,
-                                .detail = detail};
+                                .detail = detail,
+                                .sent_by = sent_by};
     const LogLevel level = outcome == Outcome::kDelivered  ? LogLevel::kInfo
                            : outcome == Outcome::kRetrying ? LogLevel::kWarning
                                                            : LogLevel::kError;
@@ -156,22 +190,33 @@ std::mutex& LogMutex() {
 }  // namespace
 
 AlertDispatcher::AlertDispatcher(std::vector<Channel> channels, RetryPolicy policy,
-                                 DeliveryLog& log, Logger& logger) {
+                                 DeliveryLog& log, Logger& logger, std::string sent_by)
+    : log_(log) {
   for (auto& channel : channels) {
     workers_.push_back(
-        std::make_unique<Worker>(std::move(channel), policy, log, LogMutex(), logger));
+        std::make_unique<Worker>(std::move(channel), policy, log, LogMutex(), logger, sent_by));
   }
 }
 
 AlertDispatcher::~AlertDispatcher() = default;
 
 void AlertDispatcher::Enqueue(std::span<const PresenceEvent> events) {
-  if (events.empty()) return;
+  std::vector<AlertMessage> alerts;
+  for (const auto& event : events) alerts.push_back(MakeAlert(event));
   for (auto& worker : workers_) {
-    std::vector<OutgoingMessage> messages;
-    for (const auto& event : events) {
-      messages.push_back(ToQueued(worker->channel.notifier->channel(), MakeAlert(event)));
+    const std::string_view channel = worker->channel.notifier->channel();
+    std::vector<AlertMessage> owed;
+    {
+      // Owed centrally first (a failure throws before the events are marked published); then
+      // whatever is still owed, this processor's or one's before it, goes into the local queue,
+      // which skips the ids it holds.
+      std::lock_guard lock(LogMutex());
+      if (!alerts.empty()) log_.Owe(channel, alerts);
+      owed = log_.Owed(channel, kOwedBatch);
     }
+    std::vector<OutgoingMessage> messages;
+    for (const auto& alert : owed) messages.push_back(ToQueued(channel, alert));
+    if (messages.empty()) continue;
     {
       std::lock_guard lock(worker->mutex);
       worker->channel.queue->Enqueue(messages, Now());

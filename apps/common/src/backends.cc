@@ -12,6 +12,7 @@
 #include "blemon/sqlite/sqlite_spool.h"
 #include "blemon/sqlite/sqlite_store.h"
 #if defined(BLEMON_HAVE_MARIADB)
+#include "blemon/mariadb/mariadb_delivery_log.h"
 #include "blemon/mariadb/mariadb_forget_store.h"
 #include "blemon/mariadb/mariadb_identity_store.h"
 #include "blemon/mariadb/mariadb_report_store.h"
@@ -35,6 +36,7 @@ std::unique_ptr<AdminStore> OpenAdminStore(const DatabaseSettings&) { Missing();
 std::unique_ptr<IdentityStore> OpenIdentityStore(const DatabaseSettings&) { Missing(); }
 std::unique_ptr<PresenceStore> OpenPresenceStore(const DatabaseSettings&) { Missing(); }
 std::unique_ptr<ForgetStore> OpenForgetStore(const DatabaseSettings&) { Missing(); }
+std::unique_ptr<DeliveryLog> OpenDeliveryLog(const DatabaseSettings&) { Missing(); }
 }  // namespace mariadb
 #endif
 
@@ -86,19 +88,11 @@ std::string StateDirectoryOf(const MonitorSettings& monitor) {
   return monitor.state_directory.empty() ? DefaultStateDirectory() : monitor.state_directory;
 }
 
-std::string AlertLogPath(const std::string& state_directory) {
-  return state_directory + "/alerts.db";
-}
-
-std::unique_ptr<DeliveryLog> OpenDeliveryLog(const std::string& state_directory, bool must_exist) {
-  const std::string path = AlertLogPath(state_directory);
-  if (must_exist && ::access(path.c_str(), F_OK) != 0) {
-    throw Unavailable(fmt::format(
-        "no alert delivery log at {}: alerts were never sent from this state directory (run "
-        "this on the processor, or give --state-directory)",
-        path));
-  }
-  return sqlite::OpenDeliveryLog(path);
+std::unique_ptr<DeliveryLog> OpenDeliveryLog(const DatabaseSettings& settings) {
+  if (IsMariaDb(settings)) return mariadb::OpenDeliveryLog(settings);
+  // Like the report store: never create the file here.
+  sqlite::OpenReportStore(settings.path);
+  return sqlite::OpenDeliveryLog(settings.path);
 }
 
 std::unique_ptr<Spool> OpenSpool(const MonitorSettings& monitor, std::string* path_out) {

@@ -11,6 +11,7 @@
 #include "blemon/mqtt/mqtt_publisher.h"
 #include "blemon/notify/alert_dispatcher.h"
 #include "blemon/notify/notifiers.h"
+#include "blemon/reopening_store.h"
 #include "blemon/sqlite/sqlite_outbox.h"
 
 namespace blemon::app {
@@ -165,12 +166,14 @@ class FanOut final : public Outbound, public Publisher {
                           sqlite::OpenOutbox(state_directory + "/alerts-email.db")});
     }
     if (channels.empty()) return;  // MQTT carries the events; nothing else asked for
-    delivery_log_ = OpenDeliveryLog(state_directory, /*must_exist=*/false);
+    // Opened on first use: on a first start the monitor creates the schema after this.
+    delivery_log_ = std::make_unique<ReopeningDeliveryLog>(
+        [&database = config_.database] { return OpenDeliveryLog(database); });
     alerts_ = std::make_unique<notify::AlertDispatcher>(
         std::move(channels),
         notify::RetryPolicy{
             .first = a.retry_first, .longest = a.retry_max, .max_attempts = a.max_attempts},
-        *delivery_log_, log_);
+        *delivery_log_, log_, config_.monitor.name);
   }
 
   void PublishMonitors() {

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -67,12 +68,24 @@ struct DeliveryRecord {
   std::string channel;
   std::string target;
   std::string event_id;
-  int attempt = 1;
+  int attempt = 1;  // counted over every processor that tried it
   enum class Outcome { kDelivered, kRetrying, kGivenUp } outcome = Outcome::kDelivered;
-  std::string detail;  // the error, or "" when delivered
+  std::string detail;   // the error, or "" when delivered
+  std::string sent_by;  // the monitor (processor) that tried
 };
 std::string_view ToString(DeliveryRecord::Outcome outcome);  // "delivered", "retrying", "given up"
 
+// What the log knows of one alert on one channel.
+struct DeliveryState {
+  int attempts = 0;       // tries so far, by every processor
+  bool finished = false;  // delivered or given up: nobody tries it again
+  friend bool operator==(const DeliveryState&, const DeliveryState&) = default;
+};
+
+// The alert delivery log, kept in the central store (tables alert_deliveries and
+// alert_delivery_tries, schema version 14) so that whoever holds the processor lease knows, per
+// (event id, channel), what was delivered. Methods throw Unavailable when the store cannot be
+// reached and Refused when it is below version 14.
 class DeliveryLog {
  public:
   virtual ~DeliveryLog() = default;
@@ -80,8 +93,19 @@ class DeliveryLog {
   DeliveryLog(const DeliveryLog&) = delete;
   DeliveryLog& operator=(const DeliveryLog&) = delete;
 
+  // Records that `alerts` are owed on `channel` (in one transaction): before their events are
+  // marked published, so a processor that takes over sends them. An (event id, channel) known
+  // already is left as it is, whatever its state.
+  virtual void Owe(std::string_view channel, std::span<const AlertMessage> alerts) = 0;
+  // The alerts still owed on `channel` (neither delivered nor given up), oldest first, at most
+  // `limit`.
+  virtual std::vector<AlertMessage> Owed(std::string_view channel, int limit) = 0;
+  // The state of one alert on one channel; attempts 0 and not finished when unknown.
+  virtual DeliveryState StateOf(std::string_view event_id, std::string_view channel) = 0;
+  // Records one try and moves the alert's state (attempts; finished when delivered or given
+  // up); forgets tries older than 90 days.
   virtual void Record(const DeliveryRecord& record) = 0;
-  // The newest `limit` records, newest first.
+  // The newest `limit` tries, newest first.
   virtual std::vector<DeliveryRecord> Recent(int limit) = 0;
 };
 

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "blemon/alerts.h"
 #include "blemon/ports.h"
 #include "blemon/presence_store.h"
 
@@ -120,6 +121,36 @@ class ReopeningPresenceStore final : public PresenceStore {
 
   Opener open_;
   std::unique_ptr<PresenceStore> inner_;
+};
+
+// The alert delivery log, opened on first use and again after a failed opening, like
+// ReopeningPresenceStore: the processor sets up its alerts before its Store has created the
+// schema. Not thread-safe (the alert dispatcher serialises its calls).
+class ReopeningDeliveryLog final : public DeliveryLog {
+ public:
+  using Opener = std::function<std::unique_ptr<DeliveryLog>()>;
+  explicit ReopeningDeliveryLog(Opener open) : open_(std::move(open)) {}
+
+  void Owe(std::string_view channel, std::span<const AlertMessage> alerts) override {
+    Inner().Owe(channel, alerts);
+  }
+  std::vector<AlertMessage> Owed(std::string_view channel, int limit) override {
+    return Inner().Owed(channel, limit);
+  }
+  DeliveryState StateOf(std::string_view event_id, std::string_view channel) override {
+    return Inner().StateOf(event_id, channel);
+  }
+  void Record(const DeliveryRecord& record) override { Inner().Record(record); }
+  std::vector<DeliveryRecord> Recent(int limit) override { return Inner().Recent(limit); }
+
+ private:
+  DeliveryLog& Inner() {
+    if (!inner_) inner_ = open_();
+    return *inner_;
+  }
+
+  Opener open_;
+  std::unique_ptr<DeliveryLog> inner_;
 };
 
 }  // namespace blemon

@@ -4,7 +4,7 @@ test mosquitto (TLS, password file) and [alerts] towards local receivers (an HTT
 answers 500 three times, aiosmtpd with STARTTLS). A watched device arrives; the test checks what
 Home Assistant would see (retained discovery and state, the event on blemon/events), that the
 webhook got the alert on its fourth try and the mail arrived, and that `blemon-admin alerts`
-shows the tries. Then the crash between publishing and marking: the events are marked
+shows the tries, read from the central store with a config that names nothing else. Then the crash between publishing and marking: the events are marked
 unpublished again and the processor runs once more; nothing reaches anyone twice.
 
     processor_test.py --monitor BIN --admin BIN --receivers receivers.py --work DIR
@@ -187,13 +187,19 @@ retry_max_seconds = 2
         assert len(delivered) == len(set(delivered)), f"a webhook alert came twice: {delivered}"
         assert len(jsonl(mail_log)) == len(set(ids)), "an e-mail came twice"
 
-        admin = subprocess.run([args.admin, "-c", config, "alerts"], capture_output=True,
+        # The delivery log is in the central store: another machine, whose config names only
+        # the database (no state directory of the processor's), shows the same tries.
+        elsewhere = os.path.join(work, "elsewhere.toml")
+        with open(elsewhere, "w") as f:
+            f.write(f'[database]\nbackend = "sqlite"\npath = "{work}/blemon.db"\n')
+        admin = subprocess.run([args.admin, "-c", elsewhere, "alerts"], capture_output=True,
                                text=True)
         assert admin.returncode == 0, admin.stderr
         lines = admin.stdout.splitlines()
         assert any("webhook" in l and " 4 " in l and "delivered" in l for l in lines), admin.stdout
         assert sum("retrying" in l for l in lines) == 3, admin.stdout
         assert any("email" in l and "delivered" in l for l in lines), admin.stdout
+        assert all("pi-e2e" in l for l in lines if "delivered" in l), admin.stdout
         print("OK: event on MQTT, webhook on try 4, e-mail over STARTTLS, a replay after a crash "
               "sent nothing twice, admin log shown")
         return 0

@@ -18,6 +18,7 @@
 #include "blemon/notify/notifiers.h"
 #include "blemon/sqlite/sqlite_delivery_log.h"
 #include "blemon/sqlite/sqlite_outbox.h"
+#include "blemon/sqlite/sqlite_store.h"
 
 namespace blemon::notify {
 namespace {
@@ -106,10 +107,14 @@ PresenceEvent Event(int i, const std::string& room = "Kitchen") {
 
 class AnAlertDispatcher : public ::testing::Test {
  protected:
-  std::unique_ptr<AlertDispatcher> Dispatch(std::unique_ptr<Notifier> notifier) {
+  // A dispatcher on the central log with its own local queue (`queue`: a processor's state
+  // directory file).
+  std::unique_ptr<AlertDispatcher> Dispatch(std::unique_ptr<Notifier> notifier,
+                                            const std::string& queue = "queue.db",
+                                            const std::string& sent_by = "pi-a") {
     std::vector<Channel> channels;
-    channels.push_back({std::move(notifier), sqlite::OpenOutbox(dir_.File("queue.db"))});
-    return std::make_unique<AlertDispatcher>(std::move(channels), policy_, *log_, logger_);
+    channels.push_back({std::move(notifier), sqlite::OpenOutbox(dir_.File(queue))});
+    return std::make_unique<AlertDispatcher>(std::move(channels), policy_, *log_, logger_, sent_by);
   }
   std::unique_ptr<Notifier> Webhook(const Receivers& r, const std::string& path = "/hook") {
     return MakeWebhookNotifier(
@@ -126,7 +131,9 @@ class AnAlertDispatcher : public ::testing::Test {
 
   TempDir dir_;
   NullLogger logger_;
-  std::unique_ptr<DeliveryLog> log_ = sqlite::OpenDeliveryLog(dir_.File("alerts.db"));
+  // The central store (created with its schema) and the delivery log in it.
+  std::unique_ptr<Store> store_ = sqlite::OpenStore(dir_.File("blemon.db"));
+  std::unique_ptr<DeliveryLog> log_ = sqlite::OpenDeliveryLog(dir_.File("blemon.db"));
   RetryPolicy policy_{.first = 1s, .longest = 2s, .max_attempts = 10};
 };
 
@@ -254,6 +261,64 @@ TEST_F(AnAlertDispatcher, KeepsQueuedAlertsForTheNextStartWhenTheReceiverIsAway)
   auto dispatcher = Dispatch(Webhook(receivers));
   ASSERT_TRUE(dispatcher->Flush(10s));
   EXPECT_EQ(receivers.Received("http").size(), 2u);
+}
+
+// A failover: processor A delivered one alert and owed another when it died (its local queue
+// gone with it). The standby B, on its first publish, takes over from the central log: it sends
+// the owed alert and never the delivered one, and continues the try count. A local queue that
+// still holds a delivered alert (A back as processor with its old state directory) skips it.
+TEST_F(AnAlertDispatcher, AStandbySendsWhatIsOwedAndNeverWhatWasDelivered) {
+  Receivers receivers(dir_.File("receivers"), 0, 0);
+  ASSERT_TRUE(receivers.ready());
+  {
+    auto a = Dispatch(Webhook(receivers), "a-queue.db", "pi-a");
+    a->Enqueue(std::vector{Event(1)});
+    ASSERT_TRUE(a->Flush(10s));
+  }
+  // A owed Event(2), tried it once without luck, and died.
+  log_->Owe("webhook", std::vector{MakeAlert(Event(2))});
+  log_->Record({.at = std::chrono::floor<Seconds>(std::chrono::system_clock::now()),
+                .channel = "webhook",
+                .target = "https://127.0.0.1/hook",
+                .event_id = Event(2).event_id,
+                .attempt = 1,
+                .outcome = Outcome::kRetrying,
+                .detail = "HTTP 500",
+                .sent_by = "pi-a"});
+  {
+    auto b = Dispatch(Webhook(receivers), "b-queue.db", "pi-b");
+    b->Enqueue({});  // its first publish: no new events
+    ASSERT_TRUE(b->Flush(10s));
+  }
+  // A comes back with its old queue, where Event(1) waits again as if never sent.
+  sqlite::OpenOutbox(dir_.File("c-queue.db"))
+      ->Enqueue({{.topic = "webhook",
+                  .payload = Json{{"event_id", Event(1).event_id},
+                                  {"json", MakeAlert(Event(1)).json},
+                                  {"summary", "s"},
+                                  {"text", "t"}}
+                                 .dump(),
+                  .retain = false,
+                  .event_id = Event(1).event_id}},
+                kT0);
+  {
+    auto again = Dispatch(Webhook(receivers), "c-queue.db", "pi-a");
+    ASSERT_TRUE(again->Flush(10s));
+  }
+
+  std::vector<std::string> delivered;
+  for (const auto& post : receivers.Received("http")) {
+    delivered.push_back(Json::parse(post["body"].get<std::string>())["event_id"]);
+  }
+  EXPECT_EQ(delivered, (std::vector{Event(1).event_id, Event(2).event_id}));
+  const auto records = log_->Recent(10);
+  ASSERT_EQ(records.size(), 3u);
+  EXPECT_EQ(records[0].event_id, Event(2).event_id);
+  EXPECT_EQ(records[0].outcome, Outcome::kDelivered);
+  EXPECT_EQ(records[0].attempt, 2) << "the count goes on from A's try";
+  EXPECT_EQ(records[0].sent_by, "pi-b");
+  EXPECT_EQ(records[2].sent_by, "pi-a");
+  EXPECT_TRUE(log_->Owed("webhook", 10).empty());
 }
 
 }  // namespace

@@ -3,11 +3,14 @@
 // Delivers alerts on each configured channel (webhook, e-mail) from a durable queue of its own,
 // one thread per channel, oldest first, retrying with backoff: an alert a receiver refuses for
 // now (HTTP 500, a mail server's 4xx, no connection) is tried again after RetryDelay, and the
-// alerts behind it wait, so a receiver sees them in order. Every try goes to the DeliveryLog.
+// alerts behind it wait, so a receiver sees them in order. Every try goes to the DeliveryLog,
+// which lives in the central store: a processor that takes over sends what is still owed and
+// nothing that was delivered.
 
 #include <chrono>
 #include <memory>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "blemon/alerts.h"
@@ -30,22 +33,28 @@ struct Channel {
 
 class AlertDispatcher {
  public:
-  // `log` and `logger` must outlive the dispatcher; the threads start here.
+  // `log` (the central delivery log) and `logger` must outlive the dispatcher; the threads start
+  // here. `sent_by` names this processor in the log.
   AlertDispatcher(std::vector<Channel> channels, RetryPolicy policy, DeliveryLog& log,
-                  Logger& logger);
+                  Logger& logger, std::string sent_by = "");
   // Stops the threads after the try in progress; what waits stays queued for the next start.
   ~AlertDispatcher();
   AlertDispatcher(const AlertDispatcher&) = delete;
   AlertDispatcher& operator=(const AlertDispatcher&) = delete;
 
-  // Queues each event on every channel, durably (an event queued before is skipped), and wakes
-  // the threads. Throws Unavailable when a queue cannot be written.
+  // Records each event's alert as owed on every channel in the central log (DeliveryLog::Owe),
+  // then queues every alert the log still owes on the channel (these and any a processor before
+  // this one left undelivered) in the channel's local queue, durably (an id queued before is
+  // skipped), and wakes the threads. A thread never tries an alert the log says is delivered or
+  // given up, and counts tries over every processor. Throws Unavailable when the log or a queue
+  // cannot be written. Called by the processor only (it holds the lease).
   void Enqueue(std::span<const PresenceEvent> events);
   // Waits until every queue is empty or `timeout` passed; returns whether they are.
   bool Flush(std::chrono::milliseconds timeout);
 
  private:
   struct Worker;
+  DeliveryLog& log_;
   std::vector<std::unique_ptr<Worker>> workers_;
 };
 

@@ -7,10 +7,10 @@
 
 namespace blemon::sqlite {
 
-// The alert delivery log (blemon/alerts.h): a SQLite file in the processor's state directory
-// (alerts.db), one row per try, kept for `keep_days`. `blemon-admin alerts` reads it. Throws
-// Unavailable when the file cannot be opened or created, Refused when it is not one this blemon
-// understands.
-std::unique_ptr<DeliveryLog> OpenDeliveryLog(const std::string& path, int keep_days = 90);
+// The alert delivery log (blemon/alerts.h) in the store's SQLite database at `path` (tables
+// alert_deliveries and alert_delivery_tries, schema version 14). Throws Unavailable when the file
+// cannot be opened, Refused when it has no such tables (an older schema: run blemon-admin
+// migrate).
+std::unique_ptr<DeliveryLog> OpenDeliveryLog(const std::string& path);
 
 }  // namespace blemon::sqlite

@@ -55,11 +55,10 @@ std::vector<MacAddress> SpooledAddresses(const std::string& path);
 // not a spool.
 std::unique_ptr<Spool> OpenSpool(const MonitorSettings& monitor, std::string* path_out);
 
-// The alert delivery log of a processor's state directory (<dir>/alerts.db), as the processor
-// writes it and `blemon-admin alerts` reads it. With `must_exist`, a missing file is Unavailable
-// (nothing is created).
-std::string AlertLogPath(const std::string& state_directory);
-std::unique_ptr<DeliveryLog> OpenDeliveryLog(const std::string& state_directory, bool must_exist);
+// The alert delivery log in the central store (schema version 14), as the processor writes it
+// and `blemon-admin alerts` reads it on any machine. Never creates a SQLite file; throws
+// Unavailable when the store cannot be reached, Refused when its schema is older.
+std::unique_ptr<DeliveryLog> OpenDeliveryLog(const DatabaseSettings& settings);
 
 // The monitor's state directory: monitor.state_directory, or DefaultStateDirectory().
 std::string StateDirectoryOf(const MonitorSettings& monitor);

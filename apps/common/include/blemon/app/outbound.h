@@ -3,8 +3,8 @@
 // What leaves the processor besides the database (docs/mqtt.md, docs/alerts.md): presence over
 // MQTT for Home Assistant ([mqtt]) and alerts by webhook and e-mail ([alerts]), both through
 // durable queues in the state directory (mqtt-outbox.db, alerts-webhook.db, alerts-email.db; the
-// delivery log alerts.db). The processor hands presence to publisher(); the rest happens on the
-// adapters' own threads.
+// alert delivery log is in the central store). The processor hands presence to publisher(); the
+// rest happens on the adapters' own threads.
 
 #include <memory>
 #include <string>
