@@ -50,9 +50,9 @@ const TableRights kScanner = {
 // its definer's rights). Since version 6 the processor decides stable rooms itself after the
 // procedure: it reads the interval's sightings and devices and writes rooms, confidence and
 // device_rooms. Since version 11 it links rotating addresses (reads and adds address_links).
-// Since version 15 it recomputes the hours the interval changed in
-// hourly_rollups and clears their marks in hourly_rollup_stale (the marks themselves are written
-// by triggers, with their definer's rights).
+// Since version 15 it marks the interval's hour in hourly_rollup_stale, recomputes the stale
+// hours in hourly_rollups and clears their marks (other marks are written by triggers, with their
+// definer's rights).
 const TableRights kProcessorExtra = {
     {"processor_lease", "SELECT, UPDATE"},
     {"processing_runs", "INSERT"},
@@ -68,7 +68,7 @@ const TableRights kProcessorExtra = {
     {"presence_occupancy", "SELECT, INSERT, DELETE"},
     {"address_links", "SELECT, INSERT"},
     {"hourly_rollups", "SELECT, INSERT, DELETE"},
-    {"hourly_rollup_stale", "SELECT, UPDATE, DELETE"},
+    {"hourly_rollup_stale", "SELECT, INSERT, UPDATE, DELETE"},
 };
 
 // Everything migrations and maintenance do on the database, and nothing on any other.
