@@ -122,11 +122,18 @@ def timed(store, args, repeat=5):
     return min(runs), statistics.median(runs), out
 
 
-def compare(store, what, args, stale_hour, failures):
+def compare(store, what, args, stale_hour, failures, unrolled_repeat=5):
     """The report from the rollups, then from device_sightings (one hour of it marked stale)."""
     best_r, median_r, out_r = timed(store, args)
     store.sql(f"INSERT INTO hourly_rollup_stale (hour_start) VALUES ({stale_hour});")
-    best_u, median_u, out_u = timed(store, args)
+    t0 = time.monotonic()
+    try:
+        best_u, median_u, out_u = timed(store, args, repeat=unrolled_repeat)
+    except AssertionError as e:  # the client's 120 s read timeout on a long span
+        print(f"{what}: from device_sightings failed after {time.monotonic() - t0:.0f} s: "
+              f"{str(e).strip().splitlines()[-1]}", flush=True)
+        best_u = median_u = float("nan")
+        out_u = out_r
     store.sql(f"DELETE FROM hourly_rollup_stale WHERE hour_start = {stale_hour};")
     lines = out_r.count(b"\n") - 1
     print(f"{what:28} {best_r:10.0f} {median_r:12.0f} {best_u:10.0f} {median_u:12.0f} "
@@ -177,15 +184,23 @@ def main():
         compare(store, "hourly report, 7 days",
                 ["--report", "hourly", "-f", "csv", "-s",
                  time.strftime("%Y-%m-%d", time.gmtime(now - 6 * 86400))] + now_arg,
-                last - 12 * 3600, failures)
+                last - 12 * 3600, failures, unrolled_repeat=1)
 
-        # What the processor adds per interval: one hour (24,000 sightings) recomputed.
-        store.sql(f"INSERT INTO hourly_rollup_stale (hour_start) VALUES ({last - 3600});")
-        t0 = time.monotonic()
-        store.run("blemon-admin", "migrate")
-        print(f"Recomputing one full hour ({PER_INTERVAL * 12:,} sightings): blemon-admin migrate "
-              f"in {(time.monotonic() - t0) * 1000:.0f} ms (process start and schema check "
-              f"included)")
+        # What the processor adds per interval: one hour (24,000 sightings) recomputed. Timed as
+        # `migrate` with the hour marked, less `migrate` with nothing to do (median of 5 each).
+        idle, busy = [], []
+        for _ in range(5):
+            t0 = time.monotonic()
+            store.run("blemon-admin", "migrate")
+            idle.append(time.monotonic() - t0)
+            store.sql(f"INSERT INTO hourly_rollup_stale (hour_start) VALUES ({last - 3600});")
+            t0 = time.monotonic()
+            store.run("blemon-admin", "migrate")
+            busy.append(time.monotonic() - t0)
+        print(f"Recomputing one full hour ({PER_INTERVAL * 12:,} sightings): "
+              f"{(statistics.median(busy) - statistics.median(idle)) * 1000:.0f} ms (migrate "
+              f"{statistics.median(busy) * 1000:.0f} ms with it, "
+              f"{statistics.median(idle) * 1000:.0f} ms without; medians of 5)", flush=True)
         verdict = "MET" if median <= GOAL_MS else "MISSED"
         print(f"{verdict}: the 24-hour hourly report from the rollups took {median:.0f} ms "
               f"(median of 5, goal {GOAL_MS} ms)")
