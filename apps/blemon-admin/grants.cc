@@ -52,10 +52,11 @@ const TableRights kScanner = {
 // device_rooms. Since version 11 it links rotating addresses (reads and adds address_links).
 // Since version 12 the pending intervals query reads the marker's queue (staging_merges) and the
 // deferred marking of staged rows runs inside blemon_mark_merged: the processor account itself
-// may not set `processed`. Since version 15 it recomputes the hours the interval changed in
-// hourly_rollups and clears their marks in hourly_rollup_stale (the marks themselves are written
-// by triggers, with their definer's rights). Since version 14 its alert threads keep the delivery
-// log (docs/alerts.md): alerts owed, their tries, and the tries older than 90 days deleted.
+// may not set `processed`. Since version 14 its alert threads keep the delivery log
+// (docs/alerts.md): alerts owed, their tries, and the tries older than 90 days deleted. Since
+// version 15 it marks the interval's hour in hourly_rollup_stale, recomputes the stale hours in
+// hourly_rollups and clears their marks (other marks are written by triggers, with their
+// definer's rights).
 const TableRights kProcessorExtra = {
     {"processor_lease", "SELECT, UPDATE"},
     {"processing_runs", "INSERT"},
@@ -72,7 +73,7 @@ const TableRights kProcessorExtra = {
     {"presence_occupancy", "SELECT, INSERT, DELETE"},
     {"address_links", "SELECT, INSERT"},
     {"hourly_rollups", "SELECT, INSERT, DELETE"},
-    {"hourly_rollup_stale", "SELECT, UPDATE, DELETE"},
+    {"hourly_rollup_stale", "SELECT, INSERT, UPDATE, DELETE"},
     {"alert_deliveries", "SELECT, INSERT, UPDATE, DELETE"},
     {"alert_delivery_tries", "SELECT, INSERT, DELETE"},
 };

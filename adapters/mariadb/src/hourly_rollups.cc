@@ -42,6 +42,21 @@ void RecomputeHours(Session& s, long long from, long long to) {
 
 }  // namespace
 
+RollupHourScope::RollupHourScope(Session& session, UtcTime interval) : session_(session) {
+  const long long hour = ToDb(interval) / kHour * kHour;
+  session_.Prepared("INSERT IGNORE INTO hourly_rollup_stale (hour_start) VALUES (?)")
+      .Execute({hour});
+  session_.Prepared("SET @blemon_rollup_hour = ?").Execute({hour});
+}
+
+RollupHourScope::~RollupHourScope() {
+  try {
+    session_.Prepared("SET @blemon_rollup_hour = NULL").Execute({});
+  } catch (const DbError&) {
+    // The connection is gone, and the session variable with it.
+  }
+}
+
 std::string HourlyAggregateSql(bool force_interval_index) {
   // Grouped per address first (one COUNT DISTINCT per hour and monitor instead of seven: MariaDB
   // keeps a tree for each), then joined to the few distinct addresses' classes and links.

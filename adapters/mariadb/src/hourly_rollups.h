@@ -24,6 +24,22 @@ std::string HourlyAggregateSql(bool force_interval_index);
 // the few a late row or a new link touched, and a bounded share of a backlog (newest first).
 inline constexpr int kRollupHoursPerInterval = 24;
 
+// While it lives, the sighting triggers of this session skip rows of `interval`'s hour (the
+// session variable @blemon_rollup_hour): each costs about 0.1 ms a row, too much for the thousands
+// an interval's processing writes. The constructor marks the hour stale itself, so the caller's
+// transaction must recompute it (RefreshStaleRollups) before it commits; the destructor (also on
+// an exception) lets the triggers mark every hour again. Throws like the session's statements.
+class RollupHourScope {
+ public:
+  RollupHourScope(Session& session, UtcTime interval);
+  ~RollupHourScope();
+  RollupHourScope(const RollupHourScope&) = delete;
+  RollupHourScope& operator=(const RollupHourScope&) = delete;
+
+ private:
+  Session& session_;
+};
+
 // Recomputes the stale hours, newest first, at most `max_hours` of them (all when negative), in
 // the caller's transaction: deletes their rollup rows, inserts them anew from device_sightings
 // and clears their marks. Returns how many hours it recomputed. Throws like the session's

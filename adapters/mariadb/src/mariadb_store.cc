@@ -375,7 +375,12 @@ class MariaDbStore final : public Store {
           Transaction tx(s.connection);
           CheckFence(s, monitor, epoch, fmt::format("interval {}", UtcLabel(interval_start)));
           const auto assignments = AttributeIdentities(s, interval_start);
-          Get(s, kProcessInterval).Execute({ToDb(interval_start)});
+          {
+            // The procedure writes only this interval's sightings: their hour is marked here
+            // and recomputed below, so the triggers need not mark it row by row.
+            const RollupHourScope rollup_hour(s, interval_start);
+            Get(s, kProcessInterval).Execute({ToDb(interval_start)});
+          }
           for (const auto& assignment : assignments) {
             if (!assignment.device_is_new) continue;
             Get(s, kLinkIdentityDevice)
