@@ -162,6 +162,20 @@ TEST_F(DeferredMarking, MergesARowCommittedIntoAPartAlreadyMarked) {
   EXPECT_EQ(Processed(), "4");
 }
 
+TEST_F(DeferredMarking, MergesARowCommittedBetweenPartsThatHadNoRows) {
+  StageRow(10, "AA:BB:CC:DD:EE:01", -60);
+  StageRow(100010, "AA:BB:CC:DD:EE:01", -65);  // parts 1 and 6; 2-5 had no rows
+  ProcessWithoutMarking();
+  StageRow(50000, "AA:BB:CC:DD:EE:01", -40);
+  EXPECT_EQ(MarkOnePart(), "1");
+  EXPECT_EQ(MarkOnePart(), "1") << "its own 20,000 ids only";
+  EXPECT_EQ(sql_->Scalar("SELECT processed FROM sighting_staging WHERE staging_id = 50000"), "0");
+  EXPECT_THAT(store_->PendingIntervals(kT0), ElementsAre(kT0));
+  store_->ProcessInterval(kT0, monitor_, epoch_);
+  EXPECT_EQ(KeptRssi(kT0), -40);
+  EXPECT_EQ(Processed(), "3");
+}
+
 TEST_F(DeferredMarking, ReMergesALateRowOfAnIntervalAlreadyProcessed) {
   StageRow(1, "AA:BB:CC:DD:EE:01", -60);
   StageRow(2, "AA:BB:CC:DD:EE:02", -70);
