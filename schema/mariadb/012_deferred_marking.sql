@@ -344,10 +344,13 @@ BEGIN
             DELETE FROM staging_merges WHERE interval_start = v_interval;
             DELETE FROM staging_merge_parts WHERE interval_start = v_interval;
         ELSE
+            -- The part's own 20,000 ids as a primary-key range (ids between the cursor and the
+            -- part belong to parts without rows: any row there was not merged and stays
+            -- unprocessed below the cursor, which makes the interval pending).
             SAVEPOINT blemon_mark_part;
-            UPDATE sighting_staging SET processed = TRUE
-            WHERE processed = FALSE AND interval_start = v_interval
-              AND staging_id > v_cursor AND staging_id <= v_upto;
+            UPDATE sighting_staging FORCE INDEX (PRIMARY) SET processed = TRUE
+            WHERE staging_id > GREATEST(v_cursor, v_upto - 20000) AND staging_id <= v_upto
+              AND interval_start = v_interval AND processed = FALSE;
             SET p_marked = ROW_COUNT();
             IF p_marked <> v_expected THEN
                 ROLLBACK TO SAVEPOINT blemon_mark_part;

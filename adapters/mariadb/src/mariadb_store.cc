@@ -355,16 +355,17 @@ class MariaDbStore final : public Store {
   }
 
   std::vector<UtcTime> PendingIntervals(UtcTime latest_due) override {
+    std::vector<UtcTime> intervals = runner_.Run("listing pending intervals", [&](Session& s) {
+      std::vector<UtcTime> pending;
+      for (const Row& r : Get(s, kPendingIntervals).Query({ToDb(latest_due)})) {
+        pending.push_back(r.Time(0));
+      }
+      return pending;
+    });
     // A processor that died between an interval's commit and its marking left rows queued; the
     // next processor run finishes them even if no new interval comes (one round trip when none).
     MarkMergedRows();
-    return runner_.Run("listing pending intervals", [&](Session& s) {
-      std::vector<UtcTime> intervals;
-      for (const Row& r : Get(s, kPendingIntervals).Query({ToDb(latest_due)})) {
-        intervals.push_back(r.Time(0));
-      }
-      return intervals;
-    });
+    return intervals;
   }
 
   ProcessOutcome ProcessInterval(UtcTime interval_start, MonitorId monitor,

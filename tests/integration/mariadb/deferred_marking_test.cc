@@ -149,13 +149,29 @@ TEST_F(DeferredMarking, MergesARowCommittedIntoAPartNotYetMarkedBeforeMarkingIt)
 TEST_F(DeferredMarking, MergesARowCommittedIntoAPartAlreadyMarked) {
   StageRow(10, "AA:BB:CC:DD:EE:01", -60);
   StageRow(30010, "AA:BB:CC:DD:EE:01", -65);
+  StageRow(50010, "AA:BB:CC:DD:EE:01", -66);  // three parts of 20,000 ids
   ProcessWithoutMarking();
   EXPECT_EQ(MarkOnePart(), "1");
   StageRow(15, "AA:BB:CC:DD:EE:01", -40);  // below the marker's cursor
-  EXPECT_EQ(MarkOnePart(), "1") << "the second part, as the run read it";
-  EXPECT_EQ(sql_->Scalar("SELECT processed FROM sighting_staging WHERE staging_id = 15"), "0");
+  // Pending while the rest of the marking is still queued (the run then finishes the marking).
   EXPECT_THAT(store_->PendingIntervals(kT0), ElementsAre(kT0));
+  EXPECT_EQ(sql_->Scalar("SELECT processed FROM sighting_staging WHERE staging_id = 15"), "0");
+  EXPECT_EQ(Processed(), "3") << "the parts as the run read them";
   EXPECT_EQ(store_->ProcessInterval(kT0, monitor_, epoch_).staging_rows, 1);
+  EXPECT_EQ(KeptRssi(kT0), -40);
+  EXPECT_EQ(Processed(), "4");
+}
+
+TEST_F(DeferredMarking, MergesARowCommittedBetweenPartsThatHadNoRows) {
+  StageRow(10, "AA:BB:CC:DD:EE:01", -60);
+  StageRow(100010, "AA:BB:CC:DD:EE:01", -65);  // parts 1 and 6; 2-5 had no rows
+  ProcessWithoutMarking();
+  StageRow(50000, "AA:BB:CC:DD:EE:01", -40);
+  EXPECT_EQ(MarkOnePart(), "1");
+  EXPECT_EQ(MarkOnePart(), "1") << "its own 20,000 ids only";
+  EXPECT_EQ(sql_->Scalar("SELECT processed FROM sighting_staging WHERE staging_id = 50000"), "0");
+  EXPECT_THAT(store_->PendingIntervals(kT0), ElementsAre(kT0));
+  store_->ProcessInterval(kT0, monitor_, epoch_);
   EXPECT_EQ(KeptRssi(kT0), -40);
   EXPECT_EQ(Processed(), "3");
 }
