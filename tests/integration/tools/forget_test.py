@@ -54,27 +54,6 @@ UNREACHABLE = ('[database]\nbackend = "mariadb"\nhost = "127.0.0.1"\nport = 1\nu
                'password = "x"\n')
 
 
-def table_dump(store):
-    """Every row of every table of the store as text, one line per row."""
-    if store.backend == "sqlite":
-        import sqlite3
-        db = sqlite3.connect(store.db_path)
-        try:
-            lines = []
-            for (table,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
-                for row in db.execute(f'SELECT * FROM "{table}"'):
-                    lines.append(f"{table}\t" + "\t".join(map(str, row)))
-            return "\n".join(lines)
-        finally:
-            db.close()
-    peer = store.peer
-    dump = subprocess.run(
-        ["mariadb-dump", "--no-defaults", "--protocol=TCP", "-h", peer["host"], "-P", peer["port"],
-         "-u", peer["admin_user"], f"-p{peer['admin_password']}", "--skip-extended-insert",
-         "--hex-blob", store.database], capture_output=True, check=True)
-    return dump.stdout.decode(errors="replace")
-
-
 def files_under(*dirs):
     return [os.path.join(root, name) for d in dirs for root, _, names in os.walk(d)
             for name in names]
@@ -84,7 +63,7 @@ def traces(mac, store, files):
     """Where any spelling of `mac` appears: 'tables', or a file's path."""
     pattern = re.compile("|".join(re.escape(s) for s in spellings(mac)).encode())
     found = []
-    if pattern.search(table_dump(store).encode()):
+    if pattern.search(store.dump().encode()):
         found.append("tables")
     for path in files:
         with open(path, "rb") as f:
@@ -157,10 +136,10 @@ def main():
             if n == 0:
                 failures.append(f"{table} is empty before the forget: the test is blind")
         others_before = other_rows(store, target)
-        dump_before = table_dump(store)
+        dump_before = store.dump()
 
         dry = store.run("blemon-admin", "forget", target, "--dry-run").stdout.decode()
-        if table_dump(store) != dump_before:
+        if store.dump() != dump_before:
             failures.append("--dry-run changed the store")
         for table in ("device_sightings", "sighting_staging", "ble_devices", "presence_events"):
             if not re.search(rf"^\s+{table}\s+[1-9]", dry, re.M):
@@ -177,7 +156,7 @@ def main():
 
         out = store.run("blemon-admin", "forget", IDENTITY).stdout.decode()
         for what in (IDENTITY_MAC, IDENTITY_RPA, "Anna's phone", "anna\t"):
-            if what in table_dump(store):
+            if what in store.dump():
                 failures.append(f"after forgetting the identity, {what!r} is still stored:\n{out}")
         missing = store.run("blemon-admin", "forget", "nobody-at-all", check=False)
         if missing.returncode != 64:
