@@ -21,20 +21,31 @@ struct MacFree {
   void operator()(EVP_MAC_CTX* context) const { EVP_MAC_CTX_free(context); }
 };
 
-// HMAC-SHA256(key, message), 32 bytes. Throws std::runtime_error when libcrypto fails.
-std::array<std::uint8_t, 32> HmacSha256(std::span<const std::uint8_t> key,
-                                        std::span<const std::uint8_t> message) {
+using MacContext = std::unique_ptr<EVP_MAC_CTX, MacFree>;
+
+[[noreturn]] void Fail() { throw std::runtime_error("libcrypto could not compute HMAC-SHA256"); }
+
+// An HMAC-SHA256 context keyed with `key`, ready for a message.
+MacContext KeyedHmac(std::span<const std::uint8_t> key) {
   static const std::unique_ptr<EVP_MAC, MacFree> kHmac(EVP_MAC_fetch(nullptr, "HMAC", nullptr));
-  std::unique_ptr<EVP_MAC_CTX, MacFree> context(kHmac ? EVP_MAC_CTX_new(kHmac.get()) : nullptr);
+  MacContext context(kHmac ? EVP_MAC_CTX_new(kHmac.get()) : nullptr);
   char digest[] = "SHA256";
   const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
                                OSSL_PARAM_END};
+  if (!context || EVP_MAC_init(context.get(), key.data(), key.size(), params) != 1) Fail();
+  return context;
+}
+
+// HMAC of `message` under a keyed context, which is left as it was: a copy of it does the work,
+// so the key schedule (two SHA-256 blocks) is paid once per key, not once per message.
+std::array<std::uint8_t, 32> HmacSha256(const EVP_MAC_CTX& keyed,
+                                        std::span<const std::uint8_t> message) {
+  MacContext context(EVP_MAC_CTX_dup(&keyed));
   std::array<std::uint8_t, 32> out{};
   std::size_t written = 0;
-  if (!context || EVP_MAC_init(context.get(), key.data(), key.size(), params) != 1 ||
-      EVP_MAC_update(context.get(), message.data(), message.size()) != 1 ||
+  if (!context || EVP_MAC_update(context.get(), message.data(), message.size()) != 1 ||
       EVP_MAC_final(context.get(), out.data(), &written, out.size()) != 1 || written != 32) {
-    throw std::runtime_error("libcrypto could not compute HMAC-SHA256");
+    Fail();
   }
   return out;
 }
@@ -44,6 +55,16 @@ std::span<const std::uint8_t> Bytes(std::string_view text) {
 }
 
 }  // namespace
+
+struct Pseudonymiser::DayMac {
+  MacContext keyed;
+};
+
+std::size_t Pseudonymiser::AddressHash::operator()(const MacAddress& address) const noexcept {
+  std::uint64_t value = 0;
+  for (const std::uint8_t byte : address.bytes()) value = value << 8 | byte;
+  return std::hash<std::uint64_t>{}(value);
+}
 
 Pseudonymiser::Pseudonymiser(std::string fleet_secret) : fleet_secret_(std::move(fleet_secret)) {
   if (fleet_secret_.size() < kMinSecretBytes) {
@@ -69,7 +90,9 @@ void Pseudonymiser::UseDayOf(UtcTime when) {
   const std::string message =
       fmt::format("{}{:04}-{:02}-{:02}", kDayKeyLabel, static_cast<int>(date.year()),
                   static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()));
-  day_key_ = HmacSha256(Bytes(fleet_secret_), Bytes(message));
+  const std::array<std::uint8_t, 32> day_key =
+      HmacSha256(*KeyedHmac(Bytes(fleet_secret_)), Bytes(message));
+  day_mac_ = std::make_unique<DayMac>(DayMac{KeyedHmac(day_key)});
   day_ = day_number;
   cache_.clear();  // yesterday's pseudonyms must not outlive their day
 }
@@ -77,11 +100,14 @@ void Pseudonymiser::UseDayOf(UtcTime when) {
 MacAddress Pseudonymiser::Pseudonym(const MacAddress& address, UtcTime when) {
   UseDayOf(when);
   if (const auto found = cache_.find(address); found != cache_.end()) return found->second;
-  const std::array<std::uint8_t, 32> digest = HmacSha256(day_key_, address.bytes());
+  const std::array<std::uint8_t, 32> digest = HmacSha256(*day_mac_->keyed, address.bytes());
   std::array<std::uint8_t, 6> bytes{};
   std::copy_n(digest.begin(), bytes.size(), bytes.begin());
   bytes[0] |= 0xC0;  // the random static form: never a vendor's public address
   const MacAddress pseudonym = MacAddress::FromBytes(bytes);
+  // Bounded: a crowd of rotating addresses may not grow it without end; the cost of emptying it
+  // is one HMAC per address heard again.
+  if (cache_.size() >= kMaxCachedPseudonyms) cache_.clear();
   cache_.emplace(address, pseudonym);
   return pseudonym;
 }

@@ -8,6 +8,11 @@ if(TARGET blemon::simulated AND TARGET blemon::sqlite)
            COMMAND monitor_cycle_bench --cycles 1000 --devices 1000 --dir
                    ${CMAKE_CURRENT_BINARY_DIR}/monitor_cycle_bench)
   set_tests_properties(monitor_cycle_bench PROPERTIES LABELS bench TIMEOUT 900)
+  # The cost of privacy mode: a raw and a pseudonymising cycle side by side (docs/privacy.md).
+  add_test(NAME monitor_cycle_privacy_bench
+           COMMAND monitor_cycle_bench --compare 1 --cycles 300 --devices 1000 --dir
+                   ${CMAKE_CURRENT_BINARY_DIR}/monitor_cycle_privacy_bench)
+  set_tests_properties(monitor_cycle_privacy_bench PROPERTIES LABELS bench TIMEOUT 900)
 endif()
 if(TARGET blemon-monitor)
   add_test(NAME monitor_process_bench

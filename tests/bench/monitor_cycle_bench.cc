@@ -5,13 +5,15 @@
 //   - resident memory after the first cycle and after 1,000 cycles (target <= 10 MiB, no growth).
 // The clock's SleepUntil returns at once, so 1,000 five-minute intervals take seconds, not days.
 //
-// --pseudonymise 1 runs the cycle in privacy mode (every address hashed, docs/privacy.md), for the
-// cost of pseudonymising beside a raw run.
+// --pseudonymise 1 runs the cycle in privacy mode (every address hashed, docs/privacy.md).
+// --compare 1 runs a raw and a pseudonymising cycle side by side in one process, interleaved, and
+// prints the CPU of each per cycle and the difference (the cost of privacy mode).
 //
-//   monitor_cycle_bench [--cycles N] [--devices N] [--dir DIR] [--pseudonymise 0|1]
+//   monitor_cycle_bench [--cycles N] [--devices N] [--dir DIR] [--pseudonymise 0|1] [--compare 0|1]
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -194,12 +196,139 @@ long StatusKiB(const std::string& field) {
   return -1;
 }
 
+// One monitor's cycle on its own clock, store and spool: raw or in privacy mode.
+struct Rig {
+  Rig(const Config& config, const Schedule& schedule, const std::filesystem::path& dir,
+      bool pseudonymise)
+      : simulated(simulated::MakeScanner(config.simulation, config.monitor.location, clock)),
+        scanner(*simulated),
+        store(sqlite::OpenStore((dir / "blemon.db").string())),
+        sqlite_spool(sqlite::OpenSpool((dir / "spool.db").string())),
+        spool(*sqlite_spool, port_cpu),
+        scan_store(*store, port_cpu),
+        processor_store(*store, port_cpu),
+        cycle(config, schedule,
+              MonitorCycle::Ports{scanner, scan_store, &processor_store, spool, clock, log}),
+        pseudonymiser("a fleet secret for the benchmark") {
+    if (pseudonymise) cycle.AttachPrivacy(&pseudonymiser, [] { return WatchedDevices{}; });
+  }
+
+  // CPU seconds of one cycle outside the scan.
+  double RunCycle(CycleReport* report = nullptr) {
+    const double scan_before = scanner.cpu();
+    const double before = CpuSeconds();
+    const CycleReport result = cycle.RunOnce(std::stop_token{});
+    const double outside = CpuSeconds() - before - (scanner.cpu() - scan_before);
+    if (report != nullptr) *report = result;
+    return outside;
+  }
+
+  FastClock clock;
+  NullLogger log;
+  std::unique_ptr<Scanner> simulated;
+  TimedScanner scanner;
+  std::unique_ptr<Store> store;
+  std::unique_ptr<Spool> sqlite_spool;
+  PortCpu port_cpu;
+  TimedSpool spool;
+  TimedScanStore scan_store;
+  TimedProcessorStore processor_store;
+  MonitorCycle cycle;
+  Pseudonymiser pseudonymiser;
+};
+
+double Percentile(std::vector<double> values, double p) {
+  std::sort(values.begin(), values.end());
+  return values[static_cast<std::size_t>(p * static_cast<double>(values.size() - 1))];
+}
+
+// The pseudonymising step alone on one scan's readings, repeated: with an empty cache (the first
+// scan of a UTC day: one HMAC per address) and with a warm one (every later scan of the day).
+void PseudonymiseAlone(Scanner& scanner, Seconds window) {
+  const std::vector<Reading> scan = scanner.Scan(window, std::stop_token{}).readings;
+  constexpr int kRepeats = 200;
+  const UtcTime day{std::chrono::sys_days{std::chrono::year{2026} / 2 / 22}};
+  double cold = 0;
+  double warm = 0;
+  for (int i = 0; i < kRepeats; ++i) {
+    Pseudonymiser pseudonymiser("a fleet secret for the benchmark");
+    std::vector<Reading> first = scan;
+    const double before = CpuSeconds();
+    pseudonymiser.Apply(first, day);
+    const double between = CpuSeconds();
+    std::vector<Reading> again = scan;
+    pseudonymiser.Apply(again, day);
+    warm += CpuSeconds() - between;
+    cold += between - before;
+  }
+  std::printf(
+      "the pseudonymising step alone, %zu readings: %.3f ms with an empty cache (first scan of "
+      "the day), %.3f ms with the day's cache warm (mean of %d)\n",
+      scan.size(), cold / kRepeats * 1e3, warm / kRepeats * 1e3, kRepeats);
+}
+
+// --compare: a raw and a pseudonymising monitor side by side in one process, over the same
+// simulated world and the same simulated times, cycles interleaved (the order swapped every
+// cycle) so that the machine's load falls on both alike. Prints CPU per cycle outside the scan:
+// median, 10th and 90th percentile of each, and the median of the per-cycle differences.
+int Compare(const Config& config, const Schedule& schedule, const std::filesystem::path& dir,
+            int cycles) {
+  std::filesystem::create_directories(dir / "raw");
+  std::filesystem::create_directories(dir / "pseudonymised");
+  Rig raw(config, schedule, dir / "raw", false);
+  Rig pseudonymised(config, schedule, dir / "pseudonymised", true);
+  if (raw.cycle.Start() != StartOutcome::kReady ||
+      pseudonymised.cycle.Start() != StartOutcome::kReady) {
+    std::fprintf(stderr, "could not start the cycles\n");
+    return 1;
+  }
+  std::vector<double> raw_cpu;
+  std::vector<double> pseudonymised_cpu;
+  std::vector<double> differences;
+  CycleReport report;
+  for (int i = 0; i < cycles; ++i) {
+    double r = 0;
+    double p = 0;
+    if (i % 2 == 0) {
+      r = raw.RunCycle(&report);
+      p = pseudonymised.RunCycle();
+    } else {
+      p = pseudonymised.RunCycle();
+      r = raw.RunCycle(&report);
+    }
+    raw_cpu.push_back(r);
+    pseudonymised_cpu.push_back(p);
+    differences.push_back(p - r);
+  }
+  raw.cycle.Shutdown();
+  pseudonymised.cycle.Shutdown();
+  const auto line = [](const char* what, const std::vector<double>& v) {
+    std::printf("  %-14s median %6.2f ms  p10 %6.2f ms  p90 %6.2f ms\n", what,
+                Percentile(v, 0.5) * 1e3, Percentile(v, 0.1) * 1e3, Percentile(v, 0.9) * 1e3);
+  };
+  std::printf("raw vs pseudonymised, side by side, %d cycles each, %d readings per cycle:\n",
+              cycles, report.readings);
+  std::printf("CPU per cycle outside the scan (getrusage, user + system):\n");
+  line("raw", raw_cpu);
+  line("pseudonymised", pseudonymised_cpu);
+  const double median_raw = Percentile(raw_cpu, 0.5);
+  std::printf(
+      "  pseudonymising costs %+.2f ms per cycle (median of per-cycle differences; p10 %+.2f, "
+      "p90 %+.2f), %+.1f %% of the raw median (bound: +5 %%)\n",
+      Percentile(differences, 0.5) * 1e3, Percentile(differences, 0.1) * 1e3,
+      Percentile(differences, 0.9) * 1e3, Percentile(differences, 0.5) / median_raw * 100);
+  PseudonymiseAlone(*raw.simulated, config.monitor.scan_duration);
+  std::filesystem::remove_all(dir);
+  return report.readings > 0 ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   int cycles = 1000;
   int devices = 1000;
   bool pseudonymise = false;
+  bool compare = false;
   std::filesystem::path dir = std::filesystem::temp_directory_path() / "blemon-monitor-bench";
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
@@ -211,6 +340,8 @@ int main(int argc, char** argv) {
       dir = argv[i + 1];
     else if (flag == "--pseudonymise")
       pseudonymise = std::atoi(argv[i + 1]) != 0;
+    else if (flag == "--compare")
+      compare = std::atoi(argv[i + 1]) != 0;
   }
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
@@ -224,6 +355,7 @@ int main(int argc, char** argv) {
   // (max_clock_skew) stops every scan and the bench measures cycles of 0 readings.
   config.monitor.max_clock_skew = Seconds{10LL * 365 * 86400};
   const auto schedule = Schedule::Make(config.monitor.schedule());
+  if (compare) return Compare(config, *schedule, dir, cycles);
 
   FastClock clock;
   NullLogger log;

@@ -2,11 +2,11 @@
 
 #include <array>
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "blemon/identity.h"
@@ -52,7 +52,9 @@ class Pseudonymiser {
   // What stays raw: watched addresses, and the keys of watched identities.
   void SetWatched(WatchedDevices watched);
 
-  // The pseudonym of `address` on the UTC day of `when` (cached per day).
+  // The pseudonym of `address` on the UTC day of `when`. Cached per day, so HMAC runs once per
+  // address per day: the cache holds at most kMaxCachedPseudonyms addresses (about 6 MB) and is
+  // emptied when full and at each new day.
   MacAddress Pseudonym(const MacAddress& address, UtcTime when);
 
   // Rewrites `readings` in place for a scan at `when`: unwatched ones get their pseudonym and lose
@@ -60,14 +62,20 @@ class Pseudonymiser {
   void Apply(std::vector<Reading>& readings, UtcTime when);
 
   static constexpr std::size_t kMinSecretBytes = 16;
+  static constexpr std::size_t kMaxCachedPseudonyms = 100'000;
 
  private:
+  struct DayMac;  // HMAC keyed with the day key, set up once per day (libcrypto, in privacy.cc)
+  struct AddressHash {
+    std::size_t operator()(const MacAddress& address) const noexcept;
+  };
+
   void UseDayOf(UtcTime when);
 
   std::string fleet_secret_;
   std::optional<std::int64_t> day_;  // days since 1970-01-01 of the key in use
-  std::array<std::uint8_t, 32> day_key_{};
-  std::map<MacAddress, MacAddress> cache_;  // this day's pseudonyms
+  std::unique_ptr<DayMac> day_mac_;
+  std::unordered_map<MacAddress, MacAddress, AddressHash> cache_;  // this day's pseudonyms
   std::set<MacAddress> watched_;
   std::unique_ptr<IrkResolver> watched_identities_;
 };

@@ -138,6 +138,29 @@ class Store:
             return subprocess.CompletedProcess([], 0, stdout="header\n" + out + "\n", stderr="")
         return run_sql(self.peer, text, self.database)
 
+    def dump(self):
+        """Every row of every table as text (SQLite: one line per row; MariaDB: mariadb-dump's
+        INSERTs, one per row, blobs in hex), for greps over all stored data."""
+        if self.backend == "sqlite":
+            db = sqlite3.connect(self.db_path)
+            try:
+                lines = []
+                for (table,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
+                    for row in db.execute(f'SELECT * FROM "{table}"'):
+                        lines.append(f"{table}\t" + "\t".join(map(str, row)))
+                return "\n".join(lines)
+            finally:
+                db.close()
+        peer = self.peer
+        dump = subprocess.run(
+            ["mariadb-dump", "--no-defaults", "--protocol=TCP", "-h", peer["host"], "-P",
+             peer["port"], "-u", peer["admin_user"], f"-p{peer['admin_password']}",
+             "--skip-extended-insert", "--hex-blob", self.database],
+            capture_output=True, check=True)
+        # Without the dump's own time stamp, so two dumps of the same data are equal.
+        return "\n".join(line for line in dump.stdout.decode(errors="replace").splitlines()
+                         if not line.startswith("-- Dump completed"))
+
     def load_fixture(self):
         self.run("blemon-admin", "migrate")
         for name in ("fixture.sql", f"fixture-{self.backend}.sql"):
