@@ -309,12 +309,11 @@ void DefineWatch(CLI::App& cli, CommandLine& c) {
   c.watch_add =
       watch->add_subcommand("add", "watch a device by its MAC address or its enrolled identity");
   c.watch_add->add_option("NAME", c.watch_name, "a name for it, 1 to 64 characters")->required();
-  auto* mac =
-      c.watch_add->add_option("--mac", c.watch_target.mac, "its fixed address, AA:BB:CC:DD:EE:FF");
-  auto* identity = c.watch_add->add_option(
+  // Exactly one of the two: WatchEntryOf says so when not (exit 64).
+  c.watch_add->add_option("--mac", c.watch_target.mac, "its fixed address, AA:BB:CC:DD:EE:FF");
+  c.watch_add->add_option(
       "--identity", c.watch_target.identity,
       "an identity enrolled with `blemon-admin identity add` (a phone rotating its address)");
-  mac->excludes(identity);
   c.watch_list = watch->add_subcommand("list", "the watch list with each device's presence");
   c.watch_remove = watch->add_subcommand("remove", "stop watching a device");
   c.watch_remove->add_option("NAME", c.watch_name, "its name on the watch list")->required();

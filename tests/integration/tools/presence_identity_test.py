@@ -109,6 +109,10 @@ def main():
         if refused.returncode != 64 or b"no identity is enrolled" not in refused.stderr:
             failures.append(f"watch add of an unknown identity: exit {refused.returncode}, "
                             f"{refused.stderr.decode()}")
+        both = store.run("blemon-admin", "watch", "add", "anna", "--identity", "anna-phone",
+                         "--mac", "00:11:22:33:44:55", check=False)
+        if both.returncode != 64 or b"exactly one of" not in both.stderr:
+            failures.append(f"watch add with --mac and --identity: exit {both.returncode}")
         store.run("blemon-admin", "watch", "add", "anna", "--identity", "anna-phone")
 
         now_interval = current_interval()
