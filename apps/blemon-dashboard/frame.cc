@@ -168,8 +168,9 @@ void RenderTopDevices(const DashboardSnapshot& s, int width, const FrameOptions&
                       std::string& out) {
   out += "\n";
   Heading(out, "Top devices (24 h)", width, options);
-  Table devices({"MAC", "Name", "Sightings", "Best RSSI", "Won by"},
-                {false, false, true, true, false}, {false, true, false, false, true});
+  // "Won by" is the raw loudest monitor, "Room" the stable room of its latest sighting.
+  Table devices({"MAC", "Name", "Sightings", "Best RSSI", "Won by", "Room"},
+                {false, false, true, true, false, false}, {false, true, false, false, true, true});
   for (const auto& d : s.top_devices) {
     std::string won;
     for (const auto& m : d.monitors) won += (won.empty() ? "" : ", ") + Safe(m);
@@ -177,7 +178,10 @@ void RenderTopDevices(const DashboardSnapshot& s, int width, const FrameOptions&
                  {d.name ? Safe(*d.name) : "Unknown", {}},
                  {std::to_string(d.sightings), {}},
                  {std::to_string(d.best_rssi), {}},
-                 {won, {}}});
+                 {won, {}},
+                 {d.confidence ? fmt::format("{} ({})", Safe(d.room), ToString(*d.confidence))
+                               : Safe(d.room),
+                  {}}});
   }
   if (devices.empty()) {
     out += FitToWidth("  no sightings in the last 24 hours", width) + "\n";

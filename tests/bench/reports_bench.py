@@ -121,6 +121,9 @@ def main():
             ("monitors report, 24 h", "blemon-report", ["--report", "monitors", "-f", "csv"]),
             ("monitors report, all time", "blemon-report",
              ["--report", "monitors", "-f", "csv", "-s", "1970-01-02"]),
+            ("rooms report, 24 h", "blemon-report", ["--report", "rooms", "-f", "csv"]),
+            ("rooms report, 24 h, high confidence", "blemon-report",
+             ["--report", "rooms", "--confidence", "high", "-f", "csv"]),
             ("dashboard --once", "blemon-dashboard", ["--once"]),
         ]
         now_arg = ["--now", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))]

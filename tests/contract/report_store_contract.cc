@@ -323,6 +323,17 @@ TEST_P(AReportStore, ListsTheNewestIntervalsDevicesByStableRoom) {
   EXPECT_EQ(rooms.devices[2].room, "hall");
 }
 
+TEST_P(AReportStore, TracksADevicesStableRoomBesideItsRawWinner) {
+  SeedRoomHold();
+  const auto track = reports_->Track(kMac1, all_, 10);
+  ASSERT_EQ(track.size(), 2u);
+  EXPECT_EQ(track[0].room, "Ground floor");
+  EXPECT_EQ(track[0].confidence, Confidence::kHigh);
+  EXPECT_EQ(track[1].location, "hall") << "the raw winner";
+  EXPECT_EQ(track[1].room, "Ground floor") << "the stable room held";
+  EXPECT_EQ(track[1].confidence, Confidence::kLow);
+}
+
 TEST_P(AReportStore, TracksADeviceOldestFirstUpToTheLimit) {
   SeedSightings();
   const auto track = reports_->Track(kMac1, all_, 10);

@@ -355,19 +355,24 @@ class MariaDbReportStore final : public ReportStore {
       for (const Row& r :
            Query(s,
                  "SELECT UNIX_TIMESTAMP(ds.interval_start), m.monitor_name, "
-                 "COALESCE(NULLIF(m.location, ''), m.monitor_name), ds.rssi, ds.margin_db "
-                 "FROM ble_devices d STRAIGHT_JOIN device_sightings ds "
-                 "ON ds.device_id = d.device_id "
-                 "STRAIGHT_JOIN monitors m ON m.monitor_id = ds.monitor_id "
-                 "WHERE d.mac_address = ? AND ds.interval_start >= FROM_UNIXTIME(?) "
-                 "AND ds.interval_start < FROM_UNIXTIME(?)" +
+                 "COALESCE(NULLIF(m.location, ''), m.monitor_name), ds.rssi, ds.margin_db, " +
+                     std::string(kStableRoomSql) +
+                     ", ds.confidence "
+                     "FROM ble_devices d STRAIGHT_JOIN device_sightings ds "
+                     "ON ds.device_id = d.device_id "
+                     "STRAIGHT_JOIN monitors m ON m.monitor_id = ds.monitor_id" +
+                     std::string(kStableRoomJoinSql) +
+                     " WHERE d.mac_address = ? AND ds.interval_start >= FROM_UNIXTIME(?) "
+                     "AND ds.interval_start < FROM_UNIXTIME(?)" +
                      MonitorClause(filter) + " ORDER BY ds.interval_start LIMIT ?",
                  params)) {
         TrackPoint point{.interval_start = r.Time(0),
                          .monitor_name = r.Text(1),
                          .location = r.Text(2),
                          .rssi = static_cast<int>(r.Int(3)),
-                         .margin_db = std::nullopt};
+                         .margin_db = std::nullopt,
+                         .room = r.Text(5),
+                         .confidence = ConfidenceOf(r.OptionalText(6))};
         if (!r.IsNull(4)) point.margin_db = static_cast<int>(r.Int(4));
         track.push_back(std::move(point));
       }

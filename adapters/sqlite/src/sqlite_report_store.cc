@@ -327,11 +327,13 @@ class SqliteReportStore final : public ReportStore {
                                 int limit) override {
     auto rows = db_->Prepare(
         "SELECT ds.interval_start, m.monitor_name, "
-        "coalesce(nullif(m.location, ''), m.monitor_name), ds.rssi, ds.margin_db "
-        "FROM device_sightings ds JOIN ble_devices d ON d.device_id = ds.device_id "
-        "JOIN monitors m ON m.monitor_id = ds.monitor_id "
-        "WHERE ds.interval_start >= ?1 AND ds.interval_start < ?2" +
-        MonitorClause(filter, 3) + " AND d.mac_address = ?4 ORDER BY ds.interval_start LIMIT ?5");
+        "coalesce(nullif(m.location, ''), m.monitor_name), ds.rssi, ds.margin_db, " +
+        std::string(kStableRoomSql) +
+        ", ds.confidence FROM device_sightings ds JOIN ble_devices d ON d.device_id = ds.device_id "
+        "JOIN monitors m ON m.monitor_id = ds.monitor_id" +
+        std::string(kStableRoomJoinSql) +
+        " WHERE ds.interval_start >= ?1 AND ds.interval_start < ?2" + MonitorClause(filter, 3) +
+        " AND d.mac_address = ?4 ORDER BY ds.interval_start LIMIT ?5");
     BindFilter(rows, filter);
     rows.Bind(4, mac).Bind(5, std::max(limit, 0));
     std::vector<TrackPoint> track;
@@ -340,7 +342,9 @@ class SqliteReportStore final : public ReportStore {
                        .monitor_name = rows.Text(1),
                        .location = rows.Text(2),
                        .rssi = ToInt(rows.Int(3)),
-                       .margin_db = std::nullopt};
+                       .margin_db = std::nullopt,
+                       .room = rows.Text(5),
+                       .confidence = ConfidenceOf(rows.OptionalText(6))};
       if (!rows.IsNull(4)) point.margin_db = ToInt(rows.Int(4));
       track.push_back(std::move(point));
     }

@@ -165,17 +165,18 @@ async function renderTrack() {
   document.getElementById("track").hidden = false;
   document.getElementById("track-title").textContent =
       `${(device && device.device_name) || state.selected}: rooms over the last 24 hours`;
-  // Consecutive intervals in the same room are one stay.
+  // Consecutive intervals in the same stable room are one stay; it counts its sure intervals.
   const stays = [];
   for (const p of track.track) {
     const last = stays[stays.length - 1];
-    if (last && last.room === p.room) { last.until = p.interval_start; last.count += 1; }
-    else stays.push({ room: p.room, from: p.interval_start, until: p.interval_start, count: 1 });
+    const high = p.confidence === "high" ? 1 : 0;
+    if (last && last.room === p.stable_room) { last.until = p.interval_start; last.count += 1; last.high += high; }
+    else stays.push({ room: p.stable_room, from: p.interval_start, until: p.interval_start, count: 1, high });
   }
   const items = stays.map((s) => {
     const li = el("li");
     li.append(el("span", localTime(s.from), "muted"), el("span", s.room),
-              el("span", `${s.count} interval${s.count === 1 ? "" : "s"}`, "muted"));
+              el("span", `${s.count} interval${s.count === 1 ? "" : "s"}, ${s.high} high`, "muted"));
     return li;
   });
   if (items.length === 0) items.push(el("li", "Not seen in the last 24 hours."));

@@ -313,7 +313,9 @@ Reply TrackReply(const std::string& mac, const Query& query, ReportStore& store,
                       {"room", p.location},
                       {"monitor_name", p.monitor_name},
                       {"rssi", p.rssi},
-                      {"margin_db", p.margin_db ? Json(*p.margin_db) : Json(nullptr)}});
+                      {"margin_db", p.margin_db ? Json(*p.margin_db) : Json(nullptr)},
+                      {"stable_room", p.room},
+                      {"confidence", OptionalConfidence(p.confidence)}});
   }
   return JsonReply({{"mac", canonical->ToString()},
                     {"from", ApiTime(filter.from)},

@@ -247,6 +247,10 @@ struct TrackPoint {
   std::string location;
   int rssi = 0;
   std::optional<int> margin_db;  // over the best other monitor; nullopt when heard alone
+  // The stable room (the raw winner's for rows written before schema version 6) and the
+  // sighting's confidence (nullopt: none stored).
+  std::string room{};
+  std::optional<Confidence> confidence{};
 };
 
 // Per monitor: readings staged and not yet processed (the processor's backlog per source).

@@ -56,7 +56,8 @@ SELECT (SELECT COUNT(DISTINCT monitor_id) FROM sighting_staging),
         # Reports and the dashboard as the read-only account.
         report_config = os.path.join(store.tmp, "report.toml")
         store.write_config(store.mariadb_config(users["report"], password), report_config)
-        for args in (["--report", "hourly"], ["--report", "monitors"], ["--report", "devices"]):
+        for args in (["--report", "hourly"], ["--report", "monitors"], ["--report", "devices"],
+                     ["--report", "rooms"]):
             r = store.run("blemon-report", *args, config=report_config, check=False)
             if r.returncode != 0 or b"No data found" in r.stdout:
                 failures.append(f"report {args} as the reporting account: exit {r.returncode}\n"
