@@ -672,8 +672,8 @@ class MariaDbAdminStore final : public AdminStore {
     return check;
   }
 
-  std::pair<int, int> Migrate() override {
-    const auto result = mariadb::Migrate(runner_.settings());
+  std::pair<int, int> Migrate(MigrationListener* listener) override {
+    const auto result = mariadb::Migrate(runner_.settings(), listener);
     return {result.from_version, result.to_version};
   }
 
