@@ -109,8 +109,49 @@ int Check(blemon::AdminStore& store, const app::LoadedConfig& loaded) {
   return check.connected ? 1 : app::kExitUnavailable;
 }
 
+// Shows each migration as "migrate 2 of 3: 015_hourly_rollups: 7 of 12 statements" on a terminal
+// and stops the run between two migrations on Ctrl-C or SIGTERM.
+class MigrateProgress final : public blemon::MigrationListener {
+ public:
+  explicit MigrateProgress(const app::Interruption& interruption) : interruption_(interruption) {}
+
+  void Started(int index, int count, int /*version*/, std::string_view name,
+               int statements) override {
+    app::Progress::Options options;
+    options.terminal = app::Progress::OnTerminal(stderr);
+    options.unit = "statements";
+    options.show_rate = false;
+    progress_.emplace(fmt::format("migrate {} of {}: {}", index, count, name), statements, stderr,
+                      options);
+  }
+  void StatementDone() override { progress_->Advance(1); }
+  void Finished() override {
+    progress_->Done();
+    progress_.reset();
+  }
+  bool StopRequested() override {
+    stopped_ = interruption_.requested();
+    return stopped_;
+  }
+  bool stopped() const { return stopped_; }
+
+ private:
+  const app::Interruption& interruption_;
+  std::optional<app::Progress> progress_;
+  bool stopped_ = false;
+};
+
 int Migrate(blemon::AdminStore& store) {
-  const auto [before, after] = store.Migrate();
+  app::Interruption interruption;
+  MigrateProgress listener(interruption);
+  const auto [before, after] = store.Migrate(&listener);
+  if (listener.stopped()) {
+    fmt::print(
+        "Stopped by {} at schema version {} (from {}), between two migrations: the schema is "
+        "consistent. Run the same command again to continue.\n",
+        interruption.signal_number() == SIGINT ? "Ctrl-C" : "SIGTERM", after, before);
+    return app::kExitTryLater;
+  }
   if (before == after) {
     fmt::print("Schema already at version {}; nothing to do.\n", after);
   } else if (before < 0) {

@@ -727,8 +727,8 @@ class MariaDbAdminStore final : public AdminStore {
     return check;
   }
 
-  std::pair<int, int> Migrate() override {
-    const auto result = mariadb::Migrate(runner_.settings());
+  std::pair<int, int> Migrate(MigrationListener* listener) override {
+    const auto result = mariadb::Migrate(runner_.settings(), listener);
     // The history a migration marked stale (version 15) rolled up now, a day per transaction, so
     // the first reports are fast and the processor's transactions stay short.
     while (runner_.Run("rolling up the history", [](Session& s) {

@@ -803,7 +803,7 @@ std::unique_ptr<Store> OpenStore(const DatabaseSettings& settings) {
   return std::make_unique<MariaDbStore>(settings);
 }
 
-MigrationResult Migrate(const DatabaseSettings& settings) {
+MigrationResult Migrate(const DatabaseSettings& settings, MigrationListener* listener) {
   const std::string where = DescribeServer(settings);
   try {
     Connection connection(settings, /*select_database=*/false);
@@ -822,7 +822,7 @@ MigrationResult Migrate(const DatabaseSettings& settings) {
                       escaped));
     }
     if (mysql_select_db(connection.raw(), settings.database.c_str()) != 0) connection.Fail();
-    return ApplyMigrations(connection);
+    return ApplyMigrations(connection, listener);
   } catch (const DbError& e) {
     ThrowTranslated(e, "migrating the schema", where);
   }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <random>
@@ -48,11 +49,13 @@ auto RetryConflicts(Statement&& statement) {
 // GET_LOCK, which a Galera cluster keeps per node (two migrators on two nodes would both get it);
 // an UPDATE of one row is certified cluster-wide, so exactly one of any number of simultaneous
 // migrators, on any nodes, holds it. It expires, so a migrator killed mid-way does not block the
-// next one for longer than kMigrationLockTtl; a live one renews it before every migration.
+// next one for longer than kMigrationLockTtl; a live one renews it before every migration. One
+// killed while connected to the same server as the next one, with the same account, is seen to be
+// gone (its connection id no longer in the process list) and its lock taken at once.
 // Released however the migration ends.
 class MigrationLock {
  public:
-  explicit MigrationLock(Connection& db) : db_(db), token_(UniqueToken()) {
+  explicit MigrationLock(Connection& db) : db_(db), token_(UniqueToken(db)) {
     CreateLockRow();
     const auto deadline = std::chrono::steady_clock::now() + kMigrationLockWait;
     while (!TryTake()) {
@@ -99,13 +102,26 @@ class MigrationLock {
   static constexpr std::chrono::seconds kMigrationLockWait{120};
 
   // Who holds the lock, for the row and for messages: host, process and a random part, since
-  // connection ids repeat across the nodes of a cluster.
-  static std::string UniqueToken() {
+  // connection ids repeat across the nodes of a cluster; then, after " conn ", the database
+  // server (host, port, a checksum of its data directory: several nodes may share a host) and the
+  // connection id there, so that a migrator on the same server can tell a holder that was killed
+  // (its connection gone) from a live one instead of waiting out the TTL.
+  static std::string UniqueToken(Connection& db) {
     std::array<char, 256> host{};
     gethostname(host.data(), host.size() - 1);
     std::random_device random;
-    return fmt::format("{} pid {} #{:08x}", host.data(), getpid(), random());
+    Statement where(db.raw(), kServerConnectionSql);
+    const Row server = where.QueryOne({});
+    return fmt::format("{} pid {} #{:08x} conn {}", host.data(), getpid(), random(),
+                       server.Text(0));
   }
+
+  // "host:port:crc32(datadir):crc32(account):connection id" of this session on its server. The
+  // account is there because without the PROCESS privilege a session sees only its own account's
+  // connections: a holder of another account is never taken for gone.
+  static constexpr std::string_view kServerConnectionSql =
+      "SELECT CONCAT(@@hostname, ':', @@port, ':', CRC32(@@datadir), ':', CRC32(CURRENT_USER()), "
+      "':', CONNECTION_ID())";
 
   // The runner's own bookkeeping (like schema_version): it must exist before any migration runs.
   // Created only when missing: on Galera even a CREATE TABLE IF NOT EXISTS of an existing table
@@ -130,7 +146,13 @@ class MigrationLock {
                    "UPDATE schema_migration_lock SET holder = ?, "
                    "expires_at = NOW() + INTERVAL ? SECOND "
                    "WHERE lock_id = 1 AND (holder IS NULL OR expires_at IS NULL "
-                   "OR expires_at <= NOW())");
+                   "OR expires_at <= NOW() "
+                   // Held through this server by a connection that is gone: a killed migrator.
+                   "OR (SUBSTRING_INDEX(holder, ' conn ', -1) LIKE "
+                   "CONCAT(@@hostname, ':', @@port, ':', CRC32(@@datadir), ':', "
+                   "CRC32(CURRENT_USER()), ':%') "
+                   "AND SUBSTRING_INDEX(holder, ':', -1) NOT IN "
+                   "(SELECT CAST(id AS CHAR) FROM information_schema.processlist)))");
     try {
       return take.Execute({token_, static_cast<long long>(kMigrationLockTtl.count())}) == 1;
     } catch (const DbError& e) {
@@ -200,7 +222,7 @@ void RequireCurrentSchema(Connection& db, std::string_view database) {
       database, installed, LatestSchemaVersion()));
 }
 
-MigrationResult ApplyMigrations(Connection& db) {
+MigrationResult ApplyMigrations(Connection& db, MigrationListener* listener) {
   MigrationLock lock(db);
   MigrationResult result;
   result.from_version = InstalledSchemaVersion(db);
@@ -217,10 +239,19 @@ MigrationResult ApplyMigrations(Connection& db) {
     // The original tool's schema found in place: recorded as version 0, not re-run.
     RetryConflicts([&] { return record.Execute({0LL, std::string(Migrations().front().name)}); });
   }
-  for (const Migration& m : Migrations()) {
+  const auto& all = Migrations();
+  const int count = static_cast<int>(std::count_if(
+      all.begin(), all.end(), [&](const Migration& m) { return m.version > result.from_version; }));
+  int index = 0;
+  for (const Migration& m : all) {
     if (m.version <= result.from_version) continue;
+    if (listener != nullptr && listener->StopRequested()) break;
     lock.Renew();
-    for (const std::string& statement : SplitSqlScript(m.sql)) {
+    const std::vector<std::string> statements = SplitSqlScript(m.sql);
+    if (listener != nullptr) {
+      listener->Started(++index, count, m.version, m.name, static_cast<int>(statements.size()));
+    }
+    for (const std::string& statement : statements) {
       try {
         RetryConflicts([&] {
           db.ExecuteText(statement);
@@ -230,11 +261,13 @@ MigrationResult ApplyMigrations(Connection& db) {
         throw DbError(e.code(), e.sqlstate(),
                       fmt::format("{} [migration {}: {:.120}]", e.what(), m.name, statement));
       }
+      if (listener != nullptr) listener->StatementDone();
     }
     RetryConflicts([&] {
       return record.Execute({static_cast<long long>(m.version), std::string(m.name)});
     });
     result.to_version = m.version;
+    if (listener != nullptr) listener->Finished();
   }
   return result;
 }

@@ -39,7 +39,11 @@ bool SchemaExists(Connection& db, const std::string& database);
 // Applies every migration above the installed version, in order, under the lock row of table
 // schema_migration_lock (cluster-safe, unlike GET_LOCK on Galera) so two concurrent migrators, on
 // the same or different nodes, do not interleave; the second waits up to 2 minutes. Throws Refused
-// for a newer or unknown schema.
-MigrationResult ApplyMigrations(Connection& db);
+// for a newer or unknown schema. Each migration's statements are applied and then its version
+// recorded; DDL commits by itself on MariaDB, so a migration is not one transaction: every file
+// is written to be rerun from the top (IF NOT EXISTS, CREATE OR REPLACE), and a run killed inside
+// one leaves its version unrecorded, so the next run applies it again. `listener` (may be null)
+// hears of each migration and statement and may stop the run between two migrations.
+MigrationResult ApplyMigrations(Connection& db, MigrationListener* listener = nullptr);
 
 }  // namespace blemon::mariadb

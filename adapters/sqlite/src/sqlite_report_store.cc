@@ -471,7 +471,9 @@ class SqliteAdminStore final : public AdminStore {
     return check;
   }
 
-  std::pair<int, int> Migrate() override {
+  // All missing migrations are one transaction here (sqlite::OpenStore): nothing to report
+  // between them, and an interrupted run leaves the file at its old version.
+  std::pair<int, int> Migrate(MigrationListener* /*listener*/) override {
     int before = -1;
     if (FileExists(path_)) {
       auto version = SchemaVersion(Db());

@@ -20,7 +20,7 @@ double Seconds(std::chrono::steady_clock::duration d) {
 
 Progress::Options DefaultOptions(std::FILE* out) {
   Progress::Options options;
-  options.terminal = out != nullptr && ::isatty(::fileno(out)) == 1;
+  options.terminal = Progress::OnTerminal(out);
   return options;
 }
 
@@ -43,6 +43,8 @@ std::string ShortDuration(double seconds) {
   if (s < 3600) return fmt::format("{}m{:02}s", s / 60, s % 60);
   return fmt::format("{}h{:02}m", s / 3600, s % 3600 / 60);
 }
+
+bool Progress::OnTerminal(std::FILE* out) { return out != nullptr && ::isatty(::fileno(out)) == 1; }
 
 Progress::Progress(std::string_view what, std::int64_t total, std::FILE* out)
     : Progress(what, total, out, DefaultOptions(out)) {}
@@ -95,6 +97,7 @@ std::string Progress::Line() const {
   } else {
     line += " " + options_.unit;
   }
+  if (!options_.show_rate) return line;
   if (rate_ > 0) {
     line += fmt::format(", {} {}/s", GroupThousands(std::llround(rate_)), options_.unit);
   }
@@ -118,7 +121,7 @@ void Progress::Done() {
   const double elapsed = Seconds(options_.now() - started_);
   std::string line = fmt::format("{}: {} {} in {}", what_, GroupThousands(done_), options_.unit,
                                  ShortDuration(elapsed));
-  if (elapsed > 0) {
+  if (elapsed > 0 && options_.show_rate) {
     line += fmt::format(" ({} {}/s)",
                         GroupThousands(std::llround(static_cast<double>(done_) / elapsed)),
                         options_.unit);

@@ -146,6 +146,21 @@ TEST_F(AProgress, EndsWithTotalTimeAndMeanRateOnItsOwnLine) {
   EXPECT_THAT(Written(), EndsWith("\rarchive: 3,000 rows in 3s (1,000 rows/s)\x1b[K\n"));
 }
 
+TEST_F(AProgress, LeavesOutRateAndEstimateWhenAskedTo) {
+  Progress::Options options = Terminal();
+  options.unit = "statements";
+  options.show_rate = false;
+  Progress progress("migrate 1 of 2: 015_hourly_rollups", 12, out_, options);
+  now_ += 1s;
+  progress.Advance(3);
+  EXPECT_EQ(Shown(), "migrate 1 of 2: 015_hourly_rollups: 3 of 12 statements (25.0%)");
+  now_ += 1s;
+  progress.Advance(9);
+  progress.Done();
+  EXPECT_THAT(Written(),
+              EndsWith("\rmigrate 1 of 2: 015_hourly_rollups: 12 statements in 2s\x1b[K\n"));
+}
+
 TEST_F(AProgress, EndsAnInterruptedLineSoLaterOutputStartsOnItsOwn) {
   {
     Progress progress("archive", 3000, out_, Terminal());

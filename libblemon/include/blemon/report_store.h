@@ -15,6 +15,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -371,6 +372,25 @@ struct ArchiveStep {
   std::optional<ArchivePosition> last;  // the last row moved, in archive order (none if none)
 };
 
+// What a schema migration run tells as it goes (blemon-admin migrate draws it on a terminal) and
+// asks between two migrations. Called on the migrating thread. A store that applies all its
+// migrations in one transaction (SQLite) may call none of it.
+class MigrationListener {
+ public:
+  virtual ~MigrationListener() = default;
+  // Migration `index` (1-based) of the `count` this run applies begins: it brings the schema to
+  // `version`, from the file `name`, in `statements` statements.
+  virtual void Started(int index, int count, int version, std::string_view name,
+                       int statements) = 0;
+  // One more statement of the current migration is done.
+  virtual void StatementDone() = 0;
+  // The current migration is applied and its version recorded.
+  virtual void Finished() = 0;
+  // Asked before each migration: true ends the run there, the versions applied so far recorded
+  // (the schema is then at a consistent, older version; migrate again continues).
+  virtual bool StopRequested() = 0;
+};
+
 class AdminStore {
  public:
   virtual ~AdminStore() = default;
@@ -380,8 +400,9 @@ class AdminStore {
 
   virtual StoreCheck Check() = 0;
   // Creates or upgrades the schema; safe to rerun. Returns the version before (-1: empty) and
-  // after.
-  virtual std::pair<int, int> Migrate() = 0;
+  // after. `listener` (may be null) hears of each migration and may stop the run between two.
+  virtual std::pair<int, int> Migrate(MigrationListener* listener) = 0;
+  std::pair<int, int> Migrate() { return Migrate(nullptr); }
   // Deletes processed staging rows whose interval started before now - older_than (store's
   // clock); unprocessed rows are never deleted, only counted.
   virtual CleanupResult CleanupStaging(Seconds older_than) = 0;

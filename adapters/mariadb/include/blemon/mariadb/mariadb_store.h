@@ -4,6 +4,7 @@
 
 #include "blemon/config.h"
 #include "blemon/ports.h"
+#include "blemon/report_store.h"
 
 namespace blemon::mariadb {
 
@@ -19,6 +20,7 @@ struct MigrationResult {
   int from_version = 0;  // -1: no blemon or seed tables at all
   int to_version = 0;
 };
-MigrationResult Migrate(const DatabaseSettings& settings);
+// `listener` (may be null) hears of each migration and may stop the run between two.
+MigrationResult Migrate(const DatabaseSettings& settings, MigrationListener* listener = nullptr);
 
 }  // namespace blemon::mariadb

@@ -35,9 +35,15 @@ class Progress {
     SteadyClock now;
     // Least time between two redraws.
     std::chrono::milliseconds redraw_every{250};
-    // What is counted, plural ("rows", "intervals").
+    // What is counted, plural ("rows", "statements").
     std::string unit = "rows";
+    // Whether to show the rate and the time left: not for a handful of uneven steps (a
+    // migration's statements), where an average says nothing.
+    bool show_rate = true;
   };
+
+  // Whether `out` is a terminal (isatty): what the three-argument constructor draws on.
+  static bool OnTerminal(std::FILE* out);
 
   // `total` is how many units the operation expects (<= 0: unknown, then no percent and no
   // estimate are shown). Draws on `out` only when it is a terminal.
