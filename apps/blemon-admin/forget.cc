@@ -12,8 +12,8 @@
 #include "blemon/app/exit_codes.h"
 #include "blemon/app/terminal.h"
 #include "blemon/app/tool.h"
-#include "blemon/forget.h"
 #include "blemon/errors.h"
+#include "blemon/forget.h"
 #include "blemon/identity_store.h"
 #include "blemon/privacy.h"
 
