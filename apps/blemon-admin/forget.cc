@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <optional>
 
@@ -11,8 +12,10 @@
 #include "blemon/app/exit_codes.h"
 #include "blemon/app/terminal.h"
 #include "blemon/app/tool.h"
+#include "blemon/errors.h"
 #include "blemon/forget.h"
 #include "blemon/identity_store.h"
+#include "blemon/privacy.h"
 
 namespace blemon::admin {
 namespace {
@@ -62,6 +65,21 @@ std::optional<ForgetTarget> TargetOf(const std::string& device, const DatabaseSe
   return std::nullopt;
 }
 
+// Privacy mode stores an unwatched device under one pseudonym per UTC day (docs/privacy.md): with
+// the fleet secret, those of the last `days` days are the device too. Throws ConfigError when the
+// secret cannot be read.
+void AddPseudonyms(const app::LoadedConfig& loaded, int days, ForgetTarget& target) {
+  if (loaded.config.privacy.mode != PrivacyMode::kPseudonymise || days <= 0) return;
+  Pseudonymiser pseudonymiser(app::LoadFleetSecret(loaded));
+  const UtcTime today = std::chrono::time_point_cast<Seconds>(std::chrono::system_clock::now());
+  const std::set<MacAddress> addresses = target.addresses;
+  for (const MacAddress& address : addresses) {
+    for (int day = 0; day < days; ++day) {
+      target.addresses.insert(pseudonymiser.Pseudonym(address, today - std::chrono::days{day}));
+    }
+  }
+}
+
 std::vector<std::string> Needles(const ForgetTarget& target) {
   std::vector<std::string> needles;
   for (const MacAddress& mac : target.addresses) {
@@ -92,6 +110,11 @@ void DefineForgetCommand(CLI::App& cli, ForgetCommand& command) {
   command.command->add_flag("--dry-run", command.dry_run, "count the rows, delete nothing");
   command.command->add_option("--state-directory", command.state_directory,
                               "this machine's state directory (default: monitor.state_directory)");
+  command.command
+      ->add_option("--pseudonym-days", command.pseudonym_days,
+                   "privacy mode: also the pseudonyms of the last N UTC days")
+      ->check(CLI::Range(0, 36500))
+      ->capture_default_str();
 }
 
 int RunForget(const ForgetCommand& command, const app::LoadedConfig& loaded) {
@@ -101,11 +124,21 @@ int RunForget(const ForgetCommand& command, const app::LoadedConfig& loaded) {
                                     : command.state_directory;
   return app::ExitCodeOfStoreWork("blemon-admin", [&] {
     const std::vector<std::string> local_files = LocalStateFiles(directory);
-    const auto target = TargetOf(command.device, database, local_files);
+    auto target = TargetOf(command.device, database, local_files);
     if (!target) return app::kExitUsage;
-    fmt::print("{} {} address{} of {}\n", command.dry_run ? "Would forget" : "Forgetting",
-               target->addresses.size(), target->addresses.size() == 1 ? "" : "es",
-               app::EscapeForTerminal(command.device));
+    const std::size_t heard = target->addresses.size();
+    try {
+      AddPseudonyms(loaded, command.pseudonym_days, *target);
+    } catch (const ConfigError& e) {
+      fmt::print(stderr, "blemon-admin: forget: {}\n", e.what());
+      return app::kExitConfig;
+    }
+    fmt::print("{} {} address{} of {}{}\n", command.dry_run ? "Would forget" : "Forgetting", heard,
+               heard == 1 ? "" : "es", app::EscapeForTerminal(command.device),
+               target->addresses.size() == heard
+                   ? std::string()
+                   : fmt::format(" and their pseudonyms of the last {} days (privacy mode)",
+                                 command.pseudonym_days));
     // This machine's files first: a spool that still held the device would otherwise send it
     // back to the central store after it was erased there.
     const std::vector<std::string> needles = Needles(*target);

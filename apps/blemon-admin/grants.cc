@@ -39,6 +39,15 @@ const TableRights kScanner = {
     {"schema_version", "SELECT"},
 };
 
+// In privacy mode every monitor reads, each cycle, what stays raw: the watch list and the keys of
+// the identities it names (apps/blemon-monitor's LoadWatched; the identities' query joins their
+// device row's address). The processor has these rights already.
+const TableRights kScannerPrivacy = {
+    {"watch_list", "SELECT"},
+    {"identities", "SELECT"},
+    {"ble_devices", "SELECT (device_id, mac_address)"},
+};
+
 // The processor adds the lease (one conditional UPDATE and a locking read), the pending
 // intervals query and the record of each run; the merge itself runs inside
 // blemon_process_interval. Before the merge it resolves private addresses against the enrolled
@@ -136,6 +145,10 @@ std::string GrantStatements(const GrantOptions& o) {
   };
   create(o.scanner_user, "Scanner: a monitor with process_intervals = false.");
   grant(o.scanner_user, kScanner);
+  if (o.privacy_mode) {
+    out += "-- Privacy mode: the watch list and the identities' keys (docs/privacy.md).\n";
+    grant(o.scanner_user, kScannerPrivacy);
+  }
   create(o.processor_user, "Processor: the monitor with process_intervals = true (also scans).");
   grant(o.processor_user, kScanner);
   grant(o.processor_user, kProcessorExtra);

@@ -15,6 +15,9 @@ struct GrantOptions {
   std::string admin_user;
   std::string admin_host = "localhost";
   std::string password;  // empty: a placeholder the operator replaces
+  // Privacy mode (docs/privacy.md): scanners also read the watch list and the identities' keys,
+  // to keep watched devices raw.
+  bool privacy_mode = false;
 };
 
 // The least-privilege accounts, as SQL an administrator pipes into the mariadb client: a scanner

@@ -340,6 +340,8 @@ void DefineGrants(CLI::App& cli, CommandLine& c) {
                        "also an admin account (migrate, cleanup-staging, archive) of this name");
   c.grants->add_option("--admin-host", o.admin_host, "the admin account's host part")
       ->capture_default_str();
+  c.grants->add_flag("--privacy-mode", o.privacy_mode,
+                     "scanners may also read the watch list and the identities' keys");
   c.grants->add_option("--database", c.grant_database,
                        "the database (default: database.database of the config, else ble_monitor)");
 }

@@ -135,18 +135,19 @@ std::unique_ptr<Connection> OpenExisting(const std::string& path) {
   return Connection::Open(path);
 }
 
-// "instr(upper(a), upper(?)) > 0 OR ..." over every text-like column of `table`, for `needles`.
-std::string NeedleCondition(Connection& db, const std::string& table, std::size_t needles) {
+// "a row of `table` names a needle": for each text-like column, whether it contains one of the
+// needles in temp.forget_needles (upper case). A subquery per column, not one term per needle, so
+// hundreds of needles (privacy mode's daily pseudonyms) stay within SQLite's expression depth.
+std::string NeedleCondition(Connection& db, const std::string& table) {
   std::string condition;
   auto columns = db.Prepare(
       "SELECT name FROM pragma_table_info(?1) WHERE type = '' OR upper(type) LIKE '%TEXT%' OR "
       "upper(type) LIKE '%CHAR%' OR upper(type) LIKE '%BLOB%'");
   columns.Bind(1, table);
   while (columns.Step()) {
-    for (std::size_t i = 0; i < needles; ++i) {
-      condition += fmt::format("{}instr(upper(\"{}\"), upper(?{})) > 0",
-                               condition.empty() ? "" : " OR ", columns.Text(0), i + 1);
-    }
+    condition += fmt::format(
+        "{}EXISTS (SELECT 1 FROM temp.forget_needles WHERE instr(upper(\"{}\"), needle) > 0)",
+        condition.empty() ? "" : " OR ", columns.Text(0));
   }
   return condition;
 }
@@ -163,19 +164,23 @@ std::vector<ForgetCount> ForgetInLocalFile(const std::string& path,
   db->Execute("PRAGMA secure_delete = ON", "erasing deleted rows' bytes");
   const std::string file = std::filesystem::path(path).filename().string();
   std::vector<ForgetCount> counts;
+  const std::vector<std::string> tables = TextColumn(
+      *db, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'");
+  db->Execute("CREATE TEMP TABLE IF NOT EXISTS forget_needles (needle TEXT NOT NULL)",
+              "listing what to forget");
   {
     WriteTransaction tx(*db);
-    for (const std::string& table :
-         TextColumn(*db,
-                    "SELECT name FROM sqlite_master WHERE type = 'table' AND "
-                    "name NOT LIKE 'sqlite_%'")) {
-      const std::string condition = NeedleCondition(*db, table, needles.size());
+    for (const std::string& needle : needles) {
+      db->Prepare("INSERT INTO temp.forget_needles (needle) VALUES (upper(?1))")
+          .Bind(1, needle)
+          .Run();
+    }
+    for (const std::string& table : tables) {
+      const std::string condition = NeedleCondition(*db, table);
       if (condition.empty()) continue;
       auto run = db->Prepare(fmt::format("{} \"{}\" WHERE {}",
                                          dry_run ? "SELECT COUNT(*) FROM" : "DELETE FROM", table,
                                          condition));
-      for (std::size_t i = 0; i < needles.size(); ++i)
-        run.Bind(static_cast<int>(i + 1), needles[i]);
       std::int64_t rows = 0;
       if (dry_run) {
         run.Step();

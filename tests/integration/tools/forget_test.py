@@ -14,6 +14,9 @@ row, the staging rows resolved to it and its watch entry.
     forget_test.py sqlite|mariadb BIN_DIR
 """
 
+import datetime
+import hashlib
+import hmac
 import os
 import re
 import subprocess
@@ -128,6 +131,44 @@ SELECT '{IDENTITY_RPA}', '{IDENTITY_MAC}', monitor_id, -60, '2026-01-01 00:00:00
 """)
 
 
+def pseudonym(secret, mac, day):
+    """docs/privacy.md's construction: the address's pseudonym on UTC day `day`."""
+    day_key = hmac.new(secret, b"blemon-pseudonym-key" + day.isoformat().encode(),
+                       hashlib.sha256).digest()
+    digest = bytearray(hmac.new(day_key, bytes.fromhex(mac.replace(":", "")),
+                                hashlib.sha256).digest()[:6])
+    digest[0] |= 0xC0
+    return ":".join(f"{b:02X}" for b in digest)
+
+
+def forget_in_privacy_mode(store, failures):
+    """An unwatched device stored under today's pseudonym is forgotten by its address."""
+    secret = os.urandom(32)
+    secret_file = os.path.join(store.tmp, "fleet.secret")
+    with open(secret_file, "wb") as f:
+        f.write(secret)
+    os.chmod(secret_file, 0o600)
+    config = monitor_config(store, "private", True, database_section(store),
+                            os.path.join(store.tmp, "private.log"))
+    with open(config, "a") as f:
+        f.write(f'\n[privacy]\nmode = "pseudonymise"\nsecret_file = "{secret_file}"\n')
+    candidates = public_addresses(store, config)
+    store.run("blemon-monitor", "--single", "--simulate", config=config)
+    today = datetime.datetime.now(datetime.timezone.utc).date()
+    stored = store.dump()
+    chosen = [(mac, pseudonym(secret, mac, today)) for mac in candidates
+              if pseudonym(secret, mac, today) in stored]
+    if not chosen:
+        failures.append("privacy mode: no candidate's pseudonym is stored: the test is blind")
+        return
+    mac, alias = chosen[0]
+    out = store.run("blemon-admin", "forget", mac, config=config).stdout.decode()
+    if alias in store.dump():
+        failures.append(f"privacy mode: {mac}'s pseudonym {alias} is still stored:\n{out}")
+    if "pseudonyms of the last 400 days" not in out:
+        failures.append(f"privacy mode: forget did not say it forgot pseudonyms:\n{out}")
+
+
 def main():
     backend, bin_dir = sys.argv[1], sys.argv[2]
     store = tools_env.Store(backend, bin_dir, "forget")
@@ -179,6 +220,7 @@ def main():
         for what in (IDENTITY_MAC, IDENTITY_RPA, "Anna's phone", "anna\t"):
             if what in store.dump():
                 failures.append(f"after forgetting the identity, {what!r} is still stored:\n{out}")
+        forget_in_privacy_mode(store, failures)
         missing = store.run("blemon-admin", "forget", "nobody-at-all", check=False)
         if missing.returncode != 64:
             failures.append(f"forget of an unknown name: exit {missing.returncode}, expected 64")

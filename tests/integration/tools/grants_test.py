@@ -13,13 +13,31 @@ import sys
 import tools_env
 
 
+def privacy_scanner_log(store, user, password):
+    """One cycle of a scanner in privacy mode as `user`; its log (docs/privacy.md)."""
+    config = tools_env.monitor_config(store, f"Private-{user}", "Office", False, user, password)
+    secret = os.path.join(store.tmp, "fleet.secret")
+    with open(secret, "wb") as f:
+        f.write(os.urandom(32))
+    os.chmod(secret, 0o600)
+    log = os.path.join(store.tmp, f"{user}.log")
+    with open(config) as f:
+        text = f.read()
+    text = text.replace("[monitor]\n", f'[monitor]\nlog_file = "{log}"\n', 1)
+    store.write_config(text + f'\n[privacy]\nmode = "pseudonymise"\nsecret_file = "{secret}"\n',
+                       config)
+    store.run("blemon-monitor", "--single", "--simulate", config=config)
+    with open(log) as f:
+        return f.read()
+
+
 def main():
     bin_dir = sys.argv[1]
     store = tools_env.Store("mariadb", bin_dir, "grants")
     peer = store.peer
     suffix = str(os.getpid())
     users = {"scanner": f"bl_scan_{suffix}", "processor": f"bl_proc_{suffix}",
-             "report": f"bl_rep_{suffix}"}
+             "report": f"bl_rep_{suffix}", "private": f"bl_priv_{suffix}"}
     password = "grant-test-pw"
     failures = []
     try:
@@ -52,6 +70,21 @@ SELECT (SELECT COUNT(DISTINCT monitor_id) FROM sighting_staging),
             failures.append(f"expected 3 monitors' readings all processed: monitors "
                             f"{staged_monitors}, unprocessed {unprocessed}, sightings {sightings}"
                             f"; the processor's log:\n{r.stderr.decode()}")
+
+        # Privacy mode: a scanner reads the watch list and the identities' keys each cycle, which
+        # the plain scanner account may not, and the --privacy-mode one may.
+        store.run("blemon-admin", "watch", "add", "someone", "--mac", "AA:BB:CC:00:11:22")
+        cannot = "Could not refresh the watch list"
+        if cannot not in privacy_scanner_log(store, users["scanner"], password):
+            failures.append("a plain scanner account could read the watch list: the check below "
+                            "proves nothing")
+        tools_env.run_sql(peer, store.run(
+            "blemon-admin", "grants", "--privacy-mode", "--scanner-user", users["private"],
+            "--processor-user", users["processor"], "--report-user", users["report"],
+            "--password", password).stdout.decode())
+        log = privacy_scanner_log(store, users["private"], password)
+        if cannot in log:
+            failures.append(f"a --privacy-mode scanner account cannot read the watch list:\n{log}")
 
         # Reports and the dashboard as the read-only account.
         report_config = os.path.join(store.tmp, "report.toml")
