@@ -4,6 +4,7 @@
 #include "address_links_contract.h"
 #include "blemon/mariadb/mariadb_identity_store.h"
 #include "blemon/mariadb/mariadb_report_store.h"
+#include "calibration_store_contract.h"
 #include "identity_contract.h"
 #include "mariadb_test_env.h"
 #include "presence_store_contract.h"
@@ -35,7 +36,8 @@ class MariaDbHarness final : public StoreHarness {
     for (const char* table :
          {"identities", "device_sightings", "sighting_staging", "staging_batches", "ble_devices",
           "fleet_settings", "monitors", "processing_runs", "watch_list", "presence_state",
-          "presence_events", "presence_occupancy", "address_links", "device_rooms"}) {
+          "presence_events", "presence_occupancy", "address_links", "device_rooms",
+          "beacon_observations"}) {
       admin.Exec(std::string("DELETE FROM ") + table);
     }
     admin.Exec(
@@ -53,6 +55,9 @@ class MariaDbHarness final : public StoreHarness {
   }
   std::unique_ptr<PresenceStore> OpenPresence() override {
     return mariadb::OpenPresenceStore(settings_);
+  }
+  std::unique_ptr<CalibrationStore> OpenCalibration() override {
+    return mariadb::OpenCalibrationStore(settings_);
   }
   std::string QueryScalar(const std::string& sql) override {
     if (!sql_) sql_ = std::make_unique<TestSql>(settings_);
@@ -80,5 +85,6 @@ INSTANTIATE_TEST_SUITE_P(MariaDb, AnAdminStore, ::testing::Values(&MakeMariaDbHa
 INSTANTIATE_TEST_SUITE_P(MariaDb, AnIdentityStore, ::testing::Values(&MakeMariaDbHarness));
 INSTANTIATE_TEST_SUITE_P(MariaDb, APresenceStore, ::testing::Values(&MakeMariaDbHarness));
 INSTANTIATE_TEST_SUITE_P(MariaDb, ALinkingStore, ::testing::Values(&MakeMariaDbHarness));
+INSTANTIATE_TEST_SUITE_P(MariaDb, ACalibrationStore, ::testing::Values(&MakeMariaDbHarness));
 
 }  // namespace blemon::testing

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "blemon/calibration_store.h"
 #include "blemon/identity_store.h"
 #include "blemon/ports.h"
 #include "blemon/presence_store.h"
@@ -29,6 +30,8 @@ class StoreHarness {
   virtual std::unique_ptr<IdentityStore> OpenIdentities() = 0;
   // The presence port on that database (presence_store_contract.h).
   virtual std::unique_ptr<PresenceStore> OpenPresence() = 0;
+  // The calibration port on that database (calibration_store_contract.cc).
+  virtual std::unique_ptr<CalibrationStore> OpenCalibration() = 0;
   // Runs one SQL statement directly, for arranging things no port method does (aging a lease,
   // inspecting a table). Returns the first column of the first row, or "" when none.
   virtual std::string QueryScalar(const std::string& sql) = 0;

@@ -32,6 +32,7 @@ std::unique_ptr<ReportStore> OpenReportStore(const DatabaseSettings&) { Missing(
 std::unique_ptr<AdminStore> OpenAdminStore(const DatabaseSettings&) { Missing(); }
 std::unique_ptr<IdentityStore> OpenIdentityStore(const DatabaseSettings&) { Missing(); }
 std::unique_ptr<PresenceStore> OpenPresenceStore(const DatabaseSettings&) { Missing(); }
+std::unique_ptr<CalibrationStore> OpenCalibrationStore(const DatabaseSettings&) { Missing(); }
 }  // namespace mariadb
 #endif
 
@@ -63,6 +64,13 @@ std::unique_ptr<PresenceStore> OpenPresenceStore(const DatabaseSettings& setting
   // Like the report store: never create the file here.
   sqlite::OpenReportStore(settings.path);
   return sqlite::OpenPresenceStore(settings.path);
+}
+
+std::unique_ptr<CalibrationStore> OpenCalibrationStore(const DatabaseSettings& settings) {
+  if (IsMariaDb(settings)) return mariadb::OpenCalibrationStore(settings);
+  // Like the report store: never create the file here.
+  sqlite::OpenReportStore(settings.path);
+  return sqlite::OpenCalibrationStore(settings.path);
 }
 
 std::string StateDirectoryOf(const MonitorSettings& monitor) {

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "blemon/calibration_store.h"
 #include "blemon/ports.h"
 #include "blemon/presence_store.h"
 
@@ -120,6 +121,38 @@ class ReopeningPresenceStore final : public PresenceStore {
 
   Opener open_;
   std::unique_ptr<PresenceStore> inner_;
+};
+
+// The calibration store, opened on first use and kept (like ReopeningPresenceStore): the
+// processor's auto_calibrate step and the simulated scanner's peers start before the store may.
+class ReopeningCalibrationStore final : public CalibrationStore {
+ public:
+  using Opener = std::function<std::unique_ptr<CalibrationStore>()>;
+  explicit ReopeningCalibrationStore(Opener open) : open_(std::move(open)) {}
+
+  std::vector<CalibrationMonitor> CalibrationMonitors() override {
+    return Inner().CalibrationMonitors();
+  }
+  std::vector<BeaconObservation> RecentBeaconObservations(int intervals,
+                                                          std::optional<UtcTime> up_to) override {
+    return Inner().RecentBeaconObservations(intervals, up_to);
+  }
+  std::vector<WinnerSighting> RecentWinners(const MacAddress& device, int intervals) override {
+    return Inner().RecentWinners(device, intervals);
+  }
+  void SetOffsets(const RssiOffsets& offsets) override { Inner().SetOffsets(offsets); }
+  void ApplyOffsets(const RssiOffsets& offsets, MonitorId monitor, std::int64_t epoch) override {
+    Inner().ApplyOffsets(offsets, monitor, epoch);
+  }
+
+ private:
+  CalibrationStore& Inner() {
+    if (!inner_) inner_ = open_();
+    return *inner_;
+  }
+
+  Opener open_;
+  std::unique_ptr<CalibrationStore> inner_;
 };
 
 }  // namespace blemon

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "blemon/alerts.h"
+#include "blemon/calibration_store.h"
 #include "blemon/config.h"
 #include "blemon/identity_store.h"
 #include "blemon/ports.h"
@@ -37,6 +38,10 @@ std::unique_ptr<IdentityStore> OpenIdentityStore(const DatabaseSettings& setting
 // its schema is older than version 7 (`blemon-admin migrate`) or this build lacks the backend;
 // a SQLite file that is missing is Unavailable.
 std::unique_ptr<PresenceStore> OpenPresenceStore(const DatabaseSettings& settings);
+// Calibration (beacon observations, the monitors' RSSI offsets and positions) on that store.
+// Refused when its schema is older than version 13 or this build lacks the backend; a SQLite
+// file that is missing is Unavailable.
+std::unique_ptr<CalibrationStore> OpenCalibrationStore(const DatabaseSettings& settings);
 
 // The monitor's spool: <state directory>/spool-<file-safe monitor name>.db, the state directory
 // being monitor.state_directory or DefaultStateDirectory(). Stores the path in `*path_out` (for
