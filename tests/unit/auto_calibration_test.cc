@@ -6,7 +6,7 @@
 #include <gmock/gmock.h>
 
 #include "blemon/errors.h"
-#include "support/fakes.h"
+#include "support/monitor_cycle_fixture.h"
 
 namespace blemon {
 namespace {
@@ -44,7 +44,9 @@ class FakeCalibrationStore final : public CalibrationStore {
     }
   }
   void ApplyOffsets(const RssiOffsets& offsets, MonitorId monitor, std::int64_t epoch) override {
-    if (monitor != holder || epoch != lease_epoch) throw LeaseLost("not the holder");
+    if (fenced || (check_lease && (monitor != holder || epoch != lease_epoch))) {
+      throw LeaseLost("not the holder");
+    }
     ++applied;
     SetOffsets(offsets);
   }
@@ -63,6 +65,8 @@ class FakeCalibrationStore final : public CalibrationStore {
   std::int64_t lease_epoch = 5;
   int applied = 0;
   bool down = false;
+  bool check_lease = true;  // against holder and lease_epoch
+  bool fenced = false;      // every ApplyOffsets is LeaseLost
 };
 
 // Monitors 1..3 hear each other with reporting offsets R = {+3, -1, -2} dB (mean zero), all else
@@ -150,6 +154,53 @@ TEST_F(AnAutoCalibrator, PassesALostLeaseOnAndLogsAnUnavailableStore) {
   store_.down = true;
   EXPECT_EQ(calibrator_.AfterInterval(kT0, 1, 5), 0);
   EXPECT_TRUE(log_.Contains(LogLevel::kWarning, "store away"));
+}
+
+// The step inside the monitor cycle (blemon/monitor_cycle.h AttachCalibration).
+class ACalibratingCycle : public testing::AMonitorCycle {
+ protected:
+  ACalibratingCycle() {
+    for (MonitorId id = 1; id <= 3; ++id) {
+      store_calibration_.monitors.push_back({.monitor_id = id,
+                                             .name = "",
+                                             .location = "",
+                                             .offset_tenths = 0,
+                                             .position = std::nullopt});
+    }
+    // Heard long ago: inside every window the cycle asks for.
+    store_calibration_.observations[UtcTime{}] = ThreeMonitorsHearingEachOther();
+    store_calibration_.check_lease = false;
+  }
+
+  FakeCalibrationStore store_calibration_;
+  AutoCalibrator calibrator_{0.5, 12, {store_calibration_, log_}};
+};
+
+TEST_F(ACalibratingCycle, RefitsAfterEachProcessedIntervalUpToThatInterval) {
+  MonitorCycle& cycle = Started(testing::MakeConfig(/*process=*/true));
+  cycle.AttachCalibration(&calibrator_);
+  for (int i = 0; i < 3; ++i) RunOnce();
+  ASSERT_FALSE(store_calibration_.asked.empty());
+  EXPECT_EQ(store_calibration_.asked.size(), store_.process_order().size());
+  for (std::size_t i = 0; i < store_calibration_.asked.size(); ++i) {
+    EXPECT_EQ(store_calibration_.asked[i].second, store_.process_order()[i]);
+  }
+  EXPECT_NE(store_calibration_.OffsetOf(1), 0) << "the fit was applied";
+}
+
+TEST_F(ACalibratingCycle, StepsDownWhenTheCalibrationWriteFindsTheLeaseLost) {
+  MonitorCycle& cycle = Started(testing::MakeConfig(/*process=*/true));
+  cycle.AttachCalibration(&calibrator_);
+  store_calibration_.fenced = true;
+  for (int i = 0; i < 2 && cycle.is_processor(); ++i) RunOnce();
+  EXPECT_FALSE(cycle.is_processor());
+  EXPECT_EQ(store_calibration_.applied, 0);
+}
+
+TEST_F(ACalibratingCycle, DoesNotRunOnAMonitorThatOnlyScans) {
+  Started(testing::MakeConfig(/*process=*/false)).AttachCalibration(&calibrator_);
+  for (int i = 0; i < 2; ++i) RunOnce();
+  EXPECT_TRUE(store_calibration_.asked.empty());
 }
 
 TEST(AReferenceFit, TakesTheMedianOfEachMonitorsWinsAgainstTheMeanTarget) {
