@@ -32,10 +32,15 @@ std::string Literal(std::string_view text) {
 using TableRights = std::vector<std::pair<std::string_view, std::string_view>>;
 
 // What a scanning monitor does (see adapters/mariadb/src/mariadb_store.cc): upsert and heartbeat
-// its monitors row, agree on the fleet interval, stage batches, and check the schema version.
+// its monitors row, agree on the fleet interval, stage batches (the other monitors' beacons it
+// heard into beacon_observations: an upsert), and check the schema version. The processor's
+// auto_calibrate reads beacon_observations and updates monitors.rssi_offset_db with these rights.
 const TableRights kScanner = {
-    {"monitors", "SELECT, INSERT, UPDATE"}, {"fleet_settings", "SELECT, INSERT"},
-    {"staging_batches", "SELECT, INSERT"},  {"sighting_staging", "SELECT, INSERT"},
+    {"monitors", "SELECT, INSERT, UPDATE"},
+    {"fleet_settings", "SELECT, INSERT"},
+    {"staging_batches", "SELECT, INSERT"},
+    {"sighting_staging", "SELECT, INSERT"},
+    {"beacon_observations", "SELECT, INSERT, UPDATE"},
     {"schema_version", "SELECT"},
 };
 
@@ -104,8 +109,8 @@ std::string SchemaGuard(const std::string& database) {
       "      table_name IN ('monitors', 'staging_batches', 'fleet_settings', 'processor_lease',\n"
       "                     'sighting_staging', 'schema_version', 'processing_runs',\n"
       "                     'watch_list', 'presence_state', 'presence_progress',\n"
-      "                     'presence_events', 'presence_occupancy', 'staging_merges')) < 13 "
-      "THEN\n"
+      "                     'presence_events', 'presence_occupancy', 'staging_merges',\n"
+      "                     'beacon_observations')) < 14 THEN\n"
       "    SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT =\n"
       "      {1};\n"
       "  END IF;\n"

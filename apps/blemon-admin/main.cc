@@ -25,6 +25,7 @@
 #include "blemon/report/local_time.h"
 #include "blemon/scan_health.h"
 #include "forget.h"
+#include "calibrate.h"
 #include "grants.h"
 #include "identities.h"
 #include "watch.h"
@@ -296,6 +297,11 @@ struct CommandLine {
   CLI::App* watch_list = nullptr;
   CLI::App* watch_remove = nullptr;
   blemon::admin::ForgetCommand forget;
+  CLI::App* calibrate = nullptr;
+  std::optional<int> calibrate_intervals;
+  std::string calibrate_reference;
+  bool calibrate_apply = false;
+  std::string calibrate_format = "table";
 };
 
 void DefineMaintenance(CLI::App& cli, CommandLine& c) {
@@ -362,6 +368,43 @@ void DefineWatch(CLI::App& cli, CommandLine& c) {
   c.watch_remove->add_option("NAME", c.watch_name, "its name on the watch list")->required();
 }
 
+void DefineCalibrate(CLI::App& cli, CommandLine& c) {
+  c.calibrate = cli.add_subcommand(
+      "calibrate", "fit the monitors' RSSI offsets from their beacons (or a reference tag)");
+  c.calibrate
+      ->add_option("--intervals", c.calibrate_intervals,
+                   "the newest N intervals with beacon observations (default 12), or with "
+                   "--reference the tag's newest N sightings (default 288)")
+      ->check(app::WholeNumber(1, 100'000));
+  c.calibrate->add_option("--reference", c.calibrate_reference,
+                          "a tag's MAC address, held about 1 m from each monitor in turn");
+  c.calibrate->add_flag("--apply", c.calibrate_apply,
+                        "write the new offsets to monitors.rssi_offset_db (else a dry run)");
+  c.calibrate->add_option("--format", c.calibrate_format, "table or json")
+      ->check(CLI::IsMember({"table", "json"}))
+      ->capture_default_str();
+}
+
+int Calibrate(const CommandLine& c, const blemon::DatabaseSettings& database) {
+  blemon::admin::CalibrateOptions options{.intervals = c.calibrate_intervals,
+                                          .reference = std::nullopt,
+                                          .apply = c.calibrate_apply,
+                                          .json = c.calibrate_format == "json"};
+  if (!c.calibrate_reference.empty()) {
+    std::string why;
+    options.reference = blemon::MacAddress::Parse(c.calibrate_reference, &why);
+    if (!options.reference) {
+      fmt::print(stderr, "blemon-admin: calibrate: --reference '{}' is not a MAC address: {}\n",
+                 c.calibrate_reference, why);
+      return app::kExitUsage;
+    }
+  }
+  return app::ExitCodeOfStoreWork("blemon-admin", [&] {
+    if (!options.json) fmt::print("Store: {}\n", app::DescribeStore(database));
+    return blemon::admin::Calibrate(*app::OpenCalibrationStore(database), options);
+  });
+}
+
 // The watch commands, on the presence side of the store.
 int Watch(const CommandLine& c, const blemon::DatabaseSettings& database) {
   std::optional<blemon::WatchEntry> entry;
@@ -424,6 +467,7 @@ int Run(int argc, char** argv) {
   blemon::admin::DefineIdentityCommands(cli, c.identity);
   DefineWatch(cli, c);
   blemon::admin::DefineForgetCommand(cli, c.forget);
+  DefineCalibrate(cli, c);
   if (const auto exit_code = app::ParseCommandLine(cli, "blemon-admin", argc, argv)) {
     return *exit_code;
   }
@@ -444,6 +488,7 @@ int Run(int argc, char** argv) {
   if (c.watch_add->parsed() || c.watch_list->parsed() || c.watch_remove->parsed()) {
     return Watch(c, database);
   }
+  if (c.calibrate->parsed()) return Calibrate(c, database);
   return app::ExitCodeOfStoreWork("blemon-admin", [&] {
     if (identity) {
       fmt::print("Store: {}\n", app::DescribeStore(database));

@@ -25,6 +25,7 @@
 #include "blemon/app/system_clock.h"
 #include "blemon/app/systemd.h"
 #include "blemon/app/time_zone.h"
+#include "blemon/auto_calibration.h"
 #include "blemon/config.h"
 #include "blemon/errors.h"
 #include "blemon/identity_store.h"
@@ -169,6 +170,13 @@ std::unique_ptr<SignalWatcher> WatchSignals(std::stop_source& stop, Logger& log)
 
 // The system clock; under a systemd watchdog its long sleeps ping the watchdog on the way, so a
 // quiet wait between intervals is not taken for a hang. `systemd` must outlive the clock.
+// rooms.calibration_window_hours in intervals: how many of the newest intervals with beacon
+// observations auto_calibrate fits (at least one).
+int CalibrationWindowIntervals(const Config& config) {
+  const auto intervals = config.rooms.calibration_window / config.monitor.scan_interval;
+  return static_cast<int>(std::max<std::int64_t>(intervals, 1));
+}
+
 std::unique_ptr<Clock> MakeMonitorClock(const app::SystemdNotifier& systemd) {
   if (auto every = systemd.watchdog_ping_interval()) {
     return app::MakeSystemClock([&systemd] { systemd.Watchdog(); }, *every);
@@ -324,10 +332,15 @@ int RunUnguarded(const Options& options) {
   const app::SystemdNotifier systemd;
   const std::unique_ptr<Clock> clock = MakeMonitorClock(systemd);
 
+  // Calibration's side of the store: the processor's auto_calibrate step, and in simulation the
+  // fleet whose beacons the simulated radio carries. Opened on first use.
+  ReopeningCalibrationStore calibration_store(
+      [&database = config.database] { return app::OpenCalibrationStore(database); });
   std::unique_ptr<Scanner> scanner;
   try {
     scanner = app::MakeScanner(
-        options.simulate ? app::ScannerKind::kSimulated : app::ScannerKind::kBluez, config, *clock);
+        options.simulate ? app::ScannerKind::kSimulated : app::ScannerKind::kBluez, config, *clock,
+        [&calibration_store] { return calibration_store.CalibrationMonitors(); });
   } catch (const std::exception& e) {
     log->Log(LogLevel::kError, e.what());
     return kExitUnavailable;
@@ -366,6 +379,11 @@ int RunUnguarded(const Options& options) {
   PresenceRunner presence(config.presence, config.monitor.scan_interval,
                           {presence_store, outbound ? &outbound->publisher() : nullptr, *log});
   if (config.monitor.process_intervals) cycle.AttachPresence(&presence);
+  AutoCalibrator calibrator(config.rooms.calibration_smoothing, CalibrationWindowIntervals(config),
+                            {calibration_store, *log});
+  if (config.monitor.process_intervals && config.rooms.auto_calibrate) {
+    cycle.AttachCalibration(&calibrator);
+  }
   std::unique_ptr<Pseudonymiser> pseudonymiser;
   if (config.privacy.mode == PrivacyMode::kPseudonymise) {
     try {

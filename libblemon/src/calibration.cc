@@ -239,7 +239,8 @@ void FitGains(const std::vector<HeardPair>& pairs,
   if (index.size() < 3 || placed.size() < index.size() + 1) {
     fit.limits.push_back(
         positions.empty()
-            ? "no monitor has a position (monitor.x, monitor.y): gains (antenna, placement) "
+            ? "no monitor has a position (monitor.position_x, position_y): gains (antenna, "
+              "placement) "
               "and the path-loss exponent are not fitted, only reporting offsets"
             : fmt::format("{} pairs of monitors with positions heard each other both ways, too "
                           "few to fit gains and the path-loss exponent",
@@ -324,6 +325,48 @@ RssiOffsets SmoothOffsets(const RssiOffsets& current, const RssiOffsets& fitted,
   for (const auto& [monitor, target] : fitted) {
     const int now = OffsetOf(current, monitor);
     out[monitor] = now + static_cast<int>(std::lround(weight * (target - now)));
+  }
+  return out;
+}
+
+ReferenceFit FitReference(const std::vector<WinnerSighting>& sightings,
+                          const std::vector<MonitorId>& monitors) {
+  std::map<MonitorId, std::vector<int>> won;
+  for (const auto& s : sightings) won[s.monitor_id].push_back(s.rssi);
+  std::set<MonitorId> all(monitors.begin(), monitors.end());
+  for (const auto& [m, unused] : won) all.insert(m);
+  ReferenceFit fit;
+  for (const MonitorId m : all) {
+    std::vector<int> rssi = won[m];
+    if (static_cast<int>(rssi.size()) < kMinReferenceIntervals) {
+      fit.limits.push_back(fmt::format(
+          "monitor {} won the tag in {} interval{}: hold the tag at it for at least {} intervals",
+          m, rssi.size(), rssi.size() == 1 ? "" : "s", kMinReferenceIntervals));
+      continue;
+    }
+    std::sort(rssi.begin(), rssi.end());
+    const std::size_t n = rssi.size();
+    const double median = n % 2 == 1 ? rssi[n / 2] : (rssi[n / 2 - 1] + rssi[n / 2]) / 2.0;
+    fit.monitors.push_back(ReferenceTerms{.monitor_id = m,
+                                          .intervals = static_cast<int>(n),
+                                          .one_metre_rssi_db = median,
+                                          .offset_db = 0});
+  }
+  if (fit.monitors.empty()) return fit;
+  double sum = 0;
+  for (const auto& t : fit.monitors) sum += t.one_metre_rssi_db;
+  fit.target_db = sum / static_cast<double>(fit.monitors.size());
+  for (auto& t : fit.monitors) t.offset_db = fit.target_db - t.one_metre_rssi_db;
+  if (fit.monitors.size() == 1) {
+    fit.limits.push_back("only one monitor was calibrated: its offset is 0 by definition");
+  }
+  return fit;
+}
+
+RssiOffsets FittedOffsets(const ReferenceFit& fit) {
+  RssiOffsets out;
+  for (const auto& t : fit.monitors) {
+    out[t.monitor_id] = static_cast<int>(std::lround(t.offset_db * 10));
   }
   return out;
 }

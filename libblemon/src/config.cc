@@ -295,8 +295,8 @@ void ReadMonitor(SectionReader& r, MonitorSettings& m) {
   r.String("adapter", m.adapter);
   r.Bool("advertise", m.advertise);
   r.String("state_directory", m.state_directory);
-  r.OptionalDouble("x", m.x, -10'000, 10'000);
-  r.OptionalDouble("y", m.y, -10'000, 10'000);
+  r.OptionalDouble("position_x", m.position_x, -10'000, 10'000);
+  r.OptionalDouble("position_y", m.position_y, -10'000, 10'000);
 }
 
 // One entry of database.hosts: "host", "host:port", "[v6 address]" or "[v6 address]:port". Port 0
@@ -596,9 +596,9 @@ void CheckConsistency(const std::string& source, const toml::table& root, const 
     fail("database", "hosts",
          "and database.host are both set: keep one (hosts lists every server, host is one)");
   }
-  if (m.x.has_value() != m.y.has_value()) {
-    fail("monitor", m.x ? "x" : "y",
-         "needs monitor.x and monitor.y together (a position in metres)");
+  if (m.position_x.has_value() != m.position_y.has_value()) {
+    fail("monitor", m.position_x ? "position_x" : "position_y",
+         "needs monitor.position_x and monitor.position_y together (a position in metres)");
   }
   if (config.rooms.confidence.ambiguous_margin_tenths >
       config.rooms.confidence.high_margin_tenths) {

@@ -16,6 +16,12 @@ namespace {
 // 1970 (or at its last shutdown) until NTP answers.
 constexpr UtcTime kEarliestTrustedTime{Seconds{1'735'689'600}};  // 2025-01-01 00:00:00 UTC
 
+// monitor.position_x/y as the store takes them (the config checked they come together).
+std::optional<MonitorPosition> PositionOf(const MonitorSettings& m) {
+  if (!m.position_x || !m.position_y) return std::nullopt;
+  return MonitorPosition{.x = *m.position_x, .y = *m.position_y};
+}
+
 }  // namespace
 
 MonitorCycle::MonitorCycle(const Config& config, const Schedule& schedule, Ports ports)
@@ -314,7 +320,8 @@ bool MonitorCycle::EnsureRegistered() {
   if (monitor_id_) return true;
   const MonitorSettings& m = config_.monitor;
   try {
-    const MonitorId id = ports_.store.RegisterMonitor({m.name, m.location, m.description});
+    const MonitorId id =
+        ports_.store.RegisterMonitor(MonitorInfo(m.name, m.location, m.description, PositionOf(m)));
     if (!fleet_interval_checked_) {
       const Seconds fleet = ports_.store.FleetInterval(m.scan_interval);
       if (fleet != m.scan_interval) {
@@ -498,6 +505,8 @@ int MonitorCycle::ProcessDue(UtcTime latest_due) {
                       "links)",
                       UtcLabel(interval), outcome.staging_rows, outcome.sightings_changed,
                       outcome.devices_added, outcome.links_added));
+      if (calibrator_ != nullptr)
+        calibrator_->AfterInterval(interval, *monitor_id_, lease_.epoch());
     }
   } catch (const LeaseLost& e) {
     lease_.OnLost();

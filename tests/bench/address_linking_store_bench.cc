@@ -55,7 +55,7 @@ Run StageAndProcess(blemon::Store& store, const sim::World& world, std::int64_t 
   for (const sim::Room& room : sim::FloorPlan()) {
     places.push_back(sim::PlaceMonitor(room.name));
     run.monitor_ids.push_back(store.RegisterMonitor(
-        {.name = std::string(room.name), .location = std::string(room.name), .description = ""}));
+        blemon::MonitorInfo(std::string(room.name), std::string(room.name), "")));
   }
   for (std::int64_t i = 0; i < intervals; ++i) {
     const std::int64_t from_ms = (kDayStart + i * kInterval.count()) * 1000;

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "blemon/auto_calibration.h"
 #include "blemon/best_rssi.h"
 #include "blemon/calibration.h"
 #include "blemon/rooms.h"
@@ -119,9 +120,12 @@ struct Outcome {
 RssiOffsets Refit(const std::vector<BeaconObservation>& pool, const Fleet& fleet, Policy policy,
                   const RssiOffsets& current, double smoothing) {
   static const std::map<MonitorId, blemon::MonitorPosition> kNone;
-  const auto fit = blemon::FitCalibration(
-      pool, policy == Policy::kCalibratedWithPositions ? fleet.positions : kNone);
-  return blemon::SmoothOffsets(current, blemon::FittedOffsets(fit), smoothing);
+  // The processor's own step (blemon/auto_calibration.h AutoCalibrator::AfterInterval runs it on
+  // what the store holds).
+  return blemon::NextCalibrationStep(
+             pool, policy == Policy::kCalibratedWithPositions ? fleet.positions : kNone, current,
+             smoothing)
+      .offsets;
 }
 
 Outcome Run(const std::vector<IntervalData>& data, const Fleet& fleet, int devices, Policy policy,

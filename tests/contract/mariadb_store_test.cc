@@ -6,6 +6,7 @@
 #include "blemon/mariadb/mariadb_identity_store.h"
 #include "blemon/mariadb/mariadb_report_store.h"
 #include "hourly_rollups_contract.h"
+#include "calibration_store_contract.h"
 #include "identity_contract.h"
 #include "mariadb_test_env.h"
 #include "presence_store_contract.h"
@@ -38,7 +39,8 @@ class MariaDbHarness final : public StoreHarness {
          {"identities", "device_sightings", "sighting_staging", "staging_batches", "ble_devices",
           "fleet_settings", "monitors", "processing_runs", "watch_list", "presence_state",
           "presence_events", "presence_occupancy", "address_links", "device_rooms",
-          "staging_merges", "staging_merge_parts", "hourly_rollups", "hourly_rollup_stale"}) {
+          "staging_merges", "staging_merge_parts", "hourly_rollups", "hourly_rollup_stale",
+          "beacon_observations"}) {
       admin.Exec(std::string("DELETE FROM ") + table);
     }
     admin.Exec(
@@ -59,6 +61,9 @@ class MariaDbHarness final : public StoreHarness {
   }
   std::unique_ptr<DeliveryLog> OpenDeliveryLog() override {
     return mariadb::OpenDeliveryLog(settings_);
+  }
+  std::unique_ptr<CalibrationStore> OpenCalibration() override {
+    return mariadb::OpenCalibrationStore(settings_);
   }
   std::string QueryScalar(const std::string& sql) override {
     if (!sql_) sql_ = std::make_unique<TestSql>(settings_);
@@ -87,5 +92,6 @@ INSTANTIATE_TEST_SUITE_P(MariaDb, AnIdentityStore, ::testing::Values(&MakeMariaD
 INSTANTIATE_TEST_SUITE_P(MariaDb, APresenceStore, ::testing::Values(&MakeMariaDbHarness));
 INSTANTIATE_TEST_SUITE_P(MariaDb, ALinkingStore, ::testing::Values(&MakeMariaDbHarness));
 INSTANTIATE_TEST_SUITE_P(MariaDb, HourlyRollups, ::testing::Values(&MakeMariaDbHarness));
+INSTANTIATE_TEST_SUITE_P(MariaDb, ACalibrationStore, ::testing::Values(&MakeMariaDbHarness));
 
 }  // namespace blemon::testing

@@ -60,11 +60,19 @@ std::vector<Reading> ReadingsWithPayloads() {
   };
 }
 
+// The batch as sighting_staging keeps it: a monitor's beacon is staged as a beacon observation
+// instead (schema version 13, calibration_store_contract.cc).
+Batch WithoutBeacons(Batch batch) {
+  std::erase_if(batch.readings,
+                [](const Reading& r) { return r.payload.monitor_beacon.has_value(); });
+  return batch;
+}
+
 TEST_P(AStore, ReadsBackAStagedBatchWithEveryPayloadFieldUnchanged) {
   const MonitorId a = Register("kitchen");
   const Batch batch = MakeBatch(a, 1, T0(), T0() + 3s, ReadingsWithPayloads());
   ASSERT_TRUE(store_->StageBatch(batch));
-  EXPECT_EQ(store_->StagedBatches(T0()), std::vector<Batch>{batch});
+  EXPECT_EQ(store_->StagedBatches(T0()), std::vector<Batch>{WithoutBeacons(batch)});
   EXPECT_EQ(store_->StagedBatches(T0() + kInterval), std::vector<Batch>{});
 }
 
@@ -77,7 +85,8 @@ TEST_P(AStore, ReadsBackTheBatchesOfAnIntervalInMonitorAndBatchOrder) {
   const Batch a3 = MakeBatch(a, 3, T0(), T0() + 1s, {readings[3], readings[4]});
   for (const Batch& batch : {b2, a7, a3}) ASSERT_TRUE(store_->StageBatch(batch));
   ProcessAll(a, T0());
-  EXPECT_EQ(store_->StagedBatches(T0()), (std::vector<Batch>{a3, a7, b2})) << "processed too";
+  EXPECT_EQ(store_->StagedBatches(T0()), (std::vector<Batch>{WithoutBeacons(a3), a7, b2}))
+      << "processed too";
 }
 
 TEST_P(AStore, StoresThePayloadInItsDocumentedTextForms) {
@@ -96,9 +105,12 @@ TEST_P(AStore, StoresThePayloadInItsDocumentedTextForms) {
   EXPECT_EQ(harness_->QueryScalar("SELECT appearance FROM sighting_staging WHERE mac_address = "
                                   "'4A:00:00:00:00:03'"),
             "193");
-  EXPECT_EQ(harness_->QueryScalar(
-                "SELECT beacon_monitor_id * 1000 + beacon_tx_power FROM sighting_staging WHERE "
-                "mac_address = '4A:00:00:00:00:04'"),
+  // A monitor's beacon is no device's reading: it is a beacon observation (version 13).
+  EXPECT_EQ(harness_->QueryScalar("SELECT COUNT(*) FROM sighting_staging WHERE mac_address = "
+                                  "'4A:00:00:00:00:04'"),
+            "0");
+  EXPECT_EQ(harness_->QueryScalar("SELECT sender_monitor_id * 1000 + sender_tx_power FROM "
+                                  "beacon_observations"),
             "1988");
   // Nothing for a reading without payload: NULL, as the original tool's rows have.
   EXPECT_EQ(harness_->QueryScalar(
@@ -126,11 +138,12 @@ TEST_P(AStore, ProcessesReadingsWithAndWithoutPayloadAlike) {
   ASSERT_TRUE(store_->StageBatch(with));
   ASSERT_TRUE(store_->StageBatch(without));
   const ProcessOutcome outcome = ProcessAll(a, T0());
-  EXPECT_EQ(outcome.staging_rows, 10);
+  EXPECT_EQ(outcome.staging_rows, 9) << "the beacon is no device's reading";
   EXPECT_EQ(outcome.devices_added, 5);
   BestRssiMerge oracle;
   for (const Batch* batch : {&with, &without}) {
     for (const Reading& r : batch->readings) {
+      if (r.payload.monitor_beacon) continue;
       oracle.Add(StagedReading{batch->monitor_id, r.mac, T0(), r.rssi, batch->scan_time});
     }
   }
@@ -177,7 +190,10 @@ TEST_P(AStore, SetsEachDevicesClassAndVendorFromItsPayloadWhenProcessing) {
   EXPECT_EQ(ProfileOf(*harness_, "4A:00:00:00:00:01"), "phone/Apple, Inc.");
   EXPECT_EQ(ProfileOf(*harness_, "4A:00:00:00:00:02"), "beacon/Apple, Inc.");
   EXPECT_EQ(ProfileOf(*harness_, "4A:00:00:00:00:03"), "watch/NULL");
-  EXPECT_EQ(ProfileOf(*harness_, "4A:00:00:00:00:04"), "NULL/NULL");
+  EXPECT_EQ(harness_->QueryScalar(
+                "SELECT COUNT(*) FROM ble_devices WHERE mac_address = '4A:00:00:00:00:04'"),
+            "0")
+      << "a monitor's beacon is no device";
   EXPECT_EQ(ProfileOf(*harness_, "4A:00:00:00:00:05"), "NULL/NULL");
 
   // A later interval without payload keeps what is known; one that tells more adds to it.
@@ -198,7 +214,8 @@ TEST_P(AStore, ReportsTheClassAndVendorItSetInTheDevicesReport) {
       {.from = T0(), .to = T0() + kInterval, .monitor = std::nullopt, .hour_shift = Seconds(0)});
   std::map<std::string, std::pair<std::optional<std::string>, std::optional<std::string>>> found;
   for (const DeviceSummary& d : devices) found[d.mac] = {d.device_class, d.vendor};
-  ASSERT_EQ(found.size(), 5u);
+  ASSERT_EQ(found.size(), 4u) << "the monitor's beacon (4A:00:00:00:00:04) is no device";
+  EXPECT_FALSE(found.contains("4A:00:00:00:00:04"));
   EXPECT_EQ(found["4A:00:00:00:00:01"].first, "phone");
   EXPECT_EQ(found["4A:00:00:00:00:01"].second, "Apple, Inc.");
   EXPECT_EQ(found["4A:00:00:00:00:03"].first, "watch");

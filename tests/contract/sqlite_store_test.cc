@@ -14,6 +14,7 @@
 #include "blemon/sqlite/sqlite_identity_store.h"
 #include "blemon/sqlite/sqlite_report_store.h"
 #include "hourly_rollups_contract.h"
+#include "calibration_store_contract.h"
 #include "identity_contract.h"
 #include "presence_store_contract.h"
 #include "report_store_contract.h"
@@ -52,6 +53,9 @@ class SqliteHarness final : public StoreHarness {
   }
   std::unique_ptr<DeliveryLog> OpenDeliveryLog() override { return sqlite::OpenDeliveryLog(path_); }
 
+  std::unique_ptr<CalibrationStore> OpenCalibration() override {
+    return sqlite::OpenCalibrationStore(path_);
+  }
   std::string QueryScalar(const std::string& sql) override {
     sqlite3* db = nullptr;
     if (sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
@@ -98,5 +102,6 @@ INSTANTIATE_TEST_SUITE_P(Sqlite, AnIdentityStore, ::testing::Values(&MakeSqliteH
 INSTANTIATE_TEST_SUITE_P(Sqlite, APresenceStore, ::testing::Values(&MakeSqliteHarness), kFile);
 INSTANTIATE_TEST_SUITE_P(Sqlite, ALinkingStore, ::testing::Values(&MakeSqliteHarness), kFile);
 INSTANTIATE_TEST_SUITE_P(Sqlite, HourlyRollups, ::testing::Values(&MakeSqliteHarness), kFile);
+INSTANTIATE_TEST_SUITE_P(Sqlite, ACalibrationStore, ::testing::Values(&MakeSqliteHarness), kFile);
 
 }  // namespace blemon::testing

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "blemon/alerts.h"
+#include "blemon/calibration_store.h"
 #include "blemon/identity_store.h"
 #include "blemon/ports.h"
 #include "blemon/presence_store.h"
@@ -32,6 +33,8 @@ class StoreHarness {
   virtual std::unique_ptr<PresenceStore> OpenPresence() = 0;
   // The alert delivery log on that database (delivery_log_contract.cc).
   virtual std::unique_ptr<DeliveryLog> OpenDeliveryLog() = 0;
+  // The calibration port on that database (calibration_store_contract.cc).
+  virtual std::unique_ptr<CalibrationStore> OpenCalibration() = 0;
   // Runs one SQL statement directly, for arranging things no port method does (aging a lease,
   // inspecting a table). Returns the first column of the first row, or "" when none.
   virtual std::string QueryScalar(const std::string& sql) = 0;

@@ -742,30 +742,35 @@ TEST(ARoomsSection, HasTheDocumentedDefaults) {
   EXPECT_EQ(r.confidence.high_margin_tenths, 80);
   EXPECT_EQ(r.confidence.ambiguous_margin_tenths, 20);
   EXPECT_FALSE(r.auto_calibrate);
-  EXPECT_FALSE(Parse("").monitor.x);
+  EXPECT_FALSE(Parse("").monitor.position_x);
 }
 
 TEST(ARoomsSection, ReadsMarginsInDecibelsToTenths) {
   const Config c = Parse(
       "[rooms]\nroom_switch_margin_db = 6.5\nroom_switch_intervals = 3\n"
       "high_confidence_margin_db = 9\nambiguous_margin_db = 1.5\nauto_calibrate = true\n"
-      "calibration_smoothing = 0.5\n[monitor]\nx = 3.5\ny = -2\n");
+      "calibration_smoothing = 0.5\n[monitor]\nposition_x = 3.5\nposition_y = -2\n");
   EXPECT_EQ(c.rooms.rules.switch_margin_tenths, 65);
   EXPECT_EQ(c.rooms.rules.switch_intervals, 3);
   EXPECT_EQ(c.rooms.confidence.high_margin_tenths, 90);
   EXPECT_EQ(c.rooms.confidence.ambiguous_margin_tenths, 15);
   EXPECT_TRUE(c.rooms.auto_calibrate);
   EXPECT_EQ(c.rooms.calibration_smoothing, 0.5);
-  EXPECT_EQ(c.monitor.x, 3.5);
-  EXPECT_EQ(c.monitor.y, -2.0);
+  EXPECT_EQ(c.monitor.position_x, 3.5);
+  EXPECT_EQ(c.monitor.position_y, -2.0);
 }
 
 TEST(ARoomsSection, RefusesMistakesWithFileLineAndKey) {
   EXPECT_STREQ(ErrorOf("[rooms]\nroom_switch_intervals = 0\n").what(),
                "blemon.toml:2: rooms.room_switch_intervals must be between 1 and 1000 (got 0)");
-  EXPECT_STREQ(ErrorOf("[monitor]\nx = 1.0\n").what(),
-               "blemon.toml:2: monitor.x needs monitor.x and monitor.y together (a position in "
-               "metres)");
+  EXPECT_STREQ(ErrorOf("[monitor]\nposition_x = 1.0\n").what(),
+               "blemon.toml:2: monitor.position_x needs monitor.position_x and "
+               "monitor.position_y together (a position in metres)");
+  EXPECT_STREQ(ErrorOf("[monitor]\nname = \"a\"\nposition_y = 1.0\n").what(),
+               "blemon.toml:3: monitor.position_y needs monitor.position_x and "
+               "monitor.position_y together (a position in metres)");
+  EXPECT_THAT(ErrorOf("[monitor]\nposition_x = \"here\"\nposition_y = 1\n").what(),
+              HasSubstr("blemon.toml:2: monitor.position_x"));
   EXPECT_THAT(ErrorOf("[rooms]\nhigh_confidence_margin_db = 1\nambiguous_margin_db = 3\n").what(),
               HasSubstr("blemon.toml:3: rooms.ambiguous_margin_db must not exceed"));
 }

@@ -10,6 +10,7 @@
 #include <map>
 
 #include "address_links.h"
+#include "blemon/calibration_store.h"
 #include "blemon/device_class.h"
 #include "blemon/errors.h"
 #include "blemon/identity.h"
@@ -60,6 +61,8 @@ enum StatementId {
   kLinkIdentityDevice,
   kProfileRows,
   kSetProfile,
+  kSetPosition,
+  kBeaconInsert,
   kStatementCount
 };
 
@@ -206,6 +209,15 @@ constexpr std::array<std::string_view, kStatementCount> kSql = {
     // kSetProfile: the schema's procedure (definer's rights: the processor account may not
     // UPDATE ble_devices itself).
     "CALL blemon_set_device_profile(?, ?, ?)",
+    // kSetPosition: monitor.position_x/y, metres, as text so no digit is lost on the way.
+    "UPDATE monitors SET position_x = CAST(? AS DOUBLE), position_y = CAST(? AS DOUBLE), "
+    "last_seen = last_seen WHERE monitor_name = ?",
+    // kBeaconInsert: another monitor's beacon (schema version 13); the key makes a second write
+    // a no-op that keeps the strongest reading.
+    "INSERT INTO beacon_observations (receiver_monitor_id, batch_seq, sender_monitor_id, "
+    "interval_start, rssi, sender_tx_power, observed_at) "
+    "VALUES (?, ?, ?, FROM_UNIXTIME(?), ?, ?, FROM_UNIXTIME(?)) "
+    "ON DUPLICATE KEY UPDATE rssi = GREATEST(rssi, VALUES(rssi))",
 };
 
 // A Sighting from monitor_id, rssi, UNIX_TIMESTAMP(sighting_timestamp), margin_db,
@@ -245,6 +257,11 @@ class MariaDbStore final : public Store {
   MonitorId RegisterMonitor(const MonitorInfo& info) override {
     return runner_.Run("registering monitor " + info.name, [&](Session& s) {
       Get(s, kRegisterMonitor).Execute({info.name, info.location, info.description});
+      if (info.position) {
+        Get(s, kSetPosition)
+            .Execute({fmt::format("{}", info.position->x), fmt::format("{}", info.position->y),
+                      info.name});
+      }
       const auto rows = Get(s, kMonitorIdByName).Query({info.name});
       if (rows.empty()) throw Refused("monitor " + info.name + " vanished right after registering");
       return static_cast<MonitorId>(rows[0].Int(0));
@@ -302,7 +319,22 @@ class MariaDbStore final : public Store {
             if (e.code() == ER_DUP_ENTRY) return false;  // stored before: a resend
             throw;
           }
-          InsertReadings(Get(s, kStagingInsert), batch);
+          for (const BatchBeacon& beacon : BeaconsOf(batch)) {
+            Get(s, kBeaconInsert)
+                .Execute({static_cast<long long>(batch.monitor_id),
+                          static_cast<long long>(batch.batch_seq),
+                          static_cast<long long>(beacon.sender), ToDb(batch.interval_start),
+                          static_cast<long long>(beacon.rssi),
+                          static_cast<long long>(beacon.sender_tx_power), ToDb(batch.scan_time)});
+          }
+          // A monitor's beacon is not a device's reading: it stays out of sighting_staging.
+          if (std::ranges::any_of(batch.readings, IsMonitorBeacon)) {
+            Batch devices = batch;
+            std::erase_if(devices.readings, IsMonitorBeacon);
+            InsertReadings(Get(s, kStagingInsert), devices);
+          } else {
+            InsertReadings(Get(s, kStagingInsert), batch);
+          }
           tx.Commit();
           return true;
         });

@@ -13,11 +13,9 @@ namespace {
 class SimulatedScanner final : public Scanner {
  public:
   SimulatedScanner(const SimulationSettings& settings, const std::string& location, Clock& clock,
-                   const std::vector<SimulatedPeer>& peers)
-      : world_(settings), monitor_(world_.Place(location)), clock_(clock) {
-    for (const auto& peer : peers) {
-      peers_.push_back({.monitor_id = peer.monitor_id, .placement = world_.Place(peer.location)});
-    }
+                   const std::vector<SimulatedPeer>& peers, PeerSource source)
+      : world_(settings), monitor_(world_.Place(location)), clock_(clock), source_(source) {
+    SetPeers(peers);
   }
 
   // Waits the window out first and then produces what was "heard" in the part of it that
@@ -29,6 +27,7 @@ class SimulatedScanner final : public Scanner {
       result.error = "scan stopped before it started";
       return result;
     }
+    RefreshPeers();
     const UtcTime t0 = std::chrono::floor<Seconds>(clock_.UtcNow());
     const SteadyTime start = clock_.SteadyNow();
     auto heard = std::chrono::duration_cast<std::chrono::milliseconds>(window);
@@ -51,9 +50,27 @@ class SimulatedScanner final : public Scanner {
   }
 
  private:
+  void SetPeers(const std::vector<SimulatedPeer>& peers) {
+    peers_.clear();
+    for (const auto& peer : peers) {
+      peers_.push_back({.monitor_id = peer.monitor_id, .placement = world_.Place(peer.location)});
+    }
+  }
+
+  // The fleet from the source, if there is one; the last list while it fails.
+  void RefreshPeers() {
+    if (!source_) return;
+    try {
+      SetPeers(source_());
+    } catch (const std::exception&) {
+      // The store is away: the monitors it listed last are still on the air.
+    }
+  }
+
   const World world_;
   const MonitorPlacement monitor_;
   Clock& clock_;
+  PeerSource source_;
   std::vector<BeaconSender> peers_;
 };
 
@@ -62,7 +79,13 @@ class SimulatedScanner final : public Scanner {
 std::unique_ptr<Scanner> MakeScanner(const SimulationSettings& settings,
                                      const std::string& location, Clock& clock,
                                      const std::vector<SimulatedPeer>& peers) {
-  return std::make_unique<SimulatedScanner>(settings, location, clock, peers);
+  return std::make_unique<SimulatedScanner>(settings, location, clock, peers, nullptr);
+}
+
+std::unique_ptr<Scanner> MakeScanner(const SimulationSettings& settings,
+                                     const std::string& location, Clock& clock, PeerSource peers) {
+  return std::make_unique<SimulatedScanner>(settings, location, clock, std::vector<SimulatedPeer>{},
+                                            std::move(peers));
 }
 
 }  // namespace blemon::simulated

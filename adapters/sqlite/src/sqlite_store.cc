@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "address_links.h"
+#include "blemon/calibration_store.h"
 #include "blemon/device_class.h"
 #include "blemon/errors.h"
 #include "blemon/identity.h"
@@ -114,6 +115,13 @@ class SqliteStore final : public Store {
       id = upsert.Int(0);
       upsert.Run();
     }
+    if (info.position) {
+      db_->Prepare("UPDATE monitors SET position_x = ?2, position_y = ?3 WHERE monitor_id = ?1")
+          .Bind(1, id)
+          .Bind(2, info.position->x)
+          .Bind(3, info.position->y)
+          .Run();
+    }
     tx.Commit();
     return id;
   }
@@ -191,7 +199,9 @@ class SqliteStore final : public Store {
         .Bind(5, static_cast<std::int64_t>(batch.readings.size()))
         .Run();
     if (db_->Changes() == 0) return false;  // stored before: a resend after a lost answer
+    StageBeacons(batch, interval_start, scan_time);
     for (const auto& r : batch.readings) {
+      if (IsMonitorBeacon(r)) continue;  // a monitor, not a device: in beacon_observations
       const PayloadColumns payload = ToPayloadColumns(r);
       db_->Prepare(
              "INSERT INTO sighting_staging (mac_address, device_name, monitor_id, rssi, "
@@ -424,6 +434,29 @@ class SqliteStore final : public Store {
  private:
   void CheckFence(MonitorId monitor, std::int64_t epoch) {
     internal::CheckFence(*db_, monitor, epoch);
+  }
+
+  // The batch's beacons of other monitors into beacon_observations (schema version 13), in the
+  // batch's staging transaction. The key makes a second write of one a no-op that keeps the
+  // strongest reading.
+  void StageBeacons(const Batch& batch, const std::string& interval_start,
+                    const std::string& scan_time) {
+    for (const BatchBeacon& beacon : BeaconsOf(batch)) {
+      db_->Prepare(
+             "INSERT INTO beacon_observations (receiver_monitor_id, batch_seq, "
+             "sender_monitor_id, interval_start, rssi, sender_tx_power, observed_at) "
+             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+             "ON CONFLICT (receiver_monitor_id, batch_seq, sender_monitor_id) "
+             "DO UPDATE SET rssi = max(rssi, excluded.rssi)")
+          .Bind(1, batch.monitor_id)
+          .Bind(2, batch.batch_seq)
+          .Bind(3, beacon.sender)
+          .Bind(4, interval_start)
+          .Bind(5, beacon.rssi)
+          .Bind(6, beacon.sender_tx_power)
+          .Bind(7, scan_time)
+          .Run();
+    }
   }
 
   // Attributes the interval's resolvable private addresses to enrolled identities, in the

@@ -37,6 +37,7 @@ std::unique_ptr<IdentityStore> OpenIdentityStore(const DatabaseSettings&) { Miss
 std::unique_ptr<PresenceStore> OpenPresenceStore(const DatabaseSettings&) { Missing(); }
 std::unique_ptr<ForgetStore> OpenForgetStore(const DatabaseSettings&) { Missing(); }
 std::unique_ptr<DeliveryLog> OpenDeliveryLog(const DatabaseSettings&) { Missing(); }
+std::unique_ptr<CalibrationStore> OpenCalibrationStore(const DatabaseSettings&) { Missing(); }
 }  // namespace mariadb
 #endif
 
@@ -82,6 +83,13 @@ std::vector<ForgetCount> ForgetInLocalFile(const std::string& path,
 
 std::vector<MacAddress> SpooledAddresses(const std::string& path) {
   return sqlite::SpooledAddresses(path);
+}
+
+std::unique_ptr<CalibrationStore> OpenCalibrationStore(const DatabaseSettings& settings) {
+  if (IsMariaDb(settings)) return mariadb::OpenCalibrationStore(settings);
+  // Like the report store: never create the file here.
+  sqlite::OpenReportStore(settings.path);
+  return sqlite::OpenCalibrationStore(settings.path);
 }
 
 std::string StateDirectoryOf(const MonitorSettings& monitor) {

@@ -11,15 +11,27 @@
 
 namespace blemon::app {
 
-std::unique_ptr<Scanner> MakeScanner(ScannerKind kind, const Config& config, Clock& clock) {
+std::unique_ptr<Scanner> MakeScanner(ScannerKind kind, const Config& config, Clock& clock,
+                                     FleetLister fleet) {
   if (kind == ScannerKind::kSimulated) {
 #if defined(BLEMON_HAVE_SIMULATED)
-    return simulated::MakeScanner(config.simulation, config.monitor.location, clock);
+    if (!fleet) return simulated::MakeScanner(config.simulation, config.monitor.location, clock);
+    return simulated::MakeScanner(
+        config.simulation, config.monitor.location, clock, [fleet = std::move(fleet)] {
+          std::vector<simulated::SimulatedPeer> peers;
+          for (const auto& m : fleet()) {
+            peers.push_back(
+                {.monitor_id = static_cast<std::uint32_t>(m.monitor_id), .location = m.location});
+          }
+          return peers;
+        });
 #else
+    (void)fleet;
     throw Refused("this build has no simulated scanner");
 #endif
   }
   (void)clock;
+  (void)fleet;
 #if defined(BLEMON_HAVE_BLUEZ)
   return bluez::MakeScanner(config.monitor.adapter);
 #else

@@ -89,4 +89,42 @@ RssiOffsets FittedOffsets(const CalibrationFit& fit);
 // from `fitted` keep their offset.
 RssiOffsets SmoothOffsets(const RssiOffsets& current, const RssiOffsets& fitted, double weight);
 
+// --- The manual path: one reference tag held about 1 m from each monitor in turn ---------------
+
+// One interval's winner of a device (device_sightings): the raw winner and its raw RSSI (dBm).
+struct WinnerSighting {
+  UtcTime interval_start;
+  MonitorId monitor_id = 0;
+  int rssi = 0;
+};
+
+// A monitor's 1 m reading of the tag, and the offset that brings it to the common target.
+struct ReferenceTerms {
+  MonitorId monitor_id = 0;
+  int intervals = 0;             // intervals it won the tag in
+  double one_metre_rssi_db = 0;  // median raw RSSI of those intervals
+  double offset_db = 0;          // target - one_metre_rssi_db
+};
+
+struct ReferenceFit {
+  std::vector<ReferenceTerms> monitors;  // the calibrated ones, by id
+  double target_db = 0;                  // mean 1 m RSSI over them
+  std::vector<std::string> limits;       // who could not be calibrated and why
+};
+
+// A monitor needs the tag's win in at least this many intervals: one alone may be a passer-by's
+// fading, not the tag held at it.
+inline constexpr int kMinReferenceIntervals = 2;
+
+// While the tag is held at monitor M it is loudest there, so M wins it: M's 1 m RSSI is the
+// median of the tag's raw winning RSSI over the intervals M won it (the median, not the mean, so
+// the interval the tag was carried in or out counts for little). offset(M) = target - that, the
+// target being the mean over the monitors with at least kMinReferenceIntervals wins. `monitors`
+// lists every monitor that should have been visited, so the ones missed are named in limits.
+ReferenceFit FitReference(const std::vector<WinnerSighting>& sightings,
+                          const std::vector<MonitorId>& monitors);
+
+// The reference fit's offsets in tenths of a dB, for the calibrated monitors.
+RssiOffsets FittedOffsets(const ReferenceFit& fit);
+
 }  // namespace blemon

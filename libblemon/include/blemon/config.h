@@ -43,9 +43,10 @@ struct MonitorSettings {
   bool advertise = true;
   std::string state_directory;  // spool location; empty: the application decides
   // Where the monitor stands in the house, in metres (both or neither): what lets calibration fit
-  // each monitor's antenna and placement gain (docs/rooms.md).
-  std::optional<double> x;
-  std::optional<double> y;
+  // each monitor's antenna and placement gain (docs/rooms.md). Stored in monitors.position_x/y
+  // when the monitor registers.
+  std::optional<double> position_x;
+  std::optional<double> position_y;
 
   // The four timings above as Schedule::Make takes them. Only the processor waits after the scan
   // window, so a scanner's processor_wait (default 60 s) never refuses a short interval.

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "blemon/auto_calibration.h"
 #include "blemon/config.h"
 #include "blemon/interval.h"
 #include "blemon/lease_policy.h"
@@ -122,6 +123,9 @@ class MonitorCycle {
   // As processor, run presence after processing each cycle (and publish it): `runner` outlives
   // the cycle. Without it no presence is run.
   void AttachPresence(PresenceRunner* runner) { presence_ = runner; }
+  // As processor, refit calibration after each interval processed, right after its transaction
+  // (auto_calibrate): `calibrator` outlives the cycle. Without it offsets stay as they are.
+  void AttachCalibration(AutoCalibrator* calibrator) { calibrator_ = calibrator; }
 
   // Privacy mode (docs/privacy.md): each scan is pseudonymised before it is spooled, sent or
   // logged. `load_watched` is asked each cycle for what stays raw; when it throws (the store is
@@ -188,6 +192,7 @@ class MonitorCycle {
   std::optional<Seconds> clock_behind_;
   std::int64_t last_unspooled_seq_ = 0;  // the batch_seq of the last scan sent without the spool
   PresenceRunner* presence_ = nullptr;
+  AutoCalibrator* calibrator_ = nullptr;
   // What the log last said about advertising (on the air, or why not), so each change is logged
   // once rather than every cycle.
   enum class AdvertisingLogged { kNothing, kOnAir, kNotOnAir };

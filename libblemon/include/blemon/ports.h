@@ -12,9 +12,11 @@
 #include <stop_token>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "blemon/best_rssi.h"
+#include "blemon/calibration.h"
 #include "blemon/presence.h"
 #include "blemon/reading.h"
 #include "blemon/rooms.h"
@@ -114,10 +116,22 @@ class Logger {
 
 // --- Stores -------------------------------------------------------------------------------------
 
+// What a monitor registers as. `position` (monitor.position_x/y, metres) is stored when set;
+// without one the stored position (set by SQL, say) stays.
 struct MonitorInfo {
+  MonitorInfo() = default;
+  MonitorInfo(std::string monitor_name, std::string monitor_location,
+              std::string monitor_description,
+              std::optional<MonitorPosition> monitor_position = std::nullopt)
+      : name(std::move(monitor_name)),
+        location(std::move(monitor_location)),
+        description(std::move(monitor_description)),
+        position(monitor_position) {}
+
   std::string name;
   std::string location;
   std::string description;
+  std::optional<MonitorPosition> position;
 };
 
 // One scan of one monitor, as it travels from the spool to the store. (monitor_id, batch_seq)

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "blemon/alerts.h"
+#include "blemon/calibration_store.h"
 #include "blemon/ports.h"
 #include "blemon/presence_store.h"
 
@@ -151,6 +152,38 @@ class ReopeningDeliveryLog final : public DeliveryLog {
 
   Opener open_;
   std::unique_ptr<DeliveryLog> inner_;
+};
+
+// The calibration store, opened on first use and kept (like ReopeningPresenceStore): the
+// processor's auto_calibrate step and the simulated scanner's peers start before the store may.
+class ReopeningCalibrationStore final : public CalibrationStore {
+ public:
+  using Opener = std::function<std::unique_ptr<CalibrationStore>()>;
+  explicit ReopeningCalibrationStore(Opener open) : open_(std::move(open)) {}
+
+  std::vector<CalibrationMonitor> CalibrationMonitors() override {
+    return Inner().CalibrationMonitors();
+  }
+  std::vector<BeaconObservation> RecentBeaconObservations(int intervals,
+                                                          std::optional<UtcTime> up_to) override {
+    return Inner().RecentBeaconObservations(intervals, up_to);
+  }
+  std::vector<WinnerSighting> RecentWinners(const MacAddress& device, int intervals) override {
+    return Inner().RecentWinners(device, intervals);
+  }
+  void SetOffsets(const RssiOffsets& offsets) override { Inner().SetOffsets(offsets); }
+  void ApplyOffsets(const RssiOffsets& offsets, MonitorId monitor, std::int64_t epoch) override {
+    Inner().ApplyOffsets(offsets, monitor, epoch);
+  }
+
+ private:
+  CalibrationStore& Inner() {
+    if (!inner_) inner_ = open_();
+    return *inner_;
+  }
+
+  Opener open_;
+  std::unique_ptr<CalibrationStore> inner_;
 };
 
 }  // namespace blemon

@@ -251,6 +251,8 @@ def case_bad_configs(args):
          "monitor.scan_interval_seconds"),
         ("wrong_type_in_database", '[database]\nbackend = "mariadb"\nport = "3306"\n', 3,
          "database.port"),
+        ("position_x_without_y", '[monitor]\nname = "m"\nposition_x = 2.5\n', 3,
+         "monitor.position_x"),
     ]
     for label, text, line, key in cases:
         path = os.path.join(args.work, f"{label}.toml")

@@ -28,8 +28,14 @@ using testing::Wait;
 
 const UtcTime kT0 = UtcTime(Seconds(1'772'000'000));  // 2026-02-25, a multiple of 300
 
-MonitorInfo Named(std::string name) {
-  return MonitorInfo{.name = std::move(name), .location = "", .description = ""};
+MonitorInfo Named(std::string name) { return MonitorInfo(std::move(name), "", ""); }
+
+// MakeReading without a monitor's beacon: these tests count devices, and a beacon is staged as a
+// beacon observation instead (schema version 13; calibration_store_contract.cc).
+Reading DeviceReading(int i, int rssi, std::optional<std::string> name = std::nullopt) {
+  Reading reading = testing::MakeReading(i, rssi, std::move(name));
+  reading.payload.monitor_beacon.reset();
+  return reading;
 }
 
 class ASqliteStore : public ::testing::Test {
@@ -79,7 +85,7 @@ TEST_F(ASqliteStore, StagesEveryBatchFromSeveralProcessesOnAFreshFile) {
       const auto id = store->RegisterMonitor(Named("monitor " + std::to_string(p)));
       for (int b = 0; b < kBatches; ++b) {
         std::vector<Reading> readings;
-        for (int i = 0; i < kReadings; ++i) readings.push_back(MakeReading(i, -30 - p - b));
+        for (int i = 0; i < kReadings; ++i) readings.push_back(DeviceReading(i, -30 - p - b));
         const Batch batch{.monitor_id = id,
                           .batch_seq = b + 1,
                           .interval_start = kT0 + b * 300s,
@@ -160,7 +166,8 @@ TEST_F(ASqliteStore, ProcessesWhileOtherProcessesStage) {
       gun.WaitInChild();
       for (int b = 0; b < 10; ++b) {
         std::vector<Reading> readings;
-        for (int i = 0; i < 30; ++i) readings.push_back(MakeReading(i, -40 - (i * 7 + p * 3) % 50));
+        for (int i = 0; i < 30; ++i)
+          readings.push_back(DeviceReading(i, -40 - (i * 7 + p * 3) % 50));
         store->StageBatch({.monitor_id = ids[p],
                            .batch_seq = b,
                            .interval_start = kT0 + b * 300s,
@@ -228,7 +235,7 @@ TEST_F(ASqliteStore, KeepsWhatTheBestRssiOracleKeepsIncludingLateRows) {
       for (int i = 0; i < 12; ++i) {
         if (random() % 2) continue;
         const int rssi = -60 + static_cast<int>(random() % 4);
-        b.readings.push_back(MakeReading(i, rssi));
+        b.readings.push_back(DeviceReading(i, rssi));
         oracle.Add(StagedReading{.monitor_id = monitor,
                                  .mac = MakeMac(i),
                                  .interval_start = interval,
@@ -256,7 +263,7 @@ TEST_F(ASqliteStore, RollsBackProcessingUnderAnExpiredLease) {
                      .batch_seq = 1,
                      .interval_start = kT0,
                      .scan_time = kT0,
-                     .readings = {MakeReading(1, -50)}});
+                     .readings = {DeviceReading(1, -50)}});
   const auto lease = store->ClaimLease(id, 600s);
   ASSERT_TRUE(lease.granted);
   Scalar("UPDATE processor_lease SET expires_at = datetime('now', '-1 seconds')");
@@ -285,13 +292,12 @@ TEST_F(ASqliteStore, ReleasesTheLeaseWhenTheDocumentedTroubleshootingSqlClearsTh
 
 TEST_F(ASqliteStore, RoundTripsHostileNamesByteForByte) {
   auto store = OpenStore(path_);
-  const auto id = store->RegisterMonitor(
-      {.name = "Kitchen's \"🍳\" 100%", .location = "'; --", .description = "%_\\"});
+  const auto id = store->RegisterMonitor(MonitorInfo("Kitchen's \"🍳\" 100%", "'; --", "%_\\"));
   EXPECT_EQ(store->RegisterMonitor(Named("Kitchen's \"🍳\" 100%")), id);
   const auto names = HostileStrings();
   std::vector<Reading> readings;
   for (std::size_t i = 0; i < names.size(); ++i) {
-    readings.push_back(MakeReading(static_cast<int>(i), -50, names[i]));
+    readings.push_back(DeviceReading(static_cast<int>(i), -50, names[i]));
   }
   store->StageBatch({.monitor_id = id,
                      .batch_seq = 1,
@@ -316,13 +322,13 @@ TEST_F(ASqliteStore, KeepsTheNameHeardLatestWhenAnOldIntervalArrivesLate) {
                      .batch_seq = 2,
                      .interval_start = kT0 + 300s,
                      .scan_time = kT0 + 301s,
-                     .readings = {MakeReading(1, -50, "new name")}});
+                     .readings = {DeviceReading(1, -50, "new name")}});
   store->ProcessInterval(kT0 + 300s, id, lease.epoch);
   store->StageBatch({.monitor_id = id,
                      .batch_seq = 1,
                      .interval_start = kT0,
                      .scan_time = kT0 + 1s,
-                     .readings = {MakeReading(1, -50, "old name")}});
+                     .readings = {DeviceReading(1, -50, "old name")}});
   store->ProcessInterval(kT0, id, lease.epoch);
   EXPECT_EQ(store->DeviceName(MakeMac(1)), std::optional<std::optional<std::string>>("new name"));
 }

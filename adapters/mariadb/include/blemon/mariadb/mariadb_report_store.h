@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "blemon/calibration_store.h"
 #include "blemon/config.h"
 #include "blemon/presence_store.h"
 #include "blemon/report_store.h"
@@ -21,5 +22,9 @@ std::unique_ptr<AdminStore> OpenAdminStore(const DatabaseSettings& settings);
 // Presence over MariaDB: the watch list, the processor's presence state and events, the presence
 // reports. Connects lazily like the Store, and needs the current schema (version 7).
 std::unique_ptr<PresenceStore> OpenPresenceStore(const DatabaseSettings& settings);
+
+// Calibration over MariaDB: beacon observations, the monitors' offsets and positions. Connects
+// lazily like the Store, and needs the current schema (version 13).
+std::unique_ptr<CalibrationStore> OpenCalibrationStore(const DatabaseSettings& settings);
 
 }  // namespace blemon::mariadb

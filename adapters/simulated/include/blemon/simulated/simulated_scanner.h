@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,5 +26,14 @@ struct SimulatedPeer {
 std::unique_ptr<Scanner> MakeScanner(const SimulationSettings& settings,
                                      const std::string& location, Clock& clock,
                                      const std::vector<SimulatedPeer>& peers = {});
+
+// The fleet as it stands: every monitor on the air. Asked before each scan; when it throws (the
+// store is away) the scanner keeps the peers it last had.
+using PeerSource = std::function<std::vector<SimulatedPeer>()>;
+
+// As above, the peers asked of `peers` before each scan: how blemon-monitor --simulate hears the
+// other simulated monitors of its store (docs/simulation.md).
+std::unique_ptr<Scanner> MakeScanner(const SimulationSettings& settings,
+                                     const std::string& location, Clock& clock, PeerSource peers);
 
 }  // namespace blemon::simulated

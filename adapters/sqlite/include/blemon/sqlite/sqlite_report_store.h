@@ -3,6 +3,7 @@
 #include <memory>
 #include <string>
 
+#include "blemon/calibration_store.h"
 #include "blemon/presence_store.h"
 #include "blemon/report_store.h"
 
@@ -21,5 +22,9 @@ std::unique_ptr<AdminStore> OpenAdminStore(const std::string& path);
 // Presence on the SQLite file: the watch list, the processor's presence state and events, the
 // presence reports. Throws Refused when the file has no presence tables (schema version 7).
 std::unique_ptr<PresenceStore> OpenPresenceStore(const std::string& path);
+
+// Calibration on the SQLite file: beacon observations, monitors' offsets and positions. Throws
+// Refused when the file has no beacon_observations (schema version 13).
+std::unique_ptr<CalibrationStore> OpenCalibrationStore(const std::string& path);
 
 }  // namespace blemon::sqlite

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "blemon/alerts.h"
+#include "blemon/calibration_store.h"
 #include "blemon/config.h"
 #include "blemon/forget.h"
 #include "blemon/identity_store.h"
@@ -48,6 +49,10 @@ std::unique_ptr<ForgetStore> OpenForgetStore(const DatabaseSettings& settings);
 std::vector<ForgetCount> ForgetInLocalFile(const std::string& path,
                                            std::span<const std::string> needles, bool dry_run);
 std::vector<MacAddress> SpooledAddresses(const std::string& path);
+// Calibration (beacon observations, the monitors' RSSI offsets and positions) on that store.
+// Refused when its schema is older than version 13 or this build lacks the backend; a SQLite
+// file that is missing is Unavailable.
+std::unique_ptr<CalibrationStore> OpenCalibrationStore(const DatabaseSettings& settings);
 
 // The monitor's spool: <state directory>/spool-<file-safe monitor name>.db, the state directory
 // being monitor.state_directory or DefaultStateDirectory(). Stores the path in `*path_out` (for
