@@ -29,6 +29,7 @@ const std::vector<std::string>& TextValuesOf(const DeviceKeys& keys, DeviceKey k
     case DeviceKey::kAddress:
       return keys.addresses;
     case DeviceKey::kWatchTarget:
+    case DeviceKey::kEventOf:
       return keys.watch_targets;
     case DeviceKey::kWatchName:
       return keys.watch_names;
@@ -56,6 +57,16 @@ DeviceQuery MakeDeviceQuery(const DeviceStatement& statement, const DeviceKeys& 
     if (column.key == DeviceKey::kDeviceId) {
       for (const std::int64_t id : keys.device_ids) query.params.emplace_back(id);
       count = keys.device_ids.size();
+    } else if (column.key == DeviceKey::kEventOf) {
+      // The ids that start with "<target>/": a range, because a name may hold LIKE's wildcards
+      // ('0' sorts right after '/'; both stores compare these columns by bytes).
+      for (const std::string& target : keys.watch_targets) {
+        query.params.emplace_back(target + "/");
+        query.params.emplace_back(target + "0");
+        where +=
+            fmt::format("{0}({1} >= ? AND {1} < ?)", where.empty() ? "" : " OR ", column.column);
+      }
+      continue;
     } else {
       for (const std::string& text : TextValuesOf(keys, column.key))
         query.params.emplace_back(text);

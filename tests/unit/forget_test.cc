@@ -54,6 +54,23 @@ TEST(ADeviceQuery, MatchesNothingWithoutKeysAndUnlinksByUpdate) {
   EXPECT_EQ(std::get<std::int64_t>(query.params.at(0)), 7);
 }
 
+TEST(ADeviceQuery, FindsTheAlertsOfAWatchTargetByTheirEventIdPrefix) {
+  const DeviceStatement deliveries{
+      .table = "alert_deliveries",
+      .unlink = false,
+      .columns = {{"alert_deliveries", "event_id", DeviceKey::kEventOf}}};
+  DeviceKeys keys;
+  keys.watch_targets = {"7C:2E:BD:01:02:03", "alice_%"};
+  const DeviceQuery query = MakeDeviceQuery(deliveries, keys);
+  EXPECT_EQ(query.where, "(event_id >= ? AND event_id < ?) OR (event_id >= ? AND event_id < ?)");
+  ASSERT_EQ(query.params.size(), 4u);
+  // "<target>/" up to "<target>0": every id of that target and no other's ("alice_%x/…" sorts
+  // after "alice_%0"), whatever LIKE would have made of '_' and '%'.
+  EXPECT_EQ(std::get<std::string>(query.params.at(2)), "alice_%/");
+  EXPECT_EQ(std::get<std::string>(query.params.at(3)), "alice_%0");
+  EXPECT_EQ(MakeDeviceQuery(deliveries, {}).where, "1 = 0");
+}
+
 TEST(AddressSpellings, CoverColonsDashesAndNoSeparator) {
   EXPECT_THAT(AddressSpellings(*MacAddress::Parse("aa:bb:cc:dd:ee:0f")),
               ElementsAre("AA:BB:CC:DD:EE:0F", "AA-BB-CC-DD-EE-0F", "AABBCCDDEE0F"));

@@ -32,6 +32,7 @@ enum class DeviceKey {
   kWatchTarget,   // a watch entry's target: one of the addresses, or the identity's name
   kWatchName,     // the name of a watch entry whose target is the device
   kIdentityName,  // identities.name
+  kEventOf,       // a presence event id of a watch target: "<target>/<interval>/<kind>"
 };
 
 // One column of the central store that names a device. `unlink` sets the column to NULL instead
@@ -64,6 +65,8 @@ inline constexpr std::array kDeviceColumns = {
     DeviceColumn{"presence_events", "watch_name", DeviceKey::kWatchName},
     DeviceColumn{"presence_state", "device", DeviceKey::kWatchTarget},
     DeviceColumn{"presence_state", "watch_name", DeviceKey::kWatchName},
+    DeviceColumn{"alert_deliveries", "event_id", DeviceKey::kEventOf},
+    DeviceColumn{"alert_delivery_tries", "event_id", DeviceKey::kEventOf},
     DeviceColumn{"watch_list", "target", DeviceKey::kWatchTarget},
     DeviceColumn{"identities", "name", DeviceKey::kIdentityName},
     DeviceColumn{"identities", "device_id", DeviceKey::kDeviceId, /*unlink=*/true},
