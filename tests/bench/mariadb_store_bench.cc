@@ -280,6 +280,7 @@ struct Bench {
     const UtcTime t = std::chrono::sys_days{std::chrono::year{2026} / 3 / 1} + 10h;
     const std::string at = "FROM_UNIXTIME(" + std::to_string(t.time_since_epoch().count()) + ")";
     std::vector<double> old_commit, new_commit, new_total, parts, old_cpu, new_commit_cpu, new_cpu;
+    std::vector<double> old_settled, new_settled;  // server CPU once InnoDB has flushed it all
     for (int run = 0; run < 3; ++run) {
       for (const bool deferred : {false, true}) {
         const DatabaseSettings db = FreshDatabase("bench_marking");
@@ -304,6 +305,9 @@ struct Bench {
           parts.push_back(calls);
         }
         (deferred ? new_cpu : old_cpu).push_back(ServerCpuSeconds() - cpu_before);
+        // The work in total: what the commit leaves to InnoDB's background flushing counts too.
+        Settle();
+        (deferred ? new_settled : old_settled).push_back(ServerCpuSeconds() - cpu_before);
         if (sql->Scalar("SELECT @r") != std::to_string(kMonitors * kDevices) ||
             sql->Scalar("SELECT COUNT(*) FROM sighting_staging WHERE processed = FALSE") != "0" ||
             sql->Scalar("SELECT COUNT(*) FROM device_sightings") != std::to_string(kDevices)) {
@@ -324,6 +328,9 @@ struct Bench {
         "the marking median {:.3f} s (runs {}; {:.0f} transactions; server CPU {})\n",
         Median(new_commit), List(new_commit), List(new_commit_cpu), Median(new_total),
         List(new_total), Median(parts), List(new_cpu));
+    fmt::print(
+        "  server CPU until InnoDB flushed: old median {:.2f} s ({}), new median {:.2f} s ({})\n",
+        Median(old_settled), List(old_settled), Median(new_settled), List(new_settled));
     Verdict("results committed sooner than with the marking in the transaction",
             Median(new_commit) < Median(old_commit));
   }
