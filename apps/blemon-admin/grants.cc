@@ -49,13 +49,16 @@ const TableRights kScanner = {
 // Setting a device's class and vendor runs inside blemon_set_device_profile (like the merge, with
 // its definer's rights). Since version 6 the processor decides stable rooms itself after the
 // procedure: it reads the interval's sightings and devices and writes rooms, confidence and
-// device_rooms.
+// device_rooms. Once a day it applies retention (docs/database.md, "Retention"): batched DELETEs,
+// or on partitioned tables DROP PARTITION (needs DROP) and REORGANIZE PARTITION (ALTER TABLE needs
+// ALTER, CREATE and INSERT).
 const TableRights kProcessorExtra = {
     {"processor_lease", "SELECT, UPDATE"},
     {"processing_runs", "INSERT"},
     {"identities", "SELECT, UPDATE (irk, byte_order_known, device_id)"},
     {"sighting_staging", "UPDATE (resolved_mac)"},
-    {"device_sightings", "SELECT, UPDATE"},
+    {"device_sightings", "SELECT, UPDATE, DELETE, ALTER, CREATE, DROP"},
+    {"sighting_staging", "DELETE, ALTER, CREATE, DROP"},
     {"device_rooms", "SELECT, INSERT, UPDATE"},
     {"ble_devices", "SELECT"},
     {"watch_list", "SELECT"},
@@ -68,7 +71,8 @@ const TableRights kProcessorExtra = {
 // Everything migrations and maintenance do on the database, and nothing on any other.
 constexpr std::string_view kAdminRights =
     "SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, ALTER, INDEX, REFERENCES, CREATE VIEW, "
-    "SHOW VIEW, CREATE ROUTINE, ALTER ROUTINE, EXECUTE, CREATE TEMPORARY TABLES, LOCK TABLES";
+    "SHOW VIEW, CREATE ROUTINE, ALTER ROUTINE, EXECUTE, CREATE TEMPORARY TABLES, LOCK TABLES, "
+    "TRIGGER";
 
 // Stops the mariadb client at the first statement, before any CREATE USER, when the schema is
 // not there yet: a GRANT on a missing table would fail halfway and leave accounts half made.

@@ -366,6 +366,12 @@ int RunUnguarded(const Options& options) {
   PresenceRunner presence(config.presence, config.monitor.scan_interval,
                           {presence_store, outbound ? &outbound->publisher() : nullptr, *log});
   if (config.monitor.process_intervals) cycle.AttachPresence(&presence);
+  // Retention on its own connection: on MariaDB its DDL commits implicitly, which must never
+  // happen inside the processing connection's transactions.
+  ReopeningRetentionStore retention_store(
+      [&database = config.database] { return app::OpenRetentionStore(database); });
+  RetentionRunner retention(config.retention, {retention_store, *clock, *log});
+  if (config.monitor.process_intervals) cycle.AttachRetention(&retention);
   std::unique_ptr<Pseudonymiser> pseudonymiser;
   if (config.privacy.mode == PrivacyMode::kPseudonymise) {
     try {

@@ -8,11 +8,13 @@
 #include "blemon/sqlite/sqlite_delivery_log.h"
 #include "blemon/sqlite/sqlite_identity_store.h"
 #include "blemon/sqlite/sqlite_report_store.h"
+#include "blemon/sqlite/sqlite_retention_store.h"
 #include "blemon/sqlite/sqlite_spool.h"
 #include "blemon/sqlite/sqlite_store.h"
 #if defined(BLEMON_HAVE_MARIADB)
 #include "blemon/mariadb/mariadb_identity_store.h"
 #include "blemon/mariadb/mariadb_report_store.h"
+#include "blemon/mariadb/mariadb_retention_store.h"
 #include "blemon/mariadb/mariadb_store.h"
 #endif
 
@@ -32,6 +34,7 @@ std::unique_ptr<ReportStore> OpenReportStore(const DatabaseSettings&) { Missing(
 std::unique_ptr<AdminStore> OpenAdminStore(const DatabaseSettings&) { Missing(); }
 std::unique_ptr<IdentityStore> OpenIdentityStore(const DatabaseSettings&) { Missing(); }
 std::unique_ptr<PresenceStore> OpenPresenceStore(const DatabaseSettings&) { Missing(); }
+std::unique_ptr<RetentionStore> OpenRetentionStore(const DatabaseSettings&) { Missing(); }
 }  // namespace mariadb
 #endif
 
@@ -63,6 +66,12 @@ std::unique_ptr<PresenceStore> OpenPresenceStore(const DatabaseSettings& setting
   // Like the report store: never create the file here.
   sqlite::OpenReportStore(settings.path);
   return sqlite::OpenPresenceStore(settings.path);
+}
+
+std::unique_ptr<RetentionStore> OpenRetentionStore(const DatabaseSettings& settings) {
+  if (IsMariaDb(settings)) return mariadb::OpenRetentionStore(settings);
+  sqlite::OpenReportStore(settings.path);  // like the report store: never create the file here
+  return sqlite::OpenRetentionStore(settings.path);
 }
 
 std::string StateDirectoryOf(const MonitorSettings& monitor) {

@@ -14,6 +14,7 @@
 #include "blemon/ports.h"
 #include "blemon/presence_runner.h"
 #include "blemon/privacy.h"
+#include "blemon/retention.h"
 
 namespace blemon {
 
@@ -122,6 +123,9 @@ class MonitorCycle {
   // As processor, run presence after processing each cycle (and publish it): `runner` outlives
   // the cycle. Without it no presence is run.
   void AttachPresence(PresenceRunner* runner) { presence_ = runner; }
+  // As processor, run retention (blemon/retention.h) once a day after processing: `runner`
+  // outlives the cycle. Without it nothing is ever removed.
+  void AttachRetention(RetentionRunner* runner) { retention_ = runner; }
 
   // Privacy mode (docs/privacy.md): each scan is pseudonymised before it is spooled, sent or
   // logged. `load_watched` is asked each cycle for what stays raw; when it throws (the store is
@@ -157,6 +161,7 @@ class MonitorCycle {
                    std::stop_token stop);
   int ProcessDue(UtcTime latest_due);
   void RunPresence(UtcTime latest_due);
+  void RunRetention();
   void Heartbeat(bool active);
   // Puts the beacon on the air if there is an advertiser and a monitor id; logs what changed.
   void KeepAdvertising();
@@ -188,6 +193,7 @@ class MonitorCycle {
   std::optional<Seconds> clock_behind_;
   std::int64_t last_unspooled_seq_ = 0;  // the batch_seq of the last scan sent without the spool
   PresenceRunner* presence_ = nullptr;
+  RetentionRunner* retention_ = nullptr;
   // What the log last said about advertising (on the air, or why not), so each change is logged
   // once rather than every cycle.
   enum class AdvertisingLogged { kNothing, kOnAir, kNotOnAir };

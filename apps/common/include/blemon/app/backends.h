@@ -14,6 +14,7 @@
 #include "blemon/ports.h"
 #include "blemon/presence_store.h"
 #include "blemon/report_store.h"
+#include "blemon/retention.h"
 
 namespace blemon::app {
 
@@ -37,6 +38,9 @@ std::unique_ptr<IdentityStore> OpenIdentityStore(const DatabaseSettings& setting
 // its schema is older than version 7 (`blemon-admin migrate`) or this build lacks the backend;
 // a SQLite file that is missing is Unavailable.
 std::unique_ptr<PresenceStore> OpenPresenceStore(const DatabaseSettings& settings);
+// Retention (blemon/retention.h) on that store: the processor's daily clean-up and `blemon-admin
+// retention`. A SQLite file that is missing is Unavailable (nothing is created).
+std::unique_ptr<RetentionStore> OpenRetentionStore(const DatabaseSettings& settings);
 
 // The monitor's spool: <state directory>/spool-<file-safe monitor name>.db, the state directory
 // being monitor.state_directory or DefaultStateDirectory(). Stores the path in `*path_out` (for
