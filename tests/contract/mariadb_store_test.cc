@@ -4,6 +4,7 @@
 #include "address_links_contract.h"
 #include "blemon/mariadb/mariadb_identity_store.h"
 #include "blemon/mariadb/mariadb_report_store.h"
+#include "blemon/mariadb/mariadb_retention_store.h"
 #include "identity_contract.h"
 #include "mariadb_test_env.h"
 #include "presence_store_contract.h"
@@ -53,6 +54,9 @@ class MariaDbHarness final : public StoreHarness {
   }
   std::unique_ptr<PresenceStore> OpenPresence() override {
     return mariadb::OpenPresenceStore(settings_);
+  }
+  std::unique_ptr<RetentionStore> OpenRetention() override {
+    return mariadb::OpenRetentionStore(settings_);
   }
   std::string QueryScalar(const std::string& sql) override {
     if (!sql_) sql_ = std::make_unique<TestSql>(settings_);

@@ -12,6 +12,7 @@
 #include "address_links_contract.h"
 #include "blemon/sqlite/sqlite_identity_store.h"
 #include "blemon/sqlite/sqlite_report_store.h"
+#include "blemon/sqlite/sqlite_retention_store.h"
 #include "identity_contract.h"
 #include "presence_store_contract.h"
 #include "report_store_contract.h"
@@ -47,6 +48,9 @@ class SqliteHarness final : public StoreHarness {
   }
   std::unique_ptr<PresenceStore> OpenPresence() override {
     return sqlite::OpenPresenceStore(path_);
+  }
+  std::unique_ptr<RetentionStore> OpenRetention() override {
+    return sqlite::OpenRetentionStore(path_);
   }
 
   std::string QueryScalar(const std::string& sql) override {

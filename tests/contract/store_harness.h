@@ -12,6 +12,7 @@
 #include "blemon/ports.h"
 #include "blemon/presence_store.h"
 #include "blemon/report_store.h"
+#include "blemon/retention.h"
 
 namespace blemon::testing {
 
@@ -29,6 +30,8 @@ class StoreHarness {
   virtual std::unique_ptr<IdentityStore> OpenIdentities() = 0;
   // The presence port on that database (presence_store_contract.h).
   virtual std::unique_ptr<PresenceStore> OpenPresence() = 0;
+  // Retention on that database (retention_contract.cc).
+  virtual std::unique_ptr<RetentionStore> OpenRetention() = 0;
   // Runs one SQL statement directly, for arranging things no port method does (aging a lease,
   // inspecting a table). Returns the first column of the first row, or "" when none.
   virtual std::string QueryScalar(const std::string& sql) = 0;
