@@ -34,7 +34,7 @@ namespace {
 
 constexpr long long kDay = 86400;
 // A table whose history starts earlier still converts, its older rows in p_before.
-constexpr long long kMostDailyPartitions = 3660;
+constexpr long long kMostDailyPartitions = 800;
 constexpr std::string_view kFuturePartition = "p_future";
 
 struct TableSpec {
