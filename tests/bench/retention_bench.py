@@ -12,9 +12,12 @@ large device_sightings:
     on an unpartitioned table) is timed on the large one;
   * the reports are taken again and must be byte for byte the same.
 
+Then `retention enable` converts an unpartitioned device_sightings of CONVERT_ROWS rows (default
+500,000) and its rate gives the time for 10 million rows.
+
 Fails if a drop takes 1 s or more, or a report of the kept days changed.
 
-    retention_bench.py BIN_DIR TOOLS_TEST_DIR [LARGE_ROWS]
+    retention_bench.py BIN_DIR TOOLS_TEST_DIR [LARGE_ROWS [CONVERT_ROWS]]
 """
 
 import sys
@@ -28,6 +31,7 @@ SMALL_ROWS = 40_000
 LARGE_ROWS = int(sys.argv[3]) if len(sys.argv) > 3 else 2_000_000
 DEVICES = 2000
 MONITORS = 3
+CONVERT_ROWS = int(sys.argv[4]) if len(sys.argv) > 4 else 500_000
 CHUNK = 500_000
 
 
@@ -146,10 +150,39 @@ def bench(bin_dir, label, rows, failures):
         store.drop()
 
 
+def bench_conversion(bin_dir, rows):
+    """Times `retention enable` on an unpartitioned device_sightings of `rows` rows."""
+    store = tools_env.Store("mariadb", bin_dir, "retention_convert")
+    try:
+        store.run("blemon-admin", "migrate")
+        per_interval = 50
+        store.sql(f"""
+INSERT INTO monitors (monitor_id, monitor_name) VALUES (1, 'monitor-1');
+INSERT INTO ble_devices (device_id, mac_address)
+SELECT seq + 1, CONCAT('AA:BB:CC:DD:', LPAD(HEX(seq DIV 256), 2, '0'), ':',
+       LPAD(HEX(seq MOD 256), 2, '0')) FROM seq_0_to_{per_interval - 1};
+SET foreign_key_checks = 0, unique_checks = 0;
+INSERT INTO device_sightings (device_id, monitor_id, rssi, interval_start, interval_end)
+SELECT 1 + seq MOD {per_interval}, 1, -60,
+       UTC_DATE() - INTERVAL 1 DAY - INTERVAL (seq DIV {per_interval}) * 300 SECOND,
+       UTC_DATE() - INTERVAL 1 DAY - INTERVAL (seq DIV {per_interval}) * 300 - 300 SECOND
+FROM seq_0_to_{rows - 1};""")
+        days = scalar(store, "SELECT DATEDIFF(UTC_DATE(), MIN(interval_start)) FROM device_sightings;")
+        t0 = time.monotonic()
+        store.run("blemon-admin", "retention", "enable")
+        took = time.monotonic() - t0
+        print(f"conversion: retention enable of {rows:,} sightings over {days} days: {took:.0f} s, "
+              f"{rows / took:,.0f} rows/s; 10,000,000 rows: about "
+              f"{10_000_000 / (rows / took) / 60:.0f} min", flush=True)
+    finally:
+        store.drop()
+
+
 def main():
     failures = []
     bench(sys.argv[1], "small", SMALL_ROWS, failures)
     bench(sys.argv[1], "large", LARGE_ROWS, failures)
+    bench_conversion(sys.argv[1], CONVERT_ROWS)
     for failure in failures:
         print("FAIL:", failure)
     print(f"{0 if failures else 1} passed, {1 if failures else 0} failed")

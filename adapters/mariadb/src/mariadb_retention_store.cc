@@ -254,6 +254,12 @@ class MariaDbRetentionStore final : public RetentionStore {
   ConversionStep ConvertStep(std::string_view table, int batch_rows) override {
     const TableSpec& spec = SpecOf(table);
     return runner_.Run(fmt::format("partitioning {}", table), [&](Session& s) {
+      if (!TableExists(s, "fleet_settings")) {
+        throw Refused(fmt::format(
+            "{} has no blemon schema (fleet_settings is missing, where the conversion records how "
+            "far it got): run blemon-admin migrate first",
+            runner_.settings().database));
+      }
       const auto state = ReadState(s, spec, /*for_update=*/false);
       if (!state) return Begin(s, spec);
       if (!TableExists(s, CopyOf(spec))) {
@@ -366,7 +372,15 @@ class MariaDbRetentionStore final : public RetentionStore {
       if (!layout.oldest_day) layout.oldest_day = UtcTime(Seconds(*p.bound - kDay));
       layout.partitioned_to = UtcTime(Seconds(*p.bound));
     }
-    layout.conversion_in_progress = ReadState(s, spec, /*for_update=*/false).has_value();
+    if (!layout.partitioned) {
+      const auto estimate = s.Prepared(
+                                 "SELECT table_rows FROM information_schema.tables "
+                                 "WHERE table_schema = DATABASE() AND table_name = ?")
+                                .Query({std::string(spec.table)});
+      if (!estimate.empty()) layout.rows = estimate[0].OptionalInt(0);
+    }
+    layout.conversion_in_progress =
+        TableExists(s, "fleet_settings") && ReadState(s, spec, /*for_update=*/false).has_value();
     return layout;
   }
 
