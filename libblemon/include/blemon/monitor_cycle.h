@@ -77,6 +77,8 @@ enum class StartOutcome {
 //                                 expires locally, retry       taken this cycle
 //   process (pending, process)  stop, retry next cycle       logged ERROR, rows stay  LeaseLost:
 //                                                              unprocessed, retry       step down
+//   retention (once a day)      logged WARNING, retry next   logged ERROR, retry a    LeaseLost:
+//                                 cycle                        day later                step down
 //   heartbeat, scan health      logged DEBUG, health kept    logged ERROR             -
 //                                 and sent next cycle
 //   advertise (Advertiser)      never thrown: AdvertiseOutcome.error = not on the air, logged
