@@ -165,7 +165,8 @@ SET foreign_key_checks = 0, unique_checks = 0;
 INSERT INTO device_sightings (device_id, monitor_id, rssi, interval_start, interval_end)
 SELECT 1 + seq MOD {per_interval}, 1, -60,
        UTC_DATE() - INTERVAL 1 DAY - INTERVAL (seq DIV {per_interval}) * 300 SECOND,
-       UTC_DATE() - INTERVAL 1 DAY - INTERVAL (seq DIV {per_interval}) * 300 - 300 SECOND
+       UTC_DATE() - INTERVAL 1 DAY - INTERVAL (seq DIV {per_interval}) * 300 SECOND
+           + INTERVAL 5 MINUTE
 FROM seq_0_to_{rows - 1};""")
         days = scalar(store, "SELECT DATEDIFF(UTC_DATE(), MIN(interval_start)) FROM device_sightings;")
         t0 = time.monotonic()
