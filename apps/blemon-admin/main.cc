@@ -8,6 +8,7 @@
 
 #include <CLI/CLI.hpp>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -16,6 +17,8 @@
 #include "blemon/app/command_line.h"
 #include "blemon/app/config_file.h"
 #include "blemon/app/exit_codes.h"
+#include "blemon/app/interruption.h"
+#include "blemon/app/progress.h"
 #include "blemon/app/terminal.h"
 #include "blemon/app/tool.h"
 #include "blemon/errors.h"
@@ -131,19 +134,39 @@ int Cleanup(blemon::AdminStore& store, int days) {
   return app::kExitOk;
 }
 
+// Moves old sightings chunk by chunk, each chunk one transaction, with a progress line on a
+// terminal. Ctrl-C or SIGTERM stops it after the chunk in flight (exit 75); a rerun continues with
+// what is left, so nothing is lost or archived twice.
 int Archive(blemon::AdminStore& store, int days, int chunk) {
-  std::int64_t moved = 0;
-  for (;;) {
-    const auto step = store.ArchiveChunk(std::chrono::hours(24 * days), chunk);
-    moved += step.moved;
-    if (step.moved > 0) {
-      fmt::print("Moved {} rows ({} so far, {} left).\n", step.moved, moved, step.remaining);
-      std::fflush(stdout);
+  app::Interruption interruption;
+  const blemon::ArchivePlan plan = store.PlanArchive(std::chrono::hours(24 * days));
+  app::Progress progress("archive", plan.rows, stderr);
+  std::optional<blemon::ArchivePosition> after;
+  try {
+    while (!interruption.requested()) {
+      const blemon::ArchiveStep step = store.ArchiveChunk(plan, after, chunk);
+      if (!step.last) break;
+      progress.Advance(step.moved);
+      after = step.last;
     }
-    if (step.moved == 0 || step.remaining == 0) break;
+  } catch (const std::exception&) {
+    fmt::print(stderr,
+               "blemon-admin: archive stopped after {} sightings (each chunk moved whole or not at "
+               "all); run it again to continue\n",
+               progress.done());
+    throw;
   }
-  fmt::print("Archived {} sightings older than {} days into device_sightings_archive.\n", moved,
-             days);
+  if (interruption.requested()) {
+    fmt::print(
+        "Stopped by {} after archiving {} of {} sightings older than {} days; the rest stay in "
+        "device_sightings. Run the same command again to continue.\n",
+        interruption.signal_number() == SIGINT ? "Ctrl-C" : "SIGTERM", progress.done(), plan.rows,
+        days);
+    return app::kExitTryLater;
+  }
+  progress.Done();
+  fmt::print("Archived {} sightings older than {} days into device_sightings_archive.\n",
+             progress.done(), days);
   return app::kExitOk;
 }
 

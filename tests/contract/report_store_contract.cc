@@ -1,5 +1,6 @@
 #include "report_store_contract.h"
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 
 #include <algorithm>
@@ -393,18 +394,23 @@ TEST_P(AnAdminStore, ArchivesOldSightingsOldestFirstInChunks) {
   auto reports = harness_->OpenReports();
   const ReportFilter all = Span(T0() - 24h, recent + 24h);
 
-  const ArchiveStep first = admin_->ArchiveChunk(24h, 2);
+  const ArchivePlan plan = admin_->PlanArchive(24h);
+  EXPECT_EQ(plan.rows, 3);
+  const ArchiveStep first = admin_->ArchiveChunk(plan, std::nullopt, 2);
   EXPECT_EQ(first.moved, 2);
-  EXPECT_EQ(first.remaining, 1);
+  ASSERT_TRUE(first.last);
+  EXPECT_EQ(first.last->interval_start, T0() + kInterval) << "oldest first";
   EXPECT_THAT(Macs(reports->Devices(all)), ElementsAre(kMac3, kMac4));
-  const ArchiveStep second = admin_->ArchiveChunk(24h, 2);
+  const ArchiveStep second = admin_->ArchiveChunk(plan, first.last, 2);
   EXPECT_EQ(second.moved, 1);
-  EXPECT_EQ(second.remaining, 0);
-  const ArchiveStep done = admin_->ArchiveChunk(24h, 2);
+  ASSERT_TRUE(second.last);
+  EXPECT_EQ(second.last->interval_start, T0() + 2 * kInterval);
+  const ArchiveStep done = admin_->ArchiveChunk(plan, second.last, 2);
   EXPECT_EQ(done.moved, 0);
-  EXPECT_EQ(done.remaining, 0);
+  EXPECT_FALSE(done.last);
   EXPECT_THAT(Macs(reports->Devices(all)), ElementsAre(kMac4));
   EXPECT_EQ(harness_->QueryScalar("SELECT COUNT(*) FROM device_sightings_archive"), "3");
+  EXPECT_EQ(admin_->PlanArchive(24h).rows, 0) << "a new run finds nothing left";
 
   const StoreCheck check = admin_->Check();
   const auto archive =
@@ -412,6 +418,59 @@ TEST_P(AnAdminStore, ArchivesOldSightingsOldestFirstInChunks) {
                    [](const TableCount& t) { return t.table == "device_sightings_archive"; });
   ASSERT_NE(archive, check.tables.end()) << "check counts the archive once there is one";
   EXPECT_EQ(archive->rows, 3);
+}
+
+namespace {
+
+// Sums over a sightings table that change when any row or column value does: the same rows with
+// the same values give the same text, on either store.
+std::string SightingsFingerprint(StoreHarness& store, std::string_view table) {
+  std::string fingerprint;
+  for (const std::string_view expression :
+       {"COUNT(*)", "SUM(sighting_id)", "SUM(device_id * sighting_id)",
+        "SUM(monitor_id * sighting_id)", "SUM(rssi * sighting_id)",
+        "SUM(COALESCE(margin_db, -999) * sighting_id)", "SUM(monitors_heard * sighting_id)",
+        "SUM(COALESCE(room_monitor_id, -1) * sighting_id)",
+        "SUM(LENGTH(COALESCE(confidence, 'none')) * sighting_id)",
+        "SUM(ROUND(COALESCE(calibrated_rssi, -999) * 10) * sighting_id)", "MIN(interval_start)",
+        "MAX(interval_start)", "MAX(sighting_timestamp)"}) {
+    fingerprint += store.QueryScalar(fmt::format("SELECT {} FROM {}", expression, table)) + " ";
+  }
+  return fingerprint;
+}
+
+}  // namespace
+
+TEST_P(AnAdminStore, ResumesAStoppedArchiveWithANewPlanKeepingEveryColumn) {
+  const MonitorId kitchen = Register("kitchen");
+  for (int i = 0; i < 5; ++i) {
+    Stage(kitchen, T0() + i * kInterval, {MakeReading(kMac1, -50 - i), MakeReading(kMac2, -60)});
+  }
+  Process();
+  const std::string before = SightingsFingerprint(*harness_, "device_sightings");
+  // An archive made by hand after the original README, before blemon's columns existed.
+  harness_->QueryScalar(
+      "CREATE TABLE device_sightings_archive (sighting_id BIGINT PRIMARY KEY, device_id INT NOT "
+      "NULL, monitor_id INT NOT NULL, rssi INT NOT NULL, interval_start TIMESTAMP NOT NULL, "
+      "sighting_timestamp TIMESTAMP NULL)");
+
+  const ArchivePlan plan = admin_->PlanArchive(24h);
+  ASSERT_EQ(plan.rows, 10);
+  EXPECT_EQ(admin_->ArchiveChunk(plan, std::nullopt, 3).moved, 3);
+  // The run stops here (Ctrl-C); a new run plans afresh and moves the rest, whatever its chunks.
+  const ArchivePlan resumed = admin_->PlanArchive(24h);
+  EXPECT_EQ(resumed.rows, 7);
+  std::optional<ArchivePosition> after;
+  std::int64_t moved = 0;
+  for (ArchiveStep step = admin_->ArchiveChunk(resumed, after, 4); step.last;
+       step = admin_->ArchiveChunk(resumed, after, 4)) {
+    moved += step.moved;
+    after = step.last;
+  }
+  EXPECT_EQ(moved, 7);
+  EXPECT_EQ(harness_->QueryScalar("SELECT COUNT(*) FROM device_sightings"), "0");
+  EXPECT_EQ(SightingsFingerprint(*harness_, "device_sightings_archive"), before)
+      << "every row archived once, with every column";
 }
 
 TEST_P(AnAdminStore, ReleasesTheLeaseKeepingItsEpoch) {

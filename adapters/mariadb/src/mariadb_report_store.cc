@@ -704,55 +704,62 @@ class MariaDbAdminStore final : public AdminStore {
     });
   }
 
-  ArchiveStep ArchiveChunk(Seconds older_than, int chunk) override {
+  ArchivePlan PlanArchive(Seconds older_than) override {
+    return runner_.Run("planning the archive", [&](Session& s) {
+      archive_columns_ = PrepareArchiveTable(s);
+      ArchivePlan plan;
+      plan.cutoff =
+          Query(s, "SELECT UNIX_TIMESTAMP(NOW()) - ?", {older_than.count()}).at(0).Time(0);
+      plan.rows = Query(s,
+                        "SELECT COUNT(*) FROM device_sightings "
+                        "WHERE interval_start < FROM_UNIXTIME(?)",
+                        {ToDb(plan.cutoff)})
+                      .at(0)
+                      .Int(0);
+      return plan;
+    });
+  }
+
+  ArchiveStep ArchiveChunk(const ArchivePlan& plan, const std::optional<ArchivePosition>& after,
+                           int chunk) override {
     return runner_.Run("archiving old sightings", [&](Session& s) {
-      // As the original README does it; LIKE copies columns and indexes (not foreign keys, so
-      // archived rows never pin devices or monitors).
-      s.connection.ExecuteText(
-          "CREATE TABLE IF NOT EXISTS device_sightings_archive LIKE device_sightings");
-      // An archive made by hand from the seed schema lacks blemon's columns: copy the columns
-      // both tables have.
-      std::string columns;
-      for (const Row& r :
-           Query(s,
-                 "SELECT a.column_name FROM information_schema.columns a "
-                 "JOIN information_schema.columns s ON s.table_schema = a.table_schema "
-                 "AND s.table_name = 'device_sightings' AND s.column_name = a.column_name "
-                 "WHERE a.table_schema = DATABASE() AND a.table_name = 'device_sightings_archive' "
-                 "ORDER BY a.ordinal_position",
-                 {})) {
-        if (!columns.empty()) columns += ", ";
-        columns += "`" + r.Text(0) + "`";
-      }
-      const auto cutoff =
-          Query(s, "SELECT UNIX_TIMESTAMP(NOW()) - ?", {older_than.count()}).at(0).Int(0);
+      if (archive_columns_.empty()) archive_columns_ = PrepareArchiveTable(s);
       ArchiveStep step;
       Transaction tx(s.connection);
       // Lock the chunk first, then copy and delete exactly those ids: each step moves whole rows
-      // or nothing, and a rerun picks up where an interrupted one stopped.
+      // or nothing, and a rerun picks up where an interrupted one stopped. After the first chunk
+      // the range starts behind the last row moved: InnoDB keeps deleted rows' index entries until
+      // its purge gets to them, and a scan from the start would step over all of them every time.
+      const std::vector<Row> rows =
+          after
+              ? Query(s,
+                      "SELECT sighting_id, UNIX_TIMESTAMP(interval_start) FROM device_sightings "
+                      "WHERE interval_start >= FROM_UNIXTIME(?) "
+                      "AND interval_start < FROM_UNIXTIME(?) "
+                      "AND (interval_start > FROM_UNIXTIME(?) OR sighting_id > ?) "
+                      "ORDER BY interval_start, sighting_id LIMIT ? FOR UPDATE",
+                      {ToDb(after->interval_start), ToDb(plan.cutoff), ToDb(after->interval_start),
+                       static_cast<long long>(after->sighting_id), static_cast<long long>(chunk)})
+              : Query(s,
+                      "SELECT sighting_id, UNIX_TIMESTAMP(interval_start) FROM device_sightings "
+                      "WHERE interval_start < FROM_UNIXTIME(?) "
+                      "ORDER BY interval_start, sighting_id LIMIT ? FOR UPDATE",
+                      {ToDb(plan.cutoff), static_cast<long long>(chunk)});
       std::string ids;
-      for (const Row& r : Query(s,
-                                "SELECT sighting_id FROM device_sightings "
-                                "WHERE interval_start < FROM_UNIXTIME(?) "
-                                "ORDER BY interval_start, sighting_id LIMIT ? FOR UPDATE",
-                                {cutoff, static_cast<long long>(chunk)})) {
+      for (const Row& r : rows) {
         if (!ids.empty()) ids += ",";
         ids += std::to_string(r.Int(0));  // integers from the server: safe to splice
       }
-      if (!ids.empty()) {
+      if (!rows.empty()) {
         ExecuteOnce(s, fmt::format("INSERT IGNORE INTO device_sightings_archive ({0}) SELECT {0} "
                                    "FROM device_sightings WHERE sighting_id IN ({1})",
-                                   columns, ids));
+                                   archive_columns_, ids));
         step.moved = static_cast<std::int64_t>(ExecuteOnce(
             s, fmt::format("DELETE FROM device_sightings WHERE sighting_id IN ({})", ids)));
+        step.last = ArchivePosition{.interval_start = rows.back().Time(1),
+                                    .sighting_id = rows.back().Int(0)};
       }
       tx.Commit();
-      step.remaining = Query(s,
-                             "SELECT COUNT(*) FROM device_sightings "
-                             "WHERE interval_start < FROM_UNIXTIME(?)",
-                             {cutoff})
-                           .at(0)
-                           .Int(0);
       return step;
     });
   }
@@ -786,7 +793,38 @@ class MariaDbAdminStore final : public AdminStore {
   }
 
  private:
+  // Makes device_sightings_archive hold every column device_sightings has: created LIKE it (as the
+  // original README does: columns and indexes, not foreign keys, so archived rows never pin
+  // devices or monitors), or, made by hand from the seed schema or by an older blemon, given the
+  // columns added since (NULL in its old rows). Returns the quoted column list to copy, so
+  // archiving drops no column.
+  static std::string PrepareArchiveTable(Session& s) {
+    s.connection.ExecuteText(
+        "CREATE TABLE IF NOT EXISTS device_sightings_archive LIKE device_sightings");
+    std::string columns;
+    for (const Row& r :
+         Query(s,
+               "SELECT s.column_name, s.column_type, a.column_name IS NOT NULL "
+               "FROM information_schema.columns s LEFT JOIN information_schema.columns a "
+               "ON a.table_schema = s.table_schema AND a.table_name = 'device_sightings_archive' "
+               "AND a.column_name = s.column_name "
+               "WHERE s.table_schema = DATABASE() AND s.table_name = 'device_sightings' "
+               "ORDER BY s.ordinal_position",
+               {})) {
+      // Names and types come from the server's catalogue: safe to splice.
+      if (!r.Bool(2)) {
+        s.connection.ExecuteText(fmt::format(
+            "ALTER TABLE device_sightings_archive ADD COLUMN IF NOT EXISTS `{}` {} NULL", r.Text(0),
+            r.Text(1)));
+      }
+      if (!columns.empty()) columns += ", ";
+      columns += "`" + r.Text(0) + "`";
+    }
+    return columns;
+  }
+
   SessionRunner runner_;
+  std::string archive_columns_;  // set by PlanArchive
 };
 
 }  // namespace

@@ -466,47 +466,62 @@ class SqliteAdminStore final : public AdminStore {
     return result;
   }
 
-  ArchiveStep ArchiveChunk(Seconds older_than, int chunk) override {
+  ArchivePlan PlanArchive(Seconds older_than) override {
     auto& db = Db();
+    ArchivePlan plan;
+    WriteTransaction tx(db);
+    archive_columns_ = PrepareArchiveTable(db);
     const std::string cutoff = Cutoff(db, older_than);
+    plan.cutoff = *internal::ParseUtc(cutoff);
+    {
+      auto rows = db.Prepare("SELECT count(*) FROM device_sightings WHERE interval_start < ?1");
+      rows.Bind(1, cutoff);
+      rows.Step();
+      plan.rows = rows.Int(0);
+    }
+    tx.Commit();
+    return plan;
+  }
+
+  // `after` is not needed here: SQLite removes a deleted row's index entries at once, so the scan
+  // from the start of the cut-off range finds the next rows straight away.
+  ArchiveStep ArchiveChunk(const ArchivePlan& plan, const std::optional<ArchivePosition>& /*after*/,
+                           int chunk) override {
+    auto& db = Db();
+    const std::string cutoff = FormatUtc(plan.cutoff);
     ArchiveStep step;
     WriteTransaction tx(db);
+    // The chunk's ids, oldest first, once: the same ids are copied and then deleted, so exactly
+    // the rows copied leave device_sightings. OR IGNORE makes a rerun after a manual, partial
+    // archive harmless.
     db.Execute(
-        "CREATE TABLE IF NOT EXISTS device_sightings_archive ("
-        " sighting_id INTEGER PRIMARY KEY, device_id INTEGER NOT NULL,"
-        " monitor_id INTEGER NOT NULL, rssi INTEGER NOT NULL, interval_start TEXT NOT NULL,"
-        " sighting_timestamp TEXT NOT NULL, margin_db INTEGER,"
-        " monitors_heard INTEGER NOT NULL DEFAULT 1);"
-        "CREATE INDEX IF NOT EXISTS idx_archive_interval ON device_sightings_archive "
-        "(interval_start);",
-        "creating device_sightings_archive");
-    // The same ordered chunk is selected twice in one transaction (the table does not change in
-    // between), so exactly the rows copied are deleted. OR IGNORE makes a rerun after a manual,
-    // partial archive harmless.
-    constexpr std::string_view kChunk =
-        "SELECT sighting_id FROM device_sightings WHERE interval_start < ?1 "
-        "ORDER BY interval_start, sighting_id LIMIT ?2";
+        "CREATE TEMP TABLE IF NOT EXISTS archive_chunk (sighting_id INTEGER PRIMARY KEY);"
+        "DELETE FROM temp.archive_chunk;",
+        "preparing an archive chunk");
     db.Prepare(
-          fmt::format("INSERT OR IGNORE INTO device_sightings_archive (sighting_id, device_id, "
-                      "monitor_id, rssi, interval_start, sighting_timestamp, margin_db, "
-                      "monitors_heard) SELECT sighting_id, device_id, monitor_id, rssi, "
-                      "interval_start, sighting_timestamp, margin_db, monitors_heard "
-                      "FROM device_sightings WHERE sighting_id IN ({})",
-                      kChunk))
+          "INSERT INTO temp.archive_chunk SELECT sighting_id FROM device_sightings "
+          "WHERE interval_start < ?1 ORDER BY interval_start, sighting_id LIMIT ?2")
         .Bind(1, cutoff)
         .Bind(2, chunk)
         .Run();
-    db.Prepare(fmt::format("DELETE FROM device_sightings WHERE sighting_id IN ({})", kChunk))
-        .Bind(1, cutoff)
-        .Bind(2, chunk)
-        .Run();
-    step.moved = db.Changes();
+    if (archive_columns_.empty()) archive_columns_ = PrepareArchiveTable(db);
+    db.Execute(fmt::format("INSERT OR IGNORE INTO device_sightings_archive ({0}) SELECT {0} FROM "
+                           "device_sightings WHERE sighting_id IN temp.archive_chunk",
+                           archive_columns_),
+               "copying an archive chunk");
     {
-      auto left = db.Prepare("SELECT count(*) FROM device_sightings WHERE interval_start < ?1");
-      left.Bind(1, cutoff);
-      left.Step();
-      step.remaining = left.Int(0);
+      auto last = db.Prepare(
+          "SELECT interval_start, sighting_id FROM device_sightings "
+          "WHERE sighting_id IN temp.archive_chunk ORDER BY interval_start DESC, sighting_id DESC "
+          "LIMIT 1");
+      if (last.Step()) {
+        step.last =
+            ArchivePosition{.interval_start = ReadTime(last, 0, db), .sighting_id = last.Int(1)};
+      }
     }
+    db.Execute("DELETE FROM device_sightings WHERE sighting_id IN temp.archive_chunk",
+               "deleting an archive chunk");
+    step.moved = db.Changes();
     tx.Commit();
     return step;
   }
@@ -545,8 +560,51 @@ class SqliteAdminStore final : public AdminStore {
     return FormatUtc(ReadTime(now, 0, db) - older_than);
   }
 
+  // Makes device_sightings_archive hold every column device_sightings has: created with them
+  // (sighting_id its key, no foreign keys, so archived rows pin no device or monitor), or, made by
+  // an older blemon, given the columns added since (NULL in its old rows). Returns the quoted
+  // column list to copy, so archiving drops no column.
+  static std::string PrepareArchiveTable(Connection& db) {
+    struct Column {
+      std::string name, type;
+    };
+    const auto columns_of = [&db](std::string_view table) {
+      std::vector<Column> columns;
+      auto info = db.Prepare(fmt::format("SELECT name, type FROM pragma_table_info('{}')", table));
+      while (info.Step()) columns.push_back({info.Text(0), info.Text(1)});
+      return columns;
+    };
+    const std::vector<Column> source = columns_of("device_sightings");
+    std::vector<Column> archive = columns_of("device_sightings_archive");
+    if (archive.empty()) {
+      std::string definition = "sighting_id INTEGER PRIMARY KEY";
+      for (const Column& c : source) {
+        if (c.name != "sighting_id") definition += fmt::format(", \"{}\" {}", c.name, c.type);
+      }
+      db.Execute(fmt::format("CREATE TABLE device_sightings_archive ({});"
+                             "CREATE INDEX IF NOT EXISTS idx_archive_interval ON "
+                             "device_sightings_archive (interval_start);",
+                             definition),
+                 "creating device_sightings_archive");
+      archive = source;
+    }
+    std::string list;
+    for (const Column& c : source) {
+      const bool present = std::any_of(archive.begin(), archive.end(),
+                                       [&](const Column& a) { return a.name == c.name; });
+      if (!present) {
+        db.Execute(fmt::format("ALTER TABLE device_sightings_archive ADD COLUMN \"{}\" {}", c.name,
+                               c.type),
+                   "adding a column to device_sightings_archive");
+      }
+      list += fmt::format("{}\"{}\"", list.empty() ? "" : ", ", c.name);
+    }
+    return list;
+  }
+
   std::string path_;
   std::unique_ptr<Connection> db_;
+  std::string archive_columns_;  // set by PlanArchive
 };
 
 }  // namespace

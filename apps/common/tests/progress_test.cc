@@ -7,8 +7,11 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <string>
+
+#include "blemon/app/interruption.h"
 
 namespace blemon::app {
 namespace {
@@ -166,6 +169,26 @@ TEST(AShortDuration, ShowsTheTwoLargestUnits) {
   EXPECT_EQ(ShortDuration(187), "3m07s");
   EXPECT_EQ(ShortDuration(7500), "2h05m");
   EXPECT_EQ(ShortDuration(-3), "0s");
+}
+
+TEST(AnInterruption, TurnsTheFirstSignalIntoARequestAndTheSecondIntoTheDefault) {
+  struct sigaction before {};
+  ::sigaction(SIGTERM, nullptr, &before);
+  {
+    Interruption interruption;
+    EXPECT_FALSE(interruption.requested());
+    std::raise(SIGTERM);  // would end the test program without the handler
+    EXPECT_TRUE(interruption.requested());
+    EXPECT_EQ(interruption.signal_number(), SIGTERM);
+    struct sigaction now {};
+    ::sigaction(SIGTERM, nullptr, &now);
+    EXPECT_EQ(now.sa_handler, SIG_DFL) << "a second signal ends the process at once";
+  }
+  struct sigaction after {};
+  ::sigaction(SIGTERM, nullptr, &after);
+  EXPECT_EQ(after.sa_handler, before.sa_handler) << "the previous handler is back";
+  Interruption again;
+  EXPECT_FALSE(again.requested()) << "each Interruption starts afresh";
 }
 
 }  // namespace

@@ -282,9 +282,22 @@ struct CleanupResult {
   std::optional<UtcTime> oldest_unprocessed;
 };
 
+// An archive run, fixed at its start: the cut-off comes from the store's clock once, so rows do
+// not become old enough while the run goes on, and the count is the run's progress total.
+struct ArchivePlan {
+  UtcTime cutoff{};       // sightings whose interval_start is before this are archived
+  std::int64_t rows = 0;  // how many there were when the plan was made
+};
+
+// A sighting in archive order (interval_start, then sighting_id): where a run has got to.
+struct ArchivePosition {
+  UtcTime interval_start{};
+  std::int64_t sighting_id = 0;
+};
+
 struct ArchiveStep {
-  std::int64_t moved = 0;      // rows moved by this step; 0 when nothing is left
-  std::int64_t remaining = 0;  // rows still older than the cut-off after this step
+  std::int64_t moved = 0;               // rows moved by this step; 0 when nothing is left
+  std::optional<ArchivePosition> last;  // the last row moved, in archive order (none if none)
 };
 
 class AdminStore {
@@ -301,10 +314,18 @@ class AdminStore {
   // Deletes processed staging rows whose interval started before now - older_than (store's
   // clock); unprocessed rows are never deleted, only counted.
   virtual CleanupResult CleanupStaging(Seconds older_than) = 0;
-  // Moves at most `chunk` device_sightings rows with interval_start before now - older_than into
-  // device_sightings_archive (created like device_sightings when missing), in one transaction:
-  // each step is complete or not done at all, so an interrupted archive resumes where it stopped.
-  virtual ArchiveStep ArchiveChunk(Seconds older_than, int chunk) = 0;
+  // Starts an archive run: creates device_sightings_archive when missing (like device_sightings),
+  // fixes the cut-off at the store's now - older_than and counts the sightings before it.
+  virtual ArchivePlan PlanArchive(Seconds older_than) = 0;
+  // Moves the next (at most `chunk`) device_sightings rows before plan.cutoff, oldest first, into
+  // device_sightings_archive in one transaction: each step is complete or not done at all, so an
+  // interrupted run loses nothing, and a new run (a new plan) picks up the rows still there.
+  // `after` is the previous step's last row: the scan may start behind it (MariaDB keeps deleted
+  // index entries until its purge has run, so scanning from the start each time rereads them all).
+  // A row written behind it during the run (a late sighting of an interval that old) may then be
+  // left for the next run: nothing is lost, it stays in device_sightings.
+  virtual ArchiveStep ArchiveChunk(const ArchivePlan& plan,
+                                   const std::optional<ArchivePosition>& after, int chunk) = 0;
   virtual LeaseStatus Lease() = 0;
   // The original's manual "clear stale claim": frees the lease whoever holds it (the epoch stays,
   // so a fenced-out holder cannot commit). Returns the monitor that held it, if any.
