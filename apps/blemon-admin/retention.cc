@@ -4,13 +4,13 @@
 
 #include <CLI/CLI.hpp>
 #include <chrono>
-#include <csignal>
 #include <cstdio>
 #include <memory>
 #include <optional>
 
 #include "blemon/app/command_line.h"
 #include "blemon/app/exit_codes.h"
+#include "blemon/app/interruption.h"
 #include "blemon/app/progress.h"
 #include "blemon/retention.h"
 
@@ -18,37 +18,6 @@ namespace blemon::admin {
 namespace {
 
 namespace app = blemon::app;
-
-volatile std::sig_atomic_t interrupted = 0;
-
-void NoteInterrupt(int) { interrupted = 1; }
-
-// Ctrl-C and SIGTERM only set a flag while `enable` runs: the batch under way finishes and
-// commits (SA_RESTART keeps the connection's reads going), then the command stops. Restores the
-// default handling on destruction.
-class StopBetweenBatches {
- public:
-  StopBetweenBatches() {
-    interrupted = 0;
-    struct sigaction action = {};
-    action.sa_handler = NoteInterrupt;
-    action.sa_flags = SA_RESTART;
-    sigemptyset(&action.sa_mask);
-    sigaction(SIGINT, &action, &old_int_);
-    sigaction(SIGTERM, &action, &old_term_);
-  }
-  ~StopBetweenBatches() {
-    sigaction(SIGINT, &old_int_, nullptr);
-    sigaction(SIGTERM, &old_term_, nullptr);
-  }
-  StopBetweenBatches(const StopBetweenBatches&) = delete;
-  StopBetweenBatches& operator=(const StopBetweenBatches&) = delete;
-  bool stopped() const { return interrupted != 0; }
-
- private:
-  struct sigaction old_int_ = {};
-  struct sigaction old_term_ = {};
-};
 
 // Partitions are UTC days: "2026-12-01 UTC".
 std::string Day(const std::optional<UtcTime>& t) {
@@ -78,7 +47,7 @@ int Status(RetentionStore& store) {
 
 // Converts one table; false when stopped between batches.
 bool Convert(RetentionStore& store, std::string_view table, int batch_rows,
-             const StopBetweenBatches& stop) {
+             const app::Interruption& stop) {
   std::unique_ptr<app::Progress> progress;
   std::int64_t shown = 0;  // rows the progress line counts (a resumed copy starts from there)
   for (;;) {
@@ -102,7 +71,7 @@ bool Convert(RetentionStore& store, std::string_view table, int batch_rows,
                                                  step.rows_total - shown, stderr);
     }
     progress->Advance(step.rows_copied - shown - progress->done());
-    if (stop.stopped()) {
+    if (stop.requested()) {
       progress.reset();
       fmt::print(
           "{}: stopped after copying {} of {} rows; nothing is lost. Run blemon-admin retention "
@@ -122,7 +91,8 @@ int Enable(RetentionStore& store, int batch_rows) {
         kRetentionBatchRows);
     return app::kExitOk;
   }
-  const StopBetweenBatches stop;
+  // Ctrl-C or SIGTERM stop it after the batch under way has committed; a second one at once.
+  const app::Interruption stop;
   for (const auto table : {kSightingsTable, kStagingTable}) {
     if (!Convert(store, table, batch_rows, stop)) return app::kExitTryLater;
   }
