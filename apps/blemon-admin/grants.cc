@@ -70,14 +70,17 @@ const TableRights kScannerPrivacy = {
 // (docs/alerts.md): alerts owed, their tries, and the tries older than 90 days deleted. Since
 // version 15 it marks the interval's hour in hourly_rollup_stale, recomputes the stale hours in
 // hourly_rollups and clears their marks (other marks are written by triggers, with their
-// definer's rights).
+// definer's rights). Once a day it applies retention (docs/database.md, "Retention"): batched
+// DELETEs, or on partitioned tables DROP PARTITION (needs DROP) and REORGANIZE PARTITION (ALTER
+// TABLE needs ALTER, CREATE and INSERT).
 const TableRights kProcessorExtra = {
     {"processor_lease", "SELECT, UPDATE"},
     {"processing_runs", "INSERT"},
     {"staging_merges", "SELECT"},
     {"identities", "SELECT, UPDATE (irk, byte_order_known, device_id)"},
     {"sighting_staging", "UPDATE (resolved_mac)"},
-    {"device_sightings", "SELECT, UPDATE"},
+    {"device_sightings", "SELECT, UPDATE, DELETE, ALTER, CREATE, DROP"},
+    {"sighting_staging", "DELETE, ALTER, CREATE, DROP"},
     {"device_rooms", "SELECT, INSERT, UPDATE"},
     {"ble_devices", "SELECT"},
     {"watch_list", "SELECT"},

@@ -1,7 +1,8 @@
 // blemon-admin: the operator's tool. check (the original test_db.py), migrate, cleanup-staging,
 // archive, processor status / release (the README's "clear stale claim"), grants, identity
-// add / list / remove (identities.h), the presence watch list (watch add / list / remove) and the
-// alert delivery log, and forget (forget.h).
+// add / list / remove (identities.h), the presence watch list (watch add / list / remove), the
+// alert delivery log, forget (forget.h), calibrate (calibrate.h) and retention enable / status
+// (retention.h).
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -28,6 +29,7 @@
 #include "forget.h"
 #include "grants.h"
 #include "identities.h"
+#include "retention.h"
 #include "watch.h"
 
 namespace {
@@ -289,6 +291,7 @@ struct CommandLine {
   CLI::App* release = nullptr;
   CLI::App* grants = nullptr;
   blemon::admin::IdentityCommand identity;
+  blemon::admin::RetentionCommand retention;
   CLI::App* alerts = nullptr;
   int alerts_limit = 50;
   std::string watch_name;
@@ -468,6 +471,7 @@ int Run(int argc, char** argv) {
   DefineWatch(cli, c);
   blemon::admin::DefineForgetCommand(cli, c.forget);
   DefineCalibrate(cli, c);
+  blemon::admin::DefineRetentionCommands(cli, c.retention);
   if (const auto exit_code = app::ParseCommandLine(cli, "blemon-admin", argc, argv)) {
     return *exit_code;
   }
@@ -493,6 +497,11 @@ int Run(int argc, char** argv) {
     if (identity) {
       fmt::print("Store: {}\n", app::DescribeStore(database));
       return blemon::admin::RunIdentityCommand(c.identity, *app::OpenIdentityStore(database));
+    }
+    if (blemon::admin::RetentionCommandGiven(c.retention)) {
+      fmt::print("Store: {}\n", app::DescribeStore(database));
+      std::fflush(stdout);
+      return blemon::admin::RunRetentionCommand(c.retention, *app::OpenRetentionStore(database));
     }
     auto store = app::OpenAdminStore(database);
     if (c.check->parsed()) return Check(*store, loaded);

@@ -384,6 +384,12 @@ int RunUnguarded(const Options& options) {
   if (config.monitor.process_intervals && config.rooms.auto_calibrate) {
     cycle.AttachCalibration(&calibrator);
   }
+  // Retention on its own connection: on MariaDB its DDL commits implicitly, which must never
+  // happen inside the processing connection's transactions.
+  ReopeningRetentionStore retention_store(
+      [&database = config.database] { return app::OpenRetentionStore(database); });
+  RetentionRunner retention(config.retention, {retention_store, *clock, *log});
+  if (config.monitor.process_intervals) cycle.AttachRetention(&retention);
   std::unique_ptr<Pseudonymiser> pseudonymiser;
   if (config.privacy.mode == PrivacyMode::kPseudonymise) {
     try {

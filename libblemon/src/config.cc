@@ -420,6 +420,12 @@ void ReadRooms(SectionReader& r, RoomsSettings& s) {
   r.Duration("calibration_window_hours", s.calibration_window, 1, 24 * 365, 3600);
 }
 
+// At most 100 years: the partitions' bounds and the cut-off stay inside TIMESTAMP's range.
+void ReadRetention(SectionReader& r, RetentionSettings& s) {
+  r.Integer("sightings_days", s.sightings_days, 0, 36500);
+  r.Integer("staging_days", s.staging_days, 0, 36500);
+}
+
 void ReadPresence(SectionReader& r, PresenceSettings& p) {
   r.Integer("away_after_intervals", p.away_after_intervals, 1, 288);
 }
@@ -684,6 +690,7 @@ Config ParseConfig(std::string_view toml_text, std::string_view source_name) {
       {"alerts", [&](SectionReader& r) { ReadAlerts(r, config.alerts); }},
       {"rooms", [&](SectionReader& r) { ReadRooms(r, config.rooms); }},
       {"privacy", [&](SectionReader& r) { ReadPrivacy(r, config.privacy); }},
+      {"retention", [&](SectionReader& r) { ReadRetention(r, config.retention); }},
   };
 
   for (const auto& [key, node] : root) {
@@ -692,7 +699,8 @@ Config ParseConfig(std::string_view toml_text, std::string_view source_name) {
     if (section == sections.end()) {
       throw ConfigError(source, line, std::string(key.str()),
                         "is not a known section (known: [monitor], [database], [spool], "
-                        "[simulation], [web], [presence], [mqtt], [alerts], [rooms], [privacy])");
+                        "[simulation], [web], [presence], [mqtt], [alerts], [rooms], [privacy], "
+                        "[retention])");
     }
     const auto* table = node.as_table();
     if (table == nullptr) {

@@ -301,6 +301,19 @@ void MonitorCycle::ProcessStep(UtcTime interval_start, bool process_everything, 
   RenewLeaseIfDue();
   if (is_processor()) report.intervals_processed = ProcessDue(latest_due);
   if (is_processor()) RunPresence(latest_due);
+  if (is_processor()) RunRetention();
+}
+
+void MonitorCycle::RunRetention() {
+  if (retention_ == nullptr) return;
+  try {
+    retention_->RunIfDue(*monitor_id_, lease_.epoch());
+  } catch (const LeaseLost& e) {
+    lease_.OnLost();
+    ports_.log.Log(
+        LogLevel::kWarning,
+        fmt::format("No longer the interval processor, stopped retention: {}", e.what()));
+  }
 }
 
 void MonitorCycle::RunPresence(UtcTime latest_due) {

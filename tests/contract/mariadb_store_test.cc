@@ -7,6 +7,7 @@
 #include "blemon/mariadb/mariadb_report_store.h"
 #include "hourly_rollups_contract.h"
 #include "calibration_store_contract.h"
+#include "blemon/mariadb/mariadb_retention_store.h"
 #include "identity_contract.h"
 #include "mariadb_test_env.h"
 #include "presence_store_contract.h"
@@ -64,6 +65,9 @@ class MariaDbHarness final : public StoreHarness {
   }
   std::unique_ptr<CalibrationStore> OpenCalibration() override {
     return mariadb::OpenCalibrationStore(settings_);
+  }
+  std::unique_ptr<RetentionStore> OpenRetention() override {
+    return mariadb::OpenRetentionStore(settings_);
   }
   std::string QueryScalar(const std::string& sql) override {
     if (!sql_) sql_ = std::make_unique<TestSql>(settings_);

@@ -15,6 +15,7 @@
 #include "blemon/sqlite/sqlite_report_store.h"
 #include "hourly_rollups_contract.h"
 #include "calibration_store_contract.h"
+#include "blemon/sqlite/sqlite_retention_store.h"
 #include "identity_contract.h"
 #include "presence_store_contract.h"
 #include "report_store_contract.h"
@@ -52,6 +53,9 @@ class SqliteHarness final : public StoreHarness {
     return sqlite::OpenPresenceStore(path_);
   }
   std::unique_ptr<DeliveryLog> OpenDeliveryLog() override { return sqlite::OpenDeliveryLog(path_); }
+  std::unique_ptr<RetentionStore> OpenRetention() override {
+    return sqlite::OpenRetentionStore(path_);
+  }
 
   std::unique_ptr<CalibrationStore> OpenCalibration() override {
     return sqlite::OpenCalibrationStore(path_);

@@ -14,6 +14,7 @@
 #include "blemon/ports.h"
 #include "blemon/presence_store.h"
 #include "blemon/report_store.h"
+#include "blemon/retention.h"
 
 namespace blemon::testing {
 
@@ -35,6 +36,8 @@ class StoreHarness {
   virtual std::unique_ptr<DeliveryLog> OpenDeliveryLog() = 0;
   // The calibration port on that database (calibration_store_contract.cc).
   virtual std::unique_ptr<CalibrationStore> OpenCalibration() = 0;
+  // Retention on that database (retention_contract.cc).
+  virtual std::unique_ptr<RetentionStore> OpenRetention() = 0;
   // Runs one SQL statement directly, for arranging things no port method does (aging a lease,
   // inspecting a table). Returns the first column of the first row, or "" when none.
   virtual std::string QueryScalar(const std::string& sql) = 0;

@@ -818,3 +818,31 @@ INSTANTIATE_TEST_SUITE_P(
 
 }  // namespace
 }  // namespace blemon
+
+namespace blemon {
+namespace {
+
+TEST(AConfig, ReadsTheRetentionSection) {
+  const Config forever = ParseConfig("", "blemon.toml");
+  EXPECT_EQ(forever.retention.sightings_days, 0);
+  EXPECT_EQ(forever.retention.staging_days, 0);
+  EXPECT_FALSE(forever.retention.any());
+  const Config kept =
+      ParseConfig("[retention]\nsightings_days = 400\nstaging_days = 7\n", "blemon.toml");
+  EXPECT_EQ(kept.retention.sightings_days, 400);
+  EXPECT_EQ(kept.retention.staging_days, 7);
+  EXPECT_TRUE(kept.retention.any());
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Retention, ABadConfigValue,
+    ::testing::Values(BadConfig{"NegativeSightingsDays", "[retention]\n\nsightings_days = -1\n",
+                                "retention.sightings_days", 3},
+                      BadConfig{"StagingDaysAsText", "[retention]\nstaging_days = \"7\"\n",
+                                "retention.staging_days", 2},
+                      BadConfig{"UnknownRetentionKey", "[retention]\nkeep_days = 7\n",
+                                "retention.keep_days", 2}),
+    NameOf);
+
+}  // namespace
+}  // namespace blemon

@@ -9,6 +9,7 @@
 #include "blemon/sqlite/sqlite_forget_store.h"
 #include "blemon/sqlite/sqlite_identity_store.h"
 #include "blemon/sqlite/sqlite_report_store.h"
+#include "blemon/sqlite/sqlite_retention_store.h"
 #include "blemon/sqlite/sqlite_spool.h"
 #include "blemon/sqlite/sqlite_store.h"
 #if defined(BLEMON_HAVE_MARIADB)
@@ -16,6 +17,7 @@
 #include "blemon/mariadb/mariadb_forget_store.h"
 #include "blemon/mariadb/mariadb_identity_store.h"
 #include "blemon/mariadb/mariadb_report_store.h"
+#include "blemon/mariadb/mariadb_retention_store.h"
 #include "blemon/mariadb/mariadb_store.h"
 #endif
 
@@ -38,6 +40,7 @@ std::unique_ptr<PresenceStore> OpenPresenceStore(const DatabaseSettings&) { Miss
 std::unique_ptr<ForgetStore> OpenForgetStore(const DatabaseSettings&) { Missing(); }
 std::unique_ptr<DeliveryLog> OpenDeliveryLog(const DatabaseSettings&) { Missing(); }
 std::unique_ptr<CalibrationStore> OpenCalibrationStore(const DatabaseSettings&) { Missing(); }
+std::unique_ptr<RetentionStore> OpenRetentionStore(const DatabaseSettings&) { Missing(); }
 }  // namespace mariadb
 #endif
 
@@ -90,6 +93,12 @@ std::unique_ptr<CalibrationStore> OpenCalibrationStore(const DatabaseSettings& s
   // Like the report store: never create the file here.
   sqlite::OpenReportStore(settings.path);
   return sqlite::OpenCalibrationStore(settings.path);
+}
+
+std::unique_ptr<RetentionStore> OpenRetentionStore(const DatabaseSettings& settings) {
+  if (IsMariaDb(settings)) return mariadb::OpenRetentionStore(settings);
+  sqlite::OpenReportStore(settings.path);  // like the report store: never create the file here
+  return sqlite::OpenRetentionStore(settings.path);
 }
 
 std::string StateDirectoryOf(const MonitorSettings& monitor) {

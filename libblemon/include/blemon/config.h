@@ -190,6 +190,16 @@ struct PrivacySettings {
   std::string secret_file;
 };
 
+// [retention] (docs/database.md, "Retention"): how many days of rows the processor keeps, counted
+// back from the store's clock by interval_start; 0 keeps them forever. Once a day the processor
+// drops what is older: whole daily partitions on a MariaDB table that `blemon-admin retention
+// enable` partitioned, batched deletes otherwise. Unprocessed staging rows are never removed.
+struct RetentionSettings {
+  int sightings_days = 0;  // device_sightings
+  int staging_days = 0;    // sighting_staging (processed rows only)
+  bool any() const { return sightings_days > 0 || staging_days > 0; }
+};
+
 struct Config {
   MonitorSettings monitor;
   DatabaseSettings database;
@@ -205,6 +215,7 @@ struct Config {
   MqttSettings mqtt;
   AlertSettings alerts;
   PrivacySettings privacy;
+  RetentionSettings retention;
 };
 
 // A configuration mistake, located: "blemon.toml:7: monitor.scan_interval_seconds must divide

@@ -15,6 +15,7 @@
 #include "blemon/ports.h"
 #include "blemon/presence_runner.h"
 #include "blemon/privacy.h"
+#include "blemon/retention.h"
 
 namespace blemon {
 
@@ -77,6 +78,8 @@ enum class StartOutcome {
 //                                 expires locally, retry       taken this cycle
 //   process (pending, process)  stop, retry next cycle       logged ERROR, rows stay  LeaseLost:
 //                                                              unprocessed, retry       step down
+//   retention (once a day)      logged WARNING, retry next   logged ERROR, retry a    LeaseLost:
+//                                 cycle                        day later                step down
 //   heartbeat, scan health      logged DEBUG, health kept    logged ERROR             -
 //                                 and sent next cycle
 //   advertise (Advertiser)      never thrown: AdvertiseOutcome.error = not on the air, logged
@@ -126,6 +129,9 @@ class MonitorCycle {
   // As processor, refit calibration after each interval processed, right after its transaction
   // (auto_calibrate): `calibrator` outlives the cycle. Without it offsets stay as they are.
   void AttachCalibration(AutoCalibrator* calibrator) { calibrator_ = calibrator; }
+  // As processor, run retention (blemon/retention.h) once a day after processing: `runner`
+  // outlives the cycle. Without it nothing is ever removed.
+  void AttachRetention(RetentionRunner* runner) { retention_ = runner; }
 
   // Privacy mode (docs/privacy.md): each scan is pseudonymised before it is spooled, sent or
   // logged. `load_watched` is asked each cycle for what stays raw; when it throws (the store is
@@ -161,6 +167,7 @@ class MonitorCycle {
                    std::stop_token stop);
   int ProcessDue(UtcTime latest_due);
   void RunPresence(UtcTime latest_due);
+  void RunRetention();
   void Heartbeat(bool active);
   // Puts the beacon on the air if there is an advertiser and a monitor id; logs what changed.
   void KeepAdvertising();
@@ -193,6 +200,7 @@ class MonitorCycle {
   std::int64_t last_unspooled_seq_ = 0;  // the batch_seq of the last scan sent without the spool
   PresenceRunner* presence_ = nullptr;
   AutoCalibrator* calibrator_ = nullptr;
+  RetentionRunner* retention_ = nullptr;
   // What the log last said about advertising (on the air, or why not), so each change is logged
   // once rather than every cycle.
   enum class AdvertisingLogged { kNothing, kOnAir, kNotOnAir };

@@ -13,6 +13,7 @@
 
 #include "blemon/alerts.h"
 #include "blemon/calibration_store.h"
+#include "blemon/retention.h"
 #include "blemon/ports.h"
 #include "blemon/presence_store.h"
 
@@ -184,6 +185,31 @@ class ReopeningCalibrationStore final : public CalibrationStore {
 
   Opener open_;
   std::unique_ptr<CalibrationStore> inner_;
+};
+
+// The retention store, opened on first use and kept (like ReopeningPresenceStore).
+class ReopeningRetentionStore final : public RetentionStore {
+ public:
+  using Opener = std::function<std::unique_ptr<RetentionStore>()>;
+  explicit ReopeningRetentionStore(Opener open) : open_(std::move(open)) {}
+
+  RetentionOutcome ApplyRetention(const RetentionSettings& settings, MonitorId monitor,
+                                  std::int64_t epoch, int max_batches) override {
+    return Inner().ApplyRetention(settings, monitor, epoch, max_batches);
+  }
+  std::vector<RetentionLayout> Layout() override { return Inner().Layout(); }
+  ConversionStep ConvertStep(std::string_view table, int batch_rows) override {
+    return Inner().ConvertStep(table, batch_rows);
+  }
+
+ private:
+  RetentionStore& Inner() {
+    if (!inner_) inner_ = open_();
+    return *inner_;
+  }
+
+  Opener open_;
+  std::unique_ptr<RetentionStore> inner_;
 };
 
 }  // namespace blemon

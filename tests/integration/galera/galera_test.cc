@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "blemon/errors.h"
+#include "blemon/mariadb/mariadb_retention_store.h"
 #include "blemon/mariadb/mariadb_store.h"
 #include "mariadb_test_env.h"
 
@@ -125,6 +126,7 @@ class GaleraTest : public ::testing::Test {
 class TheProcessorLeaseOnGalera : public GaleraTest {};
 class MigrationsOnGalera : public GaleraTest {};
 class AFleetOnGalera : public GaleraTest {};
+class RetentionOnGalera : public GaleraTest {};
 
 TEST_F(TheProcessorLeaseOnGalera, GoesToExactlyOneOfEightClaimersOnThreeNodesInEachOfFiftyRounds) {
   constexpr int kClaimers = 8;
@@ -186,6 +188,61 @@ TEST_F(TheProcessorLeaseOnGalera, GoesToExactlyOneOfEightClaimersOnThreeNodesInE
       "by node %d/%d/%d; %lld certification failures and brute-force aborts resolved\n",
       kRounds, kClaimers, SecondsSince(started), wins_per_node[0], wins_per_node[1],
       wins_per_node[2], ConflictCount() - conflicts_before);
+}
+
+// docs/database.md, "Retention": the conversion's triggers, copy and RENAME run on node 1 while
+// node 2 writes, the processor's DROP / REORGANIZE PARTITION (TOI DDL) run on node 3, and every
+// node ends with the same partitions and rows.
+TEST_F(RetentionOnGalera, ConvertsOnOneNodeAndDropsExpiredDaysOnAnother) {
+  MigrateOnNode1();
+  auto writer = mariadb::OpenStore(cluster_->Node(2, database_));
+  const MonitorId m = writer->RegisterMonitor({"pi", "", ""});
+  const UtcTime today = std::chrono::floor<std::chrono::days>(writer->StoreNow());
+  auto stage = [&](std::int64_t seq, UtcTime at) {
+    Batch batch{m, seq, at, at + Seconds(5), {}};
+    batch.readings.push_back({.mac = *MacAddress::Parse("AA:BB:CC:00:00:01"),
+                              .address_class = AddressClass::kPublic,
+                              .rssi = -50,
+                              .advert_count = 1,
+                              .name = std::nullopt,
+                              .tx_power = std::nullopt,
+                              .company_ids = {},
+                              .payload = {}});
+    ASSERT_TRUE(writer->StageBatch(batch));
+  };
+  for (int day = 40; day >= 1; --day) stage(100 - day, today - std::chrono::days{day});
+  const LeaseAnswer lease = writer->ClaimLease(m, Seconds(600));
+  ASSERT_TRUE(lease.granted);
+  for (UtcTime t : writer->PendingIntervals(today)) writer->ProcessInterval(t, m, lease.epoch);
+  auto converter = mariadb::OpenRetentionStore(cluster_->Node(1, database_, true));
+  bool first = true;
+  for (const auto table : {kSightingsTable, kStagingTable}) {
+    for (;;) {
+      const ConversionStep step = converter->ConvertStep(table, 7);
+      if (first) stage(200, today);  // written on node 2 while node 1 converts: via the triggers
+      first = false;
+      if (step.done()) break;
+    }
+  }
+  for (UtcTime t : writer->PendingIntervals(today)) writer->ProcessInterval(t, m, lease.epoch);
+  auto processor = mariadb::OpenRetentionStore(cluster_->Node(3, database_));
+  const RetentionOutcome outcome = processor->ApplyRetention(
+      RetentionSettings{.sightings_days = 30, .staging_days = 30}, m, lease.epoch, 10);
+  EXPECT_GE(outcome.tables.at(0).partitions_dropped, 10);
+  std::string partitions;
+  for (int node = 1; node <= 3; ++node) {
+    auto sql = CausalSql(cluster_->Node(node, database_));
+    const std::string here = sql->Scalar(
+        "SELECT GROUP_CONCAT(partition_name ORDER BY partition_ordinal_position) FROM "
+        "information_schema.partitions WHERE table_schema = DATABASE() AND table_name = "
+        "'device_sightings'");
+    if (partitions.empty()) partitions = here;
+    EXPECT_EQ(here, partitions) << "node " << node;
+    EXPECT_EQ(sql->Scalar("SELECT COUNT(*) FROM device_sightings"), "31") << "node " << node;
+    EXPECT_EQ(sql->Scalar("SELECT COUNT(*) FROM sighting_staging"), "31") << "node " << node;
+  }
+  std::printf("retention on Galera: partitions of device_sightings on every node: %s\n",
+              partitions.c_str());
 }
 
 TEST_F(MigrationsOnGalera, RunOnceWhenStartedOnAllThreeNodesAtOnce) {

@@ -56,8 +56,15 @@ def main():
             if r.returncode != 0:
                 failures.append(f"scanner {name} failed with the scanner account: exit "
                                 f"{r.returncode}\n{r.stderr.decode()}")
-        r = tools_env.run_monitor(store, "LivingRoom", "Living Room", True, users["processor"],
-                                  password, check=False)
+        # With [retention], so the account's DELETE rights on the two tables are exercised too.
+        processor_config = tools_env.monitor_config(store, "LivingRoom", "Living Room", True,
+                                                    users["processor"], password)
+        with open(processor_config, "a") as f:
+            f.write("\n[retention]\nsightings_days = 400\nstaging_days = 400\n")
+        r = store.run("blemon-monitor", "--single", "--simulate", config=processor_config,
+                      check=False)
+        if b"refused retention" in r.stdout + r.stderr:
+            failures.append(f"the processor account may not apply retention:\n{r.stderr.decode()}")
         if r.returncode != 0:
             failures.append(f"the processor failed with the processor account: exit "
                             f"{r.returncode}\n{r.stderr.decode()}")
@@ -104,7 +111,7 @@ SELECT (SELECT COUNT(DISTINCT monitor_id) FROM sighting_staging),
             ("scanner", "INSERT INTO device_sightings (device_id, monitor_id, rssi) VALUES (1, 1, -1)"),
             ("scanner", "SELECT * FROM device_sightings"),
             ("scanner", "UPDATE processor_lease SET epoch = epoch + 1"),
-            ("processor", "DELETE FROM device_sightings"),
+            ("processor", "DELETE FROM monitors"),
             ("processor", "DROP TABLE monitors"),
             # Marking rows processed only through blemon_mark_merged (never a row not merged).
             ("processor", "UPDATE sighting_staging SET processed = TRUE"),

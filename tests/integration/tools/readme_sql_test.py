@@ -9,7 +9,12 @@ writing). Only the database name in SHOW PROCEDURE STATUS is this test's own, si
 test server hosts many tests' databases. The installation steps (CREATE DATABASE / CREATE USER /
 GRANT ALL for 'ble_user') are left out: they create server-wide accounts.
 
-    readme_sql_test.py BIN_DIR
+With `partitioned`, `blemon-admin retention enable` first turns device_sightings and
+sighting_staging into daily partitions (docs/database.md, "Retention"): the same statements must
+run unchanged there, the original procedure must still merge, and the README's archive recipe
+(CREATE TABLE ... LIKE) must work on a partitioned table.
+
+    readme_sql_test.py BIN_DIR [partitioned]
 """
 
 import sys
@@ -101,7 +106,8 @@ def rows(result):
 
 def main():
     bin_dir = sys.argv[1]
-    store = tools_env.Store("mariadb", bin_dir, "readme")
+    partitioned = len(sys.argv) > 2 and sys.argv[2] == "partitioned"
+    store = tools_env.Store("mariadb", bin_dir, "readme_part" if partitioned else "readme")
     failures = []
 
     def run(what, sql, user=None, password=None):
@@ -114,7 +120,22 @@ def main():
 
     try:
         store.run("blemon-admin", "migrate")
+        if partitioned:
+            store.run("blemon-admin", "retention", "enable")
+            tools_env.run_sql(store.peer, "DROP TABLE device_sightings_unpartitioned, "
+                                          "sighting_staging_unpartitioned;", store.database)
         tools_env.run_fleet(store)
+        if partitioned:
+            # The original tool's procedure on the partitioned tables: a staged row of a known
+            # device, merged through unique_device_interval's ON DUPLICATE KEY UPDATE.
+            run("original procedure", """
+INSERT INTO sighting_staging (mac_address, monitor_id, rssi, interval_start, scan_timestamp)
+SELECT mac_address, 1, 10, '2026-01-05 10:00:00', '2026-01-05 10:00:03' FROM ble_devices LIMIT 1;
+CALL process_interval_best_rssi('2026-01-05 10:00:00');""")
+            merged = run("merged", "SELECT COUNT(*) FROM device_sightings "
+                                   "WHERE interval_start = '2026-01-05 10:00:00';")
+            if rows(merged) != ["1"]:
+                failures.append(f"process_interval_best_rssi merged nothing: {merged.stdout}")
         # As the README's operator: the monitors' own account, through the mariadb client.
         user, password = store.peer["user"], store.peer["password"]
         answers = {what: run(what, sql, user, password) for what, sql in README_STATEMENTS}

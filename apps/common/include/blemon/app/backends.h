@@ -17,6 +17,7 @@
 #include "blemon/ports.h"
 #include "blemon/presence_store.h"
 #include "blemon/report_store.h"
+#include "blemon/retention.h"
 
 namespace blemon::app {
 
@@ -53,6 +54,9 @@ std::vector<MacAddress> SpooledAddresses(const std::string& path);
 // Refused when its schema is older than version 13 or this build lacks the backend; a SQLite
 // file that is missing is Unavailable.
 std::unique_ptr<CalibrationStore> OpenCalibrationStore(const DatabaseSettings& settings);
+// Retention (blemon/retention.h) on that store: the processor's daily clean-up and `blemon-admin
+// retention`. A SQLite file that is missing is Unavailable (nothing is created).
+std::unique_ptr<RetentionStore> OpenRetentionStore(const DatabaseSettings& settings);
 
 // The monitor's spool: <state directory>/spool-<file-safe monitor name>.db, the state directory
 // being monitor.state_directory or DefaultStateDirectory(). Stores the path in `*path_out` (for
