@@ -176,10 +176,51 @@ void WriteState(Session& s, const TableSpec& spec, const CopyState& state) {
                 fmt::format("{} {} {} {}", state.last, state.high, state.copied, state.total)});
 }
 
+// Every trigger of the conversion: the mirror triggers and the carried ones (see Swap).
 void DropTriggers(Session& s, const TableSpec& spec) {
-  for (const char* event : {"ins", "upd", "del"}) {
-    s.connection.ExecuteText(fmt::format("DROP TRIGGER IF EXISTS `{}`", TriggerName(spec, event)));
+  for (const Row& r : s.Prepared("SELECT trigger_name FROM information_schema.triggers "
+                                 "WHERE trigger_schema = DATABASE() AND trigger_name LIKE ?")
+                          .Query({TriggerName(spec, "%")})) {
+    s.connection.ExecuteText(fmt::format("DROP TRIGGER IF EXISTS `{}`", r.Text(0)));
   }
+}
+
+// Deletes the hourly rollups and stale marks of the hours that end at or before `before`.
+void DeleteRollupsBefore(Session& s, long long before) {
+  const long long first_kept_hour = before / 3600 * 3600;
+  for (const char* table : {"hourly_rollups", "hourly_rollup_stale"}) {
+    s.Prepared(fmt::format("DELETE FROM {} WHERE hour_start < ?", table))
+        .Execute({first_kept_hour});
+  }
+}
+
+// A trigger of the table that is not the conversion's own (the rollups' stale marking, say).
+struct TableTrigger {
+  std::string name, timing, event, statement, sql_mode;
+};
+
+std::vector<TableTrigger> OwnTriggers(Session& s, const TableSpec& spec, std::string_view table) {
+  std::vector<TableTrigger> out;
+  for (const Row& r :
+       s.Prepared("SELECT trigger_name, action_timing, event_manipulation, action_statement, "
+                  "sql_mode FROM information_schema.triggers WHERE trigger_schema = DATABASE() "
+                  "AND event_object_table = ? AND trigger_name NOT LIKE ? ORDER BY action_order")
+           .Query({std::string(table), TriggerName(spec, "%")})) {
+    out.push_back({r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.Text(4)});
+  }
+  return out;
+}
+
+// Creates (or replaces, so a rerun after a crash goes on) `trigger` on `table` as `name`, in the
+// SQL mode it was made in.
+void CreateTrigger(Session& s, const TableTrigger& trigger, std::string_view name,
+                   std::string_view table) {
+  const std::string mode = s.Prepared("SELECT @@SESSION.sql_mode").QueryOne({}).Text(0);
+  s.Prepared("SET SESSION sql_mode = ?").Execute({trigger.sql_mode});
+  s.connection.ExecuteText(
+      fmt::format("CREATE OR REPLACE TRIGGER `{}` {} {} ON `{}` FOR EACH ROW {}", name,
+                  trigger.timing, trigger.event, table, trigger.statement));
+  s.Prepared("SET SESSION sql_mode = ?").Execute({mode});
 }
 
 // The partitioned copy, empty, with the primary key widened by interval_start (MariaDB requires
@@ -296,6 +337,7 @@ class MariaDbRetentionStore final : public RetentionStore {
     const long long cutoff = StoreNow(s) - days * kDay;
     std::vector<std::string> expired;
     std::int64_t rows = 0;
+    long long expired_below = 0;
     for (const auto& p : partitions) {
       if (!p.bound || *p.bound > cutoff) break;  // holds rows the retention keeps
       if (spec.processed_only &&
@@ -308,6 +350,7 @@ class MariaDbRetentionStore final : public RetentionStore {
         continue;
       }
       expired.push_back(p.name);
+      expired_below = *p.bound;
       rows += p.rows;
     }
     if (expired.empty()) return;
@@ -317,6 +360,19 @@ class MariaDbRetentionStore final : public RetentionStore {
         fmt::format("ALTER TABLE `{}` DROP PARTITION {}", spec.table, Join(expired)));
     result.partitions_dropped = static_cast<int>(expired.size());
     result.rows_deleted = rows;
+    // DROP PARTITION fires no triggers; the sightings dropped are every one before expired_below.
+    if (spec.table == kSightingsTable) DropRollupsBefore(s, expired_below, monitor, epoch);
+  }
+
+  // The hourly rollups (and stale marks) of the hours wholly before `before` (Unix seconds), whose
+  // sightings retention removed: a report of such an hour reads no rows either way, as it would
+  // from device_sightings. DDL commits on its own, so this follows the drop in its own transaction.
+  static void DropRollupsBefore(Session& s, long long before, MonitorId monitor,
+                                std::int64_t epoch) {
+    Transaction tx(s.connection);
+    CheckFence(s, monitor, epoch, "dropping the rollups of expired hours");
+    DeleteRollupsBefore(s, before);
+    tx.Commit();
   }
 
   // Splits p_future so that daily partitions reach kPartitionDaysAhead days past today.
@@ -352,6 +408,11 @@ class MariaDbRetentionStore final : public RetentionStore {
             CheckFence(s, monitor, epoch, fmt::format("retention of {}", spec.table));
             const auto n =
                 s.Prepared(sql).Execute({days * kDay, static_cast<long long>(kRetentionBatchRows)});
+            // The triggers marked the hours of the rows deleted; once no expired row is left, the
+            // hours wholly before the cut-off go from the rollups instead.
+            if (spec.table == kSightingsTable &&
+                n < static_cast<std::uint64_t>(kRetentionBatchRows))
+              DeleteRollupsBefore(s, StoreNow(s) - days * kDay);
             tx.Commit();
             return n;
           });
@@ -447,8 +508,21 @@ class MariaDbRetentionStore final : public RetentionStore {
                           .original_kept_as = {}};
   }
 
-  // One RENAME TABLE: no moment exists in which the table is missing.
+  // One RENAME TABLE: no moment exists in which the table is missing. Triggers follow their
+  // table on RENAME, and trigger names are unique per schema, so the table's own triggers (the
+  // rollups' stale marking) are first created on the copy under the conversion's names: from the
+  // swap on the live table has them, and Finish gives them back their names. Between the two,
+  // both copies may fire for one write, which marks an hour stale twice: harmless. (Dropping
+  // them from the original and creating them on the copy after the swap would leave a window in
+  // which a write marks nothing; taking the swap under LOCK TABLES to close it is not possible:
+  // MariaDB refuses RENAME TABLE there, and two ALTER TABLE ... RENAME fail the writes waiting
+  // between them with "table doesn't exist".)
   ConversionStep Swap(Session& s, const TableSpec& spec, const CopyState& state) {
+    int carried = 0;
+    for (const auto& trigger : OwnTriggers(s, spec, spec.table)) {
+      CreateTrigger(s, trigger, TriggerName(spec, fmt::format("carried{}", carried++)),
+                    CopyOf(spec));
+    }
     s.connection.ExecuteText(fmt::format("RENAME TABLE `{0}` TO `{1}`, `{2}` TO `{0}`", spec.table,
                                          KeptAs(spec), CopyOf(spec)));
     auto step = Finish(s, spec);
@@ -457,8 +531,14 @@ class MariaDbRetentionStore final : public RetentionStore {
     return step;
   }
 
-  // After the swap: the triggers (now on the kept original) and the state row go.
+  // After the swap: the original's own triggers move by name to the live table (each is there
+  // under its carried name meanwhile), then the conversion's triggers (mirror ones on the kept
+  // original, carried ones on the live table) and the state row go.
   ConversionStep Finish(Session& s, const TableSpec& spec) {
+    for (const auto& trigger : OwnTriggers(s, spec, KeptAs(spec))) {
+      s.connection.ExecuteText(fmt::format("DROP TRIGGER `{}`", trigger.name));
+      CreateTrigger(s, trigger, trigger.name, spec.table);
+    }
     DropTriggers(s, spec);
     s.Prepared("DELETE FROM fleet_settings WHERE setting_name = ?").Execute({StateName(spec)});
     return ConversionStep{.phase = ConversionStep::Phase::kSwapped,

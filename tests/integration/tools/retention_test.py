@@ -9,6 +9,10 @@
 2. The processor (`blemon-monitor --single` with [retention]) drops the partitions older than
    the retention, keeps partitions ahead and a MAXVALUE catch-all, never drops unprocessed staging
    rows, and blemon-report's output for the kept days is byte for byte what it was before.
+3. The hourly rollups survive both: after the swap the live table carries the rollup triggers, so
+   a sighting written by hand to an already rolled-up hour changes its hourly report; after the
+   drop no rollup row is left for an hour without sightings, every other one counts its hour's
+   sightings, and the hourly report of an expired day is that of a day never seen.
 
     retention_test.py BIN_DIR
 """
@@ -152,6 +156,47 @@ def convert(store, failures):
     status = store.run("blemon-admin", "retention", "status").stdout.decode()
     if status.count("partitioned by day") != 2:
         failures.append(f"retention status does not show both tables partitioned:\n{status}")
+    write_to_rolled_up_hour(store, failures)
+
+
+def write_to_rolled_up_hour(store, failures):
+    """A sighting of a new device in a rolled-up hour, written by hand after the swap: its hour's
+    report line must change (it reads the rollups unless a trigger marked the hour stale)."""
+    tables = rows(store.sql("SELECT trigger_name, event_object_table FROM information_schema."
+                            "triggers WHERE trigger_schema = DATABASE() AND trigger_name LIKE "
+                            "'rollup_sighting%' ORDER BY trigger_name;"))
+    if [t.split("\t")[1] for t in tables] != ["device_sightings"] * 3:
+        failures.append(f"the rollup triggers are not on the live device_sightings: {tables}")
+    day = scalar(store, "SELECT UTC_DATE() - INTERVAL 10 DAY;")
+    before = report(store, "hourly", day, day)
+    store.sql("""
+INSERT INTO ble_devices (mac_address) VALUES ('02:00:00:00:0A:01');
+INSERT INTO device_sightings (device_id, monitor_id, rssi, interval_start, interval_end)
+VALUES (LAST_INSERT_ID(), 1, -45, UTC_DATE() - INTERVAL 10 DAY + INTERVAL 330 MINUTE,
+        UTC_DATE() - INTERVAL 10 DAY + INTERVAL 335 MINUTE);""")
+    if report(store, "hourly", day, day) == before:
+        failures.append(f"a sighting written after the swap is missing from the hourly report of "
+                        f"{day}: its hour was not marked stale")
+
+
+def check_rollups_after_drop(store, failures):
+    """No rollup row of an hour without sightings; each other counts its hour's sightings; the
+    report of an expired day is the report of a day that never had any."""
+    wrong = scalar(store, """
+SELECT COUNT(*), MIN(CONCAT_WS(' ', r.hour_start, r.monitor_id, r.total_sightings, d.n))
+FROM hourly_rollups r LEFT JOIN (
+    SELECT UNIX_TIMESTAMP(interval_start) DIV 3600 * 3600 AS hour_start, monitor_id, COUNT(*) AS n
+    FROM device_sightings GROUP BY 1, 2) d USING (hour_start, monitor_id)
+WHERE NOT (d.n <=> r.total_sightings)
+  AND r.hour_start NOT IN (SELECT hour_start FROM hourly_rollup_stale);""")
+    if not wrong.startswith("0\t"):
+        failures.append(f"rollup rows differ from device_sightings after the drop (how many, "
+                        f"the first: hour, monitor, rolled up, counted): {wrong}")
+    days = rows(store.sql("SELECT UTC_DATE() - INTERVAL 40 DAY, UTC_DATE() - INTERVAL 400 DAY;"))
+    expired, never = days[0].split("\t")
+    got, empty = report(store, "hourly", expired, expired), report(store, "hourly", never, never)
+    if got.replace(expired.encode(), b"") != empty.replace(never.encode(), b""):
+        failures.append(f"the hourly report of the expired day {expired} is not empty:\n{got}")
 
 
 def apply_retention(store, failures):
@@ -184,6 +229,7 @@ def apply_retention(store, failures):
     if int(ahead) < int(scalar(store, "SELECT UNIX_TIMESTAMP(UTC_DATE() + INTERVAL 4 DAY);")):
         failures.append("no daily partitions 3 days ahead")
     print(f"processor cycle with retention: {time.monotonic() - started:.2f} s")
+    check_rollups_after_drop(store, failures)
 
 
 def main():
@@ -193,6 +239,7 @@ def main():
         store.run("blemon-admin", "migrate")
         tools_env.run_fleet(store)
         load_history(store)
+        tools_env.roll_up(store, failures.append)
         convert(store, failures)
         apply_retention(store, failures)
     finally:
