@@ -71,12 +71,26 @@ class SqliteRetentionStore final : public RetentionStore {
       internal::CheckFence(*db_, monitor, epoch);
       db_->Prepare(sql).Bind(1, modifier).Bind(2, kRetentionBatchRows).Run();
       const int deleted = db_->Changes();
+      if (table == kSightingsTable && deleted < kRetentionBatchRows) DeleteExpiredRollups(days);
       tx.Commit();
       result.rows_deleted += deleted;
       if (deleted < kRetentionBatchRows) return result;
     }
     result.more_left = true;
     return result;
+  }
+
+  // Once no expired sighting is left: the hourly rollups and stale marks of the hours wholly
+  // before the cut-off (the triggers marked them stale; the rows would otherwise stay until the
+  // processor recomputed each hour as empty).
+  void DeleteExpiredRollups(int days) {
+    for (const char* rollups : {"hourly_rollups", "hourly_rollup_stale"}) {
+      db_->Prepare(fmt::format("DELETE FROM {} WHERE hour_start < "
+                               "(CAST(strftime('%s', 'now') AS INTEGER) - ?1) / 3600 * 3600",
+                               rollups))
+          .Bind(1, static_cast<long long>(days) * 86400)
+          .Run();
+    }
   }
 
   std::unique_ptr<Connection> db_;

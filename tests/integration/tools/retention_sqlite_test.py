@@ -2,7 +2,9 @@
 """Retention on SQLite (docs/database.md, "Retention"): SQLite has no partitions, so
 `blemon-admin retention enable` says there is nothing to convert (exit 0) and the processor, with
 [retention], deletes expired sightings and processed staging rows in batches; unprocessed rows
-stay, and blemon-report's output for the kept days is byte for byte what it was before.
+stay, and blemon-report's output for the kept days is byte for byte what it was before. The hourly
+rollups of the hours wholly before the cut-off go with their sightings, and every other rollup row
+counts its hour's sightings.
 
     retention_sqlite_test.py BIN_DIR
 """
@@ -44,11 +46,32 @@ SELECT d.mac_address, 1, -60, datetime('now', 'start of day', '-' || h || ' hour
 FROM hours JOIN ble_devices d;""")
 
 
+def check_rollups(store, failures):
+    """No rollup row or stale mark of an hour wholly before the cut-off; every other rollup row
+    (of an hour not waiting to be recomputed) counts its hour's sightings."""
+    expired = scalar(store, """
+SELECT (SELECT count(*) FROM hourly_rollups WHERE hour_start <= c) +
+       (SELECT count(*) FROM hourly_rollup_stale WHERE hour_start <= c)
+FROM (SELECT CAST(strftime('%s', 'now') AS INTEGER) - 30 * 86400 - 3600 AS c);""")
+    if expired != "0":
+        failures.append(f"{expired} rollup rows or stale marks left of expired hours")
+    wrong = scalar(store, """
+SELECT count(*) FROM hourly_rollups r LEFT JOIN (
+    SELECT CAST(strftime('%s', interval_start) AS INTEGER) / 3600 * 3600 AS hour_start,
+           monitor_id, count(*) AS n FROM device_sightings GROUP BY 1, 2) d
+  USING (hour_start, monitor_id)
+WHERE d.n IS NOT r.total_sightings
+  AND r.hour_start NOT IN (SELECT hour_start FROM hourly_rollup_stale);""")
+    if wrong != "0":
+        failures.append(f"{wrong} rollup rows differ from device_sightings")
+
+
 def main():
     store = tools_env.Store("sqlite", sys.argv[1], "retention")
     failures = []
     tools_env.run_fleet(store)
     load_history(store)
+    tools_env.roll_up(store, failures.append)
     enable = store.run("blemon-admin", "retention", "enable").stdout.decode()
     if "Nothing to convert" not in enable:
         failures.append(f"retention enable on SQLite: {enable}")
@@ -74,6 +97,7 @@ def main():
                            "FROM sighting_staging;")
     if float(staged) > 7.01:
         failures.append(f"processed staging rows still reach {staged} days back")
+    check_rollups(store, failures)
     for failure in failures:
         print("FAIL:", failure)
     print(f"{0 if failures else 1} passed, {1 if failures else 0} failed")
