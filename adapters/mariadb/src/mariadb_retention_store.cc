@@ -36,6 +36,7 @@ constexpr long long kDay = 86400;
 // A table whose history starts earlier still converts, its older rows in p_before.
 constexpr long long kMostDailyPartitions = 800;
 constexpr std::string_view kFuturePartition = "p_future";
+constexpr std::size_t kLongestTriggerName = 64;  // MariaDB's identifier limit
 
 struct TableSpec {
   std::string_view table;
@@ -61,6 +62,19 @@ std::string KeptAs(const TableSpec& spec) { return fmt::format("{}_unpartitioned
 std::string StateName(const TableSpec& spec) { return fmt::format("partitioning_{}", spec.table); }
 std::string TriggerName(const TableSpec& spec, std::string_view event) {
   return fmt::format("blemon_partitioning_{}_{}", spec.table, event);
+}
+
+// The name a trigger of the table has on the copy around the swap: it holds the original name,
+// so that the step after the swap knows it whenever it runs.
+std::string CarriedName(const TableSpec& spec, std::string_view original) {
+  std::string name = TriggerName(spec, fmt::format("c_{}", original));
+  if (name.size() > kLongestTriggerName) {
+    throw Refused(fmt::format(
+        "trigger {} of {} has too long a name to be carried to the partitioned table: rename it "
+        "(at most {} characters), then run blemon-admin retention enable again",
+        original, spec.table, kLongestTriggerName - TriggerName(spec, "c_").size()));
+  }
+  return name;
 }
 
 std::string DayPartitionName(long long day_start) {
@@ -199,13 +213,15 @@ struct TableTrigger {
   std::string name, timing, event, statement, sql_mode;
 };
 
-std::vector<TableTrigger> OwnTriggers(Session& s, const TableSpec& spec, std::string_view table) {
+// The triggers on `table` whose names are LIKE `pattern` (`like`) or are not (`!like`).
+std::vector<TableTrigger> TriggersOn(Session& s, std::string_view table, std::string_view pattern,
+                                     bool like) {
   std::vector<TableTrigger> out;
   for (const Row& r :
        s.Prepared("SELECT trigger_name, action_timing, event_manipulation, action_statement, "
                   "sql_mode FROM information_schema.triggers WHERE trigger_schema = DATABASE() "
-                  "AND event_object_table = ? AND trigger_name NOT LIKE ? ORDER BY action_order")
-           .Query({std::string(table), TriggerName(spec, "%")})) {
+                  "AND event_object_table = ? AND (trigger_name LIKE ?) = ? ORDER BY action_order")
+           .Query({std::string(table), std::string(pattern), like ? 1LL : 0LL})) {
     out.push_back({r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.Text(4)});
   }
   return out;
@@ -518,10 +534,8 @@ class MariaDbRetentionStore final : public RetentionStore {
   // MariaDB refuses RENAME TABLE there, and two ALTER TABLE ... RENAME fail the writes waiting
   // between them with "table doesn't exist".)
   ConversionStep Swap(Session& s, const TableSpec& spec, const CopyState& state) {
-    int carried = 0;
-    for (const auto& trigger : OwnTriggers(s, spec, spec.table)) {
-      CreateTrigger(s, trigger, TriggerName(spec, fmt::format("carried{}", carried++)),
-                    CopyOf(spec));
+    for (const auto& trigger : TriggersOn(s, spec.table, TriggerName(spec, "%"), false)) {
+      CreateTrigger(s, trigger, CarriedName(spec, trigger.name), CopyOf(spec));
     }
     s.connection.ExecuteText(fmt::format("RENAME TABLE `{0}` TO `{1}`, `{2}` TO `{0}`", spec.table,
                                          KeptAs(spec), CopyOf(spec)));
@@ -531,13 +545,16 @@ class MariaDbRetentionStore final : public RetentionStore {
     return step;
   }
 
-  // After the swap: the original's own triggers move by name to the live table (each is there
-  // under its carried name meanwhile), then the conversion's triggers (mirror ones on the kept
-  // original, carried ones on the live table) and the state row go.
+  // After the swap: each carried trigger of the live table is made again under its original name
+  // (dropped from the kept original first: names are unique per schema), then the conversion's
+  // triggers (mirror ones on the kept original, carried ones on the live table) and the state row
+  // go. Each step can be repeated, so a run stopped anywhere in here finishes when run again.
   ConversionStep Finish(Session& s, const TableSpec& spec) {
-    for (const auto& trigger : OwnTriggers(s, spec, KeptAs(spec))) {
-      s.connection.ExecuteText(fmt::format("DROP TRIGGER `{}`", trigger.name));
-      CreateTrigger(s, trigger, trigger.name, spec.table);
+    const std::string carried_prefix = CarriedName(spec, "");
+    for (const auto& trigger : TriggersOn(s, spec.table, carried_prefix + "%", true)) {
+      const std::string original = trigger.name.substr(carried_prefix.size());
+      s.connection.ExecuteText(fmt::format("DROP TRIGGER IF EXISTS `{}`", original));
+      CreateTrigger(s, trigger, original, spec.table);
     }
     DropTriggers(s, spec);
     s.Prepared("DELETE FROM fleet_settings WHERE setting_name = ?").Execute({StateName(spec)});
