@@ -8,6 +8,8 @@
 
 #include <random>
 
+#include "blemon/retention.h"
+
 namespace blemon::testing {
 
 using namespace std::chrono_literals;
@@ -124,6 +126,29 @@ TEST_P(HourlyRollups, RecomputeTheHoursAnArchiveStepMoved) {
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0].total_sightings, 2);
   ExpectRollupsEqualUnrolled(T0(), T0() + 1h, "after one archive step");
+}
+
+// Retention deletes expired sightings in batches here (SQLite; MariaDB before `retention
+// enable`; the partitioned path is tools_retention_mariadb's): the rollup rows and stale marks of
+// the expired hours go with them, so the rollups hold exactly the hours that have sightings.
+TEST_P(HourlyRollups, LoseTheHoursRetentionExpired) {
+  const MonitorId m1 = Register("m1", "One");
+  const UtcTime today = std::chrono::floor<std::chrono::days>(store_->StoreNow());
+  const UtcTime old = today - std::chrono::days{40}, recent = today - std::chrono::days{2};
+  Stage(m1, old, {MakeReading("AA:BB:CC:DD:00:01", -50)});
+  Stage(m1, recent, {MakeReading("AA:BB:CC:DD:00:01", -55)});
+  Process();
+  ASSERT_EQ(Count("hourly_rollups"), 2);
+  const LeaseAnswer lease = store_->ClaimLease(m1, Seconds(600));
+  ASSERT_TRUE(lease.granted);
+
+  harness_->OpenRetention()->ApplyRetention(
+      RetentionSettings{.sightings_days = 30, .staging_days = 0}, m1, lease.epoch, 100);
+
+  EXPECT_EQ(Count("hourly_rollups"), 1);
+  EXPECT_EQ(Count("hourly_rollup_stale"), 0);
+  EXPECT_TRUE(reports_->Hourly(Span(old, old + 1h)).empty());
+  ExpectRollupsEqualUnrolled(old, today, "after retention");
 }
 
 }  // namespace blemon::testing
