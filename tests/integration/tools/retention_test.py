@@ -8,7 +8,8 @@
    with the time left) and the partitioned tables hold exactly the rows the originals held.
 2. The processor (`blemon-monitor --single` with [retention]) drops the partitions older than
    the retention, keeps partitions ahead and a MAXVALUE catch-all, never drops unprocessed staging
-   rows, and blemon-report's output for the kept days is byte for byte what it was before.
+   rows, and blemon-report's output for the kept days is byte for byte what it was before (the
+   devices report but for the names the simulated cycle heard).
 3. The hourly rollups survive both: after the swap the live table carries the rollup triggers, so
    a sighting written by hand to an already rolled-up hour changes its hourly report; after the
    drop no rollup row is left for an hour without sightings, every other one counts its hour's
@@ -17,6 +18,8 @@
     retention_test.py BIN_DIR
 """
 
+import csv
+import io
 import os
 import pty
 import select
@@ -64,6 +67,13 @@ WHERE interval_start = UTC_DATE() - INTERVAL 40 DAY LIMIT 1;""")
 def report(store, kind, first_day, last_day):
     return store.run("blemon-report", "--report", kind, "-s", first_day, "-e", last_day,
                      "-f", "csv").stdout
+
+
+def without_names(devices_csv):
+    """The devices report without its device_name column: the simulated monitor's cycle may give
+    a device of the history the name it advertises, which is no change retention made."""
+    lines = csv.reader(io.StringIO(devices_csv.decode()))
+    return [row[:1] + row[2:] for row in lines]
 
 
 def interrupt_enable(store, failures):
@@ -213,7 +223,8 @@ def apply_retention(store, failures):
         failures.append(f"the processor logged no dropped partitions:\n{log}")
     for kind, text in before.items():
         after = report(store, kind, first_day, last_day)
-        if after != text or not text.strip():
+        same = after == text if kind == "hourly" else without_names(after) == without_names(text)
+        if not same or not text.strip():
             failures.append(f"the {kind} report of the kept days changed:\n{text}\n---\n{after}")
     oldest = scalar(store, "SELECT DATEDIFF(UTC_DATE(), MIN(interval_start)) FROM device_sightings;")
     if int(oldest) > 31:
