@@ -13,9 +13,9 @@
 
 #include "blemon/alerts.h"
 #include "blemon/calibration_store.h"
-#include "blemon/retention.h"
 #include "blemon/ports.h"
 #include "blemon/presence_store.h"
+#include "blemon/retention.h"
 
 namespace blemon {
 
