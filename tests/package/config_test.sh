@@ -20,7 +20,7 @@ fail() {
 # Keys as the parser reads them: r.String("name", …) or a helper's (r, "name", …) inside
 # ReadMonitor() and its siblings.
 awk '
-  /^void Read(Monitor|Database|Spool|Simulation|Rooms|Mqtt|Alerts|Retention)\(/ {
+  /^void Read(Monitor|Database|Spool|Simulation|Rooms|Presence|Mqtt|Alerts|Privacy|Retention)\(/ {
     match($0, /Read[A-Za-z]+/); section = tolower(substr($0, RSTART + 4, RLENGTH - 4))
   }
   /^}/ { section = "" }
