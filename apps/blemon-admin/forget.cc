@@ -21,14 +21,16 @@ namespace blemon::admin {
 namespace {
 
 // The blemon files of a state directory that may name a device: monitors' spools, the MQTT
-// outbox, the alert delivery log.
+// outbox, the alert queues (alerts-webhook.db, alerts-email.db: the events' JSON names the
+// device), and the local alert log older blemon versions kept (alerts.db).
 std::vector<std::string> LocalStateFiles(const std::string& directory) {
   std::vector<std::string> files;
   std::error_code error;
   for (const auto& entry : std::filesystem::directory_iterator(directory, error)) {
     const std::string name = entry.path().filename().string();
     const bool spool = name.starts_with("spool-") && name.ends_with(".db");
-    if (entry.is_regular_file() && (spool || name == "mqtt-outbox.db" || name == "alerts.db")) {
+    const bool alerts = name.starts_with("alerts") && name.ends_with(".db");
+    if (entry.is_regular_file() && (spool || alerts || name == "mqtt-outbox.db")) {
       files.push_back(entry.path().string());
     }
   }
@@ -104,7 +106,9 @@ void DefineForgetCommand(CLI::App& cli, ForgetCommand& command) {
   command.command = cli.add_subcommand(
       "forget",
       "delete every row of one device: central store (sightings, staging, devices, rooms, links, "
-      "presence, watch entry, identity) and this machine's spool, outbox and alert log");
+      "presence, watch entry, identity, alert deliveries) and this machine's spool, outbox and "
+      "alert "
+      "queues");
   command.command->add_option("DEVICE", command.device, "a MAC address or an identity's name")
       ->required();
   command.command->add_flag("--dry-run", command.dry_run, "count the rows, delete nothing");

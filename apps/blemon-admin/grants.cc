@@ -79,7 +79,7 @@ const TableRights kProcessorExtra = {
     {"staging_merges", "SELECT"},
     {"identities", "SELECT, UPDATE (irk, byte_order_known, device_id)"},
     {"sighting_staging", "UPDATE (resolved_mac)"},
-    {"device_sightings", "SELECT, UPDATE, DELETE, ALTER, CREATE, DROP"},
+    {"device_sightings", "SELECT, INSERT, UPDATE, DELETE, ALTER, CREATE, DROP"},
     {"sighting_staging", "DELETE, ALTER, CREATE, DROP"},
     {"device_rooms", "SELECT, INSERT, UPDATE"},
     {"ble_devices", "SELECT"},
@@ -113,7 +113,8 @@ std::string SchemaGuard(const std::string& database) {
       "                     'sighting_staging', 'schema_version', 'processing_runs',\n"
       "                     'watch_list', 'presence_state', 'presence_progress',\n"
       "                     'presence_events', 'presence_occupancy', 'staging_merges',\n"
-      "                     'beacon_observations')) < 14 THEN\n"
+      "                     'beacon_observations', 'alert_deliveries', 'alert_delivery_tries',\n"
+      "                     'hourly_rollups', 'hourly_rollup_stale')) < 18 THEN\n"
       "    SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT =\n"
       "      {1};\n"
       "  END IF;\n"
