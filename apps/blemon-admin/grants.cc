@@ -81,6 +81,7 @@ const TableRights kProcessorExtra = {
     {"sighting_staging", "UPDATE (resolved_mac)"},
     {"device_sightings", "SELECT, INSERT, UPDATE, DELETE, ALTER, CREATE, DROP"},
     {"sighting_staging", "DELETE, ALTER, CREATE, DROP"},
+    {"beacon_observations", "DELETE"},
     {"device_rooms", "SELECT, INSERT, UPDATE"},
     {"ble_devices", "SELECT"},
     {"watch_list", "SELECT"},

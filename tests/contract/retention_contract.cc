@@ -70,6 +70,28 @@ TEST_P(AStore, RetentionDeletesExpiredRowsAndKeepsTheRestAndUnprocessedStaging) 
   EXPECT_EQ(Count(*harness_, "SELECT COUNT(*) FROM sighting_staging"), 3);
 }
 
+TEST_P(AStore, RetentionDeletesExpiredBeaconObservationsWithTheStagingRows) {
+  const MonitorId kitchen = Register("kitchen");
+  const MonitorId hall = Register("hall");
+  const UtcTime now = std::chrono::floor<std::chrono::days>(store_->StoreNow());
+  Reading beacon = MakeReading("AA:BB:CC:DD:EE:10", -70);
+  beacon.payload.monitor_beacon =
+      MonitorBeacon{.monitor_id = static_cast<std::uint32_t>(hall), .tx_power = 0};
+  for (const auto& [seq, day] : {std::pair{1, 40}, std::pair{2, 2}}) {
+    const UtcTime start = now - std::chrono::days{day};
+    ASSERT_TRUE(store_->StageBatch(MakeBatch(kitchen, seq, start, start + 2s, {beacon})));
+  }
+  ASSERT_EQ(Count(*harness_, "SELECT COUNT(*) FROM beacon_observations"), 2);
+  const LeaseAnswer lease = store_->ClaimLease(kitchen, Seconds(600));
+  ASSERT_TRUE(lease.granted);
+
+  const RetentionOutcome outcome = harness_->OpenRetention()->ApplyRetention(
+      RetentionSettings{.sightings_days = 0, .staging_days = 7}, kitchen, lease.epoch, 100);
+
+  EXPECT_EQ(Of(outcome, kBeaconTable).rows_deleted, 1);
+  EXPECT_EQ(Count(*harness_, "SELECT COUNT(*) FROM beacon_observations"), 1);
+}
+
 TEST_P(AStore, RetentionKeepsEverythingWithZeroDays) {
   const MonitorId m = Register("processor");
   const UtcTime old =

@@ -297,6 +297,13 @@ class MariaDbRetentionStore final : public RetentionStore {
           spec.table == kSightingsTable ? settings.sightings_days : settings.staging_days;
       outcome.tables.push_back(ApplyTo(spec, days, monitor, epoch, max_batches));
     }
+    TableRetention beacons;
+    beacons.table = std::string(kBeaconTable);
+    if (settings.staging_days > 0) {
+      DeleteInBatches({kBeaconTable, "", false}, settings.staging_days, monitor, epoch, max_batches,
+                      beacons);
+    }
+    outcome.tables.push_back(std::move(beacons));
     return outcome;
   }
 

@@ -29,6 +29,8 @@ class SqliteRetentionStore final : public RetentionStore {
         DeleteExpired(kSightingsTable, "", settings.sightings_days, monitor, epoch, max_batches));
     outcome.tables.push_back(DeleteExpired(kStagingTable, "processed = 1 AND ",
                                            settings.staging_days, monitor, epoch, max_batches));
+    outcome.tables.push_back(
+        DeleteExpired(kBeaconTable, "", settings.staging_days, monitor, epoch, max_batches));
     return outcome;
   }
 

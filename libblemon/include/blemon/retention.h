@@ -19,6 +19,9 @@ namespace blemon {
 // The tables retention applies to, in the order it handles them.
 inline constexpr std::string_view kSightingsTable = "device_sightings";
 inline constexpr std::string_view kStagingTable = "sighting_staging";
+// The monitors' beacons heard by each other (schema 13): raw readings like staging, kept
+// `staging_days` and deleted in batches (never partitioned).
+inline constexpr std::string_view kBeaconTable = "beacon_observations";
 
 // Rows one batched delete removes in one transaction (SQLite, and MariaDB tables that are not
 // partitioned): short enough that monitors' inserts never wait long behind it.
