@@ -83,6 +83,14 @@ std::string HourlyAggregateSql(bool force_interval_index) {
       force_interval_index ? " FORCE INDEX (idx_interval)" : "");
 }
 
+void DeleteRollupsBefore(Session& session, long long before) {
+  const long long first_kept_hour = before / 3600 * 3600;
+  for (const char* table : {"hourly_rollups", "hourly_rollup_stale"}) {
+    session.Prepared(fmt::format("DELETE FROM {} WHERE hour_start < ?", table))
+        .Execute({first_kept_hour});
+  }
+}
+
 int RefreshStaleRollups(Session& session, int max_hours) {
   const long long limit = max_hours < 0 ? 1LL << 40 : max_hours;
   std::vector<long long> hours;

@@ -46,6 +46,10 @@ class RollupHourScope {
 // statements.
 int RefreshStaleRollups(Session& session, int max_hours);
 
+// Deletes the rollups and stale marks of the hours that end at or before `before` (Unix seconds),
+// in the caller's transaction: retention's step once those hours' sightings are gone.
+void DeleteRollupsBefore(Session& session, long long before);
+
 // The filter's hourly rows from hourly_rollups when they are exactly the unrolled query's: the
 // hours are UTC hours (hour_shift 0, span on whole UTC hours), no hour of the span is stale and
 // the table exists. nullopt otherwise: the caller reads device_sightings. Rows in the report's

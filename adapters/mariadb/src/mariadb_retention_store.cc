@@ -26,6 +26,7 @@
 
 #include "blemon/errors.h"
 #include "connection.h"
+#include "hourly_rollups.h"
 #include "lease_row.h"
 #include "session.h"
 
@@ -196,15 +197,6 @@ void DropTriggers(Session& s, const TableSpec& spec) {
                                  "WHERE trigger_schema = DATABASE() AND trigger_name LIKE ?")
                           .Query({TriggerName(spec, "%")})) {
     s.connection.ExecuteText(fmt::format("DROP TRIGGER IF EXISTS `{}`", r.Text(0)));
-  }
-}
-
-// Deletes the hourly rollups and stale marks of the hours that end at or before `before`.
-void DeleteRollupsBefore(Session& s, long long before) {
-  const long long first_kept_hour = before / 3600 * 3600;
-  for (const char* table : {"hourly_rollups", "hourly_rollup_stale"}) {
-    s.Prepared(fmt::format("DELETE FROM {} WHERE hour_start < ?", table))
-        .Execute({first_kept_hour});
   }
 }
 

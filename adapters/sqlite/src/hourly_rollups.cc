@@ -56,6 +56,14 @@ std::string HourlyAggregateSql(const std::string& where_suffix) {
          "LEFT JOIN address_links l ON l.device_id = g.device_id GROUP BY 1, 2";
 }
 
+void DeleteRollupsBefore(Connection& db, long long before) {
+  for (const char* table : {"hourly_rollups", "hourly_rollup_stale"}) {
+    db.Prepare(fmt::format("DELETE FROM {} WHERE hour_start < ?1", table))
+        .Bind(1, before / 3600 * 3600)
+        .Run();
+  }
+}
+
 int RefreshStaleRollups(Connection& db, int max_hours) {
   std::vector<std::int64_t> hours;
   {

@@ -33,6 +33,10 @@ std::string HourlyAggregateSql(const std::string& where_suffix);
 // connection.
 int RefreshStaleRollups(Connection& db, int max_hours);
 
+// Deletes the rollups and stale marks of the hours that end at or before `before` (Unix seconds),
+// in the caller's write transaction: retention's step once those hours' sightings are gone.
+void DeleteRollupsBefore(Connection& db, long long before);
+
 // The filter's hourly rows from hourly_rollups when they are exactly the unrolled query's: the
 // hours are UTC hours (hour_shift 0, span on whole UTC hours) and no hour of the span is stale.
 // nullopt otherwise: the caller reads device_sightings. Rows in the report's order.

@@ -10,6 +10,7 @@
 
 #include "blemon/errors.h"
 #include "connection.h"
+#include "hourly_rollups.h"
 #include "lease_row.h"
 
 namespace blemon::sqlite {
@@ -84,15 +85,11 @@ class SqliteRetentionStore final : public RetentionStore {
 
   // Once no expired sighting is left: the hourly rollups and stale marks of the hours wholly
   // before the cut-off (the triggers marked them stale; the rows would otherwise stay until the
-  // processor recomputed each hour as empty).
+  // processor recomputed each hour as empty). The cut-off on the store's clock, like the deletes.
   void DeleteExpiredRollups(int days) {
-    for (const char* rollups : {"hourly_rollups", "hourly_rollup_stale"}) {
-      db_->Prepare(fmt::format("DELETE FROM {} WHERE hour_start < "
-                               "(CAST(strftime('%s', 'now') AS INTEGER) - ?1) / 3600 * 3600",
-                               rollups))
-          .Bind(1, static_cast<long long>(days) * 86400)
-          .Run();
-    }
+    auto now = db_->Prepare("SELECT CAST(strftime('%s', 'now') AS INTEGER)");
+    now.Step();
+    internal::DeleteRollupsBefore(*db_, now.Int(0) - static_cast<long long>(days) * 86400);
   }
 
   std::unique_ptr<Connection> db_;
